@@ -1,0 +1,41 @@
+# guildbot — everything installs into .venv from scratch; nothing global but Debian packages for tests.
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+PIP     = $(VENV)/bin/pip -q --disable-pip-version-check
+GUILD   = $(VENV)/bin/guildbot
+export HF_HUB_OFFLINE = 1
+
+.PHONY: install dev demo test bench clean
+
+$(VENV)/bin/python:
+	python3 -m venv $(VENV)
+
+# torch first, pinned: the CPU build on this disk; a plain requirement would pull CUDA wheels
+$(VENV)/.torch: | $(VENV)/bin/python
+	$(PIP) install torch==2.13.0
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.torch pyproject.toml
+	$(PIP) install -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.installed
+	$(PIP) install -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+dev: $(VENV)/.dev
+
+demo: install
+	$(PY) examples/make_demo.py
+	$(GUILD) --config examples/guild.toml crawl
+	$(PY) examples/ask.py examples/guild.toml
+
+test: dev
+	$(PY) -m pytest -q
+
+bench: install
+	$(PY) scripts/bench.py
+
+clean:
+	rm -rf $(VENV) examples/build .pytest_cache

@@ -1,0 +1,283 @@
+"""Git repositories: a local path or any URL git can clone.
+
+Prose files (Markdown, reStructuredText, text, notebook Markdown cells) give their text; every
+other tracked file gives a path-only document so file names count. Contributors per file come
+from one `git log --numstat` pass (mailmap applied, Co-authored-by trailers credited, bots
+dropped); the README carries the repository-level contributors. The state is the last indexed
+commit: a re-crawl reads only the diff since then, and a rewritten history is read again whole.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterator
+
+from .base import Checkpoint, Contributor, Deleted, Document, Field, Item, SourceContext, SourceError, is_bot, make_id
+from .text import PROSE_SUFFIXES, decode, is_binary, path_words, prose_to_text
+
+STATE_VERSION = 1
+MAX_PROSE_BYTES = 5_000_000
+INCREMENTAL_PATH_LIMIT = 400  # beyond this many changed paths one full log pass is cheaper
+CO_AUTHOR = re.compile(r"^\s*(.*?)\s*<([^>]*)>\s*$")
+
+
+@dataclass
+class _Stat:
+    name: str
+    email: str
+    commits: int = 0
+    lines: int = 0
+    first: int = 0
+    last: int = 0
+
+    def add(self, when: int, lines: int) -> None:
+        self.commits += 1
+        self.lines += lines
+        self.first = min(self.first, when) if self.first else when
+        self.last = max(self.last, when)
+
+
+def _ts(epoch: int) -> datetime | None:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc) if epoch else None
+
+
+class GitConnector:
+    kind = "git"
+    fields = (
+        Field("url", str, True, "a local repository path or any URL git can clone"),
+        Field("branch", str, False, "the branch to read (default: the repository's HEAD)"),
+        Field("browse_url", str, False, "link template for files, e.g. https://git.example/x/blob/main/{path}"),
+    )
+
+    def __init__(self, options: dict[str, Any], ctx: SourceContext):
+        self.ctx = ctx
+        self.url = str(options["url"])
+        self.branch = options.get("branch")
+        self.browse_url = options.get("browse_url")
+        local = Path(os.path.expanduser(self.url))
+        if not local.is_absolute() and "://" not in self.url and ":" not in self.url.split("/")[0]:
+            local = ctx.base_dir / local
+        self.local = local if local.exists() else None
+        self.git_dir = self.local or ctx.work_dir / "repo.git"
+
+    # -- git plumbing ------------------------------------------------------------------------
+    def _git(self, *args: str, input: str | None = None, check: bool = True) -> str:
+        cmd = ["git", "-c", "core.quotepath=off", "-C", str(self.git_dir), *args]
+        try:
+            out = subprocess.run(cmd, input=input, capture_output=True, text=True, errors="replace", timeout=3600)
+        except subprocess.TimeoutExpired:
+            raise SourceError(self.ctx.name, f"git {args[0]} timed out", "check the repository's size and the network")
+        if check and out.returncode != 0:
+            raise SourceError(self.ctx.name, f"git {args[0]} failed: {out.stderr.strip()[:300]}",
+                              f"check that {self.url} is a readable git repository")
+        return out.stdout
+
+    def _sync(self) -> None:
+        """Clone or fetch a remote repository into work_dir; local paths are read in place."""
+        if self.local:
+            if subprocess.run(["git", "-C", str(self.local), "rev-parse", "--git-dir"], capture_output=True).returncode:
+                raise SourceError(self.ctx.name, f"{self.local} is not a git repository",
+                                  "point url at the folder that holds the repository's .git")
+            return
+        env = dict(os.environ, GIT_TERMINAL_PROMPT="0")
+        if (self.git_dir / "HEAD").exists():
+            cmd = ["git", "-C", str(self.git_dir), "fetch", "--prune", "--force", "--quiet", "origin",
+                   "+refs/heads/*:refs/heads/*"]
+        else:
+            self.git_dir.parent.mkdir(parents=True, exist_ok=True)
+            cmd = ["git", "clone", "--mirror", "--quiet", self.url, str(self.git_dir)]
+        out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=3600)
+        if out.returncode != 0:
+            raise SourceError(self.ctx.name, f"cannot fetch {self.url}: {out.stderr.strip()[:300]}",
+                              "check the URL, the network and your git credentials")
+
+    def _head(self) -> str | None:
+        rev = self.branch or "HEAD"
+        out = subprocess.run(["git", "-C", str(self.git_dir), "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            if self.branch:
+                raise SourceError(self.ctx.name, f"branch {self.branch!r} not found in {self.url}",
+                                  "fix `branch` in guild.toml or remove it to read the default branch")
+            return None  # an empty repository
+        return out.stdout.strip()
+
+    def _is_ancestor(self, old: str, new: str) -> bool:
+        return subprocess.run(["git", "-C", str(self.git_dir), "merge-base", "--is-ancestor", old, new],
+                              capture_output=True).returncode == 0
+
+    def _tree(self, head: str) -> dict[str, tuple[str, int]]:
+        """path -> (blob id, size) for every tracked file at head."""
+        out = self._git("ls-tree", "-r", "-l", "-z", head)
+        files = {}
+        for rec in out.split("\0"):
+            if not rec:
+                continue
+            meta, _, path = rec.partition("\t")
+            parts = meta.split()
+            if len(parts) == 4 and parts[1] == "blob":
+                files[path] = (parts[2], int(parts[3]) if parts[3].isdigit() else 0)
+        return files
+
+    def _blobs(self, oids: list[str]) -> dict[str, bytes]:
+        if not oids:
+            return {}
+        proc = subprocess.run(["git", "-C", str(self.git_dir), "cat-file", "--batch"],
+                              input=("\n".join(oids) + "\n").encode(), capture_output=True, timeout=3600)
+        data, pos, out = proc.stdout, 0, {}
+        for oid in oids:
+            nl = data.index(b"\n", pos)
+            header = data[pos:nl].split()
+            pos = nl + 1
+            if len(header) < 3 or header[1] == b"missing":
+                continue
+            size = int(header[2])
+            out[oid] = data[pos:pos + size]
+            pos += size + 1
+        return out
+
+    def _mailmap(self, contacts: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
+        """Apply .mailmap to Co-authored-by contacts (git applies it to authors itself)."""
+        result = {}
+        batch = sorted(contacts)
+        for i in range(0, len(batch), 200):
+            part = batch[i:i + 200]
+            out = self._git("check-mailmap", *[f"{n} <{e}>" for n, e in part], check=False).splitlines()
+            for (n, e), line in zip(part, out):
+                m = CO_AUTHOR.match(line)
+                result[(n, e)] = (m.group(1), m.group(2)) if m else (n, e)
+        return result
+
+    def _log(self, head: str, paths: list[str] | None = None):
+        """Per-path and repository-level contributor statistics from one log pass."""
+        fmt = "%x1e%H%x1f%aN%x1f%aE%x1f%at%x1f%(trailers:key=Co-authored-by,valueonly,separator=%x1d)%x1f"
+        args = ["log", head, "--no-renames", "--numstat", f"--format={fmt}"]
+        out = self._git(*args, *(["--", *paths] if paths else []))
+        commits = []
+        co_contacts: set[tuple[str, str]] = set()
+        for rec in out.split("\x1e")[1:]:
+            fields = rec.split("\x1f")
+            if len(fields) < 6:
+                continue
+            _sha, name, email, at, trailers, rest = fields[:6]
+            co = []
+            for t in trailers.split("\x1d"):
+                m = CO_AUTHOR.match(t.strip()) if t.strip() else None
+                if m:
+                    co.append((m.group(1), m.group(2)))
+                    co_contacts.add(co[-1])
+            changes = []
+            for line in rest.strip("\n").splitlines():
+                parts = line.split("\t", 2)
+                if len(parts) == 3:
+                    a, d, p = parts
+                    changes.append((p, (int(a) if a.isdigit() else 0) + (int(d) if d.isdigit() else 0)))
+            commits.append(((name, email), co, int(at or 0), changes))
+        mapped = self._mailmap(co_contacts) if co_contacts else {}
+        per_path: dict[str, dict[tuple[str, str], _Stat]] = defaultdict(dict)
+        repo: dict[tuple[str, str], _Stat] = {}
+        for author, co, when, changes in commits:
+            people = [author] + [mapped.get(c, c) for c in co]
+            seen = set()
+            for name, email in people:
+                key = (name.strip(), email.strip().lower())
+                if key in seen or is_bot(name, email) or not (key[0] or key[1]):
+                    continue
+                seen.add(key)
+                repo.setdefault(key, _Stat(*key)).add(when, sum(n for _, n in changes))
+                for path, lines in changes:
+                    per_path[path].setdefault(key, _Stat(*key)).add(when, lines)
+        return per_path, repo
+
+    # -- documents ---------------------------------------------------------------------------
+    def _url(self, path: str, head: str) -> str:
+        if self.browse_url:
+            return self.browse_url.format(path=path, commit=head)
+        m = re.match(r"^(https?://(?:github\.com|gitlab\.com)/[^/]+/[^/]+?)(?:\.git)?/?$", self.url)
+        if m:
+            return f"{m.group(1)}/blob/{head}/{path}"
+        base = str(self.local) if self.local else self.url
+        return f"{base}#{path}" if "://" in base else f"file://{base}#{path}"
+
+    @staticmethod
+    def _contributors(stats: dict[tuple[str, str], _Stat], role: str) -> list[Contributor]:
+        return [Contributor(name=s.name, email=s.email, role=role, count=s.commits, lines=s.lines,
+                            first_at=_ts(s.first), last_at=_ts(s.last))
+                for s in sorted(stats.values(), key=lambda s: -s.commits)]
+
+    def _documents(self, head: str, paths: list[str], tree: dict[str, tuple[str, int]], per_path, repo) -> Iterator[Document]:
+        prose = {p: PROSE_SUFFIXES[PurePosixPath(p).suffix.lower()] for p in paths
+                 if PurePosixPath(p).suffix.lower() in PROSE_SUFFIXES and tree[p][1] <= MAX_PROSE_BYTES}
+        readme = self._readme(tree)
+        wanted = sorted(set(paths) | ({readme} if readme else set()))
+        for i in range(0, len(wanted), 500):
+            part = wanted[i:i + 500]
+            blobs = self._blobs([tree[p][0] for p in part if p in prose or p == readme])
+            for path in part:
+                yield self._document(head, path, prose.get(path), blobs.get(tree[path][0]), tree[path][1],
+                                     per_path.get(path, {}), repo if path == readme else None)
+
+    def _document(self, head, path, fmt, data, size, stats, repo_stats) -> Document:
+        name = PurePosixPath(path).name
+        meta: dict[str, Any] = {"repo": self.ctx.name, "size": size}
+        title, text = "", ""
+        if fmt and data is not None and not is_binary(data):
+            title, text, extra = prose_to_text(fmt, decode(data))
+            if extra.get("error"):
+                meta["error"] = extra["error"]
+        elif fmt and size > MAX_PROSE_BYTES:
+            meta["skipped"] = f"larger than {MAX_PROSE_BYTES // 1_000_000} MB: indexed by path only"
+        is_readme = repo_stats is not None
+        kind = "readme" if is_readme else ("doc" if fmt else "code_path")
+        if not text:
+            text = path_words(path)
+        contributors = self._contributors(stats, "author" if fmt else "committer")
+        if is_readme:
+            contributors = self._contributors(repo_stats, "committer")
+            title = title or self.ctx.name
+        last = max((s.last for s in stats.values()), default=0)
+        return Document(id=make_id(self.ctx.name, path), source=self.ctx.name, team=self.ctx.team, kind=kind,
+                        title=title or name, text=text, url=self._url(path, head), path=path,
+                        updated_at=_ts(last), contributors=contributors, metadata=meta)
+
+    @staticmethod
+    def _readme(tree: dict[str, tuple[str, int]]) -> str | None:
+        roots = sorted((p for p in tree if "/" not in p and p.lower().startswith("readme")),
+                       key=lambda p: (PurePosixPath(p).suffix.lower() not in (".md", ".rst"), p))
+        return roots[0] if roots else None
+
+    # -- crawl -------------------------------------------------------------------------------
+    def crawl(self, state: dict[str, Any] | None) -> Iterator[Item]:
+        self._sync()
+        head = self._head()
+        old = (state or {}).get("commit") if (state or {}).get("v") == STATE_VERSION else None
+        if head is None:
+            yield Checkpoint({"v": STATE_VERSION, "commit": None}, full_sweep=True)
+            return
+        if old == head:
+            yield Checkpoint(dict(state or {}))
+            return
+        tree = self._tree(head)
+        if old and self._is_ancestor(old, head):
+            changed = self._git("diff", "--name-status", "-z", "--no-renames", old, head).split("\0")
+            pairs = list(zip(changed[0::2], changed[1::2]))
+            upserts = [p for s, p in pairs if s[:1] in "AMT" and p in tree]
+            if len(upserts) <= INCREMENTAL_PATH_LIMIT:
+                per_path, repo = self._log(head, upserts) if upserts else ({}, {})
+                if self._readme(tree):
+                    _, repo = self._log(head, ["."])
+                yield from self._documents(head, upserts, tree, per_path, repo)
+                for s, p in pairs:
+                    if s.startswith("D") and p not in tree:
+                        yield Deleted(make_id(self.ctx.name, p))
+                yield Checkpoint({"v": STATE_VERSION, "commit": head})
+                return
+        # first crawl, rewritten history (force-push) or a very large change: read everything
+        per_path, repo = self._log(head)
+        yield from self._documents(head, sorted(tree), tree, per_path, repo)
+        yield Checkpoint({"v": STATE_VERSION, "commit": head}, full_sweep=True)

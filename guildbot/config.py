@@ -1,0 +1,178 @@
+"""guild.toml: loading and validation.
+
+Every problem becomes one ConfigError naming the file, the entry and the fix; the CLI prints it
+and exits 2. Secrets never live here: connectors read them from environment variables.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from connectors import KINDS, connector_class
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+SOURCE_COMMON = {"kind", "name", "team"}
+
+
+class ConfigError(Exception):
+    def __init__(self, path: Path | str, entry: str, problem: str, fix: str):
+        self.path, self.entry, self.problem, self.fix = Path(path), entry, problem, fix
+        where = f"{path}" + (f", {entry}" if entry else "")
+        super().__init__(f"{where}: {problem}\n  fix: {fix}")
+
+
+@dataclass
+class TeamConfig:
+    name: str
+    slack_channel: str = ""
+
+
+@dataclass
+class SourceConfig:
+    kind: str
+    name: str
+    team: str
+    options: dict[str, Any]
+    entry: str  # "[[sources]] #3 (name = 'lightfm')", for messages
+
+
+@dataclass
+class AliasRule:
+    """[[people.aliases]]: merge these identities into one person, or keep them apart."""
+
+    identities: list[str]
+    action: str = "merge"  # or "split"
+    name: str = ""
+
+
+@dataclass
+class Config:
+    path: Path
+    name: str
+    data_dir: Path
+    model: str = DEFAULT_MODEL
+    directory: Path | None = None
+    teams: list[TeamConfig] = field(default_factory=list)
+    sources: list[SourceConfig] = field(default_factory=list)
+    aliases: list[AliasRule] = field(default_factory=list)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def team(self, name: str) -> TeamConfig | None:
+        return next((t for t in self.teams if t.name.casefold() == name.casefold()), None)
+
+
+def _expect(path: Path, entry: str, table: dict, key: str, typ: type | tuple, required: bool, fix: str) -> Any:
+    if key not in table:
+        if required:
+            raise ConfigError(path, entry, f"missing required field `{key}`", fix)
+        return None
+    value = table[key]
+    if not isinstance(value, typ) or (isinstance(value, bool) and typ is int):
+        names = typ.__name__ if isinstance(typ, type) else " or ".join(t.__name__ for t in typ)
+        raise ConfigError(path, entry, f"`{key}` must be a {names}, not {type(value).__name__} ({value!r})", fix)
+    return value
+
+
+def _resolve(base: Path, value: str) -> Path:
+    p = Path(os.path.expanduser(value))
+    return p if p.is_absolute() else (base / p)
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate guild.toml. Raises ConfigError with the cause and the fix."""
+    path = Path(path).absolute()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(path, "", "file not found",
+                          "create it (see examples/guild.toml) or pass --config PATH to an existing file")
+    except OSError as e:
+        raise ConfigError(path, "", f"cannot read the file ({e.strerror})", "check the path and its permissions")
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(path, "", "the file is not UTF-8 text", "save guild.toml as UTF-8")
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(path, "", f"not valid TOML: {e}", "fix the syntax at the line and column shown")
+
+    known = {"guild", "people", "teams", "sources"}
+    for key in data:
+        if key not in known:
+            raise ConfigError(path, f"[{key}]", "unknown section", f"use only {', '.join(sorted(known))}")
+    guild = data.get("guild", {})
+    if not isinstance(guild, dict):
+        raise ConfigError(path, "[guild]", "must be a table", "write it as [guild] with name = \"...\"")
+    base = path.parent
+    name = _expect(path, "[guild]", guild, "name", str, False, 'set name = "Your Company"') or "guild"
+    data_dir = _resolve(base, _expect(path, "[guild]", guild, "data_dir", str, False, 'set data_dir = ".guildbot"') or ".guildbot")
+    model = _expect(path, "[guild]", guild, "model", str, False,
+                    "name a sentence-transformers model path, or remove it for the packaged all-MiniLM-L6-v2") or DEFAULT_MODEL
+    cfg = Config(path=path, name=name, data_dir=data_dir, model=model)
+
+    people = data.get("people", {})
+    if not isinstance(people, dict):
+        raise ConfigError(path, "[people]", "must be a table", 'write [people] with directory = "directory.csv"')
+    directory = _expect(path, "[people]", people, "directory", str, False, 'set directory = "directory.csv"')
+    if directory:
+        cfg.directory = _resolve(base, directory)
+        if not cfg.directory.is_file():
+            raise ConfigError(path, "[people] directory", f"cannot read the people directory {cfg.directory}",
+                              "fix the path (relative paths start at guild.toml's folder) or remove the line")
+    for i, rule in enumerate(people.get("aliases", []) or [], 1):
+        entry = f"[[people.aliases]] #{i}"
+        ids = _expect(path, entry, rule, "identities", list, True,
+                      'list the identities to merge, e.g. identities = ["ada@corp.com", "wiki:ada"]')
+        action = _expect(path, entry, rule, "action", str, False, 'use action = "merge" or "split"') or "merge"
+        if action not in ("merge", "split"):
+            raise ConfigError(path, entry, f"unknown action {action!r}", 'use action = "merge" or "split"')
+        cfg.aliases.append(AliasRule([str(x) for x in ids], action,
+                                     _expect(path, entry, rule, "name", str, False, "set name to a display name") or ""))
+
+    for i, t in enumerate(data.get("teams", []) or [], 1):
+        entry = f"[[teams]] #{i}"
+        if not isinstance(t, dict):
+            raise ConfigError(path, entry, "must be a table", 'write [[teams]] with name = "..."')
+        tname = _expect(path, entry, t, "name", str, True, 'give the team a name = "..."')
+        if cfg.team(tname):
+            raise ConfigError(path, entry, f"team {tname!r} is declared twice", "remove the duplicate [[teams]] entry")
+        cfg.teams.append(TeamConfig(tname, _expect(path, entry, t, "slack_channel", str, False, 'e.g. slack_channel = "#team"') or ""))
+
+    seen: set[str] = set()
+    team_names = ", ".join(repr(t.name) for t in cfg.teams) or "none yet"
+    for i, s in enumerate(data.get("sources", []) or [], 1):
+        entry = f"[[sources]] #{i}" + (f" (name = {s.get('name')!r})" if isinstance(s, dict) and s.get("name") else "")
+        if not isinstance(s, dict):
+            raise ConfigError(path, entry, "must be a table", "write each source as a [[sources]] table")
+        kind = _expect(path, entry, s, "kind", str, True, f"set kind to one of: {', '.join(KINDS)}")
+        if kind not in KINDS:
+            raise ConfigError(path, entry, f"unknown source kind {kind!r}", f"use one of: {', '.join(KINDS)}")
+        sname = _expect(path, entry, s, "name", str, True, 'give the source a unique name = "..."')
+        if sname in seen:
+            raise ConfigError(path, entry, f"duplicate source name {sname!r}", "give every [[sources]] entry its own name")
+        seen.add(sname)
+        team = _expect(path, entry, s, "team", str, True, f"set team to one of the declared teams ({team_names})")
+        if not cfg.team(team):
+            raise ConfigError(path, entry, f"team {team!r} is not declared",
+                              f'add [[teams]] name = "{team}", or use one of: {team_names}')
+        try:
+            cls = connector_class(kind)
+        except ImportError as e:
+            raise ConfigError(path, entry, f"the {kind} connector cannot be loaded ({e})", "reinstall guildbot: make install")
+        accepted = {f.name: f for f in cls.fields}
+        for key in s:
+            if key not in SOURCE_COMMON and key not in accepted:
+                raise ConfigError(path, entry, f"unknown field `{key}` for a {kind} source",
+                                  f"{kind} sources accept: {', '.join(['kind', 'name', 'team', *accepted])}")
+        options = {}
+        for f in cls.fields:
+            value = _expect(path, entry, s, f.name, f.type, f.required, f"set `{f.name}`: {f.help}")
+            if value is not None:
+                options[f.name] = value
+        cfg.sources.append(SourceConfig(kind, sname, cfg.team(team).name, options, entry))
+    return cfg

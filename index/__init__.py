@@ -1,0 +1,1 @@
+"""The knowledge index: store, chunking, embeddings, vectors, hybrid search, people, experts."""

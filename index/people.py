@@ -1,0 +1,230 @@
+"""People: identities from git, wikis, the directory and Slack merged into persons.
+
+Automatic rules, most certain first: same email; same handle (GitHub noreply handle, wiki
+username, email local part, one-word name, or a full name written without spaces); same
+normalised full name. Two directory people are never merged into one, and identities named in a
+`split` rule stay apart. `merge` rules from guild.toml join identities unconditionally. Bots
+never become people.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from connectors.base import is_bot
+
+from .store import Store
+
+DIRECTORY_COLUMNS = ("name", "email", "team", "slack_id", "tz")
+GENERIC_LOCAL_PARTS = frozenset("""info admin administrator dev developer developers contact noreply no-reply hello mail
+me git github gitlab user root support team office test ci build bot dev-team webmaster postmaster""".split())
+NOREPLY = re.compile(r"^(?:\d+\+)?([^@]+)@users\.noreply\.github\.com$")
+
+
+class DirectoryError(Exception):
+    pass
+
+
+def load_directory(path: Path) -> list[dict[str, str]]:
+    """Rows of the people directory CSV (name,email,team,slack_id,tz; only name and email required)."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            cols = [c.strip().lower() for c in (reader.fieldnames or [])]
+            if "name" not in cols or "email" not in cols:
+                raise DirectoryError(f"{path}: the header must name at least the columns name and email "
+                                     f"(found: {', '.join(cols) or 'nothing'}); expected {','.join(DIRECTORY_COLUMNS)}")
+            rows = []
+            for n, raw in enumerate(reader, 2):
+                row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+                if not row.get("email") or "@" not in row["email"]:
+                    raise DirectoryError(f"{path}, line {n}: missing or invalid email {row.get('email', '')!r}; "
+                                         "every directory row needs an email")
+                rows.append({c: row.get(c, "") for c in DIRECTORY_COLUMNS})
+            return rows
+    except UnicodeDecodeError:
+        raise DirectoryError(f"{path}: not UTF-8 text; save the directory as UTF-8 CSV")
+    except OSError as e:
+        raise DirectoryError(f"{path}: cannot read the people directory ({e.strerror})")
+
+
+def norm_name(name: str) -> str:
+    """'  José  García-López ' -> 'jose garcia lopez'."""
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    return " ".join(re.findall(r"[a-z0-9]+", text))
+
+
+def _handle(value: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", norm_name(value).replace(" ", ""))
+
+
+def identity_keys(ident: dict[str, Any]) -> list[tuple[int, str]]:
+    """(certainty tier, key) pairs; identities sharing a key are the same person."""
+    keys = []
+    email = (ident.get("email") or "").casefold()
+    name = norm_name(ident.get("name") or "")
+    if email:
+        keys.append((0, f"e:{email}"))
+        m = NOREPLY.match(email)
+        local = m.group(1) if m else email.split("@", 1)[0]
+        if (m or len(local) >= 3) and local not in GENERIC_LOCAL_PARTS:
+            keys.append((1, f"u:{_handle(local)}"))
+    if ident.get("username"):
+        keys.append((1, f"u:{_handle(ident['username'])}"))
+    tokens = name.split()
+    if len(tokens) == 1 and len(tokens[0]) >= 3 and tokens[0] not in GENERIC_LOCAL_PARTS:
+        keys.append((1, f"u:{tokens[0]}"))
+    elif len(tokens) >= 2:
+        keys.append((2, f"n:{name}"))
+        keys.append((2, f"u:{''.join(tokens)}"))
+    return keys
+
+
+class _Groups:
+    """Union-find where a group holding an anchor (a directory person, a split rule) refuses another."""
+
+    def __init__(self, ids: Iterable[str]):
+        self.parent = {i: i for i in ids}
+        self.anchors: dict[str, set[str]] = defaultdict(set)
+        self.refused: list[tuple[str, str, str]] = []
+
+    def find(self, i: str) -> str:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, a: str, b: str, reason: str, force: bool = False) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        if not force and self.anchors[ra] and self.anchors[rb] and self.anchors[ra] != self.anchors[rb]:
+            self.refused.append((a, b, reason))
+            return False
+        self.parent[rb] = ra
+        self.anchors[ra] |= self.anchors.pop(rb, set())
+        return True
+
+
+@dataclass
+class ResolveReport:
+    identities: int = 0
+    people: int = 0
+    bots: int = 0
+    refused: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def _matches(spec: str, ident: dict[str, Any]) -> bool:
+    """An alias rule names an identity by email, by `kind:username`, by `kind:name` or by name."""
+    s = spec.strip().casefold()
+    kind, _, rest = s.partition(":")
+    if rest and kind == (ident["kind"] or "").casefold():
+        return rest in {(ident["username"] or "").casefold(), (ident["name"] or "").casefold(), (ident["email"] or "")}
+    return s in {(ident["email"] or ""), (ident["username"] or "").casefold(), (ident["name"] or "").casefold()}
+
+
+def sync_directory(store: Store, rows: list[dict[str, str]]) -> None:
+    """Make the directory identities mirror the CSV."""
+    wanted = {f"directory:{r['email'].casefold()}": r for r in rows}
+    existing = {r["id"] for r in store.query("SELECT id FROM identities WHERE kind = 'directory'")}
+    for gone in existing - wanted.keys():
+        store.conn.execute("DELETE FROM identities WHERE id = ?", (gone,))
+    for iid, r in wanted.items():
+        store.conn.execute(
+            """INSERT OR REPLACE INTO identities (id, kind, name, email, username, slack_id, team, tz)
+               VALUES (?, 'directory', ?, ?, '', ?, ?, ?)""",
+            (iid, r["name"], r["email"].casefold(), r["slack_id"], r["team"], r["tz"]))
+
+
+def resolve(store: Store, directory: list[dict[str, str]] | None = None, aliases: Iterable[Any] = ()) -> ResolveReport:
+    """Rebuild the people table from all identities. `aliases` are guild.toml AliasRule objects."""
+    report = ResolveReport()
+    with store.transaction():
+        if directory is not None:
+            sync_directory(store, directory)
+        store.conn.execute("DELETE FROM identities WHERE kind != 'directory' AND id NOT IN "
+                           "(SELECT DISTINCT identity_id FROM contributions)")
+        idents = {r["id"]: r for r in store.query("SELECT * FROM identities")}
+        bots = {i for i, r in idents.items() if is_bot(r["name"] or "", r["email"] or "", r["username"] or "")}
+        report.bots = len(bots)
+        people_ids = [i for i in idents if i not in bots]
+        groups = _Groups(people_ids)
+        for i in people_ids:
+            if idents[i]["kind"] == "directory":
+                groups.anchors[i].add(i)
+        aliases = list(aliases)
+        for n, rule in enumerate(aliases):
+            matched = [i for i in people_ids if any(_matches(s, idents[i]) for s in rule.identities)]
+            if rule.action == "split":
+                for spec in rule.identities:
+                    for i in people_ids:
+                        if _matches(spec, idents[i]):
+                            groups.anchors[groups.find(i)].add(f"split:{n}:{spec}")
+        for rule in aliases:
+            if rule.action == "merge":
+                matched = [i for i in people_ids if any(_matches(s, idents[i]) for s in rule.identities)]
+                for other in matched[1:]:
+                    groups.union(matched[0], other, "alias rule", force=True)
+        by_key: dict[tuple[int, str], list[str]] = defaultdict(list)
+        for i in people_ids:
+            for key in identity_keys(idents[i]):
+                by_key[key].append(i)
+        for tier in (0, 1, 2):
+            for (t, key), members in sorted(by_key.items()):
+                if t == tier:
+                    for other in members[1:]:
+                        groups.union(members[0], other, key)
+        report.refused = groups.refused
+
+        weight = Counter()
+        for r in store.query("SELECT identity_id, sum(count) AS n FROM contributions GROUP BY identity_id"):
+            weight[r["identity_id"]] = r["n"] or 0
+        team_votes: dict[str, Counter] = defaultdict(Counter)
+        for r in store.query("""SELECT c.identity_id, d.team, sum(c.count) AS n FROM contributions c
+                                JOIN documents d ON d.id = c.doc_id GROUP BY c.identity_id, d.team"""):
+            team_votes[r["identity_id"]][r["team"]] += r["n"] or 0
+        members: dict[str, list[str]] = defaultdict(list)
+        for i in people_ids:
+            members[groups.find(i)].append(i)
+
+        store.conn.execute("DELETE FROM people")
+        store.conn.execute("UPDATE identities SET person_id = NULL")
+        alias_names = {rule.name for rule in aliases if rule.action == "merge" and rule.name}
+        for root, ids in members.items():
+            rows = [idents[i] for i in ids]
+            directory_row = next((r for r in rows if r["kind"] == "directory"), None)
+            emails = sorted({r["email"] for r in rows if r["email"]})
+            names = Counter()
+            for r in rows:
+                for v in (r["name"], r["username"]):
+                    if v:
+                        names[v] += weight[r["id"]] + 1
+            forced = next((rule.name for rule in aliases if rule.action == "merge" and rule.name and
+                           any(_matches(s, r) for s in rule.identities for r in rows)), "")
+            display = forced or (directory_row["name"] if directory_row else "") or \
+                (max(names, key=lambda n: (names[n], " " in n, n)) if names else (emails[0] if emails else root))
+            teams = Counter()
+            for i in ids:
+                teams.update(team_votes.get(i, {}))
+            team = (directory_row["team"] if directory_row and directory_row["team"] else "") or \
+                (teams.most_common(1)[0][0] if teams else "")
+            pid = "p:" + (directory_row["email"] if directory_row else (emails[0] if emails else root))
+            aliases_of = sorted({n for n in names if n != display} - alias_names)
+            store.conn.execute(
+                "INSERT OR REPLACE INTO people (id, name, team, slack_id, tz, emails, aliases, in_directory) "
+                "VALUES (?,?,?,?,?,?,?,?)",
+                (pid, display, team, directory_row["slack_id"] if directory_row else "",
+                 directory_row["tz"] if directory_row else "", json.dumps(emails), json.dumps(aliases_of),
+                 1 if directory_row else 0))
+            marks = ",".join("?" * len(ids))
+            store.conn.execute(f"UPDATE identities SET person_id = ? WHERE id IN ({marks})", (pid, *ids))
+        report.identities = len(idents)
+        report.people = len(members)
+    return report

@@ -1,0 +1,228 @@
+"""The SQLite store (via sqlite-utils): sources, documents, chunks, FTS5, identities, people.
+
+Writes that belong together run inside `Store.transaction()`, with plain SQL, because
+sqlite-utils' own write helpers commit as they go. Chunk vectors are kept here too, so the
+FAISS index (index/vectors.py) can always be rebuilt from SQLite.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import sqlite_utils
+
+from connectors.base import Contributor, Document
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS sources (
+    name TEXT PRIMARY KEY, kind TEXT, team TEXT, cursor TEXT,
+    last_crawl_at TEXT, last_success_at TEXT, last_error TEXT, last_report TEXT);
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY, source TEXT NOT NULL, team TEXT, kind TEXT, title TEXT, url TEXT, path TEXT,
+    text TEXT, content_hash TEXT, updated_at TEXT, metadata TEXT, indexed_at TEXT);
+CREATE INDEX IF NOT EXISTS documents_source ON documents(source);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, seq INTEGER, text TEXT, vector BLOB);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(title, body, tokenize = 'porter unicode61');
+CREATE TABLE IF NOT EXISTS identities (
+    id TEXT PRIMARY KEY, kind TEXT, name TEXT, email TEXT, username TEXT,
+    slack_id TEXT, team TEXT, tz TEXT, person_id TEXT);
+CREATE INDEX IF NOT EXISTS identities_person ON identities(person_id);
+CREATE TABLE IF NOT EXISTS contributions (
+    doc_id TEXT NOT NULL, identity_id TEXT NOT NULL, role TEXT NOT NULL, count INTEGER, lines INTEGER,
+    first_at TEXT, last_at TEXT, PRIMARY KEY (doc_id, identity_id, role));
+CREATE INDEX IF NOT EXISTS contributions_identity ON contributions(identity_id);
+CREATE TABLE IF NOT EXISTS people (
+    id TEXT PRIMARY KEY, name TEXT, team TEXT, slack_id TEXT, tz TEXT, emails TEXT, aliases TEXT,
+    in_directory INTEGER);
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY, doc_id TEXT, query TEXT, value INTEGER, user TEXT, at TEXT);
+CREATE INDEX IF NOT EXISTS feedback_doc ON feedback(doc_id);
+"""
+
+
+def iso(dt: datetime | None) -> str | None:
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def now_iso() -> str:
+    return iso(datetime.now(timezone.utc))
+
+
+def content_hash(doc: Document) -> str:
+    """What decides whether a document must be chunked and embedded again."""
+    return hashlib.sha256(f"{doc.title}\x00{doc.path}\x00{doc.text}".encode("utf-8", "replace")).hexdigest()
+
+
+def identity_id(kind: str, c: Contributor) -> str:
+    key = "|".join(x.strip().casefold() for x in (c.name, c.email, c.username))
+    return f"{kind}:{key}"
+
+
+class Store:
+    def __init__(self, data_dir: Path):
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = data_dir / "guild.db"
+        conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=OFF")
+        self.db = sqlite_utils.Database(conn)
+        self.conn = conn
+        conn.executescript(SCHEMA)
+        self.set_meta("schema_version", str(SCHEMA_VERSION))
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- transactions and meta ---------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def begin(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        self.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def query(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+        return list(self.db.query(sql, tuple(params)))
+
+    # -- sources -----------------------------------------------------------------------------
+    def source(self, name: str) -> dict[str, Any] | None:
+        rows = self.query("SELECT * FROM sources WHERE name = ?", [name])
+        return rows[0] if rows else None
+
+    def cursor(self, name: str) -> dict[str, Any] | None:
+        row = self.source(name)
+        return json.loads(row["cursor"]) if row and row["cursor"] else None
+
+    def save_source(self, name: str, **values: Any) -> None:
+        values = {k: (json.dumps(v) if k in ("cursor", "last_report") and v is not None else v) for k, v in values.items()}
+        if self.source(name) is None:
+            self.conn.execute("INSERT INTO sources (name) VALUES (?)", (name,))
+        if values:
+            sets = ", ".join(f"{k} = ?" for k in values)
+            self.conn.execute(f"UPDATE sources SET {sets} WHERE name = ?", (*values.values(), name))
+
+    def sources(self) -> list[dict[str, Any]]:
+        return self.query("""SELECT s.*, (SELECT count(*) FROM documents d WHERE d.source = s.name) AS documents
+                             FROM sources s ORDER BY s.name""")
+
+    # -- documents ---------------------------------------------------------------------------
+    def doc_hash(self, doc_id: str) -> str | None:
+        row = self.conn.execute("SELECT content_hash FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def doc_ids(self, source: str) -> set[str]:
+        return {r[0] for r in self.conn.execute("SELECT id FROM documents WHERE source = ?", (source,))}
+
+    def put_document(self, doc: Document, chash: str, source_kind: str) -> None:
+        self.conn.execute(
+            """INSERT OR REPLACE INTO documents (id, source, team, kind, title, url, path, text, content_hash,
+               updated_at, metadata, indexed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
+            (doc.id, doc.source, doc.team, doc.kind, doc.title, doc.url, doc.path, doc.text, chash,
+             iso(doc.updated_at), json.dumps(doc.metadata, default=str), now_iso()))
+        self.conn.execute("DELETE FROM contributions WHERE doc_id = ?", (doc.id,))
+        for c in doc.contributors:
+            iid = identity_id(source_kind, c)
+            self.conn.execute("INSERT OR IGNORE INTO identities (id, kind, name, email, username) VALUES (?,?,?,?,?)",
+                              (iid, source_kind, c.name.strip(), c.email.strip().lower(), c.username.strip()))
+            self.conn.execute(
+                """INSERT INTO contributions (doc_id, identity_id, role, count, lines, first_at, last_at)
+                   VALUES (?,?,?,?,?,?,?) ON CONFLICT (doc_id, identity_id, role) DO UPDATE SET
+                   count = count + excluded.count, lines = lines + excluded.lines,
+                   first_at = min(first_at, excluded.first_at), last_at = max(last_at, excluded.last_at)""",
+                (doc.id, iid, c.role, c.count, c.lines, iso(c.first_at), iso(c.last_at)))
+
+    def delete_document(self, doc_id: str) -> list[int]:
+        """Remove a document, its chunks and contributions; returns the removed chunk ids."""
+        ids = self.chunk_ids(doc_id)
+        self.delete_chunks(ids)
+        self.conn.execute("DELETE FROM contributions WHERE doc_id = ?", (doc_id,))
+        self.conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+        return ids
+
+    def documents(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        ids = list(dict.fromkeys(ids))
+        out: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            marks = ",".join("?" * len(part))
+            for row in self.query(f"SELECT id, source, team, kind, title, url, path, updated_at, metadata "
+                                  f"FROM documents WHERE id IN ({marks})", part):
+                out[row["id"]] = row
+        return out
+
+    def count(self, table: str) -> int:
+        return self.conn.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0]
+
+    # -- chunks ------------------------------------------------------------------------------
+    def chunk_ids(self, doc_id: str) -> list[int]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))]
+
+    def delete_chunks(self, ids: list[int]) -> None:
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            marks = ",".join("?" * len(part))
+            self.conn.execute(f"DELETE FROM chunks WHERE id IN ({marks})", part)
+            self.conn.execute(f"DELETE FROM chunks_fts WHERE rowid IN ({marks})", part)
+
+    def add_chunks(self, doc_id: str, title: str, texts: list[str], vectors: Any) -> list[int]:
+        ids = []
+        for seq, (text, vec) in enumerate(zip(texts, vectors)):
+            cur = self.conn.execute("INSERT INTO chunks (doc_id, seq, text, vector) VALUES (?,?,?,?)",
+                                    (doc_id, seq, text, vec.astype("float32").tobytes()))
+            ids.append(cur.lastrowid)
+            self.conn.execute("INSERT INTO chunks_fts (rowid, title, body) VALUES (?,?,?)", (cur.lastrowid, title, text))
+        return ids
+
+    def chunk_rows(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        ids = list(ids)
+        out = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            marks = ",".join("?" * len(part))
+            for row in self.query(f"SELECT id, doc_id, seq, text FROM chunks WHERE id IN ({marks})", part):
+                out[row["id"]] = row
+        return out
+
+    def all_vectors(self) -> Iterator[tuple[int, bytes]]:
+        yield from self.conn.execute("SELECT id, vector FROM chunks")
+
+    def fts(self, match: str, limit: int, title_weight: float = 4.0) -> list[tuple[int, float]]:
+        """(chunk id, bm25 score; lower is better) for an already-safe FTS5 MATCH expression."""
+        return [(r[0], r[1]) for r in self.conn.execute(
+            "SELECT rowid, bm25(chunks_fts, ?, 1.0) AS s FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY s LIMIT ?",
+            (title_weight, match, limit))]
