@@ -19,6 +19,10 @@ MAX_BYTES = 20_000_000  # a response larger than this is refused, not loaded
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 
 
+class ResponseTooLarge(SourceError):
+    """A response over the size cap: callers may skip that one URL and go on."""
+
+
 @dataclass
 class Response:
     url: str
@@ -91,14 +95,14 @@ class HttpClient:
     def _read(self, r: requests.Response, url: str) -> bytes:
         declared = r.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
-            raise SourceError(self.source, f"{url} is {int(declared) // 1_000_000} MB, over the "
+            raise ResponseTooLarge(self.source, f"{url} is {int(declared) // 1_000_000} MB, over the "
                               f"{self.max_bytes // 1_000_000} MB limit", "exclude the page or raise the limit")
         chunks, size = [], 0
         try:
             for chunk in r.iter_content(65536):
                 size += len(chunk)
                 if size > self.max_bytes:
-                    raise SourceError(self.source, f"{url} is over the {self.max_bytes // 1_000_000} MB limit",
+                    raise ResponseTooLarge(self.source, f"{url} is over the {self.max_bytes // 1_000_000} MB limit",
                                       "exclude the page or raise the limit")
                 chunks.append(chunk)
         except requests.exceptions.RequestException as e:
