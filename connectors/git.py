@@ -64,6 +64,7 @@ class GitConnector:
             local = ctx.base_dir / local
         self.local = local if local.exists() else None
         self.git_dir = self.local or ctx.work_dir / "repo.git"
+        self.git_env: dict[str, str] = {}  # extra environment for clone and fetch (forge auth config)
 
     # -- git plumbing ------------------------------------------------------------------------
     def _git(self, *args: str, input: str | None = None, check: bool = True) -> str:
@@ -84,7 +85,7 @@ class GitConnector:
                 raise SourceError(self.ctx.name, f"{self.local} is not a git repository",
                                   "point url at the folder that holds the repository's .git")
             return
-        env = dict(os.environ, GIT_TERMINAL_PROMPT="0")
+        env = dict(os.environ, GIT_TERMINAL_PROMPT="0", **self.git_env)
         if (self.git_dir / "HEAD").exists():
             cmd = ["git", "-C", str(self.git_dir), "fetch", "--prune", "--force", "--quiet", "origin",
                    "+refs/heads/*:refs/heads/*"]
@@ -211,10 +212,11 @@ class GitConnector:
                 for s in sorted(stats.values(), key=lambda s: -s.commits)]
 
     def _documents(self, head: str, paths: list[str], tree: dict[str, tuple[str, int]], per_path, repo) -> Iterator[Document]:
-        prose = {p: PROSE_SUFFIXES[PurePosixPath(p).suffix.lower()] for p in paths
-                 if PurePosixPath(p).suffix.lower() in PROSE_SUFFIXES and tree[p][1] <= MAX_PROSE_BYTES}
         readme = self._readme(tree)
         wanted = sorted(set(paths) | ({readme} if readme else set()))
+        formats = {p: PROSE_SUFFIXES.get(PurePosixPath(p).suffix.lower()) or ("text" if p == readme else None)
+                   for p in wanted}
+        prose = {p: f for p, f in formats.items() if f and tree[p][1] <= MAX_PROSE_BYTES}
         for i in range(0, len(wanted), 500):
             part = wanted[i:i + 500]
             blobs = self._blobs([tree[p][0] for p in part if p in prose or p == readme])

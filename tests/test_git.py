@@ -1,0 +1,146 @@
+"""The git connector through the real pipeline: incremental crawls, force-push, mailmap, co-authors, bots."""
+import pytest
+
+from conftest import write_config
+from guildbot import Guild
+
+ADA = ("Ada Lovelace", "ada@acme.example")
+BOB = ("Bob Stone", "bob@acme.example")
+
+
+def people_of(guild, path):
+    rows = guild.store.query(
+        """SELECT p.name, c.count FROM contributions c JOIN identities i ON i.id = c.identity_id
+           JOIN people p ON p.id = i.person_id JOIN documents d ON d.id = c.doc_id WHERE d.path = ?""", [path])
+    return {r["name"]: r["count"] for r in rows}
+
+
+@pytest.fixture
+def repo_and_guild(make_repo, tmp_path):
+    repo = make_repo("ranker")
+    repo.commit(*ADA, {"README.md": "# Ranker\n\nA recommender for the home feed.\n",
+                       "docs/intro.md": "# Intro\n\nCollaborative filtering on implicit feedback.\n",
+                       "src/model.py": "x = 1\n"})
+    repo.commit(*BOB, {"docs/old.md": "# Old\n\nAn obsolete page about gradient boosting.\n"})
+    guild = Guild.from_config(write_config(tmp_path, [dict(kind="git", name="ranker", team="Feed", url=str(repo.path))]))
+    yield repo, guild
+    guild.close()
+
+
+def test_first_crawl_indexes_prose_and_paths(repo_and_guild):
+    repo, guild = repo_and_guild
+    report = guild.crawl()
+    s = report.sources[0]
+    assert s.ok and s.added == 4 and s.deleted == 0
+    docs = {r["path"]: r for r in guild.store.query("SELECT path, kind, title, text FROM documents")}
+    assert docs["README.md"]["kind"] == "readme"
+    assert docs["docs/intro.md"]["kind"] == "doc" and "Collaborative filtering" in docs["docs/intro.md"]["text"]
+    assert docs["src/model.py"]["kind"] == "code_path" and "model" in docs["src/model.py"]["text"]
+    assert "x = 1" not in docs["src/model.py"]["text"]
+    # the README carries repository-level contributors
+    assert people_of(guild, "README.md") == {"Ada Lovelace": 1, "Bob Stone": 1}
+
+
+def test_incremental_add_modify_delete(repo_and_guild):
+    repo, guild = repo_and_guild
+    guild.crawl()
+    repo.commit(*BOB, {"docs/intro.md": "# Intro\n\nMatrix factorization with alternating least squares.\n",
+                       "docs/new.md": "# New\n\nSession-based recommendations with transformers.\n",
+                       "docs/old.md": None})
+    s = guild.crawl().sources[0]
+    assert (s.added, s.changed, s.deleted) == (1, 1, 1)
+    assert sorted(s.reprocessed) == ["ranker:docs/intro.md", "ranker:docs/new.md", "ranker:docs/old.md"]
+    assert s.unchanged == 1  # the README, re-read for its repository-level contributors
+    assert guild.search("alternating least squares", limit=1)[0].path == "docs/intro.md"
+    assert guild.search("session-based transformers", limit=1)[0].path == "docs/new.md"
+    assert all(h.path != "docs/old.md" for h in guild.search("obsolete gradient boosting", limit=10))
+    assert people_of(guild, "docs/intro.md") == {"Ada Lovelace": 1, "Bob Stone": 1}
+
+
+def test_unchanged_recrawl_embeds_nothing(repo_and_guild):
+    repo, guild = repo_and_guild
+    guild.crawl()
+    encoded = []
+    real = guild.embedder.encode
+    guild.embedder.encode = lambda texts, **kw: (encoded.extend(texts), real(texts, **kw))[1]
+    s = guild.crawl().sources[0]
+    assert encoded == [] and s.chunks_embedded == 0 and (s.added, s.changed, s.deleted) == (0, 0, 0)
+    # a new commit that touches nothing prose-worthy re-embeds nothing either
+    repo.commit(*ADA, {}, message="empty")
+    s = guild.crawl().sources[0]
+    assert encoded == [] and s.chunks_embedded == 0
+
+
+def test_force_push_is_detected_and_reread(repo_and_guild):
+    repo, guild = repo_and_guild
+    guild.crawl()
+    first = repo.git("rev-list", "--max-parents=0", "HEAD").strip()
+    repo.git("reset", "-q", "--hard", first)
+    repo.commit(*BOB, {"docs/rewrite.md": "# Rewrite\n\nHistory was rewritten with a new page on bandits.\n"})
+    s = guild.crawl().sources[0]
+    assert s.ok
+    paths = {r["path"] for r in guild.store.query("SELECT path FROM documents")}
+    assert paths == {"README.md", "docs/intro.md", "src/model.py", "docs/rewrite.md"}
+    assert s.deleted == 1 and s.added == 1
+    assert guild.search("bandits", limit=1)[0].path == "docs/rewrite.md"
+
+
+def test_mailmap_coauthors_and_bots(make_repo, tmp_path):
+    repo = make_repo("mapped")
+    repo.commit("Ada L", "ada.personal@gmail.com", {"README.md": "# M\n\nDrift monitoring.\n"})
+    repo.commit(*BOB, {"docs/a.md": "# A\n\nKS tests.\n"}, co_authors=[("Ada L", "ada.personal@gmail.com"),
+                                                                     ("dependabot[bot]", "bot@github.com")])
+    repo.commit("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com", {"requirements.txt": "x\n"})
+    repo.commit("pre-commit-ci[bot]", "66853113+pre-commit-ci[bot]@users.noreply.github.com", {"docs/a.md": "# A\n\nKS tests!\n"})
+    repo.commit("Renovate Bot", "bot@renovateapp.com", {"requirements.txt": "y\n"})
+    repo.commit(*ADA, {".mailmap": "Ada Lovelace <ada@acme.example> Ada L <ada.personal@gmail.com>\n"})
+    guild = Guild.from_config(write_config(tmp_path, [dict(kind="git", name="mapped", team="Risk", url=str(repo.path))]))
+    try:
+        guild.crawl()
+        # the co-author is credited, mapped through .mailmap, and merged with her work identity
+        assert people_of(guild, "docs/a.md") == {"Bob Stone": 1, "Ada Lovelace": 1}
+        assert people_of(guild, "README.md") == {"Ada Lovelace": 3, "Bob Stone": 1}
+        names = {r["name"] for r in guild.store.query("SELECT name FROM people")}
+        assert names == {"Ada Lovelace", "Bob Stone"}
+        idents = " ".join(r["name"] + r["email"] for r in guild.store.query("SELECT name, email FROM identities"))
+        assert "bot" not in idents.lower()
+    finally:
+        guild.close()
+
+
+def test_failure_keeps_previous_documents_and_resumes(repo_and_guild, monkeypatch):
+    repo, guild = repo_and_guild
+    guild.crawl()
+    before = guild.store.count("documents"), guild.store.count("chunks"), guild.vectors.size
+    repo.commit(*BOB, {"docs/intro.md": "# Intro\n\nRewritten text about reinforcement learning.\n",
+                       "docs/more.md": "# More\n\nContextual bandits.\n"})
+    import connectors.git as git
+
+    real = git.GitConnector._document
+    calls = {"n": 0}
+
+    def flaky(self, *args):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError("disk went away")
+        return real(self, *args)
+
+    monkeypatch.setattr(git.GitConnector, "_document", flaky)
+    s = guild.crawl().sources[0]
+    assert not s.ok and "disk went away" in s.error and "ranker" in s.error
+    assert (guild.store.count("documents"), guild.store.count("chunks"), guild.vectors.size) == before
+    assert "Collaborative filtering" in guild.store.query("SELECT text FROM documents WHERE path='docs/intro.md'")[0]["text"]
+    assert guild.sources()[0]["last_error"] == s.error
+    monkeypatch.setattr(git.GitConnector, "_document", real)
+    s = guild.crawl().sources[0]
+    assert s.ok and (s.added, s.changed) == (1, 1)
+    assert guild.sources()[0]["last_error"] is None
+
+
+def test_unreachable_repository_is_a_clear_error(tmp_path):
+    guild = Guild.from_config(write_config(tmp_path, [dict(kind="git", name="gone", team="T", url="http://127.0.0.1:9/nope.git")]))
+    try:
+        s = guild.crawl().sources[0]
+        assert not s.ok and "'gone'" in s.error and "cannot fetch" in s.error and "check the URL" in s.error
+    finally:
+        guild.close()
