@@ -124,9 +124,12 @@ BOT_PATTERNS = re.compile(
 )
 
 
+BOT_SUFFIX = re.compile(r"(?:[a-z0-9]Bot|[-_. ](?i:bot))$")  # MaintenanceBot, deploy-bot; not Talbot
+
+
 def is_bot(name: str = "", email: str = "", username: str = "") -> bool:
     """True for automation accounts that must never become people."""
-    return any(BOT_PATTERNS.search(v) for v in (name, email, username) if v)
+    return any(BOT_PATTERNS.search(v) or BOT_SUFFIX.search(v) for v in (name, email, username) if v)
 
 
 def make_id(source: str, external_id: str) -> str:

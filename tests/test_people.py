@@ -1,0 +1,116 @@
+"""Identity resolution: merging rules, and the refusal to merge two directory people."""
+import json
+
+import pytest
+
+from connectors.base import Contributor, Document
+from index.people import identity_keys, norm_name, resolve
+from index.store import Store
+
+
+def add_doc(store, doc_id, *contributors, kind="git", team="T"):
+    with store.transaction():
+        store.put_document(Document(id=doc_id, source="s", team=team, kind="doc", title=doc_id, text="t",
+                                    contributors=list(contributors)), "h", kind)
+
+
+def person_groups(store):
+    rows = store.query("SELECT person_id, name, email, username FROM identities WHERE person_id IS NOT NULL")
+    groups = {}
+    for r in rows:
+        groups.setdefault(r["person_id"], set()).add(r["email"] or r["username"] or r["name"])
+    return sorted(sorted(g) for g in groups.values())
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path)
+    yield s
+    s.close()
+
+
+def test_norm_name():
+    assert norm_name("  José  García-López ") == "jose garcia lopez"
+
+
+def test_merge_by_email_case_insensitive(store):
+    add_doc(store, "a", Contributor(name="Ada Lovelace", email="Ada@Acme.example"))
+    add_doc(store, "b", Contributor(name="A. Lovelace", email="ada@acme.example"))
+    resolve(store)
+    assert store.count("people") == 1
+
+
+def test_merge_by_normalised_name(store):
+    add_doc(store, "a", Contributor(name="José García", email="jg@home.example"))
+    add_doc(store, "b", Contributor(name="Jose  Garcia", email="jose@acme.example"))
+    resolve(store)
+    assert store.count("people") == 1
+
+
+def test_merge_by_github_noreply_handle_and_wiki_username(store):
+    add_doc(store, "a", Contributor(name="octo", email="12345+adalove@users.noreply.github.com"))
+    add_doc(store, "b", Contributor(name="Ada Lovelace", email="adalove@gmail.com"))
+    add_doc(store, "c", Contributor(username="adalove"), kind="mediawiki")
+    resolve(store)
+    assert person_groups(store) == [sorted(["12345+adalove@users.noreply.github.com", "adalove@gmail.com", "adalove"])]
+
+
+def test_wiki_username_matches_email_local_part(store):
+    add_doc(store, "a", Contributor(name="Grace Hopper", email="grace.hopper@acme.example"))
+    add_doc(store, "b", Contributor(username="grace.hopper"), kind="mediawiki")
+    resolve(store)
+    assert store.count("people") == 1
+
+
+def test_different_people_stay_apart(store):
+    add_doc(store, "a", Contributor(name="Ada Lovelace", email="ada@acme.example"))
+    add_doc(store, "b", Contributor(name="Grace Hopper", email="grace@acme.example"))
+    add_doc(store, "c", Contributor(name="Alan Turing", email="info@turing.example"))
+    add_doc(store, "d", Contributor(name="Joan Clarke", email="info@clarke.example"))  # generic local part
+    resolve(store)
+    assert store.count("people") == 4
+
+
+def test_two_directory_people_are_never_merged(store):
+    directory = [
+        {"name": "Mei Lin", "email": "mei.lin@acme.example", "team": "Platform", "slack_id": "U1", "tz": ""},
+        {"name": "Mei Lin", "email": "mei.lin2@acme.example", "team": "Market", "slack_id": "U2", "tz": ""},
+    ]
+    add_doc(store, "a", Contributor(name="Mei Lin", email="mei.lin@acme.example"))
+    add_doc(store, "b", Contributor(name="Mei Lin", email="mei.lin2@acme.example"))
+    add_doc(store, "c", Contributor(name="Mei Lin", email="mei@home.example"))  # same name as both: joins one only
+    report = resolve(store, directory)
+    people = store.query("SELECT name, team, slack_id, emails FROM people ORDER BY slack_id")
+    assert [(p["name"], p["team"], p["slack_id"]) for p in people] == [("Mei Lin", "Platform", "U1"), ("Mei Lin", "Market", "U2")]
+    assert json.loads(people[0]["emails"])[0] == "mei.lin@acme.example"
+    assert json.loads(people[1]["emails"]) == ["mei.lin2@acme.example"] or "mei.lin2@acme.example" in people[1]["emails"]
+    assert report.refused, "the name collision must be reported as refused"
+
+
+def test_directory_gives_name_team_slack(store):
+    add_doc(store, "a", Contributor(name="ada", email="ada.lovelace@acme.example"), team="Feed")
+    resolve(store, [{"name": "Ada Lovelace", "email": "ada.lovelace@acme.example", "team": "Risk",
+                     "slack_id": "UADA", "tz": "Europe/London"}])
+    p = store.query("SELECT * FROM people")[0]
+    assert (p["name"], p["team"], p["slack_id"], p["tz"]) == ("Ada Lovelace", "Risk", "UADA", "Europe/London")
+
+
+def test_team_from_contributions_without_directory(store):
+    add_doc(store, "a", Contributor(name="Bob Stone", email="bob@x.example", count=9), team="Feed")
+    add_doc(store, "b", Contributor(name="Bob Stone", email="bob@x.example", count=1), team="Risk")
+    resolve(store)
+    assert store.query("SELECT team FROM people")[0]["team"] == "Feed"
+
+
+def test_bots_never_become_people(store):
+    add_doc(store, "a", Contributor(name="dependabot[bot]", email="49699333+dependabot[bot]@users.noreply.github.com"),
+            Contributor(name="Ada Lovelace", email="ada@acme.example"))
+    add_doc(store, "b", Contributor(username="MaintenanceBot"), kind="mediawiki")
+    report = resolve(store)
+    assert [p["name"] for p in store.query("SELECT name FROM people")] == ["Ada Lovelace"]
+    assert report.bots == 2
+
+
+def test_keys_are_tiered_by_certainty():
+    keys = dict((k, t) for t, k in identity_keys({"name": "Ada Lovelace", "email": "ada.l@acme.example", "username": ""}))
+    assert keys["e:ada.l@acme.example"] == 0 and keys["u:adal"] == 1 and keys["n:ada lovelace"] == 2

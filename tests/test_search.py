@@ -1,0 +1,76 @@
+"""Hybrid search: FTS5 safety, reciprocal rank fusion, title weighting, and the real model end to end."""
+import pytest
+
+from connectors.base import Document
+from index.embeddings import Embedder
+from index.pipeline import crawl_source
+from index.search import Searcher, fts_query, query_terms, rrf
+from index.store import Store
+from index.vectors import VectorIndex
+from connectors.base import Checkpoint
+
+HOSTILE = ['"', '""', "'", "NEAR(a b)", "a NEAR b", "*", "recommender*", "-drift", "title:drift", "a:b:c", "((",
+           "drift)", "AND", "OR OR", "NOT", "^", "{x}", "col:*", "\\", "%", "drop table documents;--", "\u0000x",
+           "🙂 recommender", "a" * 5000, "   ", ""]
+
+
+def test_fts_query_quotes_every_term():
+    assert fts_query('title:drift NEAR(a b) -psi "xy" *') == '"title" OR "drift" OR "near" OR "psi" OR "xy"'
+    assert fts_query("who has built a") is not None  # only stopwords: fall back to the words themselves
+    assert fts_query("   ") is None and fts_query("!!!") is None
+
+
+def test_query_terms_drop_stopwords_keep_order():
+    assert query_terms("How do I add holidays to a forecasting model") == ["add", "holidays", "forecasting", "model"]
+
+
+def test_rrf_rewards_agreement():
+    fused = rrf([["a", "b", "c"], ["b", "a", "d"]])
+    assert fused["a"] == fused["b"] > fused["c"] == fused["d"]
+    fused = rrf([["a", "b"], ["b", "c"]])
+    assert max(fused, key=fused.get) == "b"
+    assert rrf([], k=60) == {}
+
+
+@pytest.fixture(scope="module")
+def small_index(tmp_path_factory):
+    root = tmp_path_factory.mktemp("search")
+    store, embedder = Store(root), Embedder()
+    vectors = VectorIndex(store, root, embedder.dim)
+    docs = [
+        Document(id="s:1", source="s", team="Feed", kind="doc", title="Drift monitoring",
+                 text="How we watch feature distributions in production."),
+        Document(id="s:2", source="s", team="Risk", kind="doc", title="Fraud model",
+                 text="Gradient boosted trees. We also check drift monitoring dashboards weekly."),
+        Document(id="s:3", source="s", team="Feed", kind="doc", title="Recommender",
+                 text="Collaborative filtering with matrix factorization for the home feed."),
+    ]
+
+    def items(state):
+        yield from docs
+        yield Checkpoint({}, full_sweep=True)
+
+    crawl_source(store, vectors, embedder, "s", "files", "Feed", items)
+    yield Searcher(store, vectors, embedder)
+    store.close()
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+def test_hostile_queries_never_raise(small_index, query):
+    hits = small_index.search(query, limit=5)
+    assert isinstance(hits, list)
+
+
+def test_title_outweighs_body(small_index):
+    lexical = small_index.store.fts(fts_query("drift monitoring"), 10)
+    rows = small_index.store.chunk_rows([c for c, _ in lexical])
+    assert rows[lexical[0][0]]["doc_id"] == "s:1"
+
+
+def test_semantic_match_without_shared_words(small_index):
+    hits = small_index.search("suggesting items people might like", limit=1)
+    assert hits[0].doc_id == "s:3"
+
+
+def test_team_filter(small_index):
+    assert {h.team for h in small_index.search("drift", limit=5, team="Risk")} == {"Risk"}
