@@ -49,6 +49,8 @@ def html_to_text(html: str, *, remove_boilerplate: bool = True) -> tuple[str, di
         br.replace_with("\n")
     for block in body.find_all(["p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "table", "section"]):
         block.insert_after("\n")
+    for cell in body.find_all(["td", "th"]):
+        cell.insert_after(" ")  # table cells must not glue their words together
     if "title" not in meta:
         h1 = body.find("h1")
         if h1:
