@@ -1,0 +1,39 @@
+"""Markup to text."""
+import json
+
+from connectors.text import html_to_text, markdown_to_text, notebook_to_text, path_words, prose_to_text, rst_to_text
+
+
+def test_html_drops_navigation_scripts_and_styles():
+    text, meta = html_to_text("<html><head><title>T</title><meta name='author' content='Ada'><style>p{}</style></head>"
+                              "<body><nav>Home | Search</nav><main><h1>Heading</h1><p>Body text.</p></main>"
+                              "<script>alert(1)</script><footer>(c) corp</footer></body></html>")
+    assert "Body text." in text and "Heading" in text
+    assert "Home | Search" not in text and "alert" not in text and "(c) corp" not in text and "p{}" not in text
+    assert meta["title"] == "T" and meta["author"] == "Ada"
+
+
+def test_markdown_front_matter_and_title():
+    title, text, meta = prose_to_text("markdown", "---\ntitle: Hello\nauthor: Ada\n---\n# Other\n\n**bold** [link](http://x)\n")
+    assert title == "Hello" and meta["author"] == "Ada"
+    assert "bold link" in text and "**" not in text and "http://x" not in text
+
+
+def test_rst_headings_roles_and_directives():
+    text = rst_to_text("Title\n=====\n\n.. image:: x.png\n   :width: 10\n\nUse :func:`fit` and ``predict``.\n")
+    assert "Title" in text and "Use fit and predict." in text
+    assert "=====" not in text and "image" not in text and ":width:" not in text
+
+
+def test_notebook_markdown_cells_only():
+    nb = {"cells": [{"cell_type": "markdown", "source": ["# Intro\n", "Some *prose*."]},
+                    {"cell_type": "code", "source": "print('secret code')"}]}
+    text = notebook_to_text(json.dumps(nb))
+    assert "Some prose." in text and "secret code" not in text
+    assert prose_to_text("notebook", "{not json")[1] == ""
+
+
+def test_path_words_split_names():
+    assert "drift monitor KS Test py" in path_words("src/drift_monitor/KSTest.py") or \
+        "drift monitor" in path_words("src/drift_monitor/KSTest.py")
+    assert markdown_to_text("plain") == "plain"
