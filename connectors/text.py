@@ -8,7 +8,7 @@ import json
 import re
 from typing import Any
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, NavigableString
 from markdown_it import MarkdownIt
 
 _md = MarkdownIt("commonmark").enable("table")
@@ -49,6 +49,9 @@ def html_to_text(html: str, *, remove_boilerplate: bool = True) -> tuple[str, di
         br.replace_with("\n")
     for block in body.find_all(["p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "table", "section"]):
         block.insert_after("\n")
+        before = block.previous_sibling
+        if isinstance(before, NavigableString) and before and not before[-1].isspace():
+            block.insert_before("\n")  # text running straight into a block must not glue to it
     for cell in body.find_all(["td", "th"]):
         cell.insert_after(" ")  # table cells must not glue their words together
     if "title" not in meta:
