@@ -151,6 +151,13 @@ def is_binary(data: bytes) -> bool:
 def prose_to_text(fmt: str, raw: str) -> tuple[str, str, dict[str, Any]]:
     """(title, text, metadata) of a prose file in one of PROSE_SUFFIXES' formats."""
     raw = raw[:MAX_TEXT_CHARS]
+    title, text, meta = _prose_to_text(fmt, raw)
+    if text and not looks_like_prose(text):
+        return title, "", {**meta, "skipped": "not prose (mostly numbers or symbols): indexed by path only"}
+    return title, text, meta
+
+
+def _prose_to_text(fmt: str, raw: str) -> tuple[str, str, dict[str, Any]]:
     if fmt == "markdown":
         meta, body = split_front_matter(raw)
         return str(meta.get("title") or markdown_title(body)), markdown_to_text(body), meta
@@ -166,6 +173,15 @@ def prose_to_text(fmt: str, raw: str) -> tuple[str, str, dict[str, Any]]:
         text, meta = html_to_text(raw)
         return meta.get("title", ""), text, meta
     return "", squeeze(raw), {}
+
+
+def looks_like_prose(text: str, sample: int = 20000) -> bool:
+    """False for data dumps saved as text (model files, CSV-like numbers): most tokens are not words."""
+    tokens = text[:sample].split()
+    if len(tokens) < 20:
+        return True
+    words = sum(1 for t in tokens if re.fullmatch(r"[^\W\d_]{2,}[.,;:!?)\]'\"]*", t.strip("([\"'")))
+    return words / len(tokens) >= 0.35
 
 
 def path_words(path: str) -> str:

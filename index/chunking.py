@@ -9,12 +9,14 @@ import re
 
 MAX_TOKENS = 200
 OVERLAP = 24
+MAX_CHUNKS = 300  # about 60k word pieces; the rest of a longer document is not embedded
 _BOUNDARY = re.compile(r"\n\s*\n|(?<=[.!?])\s+|\n")
 
 
-def chunk_text(title: str, text: str, tokenizer, max_tokens: int = MAX_TOKENS, overlap: int = OVERLAP) -> list[str]:
-    """Chunks of `text`, each starting with `title` on its own line."""
-    text = text.strip()
+def chunk_text(title: str, text: str, tokenizer, max_tokens: int = MAX_TOKENS, overlap: int = OVERLAP,
+               max_chunks: int = MAX_CHUNKS) -> list[str]:
+    """Chunks of `text`, each starting with `title` on its own line; at most `max_chunks` of them."""
+    text = text.strip()[: max_chunks * max_tokens * 8]
     prefix = f"{title}\n" if title else ""
     if not text:
         return [title] if title else []
@@ -39,7 +41,7 @@ def chunk_text(title: str, text: str, tokenizer, max_tokens: int = MAX_TOKENS, o
                 while end > start + 1 and offsets[end - 1][0] >= char_end:
                     end -= 1
         chunks.append(prefix + text[char_start:char_end].strip())
-        if end >= len(offsets):
+        if end >= len(offsets) or len(chunks) >= max_chunks:
             break
         start = max(end - overlap, start + 1)
     return chunks

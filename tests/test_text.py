@@ -37,3 +37,22 @@ def test_path_words_split_names():
     assert "drift monitor KS Test py" in path_words("src/drift_monitor/KSTest.py") or \
         "drift monitor" in path_words("src/drift_monitor/KSTest.py")
     assert markdown_to_text("plain") == "plain"
+
+
+def test_data_dumps_saved_as_text_are_not_prose():
+    from connectors.text import looks_like_prose
+
+    dump = "\n".join(f"tree={i}\nsplit_feature=3 7 12\nthreshold=0.{i}25 1.5e-3 7\nleaf_value=-0.{i} 0.31" for i in range(50))
+    assert not looks_like_prose(dump)
+    title, text, meta = prose_to_text("text", dump)
+    assert text == "" and "not prose" in meta["skipped"]
+    changelog = "\n".join(f"v0.{i}.0 (2021-0{i % 9 + 1}-01)\n- Fixed the sampler when the search space is empty." for i in range(30))
+    assert looks_like_prose(changelog)
+
+
+def test_chunks_are_capped_per_document():
+    from index.chunking import chunk_text
+    from index.embeddings import Embedder
+
+    chunks = chunk_text("Big", "word " * 200_000, Embedder().tokenizer, max_chunks=5)
+    assert len(chunks) == 5

@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""Benchmarks of the crawl pipeline and the answers, written into docs/benchmarks.md.
+
+- pipeline chunks/s (read, chunk, embed, SQLite, FTS5, FAISS) next to raw `model.encode` chunks/s
+  on the very same chunks, as a ratio (target >= 0.9);
+- re-crawl time of an unchanged corpus as a ratio of the first crawl (target <= 0.03);
+- search and who latency p50/p99, in-process, over a fixed list of queries.
+
+The corpus is built from the docstrings of an installed package (real technical English), written
+as Markdown files and crawled with the files connector. Figures are medians over --repeat runs:
+this machine is shared and noisy, so read ratios, not absolute seconds.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import platform
+import re
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parent.parent
+QUERIES = ["how to tokenize text", "loading a pretrained model", "attention mask padding", "save weights to disk",
+           "learning rate schedule", "beam search generation", "who wrote the tokenizer", "configuration options",
+           "gradient checkpointing memory", "quantization int8", "image processor resize", "audio feature extraction"]
+MARK_START, MARK_END = "<!-- bench:index:start -->", "<!-- bench:index:end -->"
+
+
+def build_corpus(folder: Path, package: str, max_docs: int) -> int:
+    """Markdown files made of the docstrings of `package`'s modules, one file per module."""
+    mod = __import__(package)
+    src = Path(mod.__file__).parent
+    n = 0
+    for py in sorted(src.rglob("*.py")):
+        try:
+            tree = ast.parse(py.read_text(encoding="utf-8", errors="replace"))
+        except SyntaxError:
+            continue
+        docs = [ast.get_docstring(node) for node in ast.walk(tree)
+                if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef))]
+        text = "\n\n".join(d for d in docs if d and len(d) > 80)
+        if len(text) < 400:
+            continue
+        rel = py.relative_to(src).with_suffix(".md")
+        out = folder / rel
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(f"---\nauthor: Bench Author {n % 17} <author{n % 17}@bench.example>\n---\n"
+                       f"# {rel.with_suffix('').as_posix()}\n\n{text[:20000]}\n")
+        n += 1
+        if n >= max_docs:
+            break
+    return n
+
+
+def percentile(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def write_config(root: Path, corpus: Path) -> Path:
+    cfg = root / "guild.toml"
+    cfg.write_text(f'[guild]\nname = "bench"\ndata_dir = "{root / "data"}"\n\n[[teams]]\nname = "Bench"\n\n'
+                   f'[[sources]]\nkind = "files"\nname = "docs"\nteam = "Bench"\npath = "{corpus}"\n')
+    return cfg
+
+
+def run(args) -> dict:
+    from guildbot import Guild
+    from index.chunking import chunk_text
+    from index.embeddings import Embedder
+    from index.pipeline import heading
+    from connectors.files import FilesConnector
+    from connectors.base import Document, SourceContext
+
+    work = Path(tempfile.mkdtemp(prefix="guild-bench-"))
+    corpus = work / "corpus"
+    docs = build_corpus(corpus, args.package, args.docs)
+    embedder = Embedder()
+    ctx = SourceContext("docs", "Bench", work / "w", work)
+    items = [d for d in FilesConnector({"path": str(corpus)}, ctx).crawl(None) if isinstance(d, Document)]
+    texts = [c for d in items for c in chunk_text(heading(d), d.text, embedder.tokenizer)]
+    embedder.encode(texts[:64])  # warm up
+    raw, pipe, recrawl_ratio = [], [], []
+    for _ in range(args.repeat):
+        t = time.perf_counter()
+        embedder.encode(texts)
+        raw.append(len(texts) / (time.perf_counter() - t))
+        shutil.rmtree(work / "data", ignore_errors=True)
+        guild = Guild.from_config(write_config(work, corpus))
+        guild.__dict__["embedder"] = embedder  # the same loaded model, as in a long-running process
+        t = time.perf_counter()
+        first = guild.crawl()
+        first_s = time.perf_counter() - t
+        chunks = first.total("chunks_embedded")
+        pipe.append(chunks / first_s)
+        t = time.perf_counter()
+        again = guild.crawl()
+        recrawl_ratio.append((time.perf_counter() - t) / first_s)
+        assert again.total("chunks_embedded") == 0, "an unchanged corpus must embed nothing"
+        guild.close()
+    guild = Guild.from_config(write_config(work, corpus))
+    guild.__dict__["embedder"] = embedder
+    search_ms, who_ms = [], []
+    for _ in range(args.rounds):
+        for q in QUERIES:
+            t = time.perf_counter()
+            guild.search(q, limit=10)
+            search_ms.append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            guild.experts(q, limit=10)
+            who_ms.append((time.perf_counter() - t) * 1000)
+    guild.close()
+    shutil.rmtree(work, ignore_errors=True)
+    return {"docs": docs, "chunks": len(texts), "raw": statistics.median(raw), "pipeline": statistics.median(pipe),
+            "ratio": statistics.median(p / r for p, r in zip(pipe, raw)), "recrawl": statistics.median(recrawl_ratio),
+            "search_p50": percentile(search_ms, 50), "search_p99": percentile(search_ms, 99),
+            "who_p50": percentile(who_ms, 50), "who_p99": percentile(who_ms, 99), "repeat": args.repeat,
+            "queries": len(search_ms)}
+
+
+def report(f: dict) -> str:
+    return f"""{MARK_START}
+## Index pipeline and answers (`make bench`, scripts/bench.py)
+
+Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores, CPU only; medians of {f['repeat']} runs.
+Corpus: {f['docs']} Markdown documents built from installed package docstrings, {f['chunks']} chunks.
+
+| figure | value | target |
+|---|---|---|
+| raw `model.encode` | {f['raw']:.1f} chunks/s | |
+| crawl pipeline (read, chunk, embed, SQLite, FTS5, FAISS) | {f['pipeline']:.1f} chunks/s | |
+| pipeline / raw encode | **{f['ratio']:.2f}** | >= 0.9 |
+| unchanged re-crawl / first crawl | **{f["recrawl"]:.4f}** | <= 0.03 |
+| search latency p50 / p99 (in-process, {f['queries']} queries) | {f['search_p50']:.0f} ms / {f['search_p99']:.0f} ms | |
+| who latency p50 / p99 (in-process) | {f['who_p50']:.0f} ms / {f['who_p99']:.0f} ms | |
+{MARK_END}"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--package", default="transformers", help="installed package whose docstrings form the corpus")
+    ap.add_argument("--docs", type=int, default=250, help="documents in the corpus")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=5, help="passes over the query list for latency")
+    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    args = ap.parse_args()
+    text = report(run(args))
+    print(text)
+    old = args.out.read_text() if args.out.exists() else "# Benchmarks\n\nFigures from benchmark scripts, never from timed tests.\n"
+    if MARK_START in old:
+        new = re.sub(re.escape(MARK_START) + ".*?" + re.escape(MARK_END), lambda m: text, old, flags=re.DOTALL)
+    else:
+        new = old.rstrip() + "\n\n" + text + "\n"
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(new)
+    print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
