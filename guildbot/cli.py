@@ -111,6 +111,10 @@ def cmd_crawl(guild: Guild, args) -> int:
                           "people": report.people.people if report.people else 0}, indent=1))
     else:
         _print_crawl(report)
+    if report.failed:  # one summary line naming the failed sources, and what the exit status means
+        names = ", ".join(s.name for s in report.failed)
+        print(f"\n{len(report.failed)} of {len(report.sources)} sources failed ({names}); the others were crawled"
+              + (" — exit status 1 (--strict)" if args.strict else "; `crawl --strict` exits 1 on this"), file=sys.stderr)
     return 1 if (args.strict and report.failed) else 0
 
 
