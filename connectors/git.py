@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
 from .base import Checkpoint, Contributor, Deleted, Document, Field, Item, SourceContext, SourceError, is_bot, make_id
+from .projectfiles import MAX_PROJECT_FILE_BYTES, project_files, project_metadata
 from .text import PROSE_SUFFIXES, decode, is_binary, path_words, prose_to_text
 
 STATE_VERSION = 1
@@ -217,12 +218,19 @@ class GitConnector:
         formats = {p: PROSE_SUFFIXES.get(PurePosixPath(p).suffix.lower()) or ("text" if p == readme else None)
                    for p in wanted}
         prose = {p: f for p, f in formats.items() if f and tree[p][1] <= MAX_PROSE_BYTES}
+        # CODEOWNERS, catalog-info.yaml and package keywords ride on the README's metadata
+        extras = [p for p in project_files(tree) if tree[p][1] <= MAX_PROJECT_FILE_BYTES] if readme else []
         for i in range(0, len(wanted), 500):
             part = wanted[i:i + 500]
-            blobs = self._blobs([tree[p][0] for p in part if p in prose or p == readme])
+            blobs = self._blobs([tree[p][0] for p in part if p in prose or p == readme] +
+                                ([tree[p][0] for p in extras] if readme in part else []))
             for path in part:
-                yield self._document(head, path, prose.get(path), blobs.get(tree[path][0]), tree[path][1],
+                doc = self._document(head, path, prose.get(path), blobs.get(tree[path][0]), tree[path][1],
                                      per_path.get(path, {}), repo if path == readme else None)
+                if path == readme:
+                    doc.metadata.update(project_metadata({p: decode(blobs[tree[p][0]]) for p in extras
+                                                          if tree[p][0] in blobs}))
+                yield doc
 
     def _document(self, head, path, fmt, data, size, stats, repo_stats) -> Document:
         name = PurePosixPath(path).name

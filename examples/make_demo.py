@@ -6,7 +6,9 @@ same on every machine. Planted on purpose:
 - two teams (Home Feed and Marketplace) each built a recommender, unaware of each other;
 - Priya Raman commits with her work email and, earlier, a personal one (linked by .mailmap in one
   repository only, and by name elsewhere);
-- dependabot[bot] and a github-actions commit that must never become people.
+- dependabot[bot] and a github-actions commit that must never become people;
+- catalog owners from three places: feed-ranker has a .github/CODEOWNERS, similar-items a Backstage
+  catalog-info.yaml, and drift-watch neither (its owners are its top contributors).
 
 Usage: python examples/make_demo.py [--out DIR]
 """
@@ -135,6 +137,27 @@ points is retrained automatically.
     "drift_watch/alerts.py": "def send_alert(feature, value):\n    pass\n",
 }
 
+FEED_RANKER_CODEOWNERS = """# Home Feed reviews everything; Tomás also reviews features and docs.
+*                        @acme/home-feed @priya-raman
+/feed_ranker/features/   @tomas-ortega
+/docs/                   @priya-raman @tomas-ortega
+"""
+
+SIMILAR_ITEMS_CATALOG_INFO = """apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: similar-items
+  description: Item-to-item recommendations for marketplace listings, served from precomputed neighbours.
+  tags: [recommendations, matrix-factorization, listings]
+  links:
+    - url: https://grafana.acme.example/d/similar-items
+      title: Serving dashboard
+spec:
+  type: service
+  lifecycle: production
+  owner: group:marketplace-discovery
+"""
+
 # (repo, author, iso date, message, {path: content or None to delete}, [co-author keys])
 HISTORY = [
     ("feed-ranker", "priya_old", "2023-02-01T10:00:00+00:00", "Start the home feed recommender",
@@ -152,6 +175,8 @@ HISTORY = [
      {"requirements.txt": "lightgbm>=4.1\nfaiss-cpu\n"}, []),
     ("feed-ranker", "priya", "2024-05-05T10:00:00+00:00", "Document offline evaluation in the README",
      {"README.md": FEED_RANKER["README.md"] + "\nSee docs/training.md for the nightly training job.\n"}, ["mei"]),
+    ("feed-ranker", "priya", "2024-05-06T09:00:00+00:00", "Add CODEOWNERS",
+     {".github/CODEOWNERS": FEED_RANKER_CODEOWNERS}, []),
     ("similar-items", "omar", "2023-04-03T08:00:00+00:00", "Item-to-item recommender with ALS",
      {"README.md": SIMILAR_ITEMS["README.md"], "similar_items/als.py": SIMILAR_ITEMS["similar_items/als.py"],
       "docs/als.md": SIMILAR_ITEMS["docs/als.md"]}, []),
@@ -163,6 +188,8 @@ HISTORY = [
     ("similar-items", "omar", "2024-03-01T09:00:00+00:00", "Tune ALS regularization",
      {"docs/als.md": SIMILAR_ITEMS["docs/als.md"] + "\nRegularization was tuned on a held-out month.\n"}, []),
     ("similar-items", "actions", "2024-03-02T00:00:00+00:00", "Update generated API docs", {"API.txt": "similar(listing_id)\n"}, []),
+    ("similar-items", "lena", "2024-03-04T11:00:00+00:00", "Register similar-items in the service catalog",
+     {"catalog-info.yaml": SIMILAR_ITEMS_CATALOG_INFO}, []),
     ("drift-watch", "sam", "2023-01-10T10:00:00+00:00", "Drift monitoring for fraud models",
      {"README.md": DRIFT_WATCH["README.md"], "drift_watch/psi.py": DRIFT_WATCH["drift_watch/psi.py"],
       "docs/psi.rst": DRIFT_WATCH["docs/psi.rst"]}, []),
