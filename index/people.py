@@ -24,6 +24,7 @@ from .store import Store
 DIRECTORY_COLUMNS = ("name", "email", "team", "slack_id", "tz")
 GENERIC_LOCAL_PARTS = frozenset("""info admin administrator dev developer developers contact noreply no-reply hello mail
 me git github gitlab user root support team office test ci build bot dev-team webmaster postmaster""".split())
+WIKI_KINDS = frozenset({"mediawiki", "confluence", "files"})  # what "wiki:NAME" in an alias rule names
 NOREPLY = re.compile(r"^(?:\d+\+)?([^@]+)@users\.noreply\.github\.com$")
 
 
@@ -101,11 +102,18 @@ class _Groups:
             i = self.parent[i]
         return i
 
+    @staticmethod
+    def clash(a: set[str], b: set[str]) -> bool:
+        """Two anchors of one kind (two directory people, two sides of one split rule) never join."""
+        def kind(anchor: str) -> str:  # "directory:<email>" -> "directory", "split:<n>:<spec>" -> "split:<n>"
+            return ":".join(anchor.split(":", 2)[:2]) if anchor.startswith("split:") else anchor.split(":", 1)[0]
+        return any(x != y and kind(x) == kind(y) for x in a for y in b)
+
     def union(self, a: str, b: str, reason: str, force: bool = False) -> bool:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
-        if not force and self.anchors[ra] and self.anchors[rb] and self.anchors[ra] != self.anchors[rb]:
+        if not force and self.clash(self.anchors[ra], self.anchors[rb]):
             self.refused.append((a, b, reason))
             return False
         self.parent[rb] = ra
@@ -125,7 +133,8 @@ def _matches(spec: str, ident: dict[str, Any]) -> bool:
     """An alias rule names an identity by email, by `kind:username`, by `kind:name` or by name."""
     s = spec.strip().casefold()
     kind, _, rest = s.partition(":")
-    if rest and kind == (ident["kind"] or "").casefold():
+    ident_kind = (ident["kind"] or "").casefold()
+    if rest and (kind == ident_kind or (kind == "wiki" and ident_kind in WIKI_KINDS)):
         return rest in {(ident["username"] or "").casefold(), (ident["name"] or "").casefold(), (ident["email"] or "")}
     return s in {(ident["email"] or ""), (ident["username"] or "").casefold(), (ident["name"] or "").casefold()}
 
@@ -182,6 +191,7 @@ def resolve(store: Store, directory: list[dict[str, str]] | None = None, aliases
                     for other in members[1:]:
                         groups.union(members[0], other, key)
         report.refused = groups.refused
+        store.set_meta("people_refused", json.dumps(sorted(set(groups.refused)), ensure_ascii=False))
 
         weight = Counter()
         for r in store.query("SELECT identity_id, sum(count) AS n FROM contributions GROUP BY identity_id"):
@@ -197,7 +207,10 @@ def resolve(store: Store, directory: list[dict[str, str]] | None = None, aliases
         store.conn.execute("DELETE FROM people")
         store.conn.execute("UPDATE identities SET person_id = NULL")
         alias_names = {rule.name for rule in aliases if rule.action == "merge" and rule.name}
-        for root, ids in members.items():
+        used: set[str] = set()
+        # directory people first, so they keep "p:<directory email>" when a split leaves a namesake with that email
+        in_directory = {root: any(idents[i]["kind"] == "directory" for i in ids) for root, ids in members.items()}
+        for root, ids in sorted(members.items(), key=lambda kv: (not in_directory[kv[0]], kv[0])):
             rows = [idents[i] for i in ids]
             directory_row = next((r for r in rows if r["kind"] == "directory"), None)
             emails = sorted({r["email"] for r in rows if r["email"]})
@@ -216,6 +229,9 @@ def resolve(store: Store, directory: list[dict[str, str]] | None = None, aliases
             team = (directory_row["team"] if directory_row and directory_row["team"] else "") or \
                 (teams.most_common(1)[0][0] if teams else "")
             pid = "p:" + (directory_row["email"] if directory_row else (emails[0] if emails else root))
+            if pid in used:  # a group kept apart (split rule, refused merge) that shares an email with another
+                pid = "p:" + root
+            used.add(pid)
             aliases_of = sorted({n for n in names if n != display} - alias_names)
             store.conn.execute(
                 "INSERT OR REPLACE INTO people (id, name, team, slack_id, tz, emails, aliases, in_directory) "
