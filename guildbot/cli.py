@@ -4,6 +4,7 @@
     guildbot --config guild.toml search "QUERY" [--json] [--limit N] [--team T]
     guildbot --config guild.toml who "QUESTION" [--json] [--limit N] [--team T]
     guildbot --config guild.toml sources [--json]
+    guildbot --config guild.toml projects | project | overlaps | people | person | similar   (cli_catalog.py)
 
 Exit codes: 0 success, 1 a source failed under --strict, 2 bad configuration or usage.
 """
@@ -16,6 +17,7 @@ import sys
 import textwrap
 from typing import Any, Callable
 
+from . import cli_catalog
 from .config import ConfigError
 from .guild import CrawlReport, Guild
 
@@ -52,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("sources", help="last crawl, documents and last error per source")
     s.add_argument("--json", action="store_true")
+    cli_catalog.add_parsers(sub)
     return p
 
 
@@ -97,7 +100,7 @@ def _print_crawl(report: CrawlReport) -> None:
         print(f"\nerror: {s.error}", file=sys.stderr)
     if report.people:
         print(f"\n{report.people.people} people from {report.people.identities} identities"
-              f" ({report.people.bots} bots ignored) · {report.seconds:.1f}s in all")
+              f" ({report.people.bots} bots ignored) · {report.projects} projects · {report.seconds:.1f}s in all")
 
 
 def cmd_crawl(guild: Guild, args) -> int:
@@ -159,7 +162,7 @@ def cmd_sources(guild: Guild, args) -> int:
     return 0
 
 
-COMMANDS = {"crawl": cmd_crawl, "search": cmd_search, "who": cmd_who, "sources": cmd_sources}
+COMMANDS = {"crawl": cmd_crawl, "search": cmd_search, "who": cmd_who, "sources": cmd_sources, **cli_catalog.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,10 +8,15 @@ from pathlib import Path
 from typing import Any, Callable
 
 from connectors import SourceContext, connector_class
+from index.ambiguity import Ambiguity, find_ambiguous
+from index.catalog import Project, build_catalog, get_project, list_projects
+from index.docvectors import doc_centroids
 from index.embeddings import Embedder
 from index.experts import Expert, rank_experts, topic_of
+from index.overlaps import Overlap, rank_overlaps
 from index.people import DirectoryError, ResolveReport, load_directory, resolve
 from index.pipeline import SourceReport, crawl_source
+from index.profiles import Profile, SimilarPerson, build_profiles, find_person, list_people, profile, similar_people
 from index.search import Hit, Searcher
 from index.store import Store
 from index.vectors import VectorIndex
@@ -25,6 +30,7 @@ Progress = Callable[[str, str, int], None]  # (source, "documents" | "chunks", n
 class CrawlReport:
     sources: list[SourceReport] = field(default_factory=list)
     people: ResolveReport | None = None
+    projects: int = 0
     seconds: float = 0.0
 
     @property
@@ -95,6 +101,7 @@ class Guild:
             report.sources.append(crawl_source(self.store, self.vectors, self.embedder, source.name, source.kind,
                                                source.team, connector.crawl, tick))
         report.people = resolve(self.store, directory, self.config.aliases)
+        report.projects = self.rebuild_catalog()
         report.seconds = round(time.perf_counter() - t0, 2)
         return report
 
@@ -115,3 +122,42 @@ class Guild:
         topic = topic_of(question)
         fused, _ = self.searcher.ranked(topic)
         return rank_experts(self.store, fused, limit=limit, team=team)
+
+    # -- catalog and people ------------------------------------------------------------------------
+    def rebuild_catalog(self) -> int:
+        """Derive the projects and people's profiles again from the index; returns the project count."""
+        centroids = doc_centroids(self.store)
+        kinds = {s.name: s.kind for s in self.config.sources}
+        prefixes = {s.name: str(s.options.get("prefix") or "") for s in self.config.sources}
+        projects = build_catalog(self.store, kinds, prefixes, centroids)
+        build_profiles(self.store, centroids)
+        return len(projects)
+
+    def projects(self, team: str | None = None, topic: str | None = None) -> list[Project]:
+        return list_projects(self.store, team=team, topic=topic)
+
+    def project(self, name: str) -> Project | None:
+        return get_project(self.store, name)
+
+    def overlaps(self, limit: int = 10) -> list[Overlap]:
+        """Pairs of projects in different teams with alike content, most alike first."""
+        return rank_overlaps(self.store, limit=limit)
+
+    def people(self) -> list[dict[str, Any]]:
+        return list_people(self.store)
+
+    def person(self, query: str) -> Profile | None:
+        """A person by name, email, handle or Slack id; raises AmbiguousPerson when several match."""
+        found = find_person(self.store, query)
+        return profile(self.store, found) if found else None
+
+    def similar(self, person: str, limit: int = 5) -> list[SimilarPerson]:
+        """People in other teams who work on the same things; LookupError when nobody matches `person`."""
+        found = find_person(self.store, person)
+        if not found:
+            raise LookupError(f"nobody matches {person!r}; try a full name or an email")
+        return similar_people(self.store, found, limit=limit)
+
+    def ambiguous(self) -> list[Ambiguity]:
+        """Identities that could not be placed with confidence."""
+        return find_ambiguous(self.store, self.config.aliases)

@@ -1,0 +1,241 @@
+"""People profiles: who someone is, what they work on, and who elsewhere works on the same.
+
+After each crawl `build_profiles` stores, per person, the direction of their work (the mean of
+the centroids of the documents they contributed to, each weighted by their share of that
+document's contributions) and their topics (TF-IDF keywords of those documents, weighted the
+same way, against all documents). `profile` answers `guildbot person`, `similar_people`
+answers `guildbot similar`: people in other teams whose work points the same way.
+"""
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+
+from .catalog import ensure_schema as ensure_catalog
+from .docvectors import doc_centroids, from_blob, mean_direction, to_blob
+from .keywords import file_words, terms, top_keywords, written_form
+from .people import identity_keys, norm_name
+from .store import Store, now_iso
+
+TOPICS = 8
+RECENT = 8
+TEXT_CHARS = 50_000  # of each document, for topics
+SCHEMA = """CREATE TABLE IF NOT EXISTS person_profiles (
+    person_id TEXT PRIMARY KEY, vector BLOB, topics TEXT, documents INTEGER, built_at TEXT)"""
+
+
+class AmbiguousPerson(LookupError):
+    """A query that names several people; `candidates` are their people rows."""
+
+    def __init__(self, query: str, candidates: list[dict[str, Any]]):
+        self.query, self.candidates = query, candidates
+        names = "; ".join(f"{c['name']} ({c['team'] or 'no team'}, {', '.join(json.loads(c['emails'] or '[]')) or c['id']})"
+                          for c in candidates)
+        super().__init__(f"{query!r} matches {len(candidates)} people: {names}; ask by email to pick one")
+
+
+def ensure_schema(store: Store) -> None:
+    store.conn.execute(SCHEMA)
+
+
+def shares(store: Store) -> dict[str, dict[str, float]]:
+    """person id -> {doc id: the person's share of the document's contributions}."""
+    totals: Counter = Counter()
+    per: dict[str, Counter] = defaultdict(Counter)
+    for r in store.query("""SELECT c.doc_id, i.person_id, sum(c.count) AS n FROM contributions c
+                            JOIN identities i ON i.id = c.identity_id GROUP BY c.doc_id, i.person_id"""):
+        n = r["n"] or 0
+        totals[r["doc_id"]] += n  # bots and unresolved identities count in the total, not as people
+        if r["person_id"]:
+            per[r["person_id"]][r["doc_id"]] += n
+    return {p: {d: n / totals[d] for d, n in docs.items() if totals[d]} for p, docs in per.items()}
+
+
+def build_profiles(store: Store, centroids: Mapping[str, np.ndarray] | None = None) -> int:
+    """Rebuild every person's work direction and topics. Returns how many people have a profile."""
+    ensure_schema(store)
+    centroids = centroids if centroids is not None else doc_centroids(store)
+    by_person = shares(store)
+    by_doc: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for pid, docs in by_person.items():
+        for d, s in docs.items():
+            by_doc[d].append((pid, s))
+    df: Counter = Counter()
+    n_docs = 0
+    counts: dict[str, Counter] = defaultdict(Counter)
+    surface: dict[str, Counter] = defaultdict(Counter)
+    for doc_id, kind, title, text in store.conn.execute("SELECT id, kind, title, substr(text, 1, ?) FROM documents",
+                                                        (TEXT_CHARS,)):
+        n_docs += 1
+        seen: Counter = Counter()
+        tf = terms(file_words(title or "") if kind == "code_path" else f"{title or ''}\n{text or ''}", seen)
+        if doc_id not in by_doc:
+            df.update(tf.keys())
+            continue
+        df.update(tf.keys())
+        for pid, share in by_doc[doc_id]:
+            for term, n in tf.items():
+                counts[pid][term] += share * math.log1p(n)
+            surface[pid].update(seen)
+    rows = []
+    for pid, docs in by_person.items():
+        ids = [d for d in docs if d in centroids]
+        vec = mean_direction([centroids[d] for d in ids], [docs[d] for d in ids])
+        words = [written_form(k.term, surface[pid]) for k in top_keywords(counts[pid], df, n_docs, TOPICS, min_count=0.5)]
+        rows.append((pid, to_blob(vec), json.dumps(words, ensure_ascii=False), len(docs), now_iso()))
+    with store.transaction():
+        store.conn.execute("DELETE FROM person_profiles")
+        store.conn.executemany("INSERT INTO person_profiles VALUES (?,?,?,?,?)", rows)
+    return len(rows)
+
+
+# -- finding people -------------------------------------------------------------------------------
+def list_people(store: Store) -> list[dict[str, Any]]:
+    """Everyone, by team then name: {"name", "team", "emails", "aliases", "in_directory"}."""
+    return [{"name": r["name"], "team": r["team"] or "", "emails": json.loads(r["emails"] or "[]"),
+             "aliases": json.loads(r["aliases"] or "[]"), "in_directory": bool(r["in_directory"])}
+            for r in store.query("SELECT * FROM people ORDER BY team, name, id")]
+
+
+# -- finding people -------------------------------------------------------------------------------
+def find_people(store: Store, query: str) -> list[dict[str, Any]]:
+    """People rows a query names: a person id, an email, a Slack id, a name, an alias or a handle."""
+    q = query.strip()
+    if not q:
+        return []
+    exact = store.query("SELECT * FROM people WHERE id = ? OR lower(slack_id) = lower(?)", [q, q.lstrip("@")])
+    if exact:
+        return exact
+    if "@" in q and not q.startswith("@"):
+        ids = {r["person_id"] for r in store.query(
+            "SELECT person_id FROM identities WHERE email = ? AND person_id IS NOT NULL", [q.casefold()])}
+        ids |= {r["id"] for r in store.query("SELECT id, emails FROM people") if q.casefold() in json.loads(r["emails"] or "[]")}
+        return _people(store, ids)
+    want = norm_name(q)
+    ids = {r["id"] for r in store.query("SELECT id, name, aliases FROM people")
+           if want and (norm_name(r["name"] or "") == want or want in {norm_name(a) for a in json.loads(r["aliases"] or "[]")})}
+    if not ids:  # a handle: '@priya-raman', 'priya.raman', 'praman'
+        keys = {k for _, k in identity_keys({"username": q.lstrip("@")})}
+        for r in store.query("SELECT kind, name, email, username, person_id FROM identities WHERE person_id IS NOT NULL"):
+            if keys & {k for _, k in identity_keys(r)}:
+                ids.add(r["person_id"])
+    if not ids and want:  # part of a name: 'Omar', 'haddad'
+        words = set(want.split())
+        ids = {r["id"] for r in store.query("SELECT id, name FROM people") if words <= set(norm_name(r["name"] or "").split())}
+    return _people(store, ids)
+
+
+def _people(store: Store, ids: set[str]) -> list[dict[str, Any]]:
+    if not ids:
+        return []
+    return store.query(f"SELECT * FROM people WHERE id IN ({','.join('?' * len(ids))}) ORDER BY name, id", sorted(ids))
+
+
+def find_person(store: Store, query: str) -> dict[str, Any] | None:
+    """The one person a query names; None when nobody matches; AmbiguousPerson when several do."""
+    found = find_people(store, query)
+    if len(found) > 1:
+        raise AmbiguousPerson(query, found)
+    return found[0] if found else None
+
+
+# -- profiles -------------------------------------------------------------------------------------
+@dataclass
+class Profile:
+    person_id: str
+    name: str
+    team: str
+    emails: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
+    slack_id: str = ""
+    tz: str = ""
+    in_directory: bool = False
+    identities: list[dict[str, str]] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+    projects: list[dict[str, Any]] = field(default_factory=list)  # {"name", "team", "count", "share"}
+    recent: list[dict[str, Any]] = field(default_factory=list)  # {"title", "url", "project", "role", "count", "last_at"}
+
+    def public(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "person_id"} | {"id": self.person_id}
+
+
+def profile(store: Store, person: dict[str, Any]) -> Profile:
+    """Everything guildbot knows about one person (a people row)."""
+    ensure_schema(store)
+    ensure_catalog(store)
+    pid = person["id"]
+    p = Profile(pid, person["name"], person["team"] or "", json.loads(person["emails"] or "[]"),
+                json.loads(person["aliases"] or "[]"), person["slack_id"] or "", person["tz"] or "",
+                bool(person["in_directory"]))
+    p.identities = [{k: r[k] or "" for k in ("kind", "name", "email", "username")} for r in store.query(
+        "SELECT kind, name, email, username FROM identities WHERE person_id = ? ORDER BY kind, name, email", [pid])]
+    row = store.query("SELECT topics FROM person_profiles WHERE person_id = ?", [pid])
+    p.topics = json.loads(row[0]["topics"]) if row else []
+    projects = store.query("""SELECT pr.name, pr.team, pr.id, sum(c.count) AS n FROM contributions c
+                              JOIN identities i ON i.id = c.identity_id
+                              JOIN project_documents pd ON pd.doc_id = c.doc_id
+                              JOIN projects pr ON pr.id = pd.project_id
+                              WHERE i.person_id = ? GROUP BY pr.id ORDER BY n DESC, pr.name""", [pid])
+    total = sum(r["n"] or 0 for r in projects) or 1
+    p.projects = [{"name": r["name"], "id": r["id"], "team": r["team"] or "", "count": r["n"] or 0,
+                   "share": round((r["n"] or 0) / total, 3)} for r in projects]
+    p.recent = [{"title": r["title"], "url": r["url"], "project": r["project"] or "", "role": r["role"],
+                 "count": r["count"], "last_at": r["last_at"]} for r in store.query(
+        """SELECT d.title, d.url, pr.name AS project, c.role, sum(c.count) AS count, max(c.last_at) AS last_at
+           FROM contributions c JOIN identities i ON i.id = c.identity_id JOIN documents d ON d.id = c.doc_id
+           LEFT JOIN project_documents pd ON pd.doc_id = d.id LEFT JOIN projects pr ON pr.id = pd.project_id
+           WHERE i.person_id = ? AND c.last_at IS NOT NULL
+           GROUP BY d.id ORDER BY last_at DESC, d.title LIMIT ?""", [pid, RECENT])]
+    return p
+
+
+@dataclass
+class SimilarPerson:
+    person_id: str
+    name: str
+    team: str
+    score: float
+    shared_topics: list[str] = field(default_factory=list)
+    evidence: list[dict[str, str]] = field(default_factory=list)  # their documents closest to the asker's work
+
+    def public(self) -> dict[str, Any]:
+        return {"name": self.name, "team": self.team, "score": round(self.score, 4),
+                "shared_topics": self.shared_topics, "evidence": self.evidence}
+
+
+def similar_people(store: Store, person: dict[str, Any], limit: int = 5) -> list[SimilarPerson]:
+    """People in other teams whose work is most like this person's (cosine of work directions)."""
+    ensure_schema(store)
+    rows = {r["person_id"]: r for r in store.query("SELECT * FROM person_profiles")}
+    mine = rows.get(person["id"])
+    me = from_blob(mine["vector"]) if mine else None
+    if me is None:
+        return []
+    my_team = (person["team"] or "").casefold()
+    people = {r["id"]: r for r in store.query("SELECT id, name, team FROM people")}
+    my_topics = set(json.loads(mine["topics"] or "[]"))
+    scored = []
+    for pid, r in rows.items():
+        other = people.get(pid)
+        v = from_blob(r["vector"])
+        if pid == person["id"] or other is None or v is None or not other["team"] or \
+                (my_team and other["team"].casefold() == my_team):
+            continue
+        topics = json.loads(r["topics"] or "[]")
+        scored.append(SimilarPerson(pid, other["name"], other["team"], float(me @ v),
+                                    [t for t in topics if t in my_topics]))
+    scored.sort(key=lambda s: (-s.score, s.name))
+    top = scored[:max(0, limit)]
+    by_person = shares(store) if top else {}
+    for s in top:
+        docs = by_person.get(s.person_id, {})
+        vecs = doc_centroids(store, docs)
+        best = sorted(vecs, key=lambda d: -float(vecs[d] @ me))[:2]
+        meta = store.documents(best)
+        s.evidence = [{"title": meta[d]["title"], "url": meta[d]["url"]} for d in best if d in meta]
+    return top
