@@ -43,6 +43,7 @@ PAGE_SIZE = 50
 SWEEP_PAGE_SIZE = 200
 VERSION_PAGE_SIZE = 100
 CQL_OVERLAP = timedelta(days=1)
+VERSION_PATHS = ("/rest/api/content/{id}/version", "/rest/experimental/content/{id}/version")
 CHECKPOINT_EVERY = 200
 MAX_RESULT_PAGES = 100_000  # a `_links.next` chain longer than this is a server bug
 DROP_TAGS = ("ac:parameter", "ac:image", "ac:emoticon", "ac:placeholder", "ri:attachment", "ri:user", "ri:url")
@@ -160,6 +161,7 @@ class ConfluenceConnector:
         self.sweep_every = int(options.get("sweep_every", 10))
         self.page_size = int(options.get("page_size", PAGE_SIZE))
         self._client: HttpClient | None = None
+        self.version_paths = list(VERSION_PATHS)
 
     def _error(self, cause: str, fix: str = "") -> SourceError:
         return SourceError(self.ctx.name, cause, fix)
@@ -226,12 +228,14 @@ class ConfluenceConnector:
             nxt = nxt[len(context):]
         return self.base + nxt
 
-    def paged(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        """Every result of a paginated endpoint, following `_links.next`."""
+    def paged(self, path: str, params: dict[str, Any], missing_ok: bool = False) -> Iterator[dict[str, Any]]:
+        """Every result of a paginated endpoint, following `_links.next` (nothing if missing_ok and it is a 404)."""
         url: str | None = path
         seen: set[str] = set()
         while url:
-            data = self.get_json(url, params)
+            data = self.get_json(url, params, missing_ok=missing_ok and url == path)
+            if data is None:
+                return
             results = data.get("results")
             if not isinstance(results, list):
                 raise self._error(f"unexpected JSON from {url}: no `results` list", "check that url points at Confluence")
@@ -244,7 +248,15 @@ class ConfluenceConnector:
 
     # -- pages ---------------------------------------------------------------------------------
     def versions(self, page_id: str) -> list[dict[str, Any]]:
-        return list(self.paged(f"/rest/api/content/{quote(page_id)}/version", {"limit": VERSION_PAGE_SIZE}))
+        """A page's versions. Older Data Center releases serve them only under /rest/experimental;
+        where neither path answers, contributors fall back to the creator and the last editor."""
+        for template in list(self.version_paths):
+            found = list(self.paged(template.format(id=quote(page_id)), {"limit": VERSION_PAGE_SIZE}, missing_ok=True))
+            if found:
+                self.version_paths.remove(template)
+                self.version_paths.insert(0, template)  # try the path that works first from now on
+                return found
+        return []
 
     def document(self, content: dict[str, Any]) -> Document:
         page_id = str(content["id"])

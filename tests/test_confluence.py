@@ -154,6 +154,23 @@ def test_data_center_flavour_uses_a_bearer_token_and_usernames(creds, sleeps, tm
         ("Ada Lovelace", "ada", "author"), ("Grace Hopper", "ghopper", "editor")]
 
 
+@pytest.mark.parametrize("version_api, expected", [
+    ("experimental", [("Grace Hopper", "author", 1), ("Ada Lovelace", "editor", 2)]),  # the whole history
+    ("none", [("Grace Hopper", "author", 1), ("Ada Lovelace", "editor", 1)]),  # creator and last editor only
+])
+def test_older_data_center_version_history_paths(creds, sleeps, tmp_path, version_api, expected):
+    fake = FakeConfluence("datacenter", version_api=version_api)
+    ids = populate(fake, DC_ADA, DC_GRACE, DC_ROBOT)
+    fake.edit_page(ids["features"], DC_ADA, when=fake.tick())
+    fake.edit_page(ids["features"], DC_ADA, when=fake.tick())
+    with ConfluenceServer(fake) as srv:
+        conn = ConfluenceConnector({"url": srv.url, "spaces": ["ML"]}, SourceContext("conf", "ML", tmp_path, tmp_path))
+        features = docs(crawl(conn)[0])[ids["features"]]
+    assert [(c.name, c.role, c.count) for c in features.contributors] == expected
+    if version_api == "experimental":  # found once, then asked first
+        assert conn.version_paths[0].startswith("/rest/experimental/")
+
+
 def test_cloud_is_the_default_for_atlassian_net(tmp_path):
     ctx = SourceContext("conf", "ML", tmp_path, tmp_path)
     assert ConfluenceConnector({"url": "https://northwind.atlassian.net/wiki", "spaces": ["ML"]}, ctx).deployment == "cloud"

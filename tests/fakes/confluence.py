@@ -60,8 +60,9 @@ def iso(when: datetime) -> str:
 
 
 class FakeConfluence:
-    def __init__(self, flavour: str = "cloud", max_limit: int = 25):
+    def __init__(self, flavour: str = "cloud", max_limit: int = 25, version_api: str = "api"):
         self.flavour = flavour
+        self.version_api = version_api  # where version history lives: "api", "experimental" (old DC) or "none"
         self.context = "/wiki" if flavour == "cloud" else ""
         self.max_limit = max_limit
         self.spaces: dict[str, str] = {}
@@ -193,6 +194,11 @@ class FakeConfluence:
         parts = urlsplit(raw_path)
         q = parse_qs(parts.query)
         path = parts.path
+        experimental = re.fullmatch(re.escape(self.context) + r"/rest/experimental(/content/\d+/version)", path)
+        if experimental and self.version_api == "experimental":
+            path = self.context + "/rest/api" + experimental.group(1)
+        elif path.endswith("/version") and self.version_api != "api":
+            return 404, {}, {"statusCode": 404, "message": "No route"}
         if not path.startswith(self.context + "/rest/api/"):
             return 404, {}, {"statusCode": 404, "message": "No route"}
         path = path[len(self.context):]
@@ -296,6 +302,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         status, headers, body = self.fake.handle(self.path, self.headers.get("Authorization"))
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        # recorded before answering, so a test that just got the answer always sees the request
+        self.fake.requests.append((urlsplit(self.path).path, parse_qs(urlsplit(self.path).query), status))
         self.send_response(status)
         self.send_header("Content-Type", "application/json;charset=UTF-8")
         for k, v in headers.items():
@@ -303,7 +311,6 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
-        self.fake.requests.append((urlsplit(self.path).path, parse_qs(urlsplit(self.path).query), status))
 
 
 class ConfluenceServer:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -155,6 +154,7 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        self.site.requests.append((self.command, self.path, status))  # before answering: no race with tests
         self.send_response(status)
         for k, v in (headers or {}).items():
             self.send_header(k, v)
@@ -163,7 +163,6 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD" and status != 304:
             self.wfile.write(body)
-        self.site.requests.append((self.command, self.path, status))
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
@@ -205,11 +204,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def send_big(self) -> None:
         """50 MB of HTML made while sending, without Content-Length (the connection close ends it)."""
+        self.site.requests.append(("GET", self.path, 200))
         self.send_response(200)
         self.send_header("Content-Type", "text/html")
         self.send_header("Connection", "close")
         self.end_headers()
-        self.site.requests.append(("GET", self.path, 200))
         chunk = b"<p>" + b"huge export row " * 4096 + b"</p>\n"
         sent = 0
         try:
