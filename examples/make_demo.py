@@ -197,7 +197,7 @@ HISTORY = [
      {"drift_watch/ks_test.py": DRIFT_WATCH["drift_watch/ks_test.py"]}, ["jo"]),
     ("drift-watch", "jo", "2023-08-08T13:00:00+00:00", "Alert the on-call channel on drift",
      {"drift_watch/alerts.py": DRIFT_WATCH["drift_watch/alerts.py"], "docs/alerting.md": DRIFT_WATCH["docs/alerting.md"]}, []),
-    ("drift-watch", "priya", "2024-04-01T10:00:00+00:00", "Share feature drift checks with the feed ranker",
+    ("drift-watch", "priya_old", "2024-04-01T10:00:00+00:00", "Share feature drift checks with the feed ranker",
      {"drift_watch/ks_test.py": DRIFT_WATCH["drift_watch/ks_test.py"] + "# used by feed-ranker too\n"}, ["sam"]),
 ]
 
