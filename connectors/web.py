@@ -428,6 +428,7 @@ class _Crawl:
             self.failed.append(f.error.cause)
             if f.url in self.old:
                 self.pages[f.url] = self.old[f.url]  # keep its validators and links for next time
+                self.hashes.add(self.old[f.url].get("hash", ""))  # its copies stay duplicates
 
     def on_not_modified(self, f: Fetched, depth: int) -> Iterator[Item]:
         prev = self.old.get(f.url)

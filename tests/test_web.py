@@ -328,7 +328,8 @@ def test_one_failing_page_is_reported_and_its_document_kept(site, web_guild, sle
     report = web_guild.crawl().sources[0]
     assert "1 of" in report.error and "/features.html: HTTP 500" in report.error
     assert "the other pages were indexed" in report.error
-    assert report.deleted == 0 and report.unchanged == len(INDEXED) - 1
+    assert (report.added, report.changed, report.deleted, report.unchanged) == (0, 0, 0, len(INDEXED) - 1)
+    assert report.reprocessed == []  # /dup.html, a copy of the failing page, is still a duplicate
     assert web_guild.sources()[0]["last_error"] == report.error
     assert hit_urls(web_guild, "feature store point-in-time Redis Parquet", 1) == [site.url + "/features.html"]
 
