@@ -97,9 +97,10 @@ class Guild:
             if on_source:
                 on_source(source)
             tick = (lambda what, n, s=source.name: progress(s, what, n)) if progress else None
-            connector = self.connector(source)
+            # the connector is built inside the pipeline's error handling: a bad source never stops the others
+            items = lambda state, s=source: self.connector(s).crawl(state)
             report.sources.append(crawl_source(self.store, self.vectors, self.embedder, source.name, source.kind,
-                                               source.team, connector.crawl, tick))
+                                               source.team, items, tick))
         report.people = resolve(self.store, directory, self.config.aliases)
         report.projects = self.rebuild_catalog()
         report.seconds = round(time.perf_counter() - t0, 2)

@@ -18,8 +18,13 @@ from .store import Store
 
 ROLE_WEIGHT = {"author": 1.0, "owner": 1.0, "editor": 0.8, "committer": 0.7, "mentioned": 0.3}
 VOTING_DOCS = 60
+RANK_K = 2  # a document's vote falls with its rank r as K / (K + r): fused scores themselves are too flat
 RECENCY_HALF_LIFE_DAYS = 2 * 365
 RECENCY_FLOOR = 0.6
+PROJECT_WEIGHT = 0.85  # share of project votes in the final score
+TOP_PROJECTS = 3  # projects that pass their votes on
+PROJECT_FLOOR = 0.25
+PROJECT_DOCS = 3  # documents per project that count towards its mass  # ... if their mass is at least this share of the heaviest project's
 
 FRAMING = re.compile(
     r"^\s*(?:(?:hey|hi|hello)[,!]?\s+)?(?:(?:who|whom)\s+(?:here\s+)?(?:has|have|had|is|are|was|were|did|does|do|can|could|should|would|knows?|built|wrote|worked|works)?"
@@ -89,15 +94,47 @@ def describe(role: str, count: int, first: str | None, last: str | None) -> str:
     return f"{role}: {count} {unit}{'s' if count != 1 else ''}{span}"
 
 
+def project_scope(doc: dict[str, Any]) -> tuple[str, str]:
+    """(source, path prefix) of the project a document belongs to: a repository, or a wiki project space."""
+    meta = doc.get("metadata")
+    meta = json.loads(meta) if isinstance(meta, str) and meta else (meta or {})
+    if meta.get("project_prefix"):
+        return doc["source"], str(meta["project_prefix"])
+    if doc.get("kind") in ("wiki_page", "web_page") and (doc.get("path") or "").count("/") >= 2:
+        return doc["source"], "/".join(doc["path"].split("/")[:2]) + "/"
+    return doc["source"], ""
+
+
+def _project_members(store: Store, source: str, prefix: str) -> list[dict[str, Any]]:
+    """Each person's contributions to a whole project: the README's repository-level counts where
+    there is one, else the sum over the project's documents."""
+    where = "d.source = ?" + (" AND d.path LIKE ? ESCAPE '\\'" if prefix else "")
+    like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    params = [source] + ([like] if prefix else [])
+    rows = store.query(f"""SELECT i.person_id, sum(c.count) AS n, min(c.first_at) AS first_at, max(c.last_at) AS last_at,
+                           d.kind = 'readme' AS readme FROM contributions c JOIN documents d ON d.id = c.doc_id
+                           JOIN identities i ON i.id = c.identity_id
+                           WHERE {where} AND i.person_id IS NOT NULL GROUP BY i.person_id, readme""", params)
+    if any(r["readme"] for r in rows):
+        rows = [r for r in rows if r["readme"]]
+    return rows
+
+
 def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, team: str | None = None,
-                 voting_docs: int = VOTING_DOCS, now: datetime | None = None) -> list[Expert]:
-    """People ranked by the votes of the best documents in `doc_scores` (doc id -> fused score)."""
+                 voting_docs: int = VOTING_DOCS, now: datetime | None = None,
+                 project_weight: float = PROJECT_WEIGHT) -> list[Expert]:
+    """People ranked by the votes of the best documents in `doc_scores` (doc id -> fused score).
+
+    Two kinds of votes are mixed: document votes (each document's contributors, by their share of
+    it) and project votes (the projects those documents belong to, passed on to everyone who
+    built the project, by their share of it) — the second answers "who built X" rather than
+    "who touched one page about X".
+    """
     now = now or datetime.now(timezone.utc)
     top = sorted(doc_scores.items(), key=lambda kv: -kv[1])[:voting_docs]
     if not top:
         return []
-    best = top[0][1]
-    doc_weight = {d: s / best for d, s in top}
+    doc_weight = {d: RANK_K / (RANK_K + rank) for rank, (d, _) in enumerate(top)}
     marks = ",".join("?" * len(top))
     rows = store.query(
         f"""SELECT c.doc_id, c.role, c.count, c.first_at, c.last_at, i.person_id
@@ -106,31 +143,80 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
     totals: dict[str, float] = defaultdict(float)
     for r in rows:
         totals[r["doc_id"]] += r["count"] or 0
-    score: dict[str, float] = defaultdict(float)
+    doc_votes: dict[str, float] = defaultdict(float)
     proof: dict[str, dict[str, list]] = defaultdict(dict)
     for r in rows:
         share = (r["count"] or 0) / totals[r["doc_id"]] if totals[r["doc_id"]] else 0.0
         vote = doc_weight[r["doc_id"]] * share * ROLE_WEIGHT.get(r["role"], 0.5) * recency(r["last_at"], now)
         pid = r["person_id"]
-        score[pid] += vote
+        doc_votes[pid] += vote
         p = proof[pid].setdefault(r["doc_id"], [0.0, r["role"], 0, r["first_at"], r["last_at"]])
         p[0] += vote
         p[2] += r["count"] or 0
+
+    docs = store.documents(d for d, _ in top)
+    per_project: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for d, w in doc_weight.items():
+        if d in docs:
+            per_project[project_scope(docs[d])].append(w)
+    # only a project's best few documents count, so a big project does not win by size alone
+    mass = {scope: sum(sorted(ws, reverse=True)[:PROJECT_DOCS]) for scope, ws in per_project.items()}
+    project_votes: dict[str, float] = defaultdict(float)
+    project_proof: dict[str, list] = {}
+    if mass and project_weight > 0:
+        heaviest = max(mass.values())
+        chosen = [pr for pr in sorted(mass, key=lambda k: -mass[k])[:TOP_PROJECTS] if mass[pr] >= PROJECT_FLOOR * heaviest]
+        for scope in chosen:
+            members = _project_members(store, *scope)
+            total = sum(r["n"] or 0 for r in members)
+            for r in members:
+                vote = (mass[scope] / heaviest) * ((r["n"] or 0) / total if total else 0) * recency(r["last_at"], now)
+                project_votes[r["person_id"]] += vote
+                if vote > project_proof.get(r["person_id"], [0])[0]:
+                    project_proof[r["person_id"]] = [vote, scope, r["n"], r["first_at"], r["last_at"]]
+    score = _mix(doc_votes, project_votes, project_weight)
     if not score:
         return []
     people = {r["id"]: r for r in store.query(
         f"SELECT * FROM people WHERE id IN ({','.join('?' * len(score))})", list(score))}
     ranked = [pid for pid in sorted(score, key=lambda p: -score[p]) if pid in people and
               (not team or (people[pid]["team"] or "").casefold() == team.casefold())][:limit]
-    docs = store.documents(d for pid in ranked for d in proof[pid])
+    evidence_docs = store.documents(d for pid in ranked for d in proof.get(pid, {}))
     out = []
     for pid in ranked:
         p = people[pid]
         evidence = []
-        for doc_id, (w, role, count, first, last) in sorted(proof[pid].items(), key=lambda kv: -kv[1][0])[:3]:
-            d = docs.get(doc_id)
-            if d:
+        if pid in project_proof:
+            evidence.append(_project_evidence(store, *project_proof[pid]))
+        for doc_id, (w, role, count, first, last) in sorted(proof.get(pid, {}).items(), key=lambda kv: -kv[1][0]):
+            d = evidence_docs.get(doc_id)
+            if d and len(evidence) < 3 and all(e.url != d["url"] for e in evidence):
                 evidence.append(Evidence(d["title"], d["url"], doc_id, d["source"], describe(role, count, first, last), w))
         out.append(Expert(pid, p["name"], p["team"] or "", score[pid], json.loads(p["emails"] or "[]"),
-                          json.loads(p["aliases"] or "[]"), p["slack_id"] or "", evidence))
+                          json.loads(p["aliases"] or "[]"), p["slack_id"] or "", [e for e in evidence if e]))
     return out
+
+
+def _mix(doc_votes: dict[str, float], project_votes: dict[str, float], project_weight: float) -> dict[str, float]:
+    """Each kind of vote scaled to a maximum of 1, then mixed."""
+    top_doc = max(doc_votes.values(), default=0) or 1.0
+    top_project = max(project_votes.values(), default=0) or 1.0
+    return {pid: (1 - project_weight) * doc_votes.get(pid, 0) / top_doc + project_weight * project_votes.get(pid, 0) / top_project
+            for pid in set(doc_votes) | set(project_votes)}
+
+
+def _project_evidence(store: Store, vote: float, scope: tuple[str, str], count: int, first: str | None,
+                      last: str | None) -> Evidence | None:
+    source, prefix = scope
+    rows = store.query("SELECT id, title, url FROM documents WHERE source = ? AND kind = 'readme' LIMIT 1", [source]) \
+        if not prefix else []
+    name = prefix.rstrip("/").split("/")[-1] if prefix else source
+    years = sorted({y[:4] for y in (first, last) if y})
+    span = f" {years[0]}–{years[-1]}" if len(years) == 2 and years[0] != years[-1] else (f" {years[0]}" if years else "")
+    unit = "commit" if rows or not prefix else "edit"
+    what = f"{count} {unit}{'s' if count != 1 else ''} to {name}{span}"
+    if rows:
+        return Evidence(rows[0]["title"], rows[0]["url"], rows[0]["id"], source, what, vote)
+    first_doc = store.query("SELECT id, url FROM documents WHERE source = ? AND path LIKE ? ORDER BY length(path) LIMIT 1",
+                            [source, prefix + "%"])
+    return Evidence(name, first_doc[0]["url"] if first_doc else "", first_doc[0]["id"] if first_doc else "", source, what, vote)

@@ -66,8 +66,43 @@ def _handle(value: str) -> str:
     return re.sub(r"[^a-z0-9]", "", norm_name(value).replace(" ", ""))
 
 
-def identity_keys(ident: dict[str, Any]) -> list[tuple[int, str]]:
+def full_name(ident: dict[str, Any]) -> str:
+    """The normalised name when it has at least two words (a one-word name may be a handle)."""
+    name = norm_name(ident.get("name") or "")
+    return name if len(name.split()) >= 2 else ""
+
+
+def ambiguous_handles(idents: Iterable[dict[str, Any]]) -> frozenset[str]:
+    """First names shared by several different full names ('kenji' of Kenji Tanaka and Kenji Meyer):
+    as a handle such a word could be anyone, so it never links identities."""
+    by_first: dict[str, set[str]] = defaultdict(set)
+    for ident in idents:
+        name = full_name(ident)
+        if name:
+            by_first[name.split()[0]].add(name)
+    return frozenset(first for first, names in by_first.items() if len(names) > 1)
+
+
+def names_compatible(a: set[str], b: set[str]) -> bool:
+    """Could two groups be one person? Yes unless both carry full names and none of them agree
+    (an initial agrees with any word it starts: 'ada l' ~ 'ada lovelace')."""
+    if not a or not b:
+        return True
+
+    def agree(x: str, y: str) -> bool:
+        xs, ys = x.split(), y.split()
+        return all(p == q or (len(p) == 1 and q.startswith(p)) or (len(q) == 1 and p.startswith(q))
+                   for p, q in ((xs[0], ys[0]), (xs[-1], ys[-1])))
+    return any(agree(x, y) for x in a for y in b)
+
+
+def identity_keys(ident: dict[str, Any], ambiguous: frozenset[str] = frozenset()) -> list[tuple[int, str]]:
     """(certainty tier, key) pairs; identities sharing a key are the same person."""
+    keys = _keys(ident)
+    return [(t, k) for t, k in keys if not (k.startswith("u:") and k[2:] in ambiguous)]
+
+
+def _keys(ident: dict[str, Any]) -> list[tuple[int, str]]:
     keys = []
     email = (ident.get("email") or "").casefold()
     name = norm_name(ident.get("name") or "")
@@ -91,9 +126,10 @@ def identity_keys(ident: dict[str, Any]) -> list[tuple[int, str]]:
 class _Groups:
     """Union-find where a group holding an anchor (a directory person, a split rule) refuses another."""
 
-    def __init__(self, ids: Iterable[str]):
+    def __init__(self, ids: Iterable[str], names: dict[str, str] | None = None):
         self.parent = {i: i for i in ids}
         self.anchors: dict[str, set[str]] = defaultdict(set)
+        self.names: dict[str, set[str]] = {i: {n} for i, n in (names or {}).items() if n}
         self.refused: list[tuple[str, str, str]] = []
 
     def find(self, i: str) -> str:
@@ -109,15 +145,19 @@ class _Groups:
             return ":".join(anchor.split(":", 2)[:2]) if anchor.startswith("split:") else anchor.split(":", 1)[0]
         return any(x != y and kind(x) == kind(y) for x in a for y in b)
 
-    def union(self, a: str, b: str, reason: str, force: bool = False) -> bool:
+    def union(self, a: str, b: str, reason: str, force: bool = False, check_names: bool = False) -> bool:
+        """Join two groups. check_names: refuse when they carry conflicting full names (for any
+        evidence weaker than a shared email)."""
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
-        if not force and self.clash(self.anchors[ra], self.anchors[rb]):
+        if not force and (self.clash(self.anchors[ra], self.anchors[rb]) or
+                          (check_names and not names_compatible(self.names.get(ra, set()), self.names.get(rb, set())))):
             self.refused.append((a, b, reason))
             return False
         self.parent[rb] = ra
         self.anchors[ra] |= self.anchors.pop(rb, set())
+        self.names.setdefault(ra, set()).update(self.names.pop(rb, set()))
         return True
 
 
@@ -164,7 +204,7 @@ def resolve(store: Store, directory: list[dict[str, str]] | None = None, aliases
         bots = {i for i, r in idents.items() if is_bot(r["name"] or "", r["email"] or "", r["username"] or "")}
         report.bots = len(bots)
         people_ids = [i for i in idents if i not in bots]
-        groups = _Groups(people_ids)
+        groups = _Groups(people_ids, {i: full_name(idents[i]) for i in people_ids})
         for i in people_ids:
             if idents[i]["kind"] == "directory":
                 groups.anchors[i].add(i)
@@ -182,14 +222,15 @@ def resolve(store: Store, directory: list[dict[str, str]] | None = None, aliases
                 for other in matched[1:]:
                     groups.union(matched[0], other, "alias rule", force=True)
         by_key: dict[tuple[int, str], list[str]] = defaultdict(list)
+        ambiguous = ambiguous_handles(idents[i] for i in people_ids)
         for i in people_ids:
-            for key in identity_keys(idents[i]):
+            for key in identity_keys(idents[i], ambiguous):
                 by_key[key].append(i)
         for tier in (0, 1, 2):
             for (t, key), members in sorted(by_key.items()):
                 if t == tier:
                     for other in members[1:]:
-                        groups.union(members[0], other, key)
+                        groups.union(members[0], other, key, check_names=tier > 0)
         report.refused = groups.refused
         store.set_meta("people_refused", json.dumps(sorted(set(groups.refused)), ensure_ascii=False))
 

@@ -114,3 +114,24 @@ def test_bots_never_become_people(store):
 def test_keys_are_tiered_by_certainty():
     keys = dict((k, t) for t, k in identity_keys({"name": "Ada Lovelace", "email": "ada.l@acme.example", "username": ""}))
     assert keys["e:ada.l@acme.example"] == 0 and keys["u:adal"] == 1 and keys["n:ada lovelace"] == 2
+
+
+def test_a_shared_first_name_is_not_a_handle(store):
+    # 'kenji' is the one-word git name of two different people: it must link neither to the other
+    add_doc(store, "a", Contributor(name="Kenji Tanaka", email="kenji.tanaka@corp.example"))
+    add_doc(store, "b", Contributor(name="kenji", email="kenji.tanaka@corp.example"))
+    add_doc(store, "c", Contributor(name="Kenji Meyer", email="kmeyer@corp.example"))
+    add_doc(store, "d", Contributor(name="kenji", email="kenji@home.example"))
+    add_doc(store, "e", Contributor(name="Kenji Meyer", email="kenji@home.example"))
+    resolve(store)
+    assert person_groups(store) == [["kenji.tanaka@corp.example"], ["kenji@home.example", "kmeyer@corp.example"]]
+
+
+def test_conflicting_full_names_are_not_merged_by_a_handle(store):
+    add_doc(store, "a", Contributor(name="Ana Silva", email="asilva@one.example"))
+    add_doc(store, "b", Contributor(name="Andre Silva", email="asilva@two.example"))  # same local part
+    add_doc(store, "c", Contributor(name="Ada L", email="ada.l@x.example"))
+    add_doc(store, "d", Contributor(name="Ada Lovelace", email="ada.l@y.example"))  # initial agrees: same person
+    report = resolve(store)
+    assert person_groups(store) == [["ada.l@x.example", "ada.l@y.example"], ["asilva@one.example"], ["asilva@two.example"]]
+    assert any("u:asilva" == reason for _, _, reason in report.refused)
