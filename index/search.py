@@ -5,8 +5,10 @@ User text never reaches FTS5 syntax: it is cut into word tokens, each quoted, jo
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable
+
+import numpy as np
 
 from .embeddings import Embedder
 from .store import Store
@@ -14,6 +16,8 @@ from .vectors import VectorIndex
 
 RRF_K = 60
 CANDIDATES = 200  # chunks taken from each retriever before fusion
+DUPLICATE_COSINE = 0.95  # best passages this alike, in different sources, are one document published twice
+PRESENTATION = {"wiki_page": 0, "web_page": 0}  # the published page represents its copies; repository files next
 STOPWORDS = frozenset("""a an and are as at be been but by can could do does did for from has have had he her his how
 i if in into is it its me my no not of on or our she so than that the their them then there these they this to
 us was we were what when where which who whom why will with would you your yours about any anyone anybody someone
@@ -32,6 +36,7 @@ class Hit:
     snippet: str
     score: float
     updated_at: str | None = None
+    copies: list[dict[str, str]] = field(default_factory=list)  # the same text elsewhere: title, url, source
 
     def public(self) -> dict[str, Any]:
         """The fields of DESIGN.md's search JSON."""
@@ -110,17 +115,51 @@ class Searcher:
         fused, best = self.ranked(query, candidates)
         docs = self.store.documents(fused)
         terms = query_terms(query)
-        chunks = self.store.chunk_rows(best.values())
-        hits = []
+        pool = []
         for doc_id, score in sorted(fused.items(), key=lambda kv: -kv[1]):
             d = docs.get(doc_id)
             if not d or (team and d["team"].casefold() != team.casefold()) or (source and d["source"] != source):
                 continue
             if kinds and d["kind"] not in kinds:
                 continue
-            chunk = chunks.get(best[doc_id], {}).get("text", "")
-            hits.append(Hit(doc_id, d["title"], d["url"], d["source"], d["team"], d["path"], d["kind"],
-                            make_snippet(chunk, terms), round(score, 5), d["updated_at"]))
-            if len(hits) >= limit:
+            pool.append((doc_id, d, score))
+            if len(pool) >= 2 * limit + 10:
                 break
-        return hits
+        chunks = self.store.chunk_rows(best[doc_id] for doc_id, _, _ in pool)
+        hits = [Hit(doc_id, d["title"], d["url"], d["source"], d["team"], d["path"], d["kind"],
+                    make_snippet(chunks.get(best[doc_id], {}).get("text", ""), terms), round(score, 5), d["updated_at"])
+                for doc_id, d, score in pool]
+        blobs = self.store.chunk_vectors(best[h.doc_id] for h in hits)
+        vectors = {h.doc_id: np.frombuffer(blobs[best[h.doc_id]], dtype="float32") for h in hits if best[h.doc_id] in blobs}
+        return collapse_copies(hits, vectors)[:limit]
+
+
+def collapse_copies(hits: list[Hit], vectors: dict[str, np.ndarray], threshold: float = DUPLICATE_COSINE) -> list[Hit]:
+    """Fold a hit into a better-ranked one from another source when their best passages are near
+    identical (a wiki page mirroring a repository's docs folder). The group keeps the better rank
+    and score; the published page (wiki, web) stands for it, the others are listed as copies."""
+    kept: list[Hit] = []
+    for hit in hits:
+        v = vectors.get(hit.doc_id)
+        twin = None
+        if v is not None:
+            for k in kept:
+                w = vectors.get(k.doc_id)
+                if w is not None and k.source != hit.source and float(np.dot(v, w)) >= threshold:
+                    twin = k
+                    break
+        if twin is None:
+            kept.append(hit)
+            continue
+        if PRESENTATION.get(hit.kind, 1) < PRESENTATION.get(twin.kind, 1):
+            i = kept.index(twin)
+            hit.score, hit.copies = twin.score, twin.copies + [_copy(twin)]
+            twin.copies = []
+            kept[i] = hit
+        else:
+            twin.copies.append(_copy(hit))
+    return kept
+
+
+def _copy(hit: Hit) -> dict[str, str]:
+    return {"title": hit.title, "url": hit.url, "source": hit.source}

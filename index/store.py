@@ -218,6 +218,11 @@ class Store:
                 out[row["id"]] = row
         return out
 
+    def chunk_vectors(self, ids: Iterable[int]) -> dict[int, bytes]:
+        ids = list(ids)
+        marks = ",".join("?" * len(ids))
+        return {r[0]: r[1] for r in self.conn.execute(f"SELECT id, vector FROM chunks WHERE id IN ({marks})", ids)} if ids else {}
+
     def all_vectors(self) -> Iterator[tuple[int, bytes]]:
         yield from self.conn.execute("SELECT id, vector FROM chunks")
 

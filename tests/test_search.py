@@ -74,3 +74,21 @@ def test_semantic_match_without_shared_words(small_index):
 
 def test_team_filter(small_index):
     assert {h.team for h in small_index.search("drift", limit=5, team="Risk")} == {"Risk"}
+
+
+def test_copies_in_other_sources_collapse_into_the_published_page():
+    import numpy as np
+
+    from index.search import Hit, collapse_copies
+
+    def hit(doc_id, source, kind, score):
+        return Hit(doc_id, doc_id, f"http://x/{doc_id}", source, "T", doc_id, kind, "", score)
+
+    a, b = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    near_a = np.array([0.99, 0.141])
+    hits = [hit("repo-doc", "repo", "doc", 0.9), hit("other", "repo", "doc", 0.8),
+            hit("wiki-copy", "wiki", "wiki_page", 0.7), hit("same-source-twin", "repo", "doc", 0.6)]
+    vectors = {"repo-doc": a, "other": b, "wiki-copy": near_a, "same-source-twin": b}  # twin of "other", same source
+    out = collapse_copies(hits, vectors)
+    assert [h.doc_id for h in out] == ["wiki-copy", "other", "same-source-twin"]
+    assert out[0].score == 0.9 and out[0].copies == [{"title": "repo-doc", "url": "http://x/repo-doc", "source": "repo"}]
