@@ -49,6 +49,7 @@ DROP_TAGS = frozenset({"ref", "references", "gallery", "imagemap", "math", "chem
 BLOCK_TAGS = frozenset({"p", "div", "blockquote", "pre", "center", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol",
                         "li", "dl", "dt", "dd", "hr", "section", "poem", "syntaxhighlight", "source"})
 DEFAULT_HIDDEN_NAMESPACES = frozenset({"file", "image", "media", "category"})
+BEHAVIOR_SWITCH = re.compile(r"__[A-Z]{3,}__")  # __NOTOC__, __HIDDENCAT__, ...
 
 
 def wikitext_to_text(wikitext: str, hidden_namespaces: Iterable[str] = DEFAULT_HIDDEN_NAMESPACES) -> str:
@@ -60,17 +61,8 @@ def wikitext_to_text(wikitext: str, hidden_namespaces: Iterable[str] = DEFAULT_H
     """
     hidden = {n.casefold() for n in hidden_namespaces}
     text = _render(mwparserfromhell.parse(wikitext[:MAX_TEXT_CHARS]), hidden)
-    text = text.replace("\xa0", " ")
-    text = "\n".join(line.strip() for line in text.splitlines() if not _is_switch(line.strip()))
-    return squeeze(_strip_switches(text))
-
-
-def _is_switch(line: str) -> bool:
-    return line.startswith("__") and line.endswith("__") and line[2:-2].isupper()
-
-
-def _strip_switches(text: str) -> str:
-    return re.sub(r"__[A-Z]{3,}__", "", text)
+    text = BEHAVIOR_SWITCH.sub("", text.replace("\xa0", " "))
+    return squeeze("\n".join(line.strip() for line in text.splitlines()))
 
 
 def _render(code: Wikicode | None, hidden: set[str]) -> str:
@@ -82,7 +74,7 @@ def _render(code: Wikicode | None, hidden: set[str]) -> str:
 def _node(node: Any, hidden: set[str]) -> str:
     if isinstance(node, Text):
         return str(node.value)
-    if isinstance(node, (Comment,)):
+    if isinstance(node, Comment):
         return ""
     if isinstance(node, HTMLEntity):
         return node.normalize()
@@ -116,9 +108,13 @@ def _link(node: Wikilink, hidden: set[str]) -> str:
 
 
 def _template(node: Template, hidden: set[str]) -> str:
-    """A template as the text of its parameters; parser functions and magic words read as nothing."""
+    """A template as the text of its parameters; parser functions and magic words read as nothing.
+
+    The template's own wording lives on another page and is not expanded: what a page says
+    through a template is mostly in its arguments ({{Note|...}}, infobox fields).
+    """
     name = str(node.name).strip()
-    if not name or name.startswith("#") or ":" in name or name.isupper():
+    if not name or name.startswith("#") or ":" in name:  # {{#if:...}}, {{DISPLAYTITLE:...}}
         return ""
     parts = []
     for param in node.params:
@@ -280,7 +276,8 @@ class _Site:
     now: str
     first_letter: bool
     namespaces: dict[int, str]  # id -> local name
-    hidden: set[str]  # lower-case names and aliases of the File and Category namespaces
+    hidden: set[str]  # lower-case names and aliases of the File, Media and Category namespaces
+    category_names: set[str]  # lower-case names and aliases of the Category namespace
 
 
 @dataclass
@@ -364,19 +361,17 @@ class MediaWikiConnector:
         q = data.get("query") or {}
         if "general" not in q or not data.get("curtimestamp"):
             raise self._fail(f"{self.url} did not answer a siteinfo query", "check that url is the wiki's api.php")
-        namespaces = {}
-        hidden: set[str] = set(DEFAULT_HIDDEN_NAMESPACES)
+        namespaces: dict[int, str] = {}
+        names: dict[int, set[str]] = {6: {"file", "image"}, -2: {"media"}, 14: {"category"}}
         for key, ns in (q.get("namespaces") or {}).items():
             nid = int(ns.get("id", key))
             namespaces[nid] = ns.get("name", "")
-            if nid in (6, 14, -2):
-                hidden |= {str(ns.get("name", "")).casefold(), str(ns.get("canonical", "")).casefold()}
+            names.setdefault(nid, set()).update({str(ns.get("name", "")).casefold(), str(ns.get("canonical", "")).casefold()})
         for alias in q.get("namespacealiases") or []:
-            if alias.get("id") in (6, 14, -2):
-                hidden.add(str(alias.get("alias", "")).casefold())
-        hidden.discard("")
+            names.setdefault(int(alias.get("id", 0)), set()).add(str(alias.get("alias", "")).casefold())
+        hidden = (names[6] | names[-2] | names[14]) - {""}
         return _Site(now=data["curtimestamp"], first_letter=q["general"].get("case") == "first-letter",
-                     namespaces=namespaces, hidden=hidden)
+                     namespaces=namespaces, hidden=hidden, category_names=names[14] - {""})
 
     # -- scope -------------------------------------------------------------------------------
     def _norm(self, title: str) -> str:
@@ -396,7 +391,7 @@ class MediaWikiConnector:
         for c in self.categories:
             name = c.strip()
             head, sep, rest = name.partition(":")
-            if sep and head.strip().casefold() in self.site.hidden:
+            if sep and head.strip().casefold() in self.site.category_names:
                 name = rest
             out.append(f"{cat_ns}:{self._norm(name.strip())}")
         return out
@@ -404,17 +399,15 @@ class MediaWikiConnector:
     def _in_scope(self, page: dict[str, Any], check_categories: bool = True) -> bool:
         if page.get("missing") or page.get("invalid") or page.get("redirect") or "pageid" not in page:
             return False
-        ns = int(page.get("ns", 0))
-        if ns not in self.namespaces:
-            return False
-        if not self._local_title(page.get("title", ""), ns).startswith(self._norm(self.prefix)):
+        if not self._title_in_scope(page.get("title", ""), int(page.get("ns", 0))):
             return False
         if self.categories and check_categories:
             wanted = set(self._category_titles())
             return any(c.get("title") in wanted for c in page.get("categories") or [])
         return True
 
-    def _title_may_be_in_scope(self, title: str, ns: int) -> bool:
+    def _title_in_scope(self, title: str, ns: int) -> bool:
+        """Namespace and prefix; categories need the page itself (see _in_scope)."""
         return ns in self.namespaces and self._local_title(title, ns).startswith(self._norm(self.prefix))
 
     def _scope(self) -> dict[str, Any]:
@@ -618,7 +611,7 @@ class MediaWikiConnector:
                 if target.get("target_title"):
                     candidates.append((target["target_title"], int(target.get("target_ns", 0))))
                 for title, ns in candidates:
-                    if title and self._title_may_be_in_scope(title, ns):
+                    if title and self._title_in_scope(title, ns):
                         titles.add(title)
                 if rc.get("pageid"):
                     ids.add(int(rc["pageid"]))  # kept only for pages already indexed: see _incremental

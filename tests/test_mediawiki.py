@@ -229,6 +229,23 @@ def test_interrupted_crawl_resumes_from_its_last_checkpoint(mediawiki, tmp_path)
             guild.close()
 
 
+def test_expired_or_rescoped_cursor_lists_everything_again(mediawiki, tmp_path):
+    """Recent changes expire and a new scope is a new question: both mean one full pass, fetching only what changed."""
+    first = crawl(connector(tmp_path, mediawiki.api, prefix="Home Feed/Ranking/"))
+    state = first[-1].state
+
+    stale = crawl(connector(tmp_path, mediawiki.api, prefix="Home Feed/Ranking/"), {**state, "rc_timestamp": "2020-01-01T00:00:00Z"})
+    assert sorted(type(i).__name__ for i in stale) == ["Checkpoint", "Unchanged", "Unchanged"]
+    assert stale[-1].full_sweep and stale[-1].state["rc_timestamp"] > "2026"
+
+    fresh = crawl(connector(tmp_path, mediawiki.api, prefix="Home Feed/Ranking/"), state)
+    assert [type(i).__name__ for i in fresh] == ["Checkpoint"] and not fresh[-1].full_sweep
+
+    wider = crawl(connector(tmp_path, mediawiki.api, prefix="Home Feed/"), state)
+    assert {i.id for i in wider if isinstance(i, Unchanged)} == {d.id for d in docs(first).values()}
+    assert "Home Feed/Onboarding" in docs(wider) and wider[-1].full_sweep
+
+
 def test_private_wiki_needs_a_bot_password(mediawiki, tmp_path, monkeypatch):
     user, password = mediawiki.bot_password()
     monkeypatch.delenv("GUILDBOT_MEDIAWIKI_USER", raising=False)
