@@ -117,7 +117,8 @@ class Guild:
 
     # -- answers -------------------------------------------------------------------------------
     def search(self, query: str, limit: int = 10, team: str | None = None) -> list[Hit]:
-        return self.searcher.search(query, limit=limit, team=team)
+        from index.feedback import POOL, rerank  # "Helpful" / "Not helpful" votes boost or demote documents
+        return rerank(self.store, query, self.searcher.search(query, limit=limit + POOL, team=team))[:limit]
 
     def experts(self, question: str, limit: int = 10, team: str | None = None) -> list[Expert]:
         topic = topic_of(question)
