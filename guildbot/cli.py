@@ -17,7 +17,7 @@ import sys
 import textwrap
 from typing import Any, Callable
 
-from . import cli_catalog
+from . import cli_catalog, slack_cli
 from .config import ConfigError
 from .guild import CrawlReport, Guild
 
@@ -55,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sources", help="last crawl, documents and last error per source")
     s.add_argument("--json", action="store_true")
     cli_catalog.add_parsers(sub)
+    slack_cli.add_parsers(sub)  # serve, slack --socket, slack-console
     return p
 
 
@@ -162,11 +163,14 @@ def cmd_sources(guild: Guild, args) -> int:
     return 0
 
 
-COMMANDS = {"crawl": cmd_crawl, "search": cmd_search, "who": cmd_who, "sources": cmd_sources, **cli_catalog.COMMANDS}
+COMMANDS = {"crawl": cmd_crawl, "search": cmd_search, "who": cmd_who, "sources": cmd_sources, **cli_catalog.COMMANDS,
+            **slack_cli.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in slack_cli.NO_GUILD:  # needs no guild.toml
+        return slack_cli.NO_GUILD[args.command](args)
     try:
         guild = Guild.from_config(args.config)
         try:

@@ -1,0 +1,108 @@
+"""The Slack subcommands of the `guildbot` CLI: serve, slack --socket, slack-console.
+
+    guildbot serve [--host 127.0.0.1] [--port 3000]     HTTP mode: POST /slack/events, GET /healthz
+    guildbot slack --socket                             Socket Mode (SLACK_APP_TOKEN), no public URL
+    guildbot slack-console "/guild who recommender"     a signed slash command to a running server
+
+Secrets come from the environment (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN);
+SLACK_API_URL points the Web API client elsewhere (an enterprise proxy, a test server).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Any
+
+SERVE_HELP = "serve the Slack bot over HTTP: POST /slack/events (commands, events, buttons) and GET /healthz"
+
+
+def add_parsers(sub: Any) -> None:
+    s = sub.add_parser("serve", help=SERVE_HELP, description=SERVE_HELP + ". Needs SLACK_BOT_TOKEN and "
+                       "SLACK_SIGNING_SECRET in the environment; see docs/slack.md.")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=3000, help="port to listen on (default 3000)")
+    s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+    s = sub.add_parser("slack", help="run the Slack bot over Socket Mode (no public URL needed)",
+                       description="Run the Slack bot over Socket Mode. Needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN "
+                                   "(an xapp- token with connections:write); see docs/slack.md.")
+    s.add_argument("--socket", action="store_true", help="connect over Socket Mode (HTTP mode is `guildbot serve`)")
+    s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+    s = sub.add_parser("slack-console", help="send a signed slash command to a running `guildbot serve` and print the answer",
+                       description="Try the bot without a workspace: sends the command as Slack would, signed with "
+                                   "SLACK_SIGNING_SECRET, serves the response_url itself and prints the answer.")
+    s.add_argument("line", metavar='"/guild ..."', help='e.g. "/guild who recommender"')
+    s.add_argument("--url", default="http://127.0.0.1:3000/slack/events", help="the server's Slack endpoint")
+    s.add_argument("--user", default="U0CONSOLE", help="Slack user id to send as")
+    s.add_argument("--channel", default="C0CONSOLE", help="Slack channel id to send from")
+    s.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the answer (default 30)")
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(level=getattr(logging, level.upper()), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
+
+
+def _start(guild: Any, socket_mode: bool, command: str):
+    """Settings, warm index and the Bolt app, or (None, exit code) after saying what is wrong."""
+    from slack_bolt.error import BoltError
+
+    from .slack_app import SlackConfigError, SlackSettings, build_app, warm_up
+
+    try:
+        settings = SlackSettings.from_env(socket_mode=socket_mode)
+    except SlackConfigError as e:
+        print(f"guildbot {command}: {e}", file=sys.stderr)
+        return None, 2
+    try:
+        app = build_app(guild, settings)  # calls auth.test: a bad token or URL fails here, before the model loads
+    except (BoltError, OSError) as e:
+        print(f"guildbot {command}: Slack did not accept SLACK_BOT_TOKEN at {settings.api_url} ({e}); check the "
+              "token (api.slack.com/apps -> your app -> OAuth & Permissions) and SLACK_API_URL", file=sys.stderr)
+        return None, 2
+    print(f"guildbot {command}: loading the index of {guild.config.name} ...", file=sys.stderr)
+    if not warm_up(guild):
+        print(f"guildbot {command}: warning: the index is empty; run `guildbot crawl` first", file=sys.stderr)
+    return (settings, app), 0
+
+
+def cmd_serve(guild: Any, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .web import SLACK_PATH, create_app
+
+    _logging(args.log_level)
+    started, code = _start(guild, False, "serve")
+    if not started:
+        return code
+    _, app = started
+    print(f"guildbot serve: Slack Request URL http://{args.host}:{args.port}{SLACK_PATH}", file=sys.stderr)
+    uvicorn.run(create_app(guild, app), host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def cmd_slack(guild: Any, args: argparse.Namespace) -> int:
+    if not args.socket:
+        print("guildbot slack: add --socket to connect over Socket Mode; for HTTP mode run `guildbot serve`",
+              file=sys.stderr)
+        return 2
+    from .slack_app import socket_mode_handler
+
+    _logging(args.log_level)
+    started, code = _start(guild, True, "slack --socket")
+    if not started:
+        return code
+    settings, app = started
+    socket_mode_handler(app, settings).start()  # blocks until interrupted
+    return 0
+
+
+def cmd_slack_console(args: argparse.Namespace) -> int:
+    from .slack_console import run
+    return run(args.line, url=args.url, user=args.user, channel=args.channel, timeout=args.timeout)
+
+
+COMMANDS = {"serve": cmd_serve, "slack": cmd_slack}
+NO_GUILD = {"slack-console": cmd_slack_console}  # commands that need no guild.toml

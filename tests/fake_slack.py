@@ -1,0 +1,354 @@
+"""A stateful fake of the Slack Web API (and of response_url endpoints) on a free loopback port.
+
+It speaks the wire protocol slack_sdk's WebClient and WebhookClient use: form, query or JSON
+arguments, a Bearer token, `{"ok": ...}` answers with Slack's error names, HTTP 429 with
+Retry-After. It keeps state (users, conversations, messages), checks Block Kit like Slack does
+(at most 50 blocks, each valid for slack_sdk's models), and records every call, so tests assert
+on what a user would see.
+
+    fake = FakeSlack(users=[...]).start()
+    client = WebClient(token=fake.token, base_url=fake.api_url)
+    fake.rate_limit("chat.postMessage", times=1, retry_after=1)
+    fake.wait_for(lambda c: c.method == "chat.postMessage")
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qsl, urlsplit
+
+RESPONSE_URL = "response_url"  # the pseudo method name under which response_url posts are recorded
+
+
+@dataclass
+class Call:
+    method: str                      # "chat.postMessage", ... or "response_url"
+    args: dict[str, Any]
+    status: int = 200                # HTTP status the fake answered
+    result: dict[str, Any] = field(default_factory=dict)
+    key: str = ""                    # response_url key
+    at: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and self.result.get("ok", True) is not False
+
+    @property
+    def blocks(self) -> list[dict]:
+        return self.args.get("blocks") or []
+
+
+@dataclass
+class User:
+    id: str
+    name: str
+    email: str = ""
+    real_name: str = ""
+    tz: str = "Europe/London"
+    deleted: bool = False
+    is_bot: bool = False
+
+    def as_dict(self, team_id: str) -> dict[str, Any]:
+        return {"id": self.id, "team_id": team_id, "name": self.name, "deleted": self.deleted,
+                "real_name": self.real_name or self.name, "tz": self.tz, "is_bot": self.is_bot,
+                "profile": {"email": self.email, "real_name": self.real_name or self.name,
+                            "display_name": self.name}}
+
+
+def _valid_blocks(blocks: Any) -> str | None:
+    """Slack's own checks, approximated with slack_sdk's models: None when fine, else the error."""
+    if blocks is None:
+        return None
+    if not isinstance(blocks, list):
+        return "invalid_blocks_format"
+    if len(blocks) > 50:
+        return "invalid_blocks"
+    from slack_sdk.models.blocks import Block
+    for b in blocks:
+        try:
+            model = Block.parse(b)
+            if model is None or type(model) is Block:
+                return "invalid_blocks"
+            model.to_dict()
+        except Exception:  # noqa: BLE001 - SlackObjectFormationError, KeyError, ...
+            return "invalid_blocks"
+    return None
+
+
+class FakeSlack:
+    def __init__(self, token: str = "xoxb-fake-token", team_id: str = "T0GUILD", bot_user_id: str = "U0GUILDBOT",
+                 users: list[User] | None = None, port: int = 0):
+        self.token, self.team_id, self.bot_user_id, self.port = token, team_id, bot_user_id, port
+        self.users: dict[str, User] = {u.id: u for u in users or []}
+        self.calls: list[Call] = []
+        self.messages: dict[str, list[dict[str, Any]]] = {}
+        self._rate_limits: dict[str, list[int]] = {}    # method -> [times left, retry after]
+        self._failures: dict[str, list[Any]] = {}       # method -> [times left, error]
+        self._expired: set[str] = set()
+        self._ts = itertools.count(1)
+        self._cond = threading.Condition()
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> "FakeSlack":
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # quiet
+                pass
+
+            def do_GET(self):
+                fake._handle(self, "GET")
+
+            def do_POST(self):
+                fake._handle(self, "POST")
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, name="fake-slack", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> "FakeSlack":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        assert self._server, "start() the fake first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}/"
+
+    @property
+    def api_url(self) -> str:
+        return self.url + "api/"
+
+    def response_url(self, key: str) -> str:
+        return f"{self.url}response/{key}"
+
+    # -- behaviour switches -----------------------------------------------------------------------
+    def rate_limit(self, method: str, times: int = 1, retry_after: int = 1) -> None:
+        """Answer the next `times` calls of `method` (or RESPONSE_URL) with HTTP 429 + Retry-After."""
+        with self._cond:
+            self._rate_limits[method] = [times, retry_after]
+
+    def fail(self, method: str, error: str, times: int = 1) -> None:
+        """Answer the next `times` calls of `method` with {"ok": false, "error": error}."""
+        with self._cond:
+            self._failures[method] = [times, error]
+
+    def expire(self, key: str) -> None:
+        """Make a response_url answer 404 expired_url, as Slack does after 30 minutes."""
+        with self._cond:
+            self._expired.add(key)
+
+    def add_user(self, user: User) -> None:
+        with self._cond:
+            self.users[user.id] = user
+
+    def reset(self) -> None:
+        """Forget calls, messages and switches (users stay)."""
+        with self._cond:
+            self.calls.clear()
+            self.messages.clear()
+            self._rate_limits.clear()
+            self._failures.clear()
+            self._expired.clear()
+
+    # -- assertions ------------------------------------------------------------------------------------
+    def calls_to(self, *methods: str, ok: bool | None = None) -> list[Call]:
+        with self._cond:
+            return [c for c in self.calls if (not methods or c.method in methods) and (ok is None or c.ok == ok)]
+
+    def wait_for(self, predicate: Callable[[Call], bool] | str, count: int = 1, timeout: float = 20.0) -> list[Call]:
+        """Block until `count` recorded calls satisfy `predicate` (or are to that method, ok);
+        returns them. Raises AssertionError with what was recorded on timeout."""
+        if isinstance(predicate, str):
+            method = predicate
+            predicate = lambda c: c.method == method and c.ok  # noqa: E731
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                found = [c for c in self.calls if predicate(c)]
+                if len(found) >= count:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"timed out waiting for {count} matching calls; recorded: "
+                                         f"{[(c.method, c.status, c.result.get('error')) for c in self.calls]}")
+                self._cond.wait(left)
+
+    def quiet(self, seconds: float = 0.5) -> None:
+        """Wait until no call has arrived for `seconds` (to assert that nothing more comes)."""
+        while True:
+            with self._cond:
+                last = max((c.at for c in self.calls), default=0.0)
+            idle = time.monotonic() - last
+            if idle >= seconds:
+                return
+            time.sleep(seconds - idle)
+
+    # -- the wire ------------------------------------------------------------------------------------
+    def _handle(self, req: BaseHTTPRequestHandler, verb: str) -> None:
+        parts = urlsplit(req.path)
+        length = int(req.headers.get("Content-Length") or 0)
+        raw = req.rfile.read(length) if length else b""
+        ctype = (req.headers.get("Content-Type") or "").split(";")[0].strip()
+        args: dict[str, Any] = dict(parse_qsl(parts.query))
+        if raw:
+            if ctype == "application/json":
+                try:
+                    args.update(json.loads(raw))
+                except ValueError:
+                    return self._send(req, 400, {"ok": False, "error": "invalid_json"})
+            else:
+                args.update(parse_qsl(raw.decode("utf-8")))
+        for key in ("blocks", "attachments"):
+            if isinstance(args.get(key), str):
+                try:
+                    args[key] = json.loads(args[key])
+                except ValueError:
+                    pass
+        if parts.path.startswith("/response/"):
+            return self._response_url(req, parts.path.rsplit("/", 1)[-1], args)
+        if not parts.path.startswith("/api/"):
+            return self._send(req, 404, {"ok": False, "error": "not_found"})
+        method = parts.path[len("/api/"):]
+        token = (req.headers.get("Authorization") or "").removeprefix("Bearer ").strip() or args.pop("token", "")
+        call = Call(method, args)
+        limited = self._take_rate_limit(method)
+        if limited is not None:
+            call.status = 429
+            call.result = {"ok": False, "error": "ratelimited"}
+            self._record(call)
+            return self._send(req, 429, call.result, {"Retry-After": str(limited)})
+        if token != self.token:
+            call.result = {"ok": False, "error": "invalid_auth" if token else "not_authed"}
+        else:
+            error = self._take_failure(method)
+            call.result = {"ok": False, "error": error} if error else self._api(method, args)
+        self._record(call)
+        self._send(req, 200, call.result)
+
+    def _response_url(self, req: BaseHTTPRequestHandler, key: str, args: dict[str, Any]) -> None:
+        call = Call(RESPONSE_URL, args, key=key)
+        limited = self._take_rate_limit(RESPONSE_URL)
+        if limited is not None:
+            call.status, call.result = 429, {"ok": False, "error": "ratelimited"}
+            self._record(call)
+            return self._send_text(req, 429, "rate_limited", {"Retry-After": str(limited)})
+        if key in self._expired:
+            call.status, call.result = 404, {"ok": False, "error": "expired_url"}
+            self._record(call)
+            return self._send_text(req, 404, "expired_url")
+        error = _valid_blocks(args.get("blocks"))
+        if error:
+            call.status, call.result = 400, {"ok": False, "error": error}
+            self._record(call)
+            return self._send_text(req, 400, error)
+        call.result = {"ok": True}
+        self._record(call)
+        self._send_text(req, 200, "ok")
+
+    def _api(self, method: str, a: dict[str, Any]) -> dict[str, Any]:
+        with self._cond:
+            if method == "auth.test":
+                return {"ok": True, "url": "https://acme.slack.com/", "team": "Acme", "user": "guildbot",
+                        "team_id": self.team_id, "user_id": self.bot_user_id, "bot_id": "B0GUILDBOT",
+                        "is_enterprise_install": False}
+            if method in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
+                if not a.get("channel"):
+                    return {"ok": False, "error": "channel_not_found"}
+                if not a.get("text") and not a.get("blocks"):
+                    return {"ok": False, "error": "no_text"}
+                error = _valid_blocks(a.get("blocks"))
+                if error:
+                    return {"ok": False, "error": error}
+                channel = a["channel"]
+                if method == "chat.update":
+                    msg = next((m for m in self.messages.get(channel, []) if m["ts"] == a.get("ts")), None)
+                    if msg is None:
+                        return {"ok": False, "error": "message_not_found"}
+                    msg.update({k: a[k] for k in ("text", "blocks") if k in a}, edited=True)
+                    return {"ok": True, "channel": channel, "ts": msg["ts"], "text": msg.get("text", "")}
+                ts = f"{1_700_000_000 + next(self._ts)}.000100"
+                if method == "chat.postEphemeral":
+                    if a.get("user") not in self.users and not str(a.get("user", "")).startswith(("U", "W")):
+                        return {"ok": False, "error": "user_not_found"}
+                    return {"ok": True, "message_ts": ts}
+                msg = {"ts": ts, "channel": channel, "user": self.bot_user_id, "text": a.get("text", ""),
+                       "blocks": a.get("blocks") or [], "thread_ts": a.get("thread_ts")}
+                self.messages.setdefault(channel, []).append(msg)
+                return {"ok": True, "channel": channel, "ts": ts, "message": msg}
+            if method == "users.lookupByEmail":
+                email = (a.get("email") or "").casefold()
+                user = next((u for u in self.users.values() if u.email.casefold() == email and email), None)
+                return {"ok": True, "user": user.as_dict(self.team_id)} if user else {"ok": False, "error": "users_not_found"}
+            if method == "users.info":
+                user = self.users.get(a.get("user", ""))
+                return {"ok": True, "user": user.as_dict(self.team_id)} if user else {"ok": False, "error": "user_not_found"}
+            if method == "conversations.open":
+                users = [u for u in str(a.get("users", "")).split(",") if u]
+                if not users:
+                    return {"ok": False, "error": "users_list_not_supplied"}
+                if any(u not in self.users for u in users):
+                    return {"ok": False, "error": "user_not_found"}
+                return {"ok": True, "channel": {"id": "D" + users[0][1:], "is_im": len(users) == 1}}
+        return {"ok": False, "error": "unknown_method"}
+
+    def _take_rate_limit(self, method: str) -> int | None:
+        with self._cond:
+            rl = self._rate_limits.get(method)
+            if rl and rl[0] > 0:
+                rl[0] -= 1
+                return rl[1]
+        return None
+
+    def _take_failure(self, method: str) -> str | None:
+        with self._cond:
+            f = self._failures.get(method)
+            if f and f[0] > 0:
+                f[0] -= 1
+                return f[1]
+        return None
+
+    def _record(self, call: Call) -> None:
+        call.at = time.monotonic()
+        with self._cond:
+            self.calls.append(call)
+            self._cond.notify_all()
+
+    @staticmethod
+    def _send(req: BaseHTTPRequestHandler, status: int, body: dict, headers: dict | None = None) -> None:
+        data = json.dumps(body).encode()
+        req.send_response(status)
+        req.send_header("Content-Type", "application/json; charset=utf-8")
+        req.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            req.send_header(k, v)
+        req.end_headers()
+        req.wfile.write(data)
+
+    @staticmethod
+    def _send_text(req: BaseHTTPRequestHandler, status: int, text: str, headers: dict | None = None) -> None:
+        data = text.encode()
+        req.send_response(status)
+        req.send_header("Content-Type", "text/plain; charset=utf-8")
+        req.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            req.send_header(k, v)
+        req.end_headers()
+        req.wfile.write(data)
