@@ -440,8 +440,8 @@ class MediaWikiConnector:
         if self.categories:
             extra = {"prop": "info|categories", "clcategories": self._category_titles(), "cllimit": "max"}
         for key, values in (("pageids", sorted(set(pageids))), ("titles", sorted(set(titles)))):
-            for i in range(0, len(values), self.batch):
-                for page in self._pages({key: values[i:i + self.batch], **extra}).values():
+            for part in _batches(values, self.batch):
+                for page in self._pages({key: part, **extra}).values():
                     if not (page.get("missing") or page.get("invalid")) and "pageid" in page:
                         out[page["pageid"]] = page
         return out
@@ -643,6 +643,21 @@ class MediaWikiConnector:
             if done % self.checkpoint_every == 0:
                 yield Checkpoint(self._state(pages, state["rc_timestamp"], complete=True))
         yield Checkpoint(self._state(pages, started, complete=True))
+
+
+def _batches(values: list, size: int, max_chars: int = 3000) -> Iterator[list]:
+    """Runs of at most `size` values whose joined text stays short enough for a GET URL."""
+    part: list = []
+    chars = 0
+    for v in values:
+        n = len(quote(str(v))) + 3
+        if part and (len(part) >= size or chars + n > max_chars):
+            yield part
+            part, chars = [], 0
+        part.append(v)
+        chars += n
+    if part:
+        yield part
 
 
 def _pages_of(state: dict[str, Any]) -> dict[int, tuple[str, int]]:

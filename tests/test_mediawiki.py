@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -297,14 +298,19 @@ RESPONSES = {
                           b'{"error": {"code": "internal_api_error_DBQueryError", "info": "[abc] Database query error."}}'),
     "/busy/api.php": (429, "text/plain", b"slow down"),
     "/forbidden/api.php": (403, "text/plain", b"no"),
+    "/slow/api.php": (200, "application/json", b"{}"),  # answers after SLOW_SECONDS
 }
+SLOW_SECONDS = 1.0
 
 
 @pytest.fixture(scope="module")
 def broken_server():
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
-            status, ctype, body = RESPONSES.get(self.path.split("?")[0], (404, "text/plain", b"no such path"))
+            path = self.path.split("?")[0]
+            status, ctype, body = RESPONSES.get(path, (404, "text/plain", b"no such path"))
+            if path.startswith("/slow/"):
+                time.sleep(SLOW_SECONDS)
             self.send_response(status)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
@@ -331,9 +337,10 @@ def broken_server():
     ("/apierror/api.php", "API error internal_api_error_DBQueryError"),
     ("/busy/api.php", "HTTP 429"),
     ("/forbidden/api.php", "HTTP 403"),
+    ("/slow/api.php", "timed out"),
 ])
 def test_broken_responses_are_clear_source_errors(broken_server, tmp_path, path, words):
-    conn = connector(tmp_path, broken_server + path, name="wiki-broken")
+    conn = connector(tmp_path, broken_server + path, name="wiki-broken", timeout=SLOW_SECONDS / 4)
     conn.http.sleep = lambda s: None
     with pytest.raises(SourceError) as e:
         crawl(conn)
