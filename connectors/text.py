@@ -91,7 +91,7 @@ def markdown_title(md: str) -> str:
     return ""
 
 
-_RST_UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:.])\1{2,}\s*$")
+_RST_UNDERLINE = re.compile(r"^\s*(\S{1,60}?)\1{2,}\s*$")  # '=====', or any unit repeated as decoration
 _RST_DIRECTIVE = re.compile(r"^\s*\.\.\s+([\w:-]+)::\s*(.*)$")
 _RST_ROLE = re.compile(r":[\w:+-]+:`([^`<]*?)(?:\s*<[^>]*>)?`")
 
@@ -173,6 +173,15 @@ def _prose_to_text(fmt: str, raw: str) -> tuple[str, str, dict[str, Any]]:
         text, meta = html_to_text(raw)
         return meta.get("title", ""), text, meta
     return "", squeeze(raw), {}
+
+
+REPEATED_UNIT = re.compile(r"([^\w\s]{1,3})\1{3,}|(\S{4,60}?)\2{2,}")
+
+
+def drop_repeats(text: str) -> str:
+    """Remove decoration: punctuation repeated ('=====', '-*-*-*-*') or a longer unit repeated three
+    times or more (a string pasted as a heading rule). It only adds noise to words and vectors."""
+    return REPEATED_UNIT.sub(" ", text)
 
 
 def looks_like_prose(text: str, sample: int = 20000) -> bool:

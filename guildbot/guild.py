@@ -15,7 +15,7 @@ from index.embeddings import Embedder
 from index.experts import Expert, rank_experts, topic_of
 from index.overlaps import Overlap, rank_overlaps
 from index.people import DirectoryError, ResolveReport, load_directory, resolve
-from index.pipeline import SourceReport, crawl_source
+from index.pipeline import SourceReport, crawl_source, refresh_stale
 from index.profiles import Profile, SimilarPerson, build_profiles, find_person, list_people, profile, similar_people
 from index.search import Hit, Searcher
 from index.store import Store
@@ -30,6 +30,7 @@ Progress = Callable[[str, str, int], None]  # (source, "documents" | "chunks", n
 class CrawlReport:
     sources: list[SourceReport] = field(default_factory=list)
     people: ResolveReport | None = None
+    refreshed: int = 0  # stored documents embedded again after an index or model upgrade
     projects: int = 0
     seconds: float = 0.0
 
@@ -91,6 +92,7 @@ class Guild:
                 directory = load_directory(self.config.directory)
             except DirectoryError as e:
                 raise ConfigError(self.config.path, "[people] directory", str(e), "fix the CSV and crawl again")
+        report.refreshed = refresh_stale(self.store, self.vectors, self.embedder)
         for source in self.config.sources:
             if only and source.name not in only:
                 continue

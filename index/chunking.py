@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from connectors.text import drop_repeats
+
 MAX_TOKENS = 200
 OVERLAP = 24
 MAX_CHUNKS = 300  # about 60k word pieces; the rest of a longer document is not embedded
@@ -16,7 +18,7 @@ _BOUNDARY = re.compile(r"\n\s*\n|(?<=[.!?])\s+|\n")
 def chunk_text(title: str, text: str, tokenizer, max_tokens: int = MAX_TOKENS, overlap: int = OVERLAP,
                max_chunks: int = MAX_CHUNKS) -> list[str]:
     """Chunks of `text`, each starting with `title` on its own line; at most `max_chunks` of them."""
-    text = text.strip()[: max_chunks * max_tokens * 8]
+    text = drop_repeats(text).strip()[: max_chunks * max_tokens * 8]
     prefix = f"{title}\n" if title else ""
     if not text:
         return [title] if title else []

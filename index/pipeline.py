@@ -170,3 +170,38 @@ def _commit(store: Store, vectors: VectorIndex, batch: _Batch) -> None:
     else:
         store.commit()
     batch.reset()
+
+
+def refresh_stale(store: Store, vectors: VectorIndex, embedder: Embedder,
+                  progress: Callable[[str, int], None] | None = None) -> int:
+    """Chunk and embed again the stored documents whose index version or embedding model is out of
+    date (after an upgrade or a [guild] model change), without crawling their sources again."""
+    model_changed = store.get_meta("embedding_model") not in (None, embedder.name)
+    stale = []
+    for r in store.query("SELECT id, source, team, kind, title, url, path, text, content_hash FROM documents"):
+        doc = Document(id=r["id"], source=r["source"], team=r["team"], kind=r["kind"], title=r["title"] or "",
+                       text=r["text"] or "", url=r["url"] or "", path=r["path"] or "")
+        chash = content_hash(doc)
+        if model_changed or r["content_hash"] != chash:
+            stale.append((doc, chash))
+    if stale:
+        batch = _Batch(store, embedder)
+        store.begin()
+        try:
+            for doc, chash in stale:
+                batch.add(doc)
+                store.conn.execute("UPDATE documents SET content_hash = ? WHERE id = ?", (chash, doc.id))
+                if batch.size >= EMBED_BATCH:
+                    n = batch.flush()
+                    if progress:
+                        progress("chunks", n)
+            batch.flush()
+            store.set_meta("embedding_model", embedder.name)
+            _commit(store, vectors, batch)
+        except BaseException:
+            store.rollback()
+            vectors.reload()
+            raise
+    elif store.get_meta("embedding_model") is None:
+        store.set_meta("embedding_model", embedder.name)
+    return len(stale)

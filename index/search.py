@@ -17,6 +17,7 @@ from .vectors import VectorIndex
 RRF_K = 60
 CANDIDATES = 200  # chunks taken from each retriever before fusion
 DUPLICATE_COSINE = 0.95  # best passages this alike, in different sources, are one document published twice
+KIND_PRIOR = {"code_path": 0.6}  # a file known only by its name is weaker evidence than a page of prose
 PRESENTATION = {"wiki_page": 0, "web_page": 0}  # the published page represents its copies; repository files next
 STOPWORDS = frozenset("""a an and are as at be been but by can could do does did for from has have had he her his how
 i if in into is it its me my no not of on or our she so than that the their them then there these they this to
@@ -116,7 +117,8 @@ class Searcher:
         docs = self.store.documents(fused)
         terms = query_terms(query)
         pool = []
-        for doc_id, score in sorted(fused.items(), key=lambda kv: -kv[1]):
+        prior = {d: KIND_PRIOR.get(docs[d]["kind"], 1.0) * fused[d] for d in fused if d in docs}
+        for doc_id, score in sorted(prior.items(), key=lambda kv: -kv[1]):
             d = docs.get(doc_id)
             if not d or (team and d["team"].casefold() != team.casefold()) or (source and d["source"] != source):
                 continue

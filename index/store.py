@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -62,9 +63,23 @@ def now_iso() -> str:
     return iso(datetime.now(timezone.utc))
 
 
+INDEX_VERSION = 2  # bump when chunking or text cleaning changes: every document is embedded again
+_IDENTIFIER = re.compile(r"\b\w*(?:[a-z][A-Z]|[A-Za-z]_[A-Za-z])\w*\b")
+
+
 def content_hash(doc: Document) -> str:
     """What decides whether a document must be chunked and embedded again."""
-    return hashlib.sha256(f"{doc.title}\x00{doc.path}\x00{doc.text}".encode("utf-8", "replace")).hexdigest()
+    key = f"{INDEX_VERSION}\x00{doc.title}\x00{doc.path}\x00{doc.text}"
+    return hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()
+
+
+def identifier_words(text: str) -> str:
+    """The words inside code identifiers, so 'AlternatingLeastSquares' and 'fit_transform' match
+    'alternating least squares' and 'fit transform' in full-text search."""
+    words = []
+    for ident in dict.fromkeys(_IDENTIFIER.findall(text)):
+        words.append(re.sub(r"_+", " ", re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", ident)))
+    return " ".join(words)
 
 
 def identity_id(kind: str, c: Contributor) -> str:
@@ -205,7 +220,9 @@ class Store:
             cur = self.conn.execute("INSERT INTO chunks (doc_id, seq, text, vector) VALUES (?,?,?,?)",
                                     (doc_id, seq, text, vec.astype("float32").tobytes()))
             ids.append(cur.lastrowid)
-            self.conn.execute("INSERT INTO chunks_fts (rowid, title, body) VALUES (?,?,?)", (cur.lastrowid, title, text))
+            body = text + "\n" + identifier_words(text)
+            self.conn.execute("INSERT INTO chunks_fts (rowid, title, body) VALUES (?,?,?)",
+                              (cur.lastrowid, title + " " + identifier_words(title), body))
         return ids
 
     def chunk_rows(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:

@@ -144,3 +144,17 @@ def test_unreachable_repository_is_a_clear_error(tmp_path):
         assert not s.ok and "'gone'" in s.error and "cannot fetch" in s.error and "check the URL" in s.error
     finally:
         guild.close()
+
+
+def test_index_upgrade_reembeds_stored_documents_once(repo_and_guild, monkeypatch):
+    repo, guild = repo_and_guild
+    guild.crawl()
+    chunks_before = guild.store.count("chunks")
+    import index.store
+
+    monkeypatch.setattr(index.store, "INDEX_VERSION", index.store.INDEX_VERSION + 1)
+    report = guild.crawl()
+    assert report.refreshed == 4 and report.sources[0].chunks_embedded == 0
+    assert guild.store.count("chunks") == chunks_before == guild.vectors.size
+    assert guild.crawl().refreshed == 0
+    assert guild.search("alternating least squares collaborative filtering", limit=1)[0].path == "docs/intro.md"

@@ -56,3 +56,11 @@ def test_chunks_are_capped_per_document():
 
     chunks = chunk_text("Big", "word " * 200_000, Embedder().tokenizer, max_chunks=5)
     assert len(chunks) == 5
+
+
+def test_decoration_runs_are_dropped_but_numbers_kept():
+    from connectors.text import drop_repeats
+
+    assert drop_repeats("Title ==========").split() == ["Title"]
+    assert drop_repeats("Bench ab.cd@x.orgab.cd@x.orgab.cd@x.org rest").split() == ["Bench", "rest"]
+    assert drop_repeats("w1111 1000000 2020-01-01 aaaa") == "w1111 1000000 2020-01-01 aaaa"
