@@ -99,6 +99,8 @@ def _print_crawl(report: CrawlReport) -> None:
         print("  ".join(str(v).ljust(w) if i == 0 else str(v).rjust(w) for i, (v, w) in enumerate(zip(r, widths))))
     for s in report.failed:
         print(f"\nerror: {s.error}", file=sys.stderr)
+    if report.refreshed:
+        print(f"\n{report.refreshed} stored documents embedded again for the new index version or model")
     if report.people:
         print(f"\n{report.people.people} people from {report.people.identities} identities"
               f" ({report.people.bots} bots ignored) · {report.projects} projects · {report.seconds:.1f}s in all")
