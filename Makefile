@@ -34,8 +34,9 @@ demo: install
 test: dev
 	$(PY) -m pytest -q
 
-bench: install
+bench: dev
 	$(PY) scripts/bench.py
+	$(PY) scripts/bench_slack.py
 
 clean:
 	rm -rf $(VENV) examples/build .pytest_cache

@@ -16,8 +16,8 @@ import argparse
 import ast
 import os
 import platform
-import re
 import shutil
+import sys
 import statistics
 import tempfile
 import time
@@ -26,6 +26,8 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+from benchdoc import write_section  # noqa: E402
 QUERIES = ["how to tokenize text", "loading a pretrained model", "attention mask padding", "save weights to disk",
            "learning rate schedule", "beam search generation", "who wrote the tokenizer", "configuration options",
            "gradient checkpointing memory", "quantization int8", "image processor resize", "audio feature extraction"]
@@ -152,14 +154,7 @@ def main() -> None:
     args = ap.parse_args()
     text = report(run(args))
     print(text)
-    old = args.out.read_text() if args.out.exists() else "# Benchmarks\n\nFigures from benchmark scripts, never from timed tests.\n"
-    if MARK_START in old:
-        new = re.sub(re.escape(MARK_START) + ".*?" + re.escape(MARK_END), lambda m: text, old, flags=re.DOTALL)
-    else:
-        new = old.rstrip() + "\n\n" + text + "\n"
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(new)
-    print(f"written to {args.out}")
+    write_section(args.out, MARK_START, MARK_END, text)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "scripts"))
+from benchdoc import write_section  # noqa: E402
 from fake_slack import RESPONSE_URL, FakeSlack  # noqa: E402
 from slack_support import SECRET, directory_users, signed_headers, slash_command  # noqa: E402
 
@@ -237,14 +239,7 @@ def main() -> int:
     text = report(figures)
     print(text)
     if not args.no_write:
-        old = args.out.read_text() if args.out.exists() else "# Benchmarks\n\nFigures from benchmark scripts, never from timed tests.\n"
-        if MARK_START in old:
-            new = re.sub(re.escape(MARK_START) + ".*?" + re.escape(MARK_END), lambda m: text, old, flags=re.DOTALL)
-        else:
-            new = old.rstrip() + "\n\n" + text + "\n"
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(new)
-        print(f"written to {args.out}")
+        write_section(args.out, MARK_START, MARK_END, text)
     good = figures["answered"] == args.n and figures["twice"] == 0 and figures["p99"] < TARGET_P99_MS
     return 0 if good else 1
 
