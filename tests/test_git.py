@@ -158,3 +158,21 @@ def test_index_upgrade_reembeds_stored_documents_once(repo_and_guild, monkeypatc
     assert guild.store.count("chunks") == chunks_before == guild.vectors.size
     assert guild.crawl().refreshed == 0
     assert guild.search("alternating least squares collaborative filtering", limit=1)[0].path == "docs/intro.md"
+
+
+def test_repository_url_is_cloned_then_fetched(make_repo, tmp_path):
+    repo = make_repo("remote")
+    repo.commit(*ADA, {"README.md": "# Remote\n\nA forecasting service.\n"})
+    url = "file://" + str(repo.path)
+    guild = Guild.from_config(write_config(tmp_path, [dict(kind="git", name="remote", team="T", url=url)]))
+    try:
+        assert guild.crawl().sources[0].added == 1
+        mirror = tmp_path / "data" / "sources" / "remote" / "repo.git"
+        assert (mirror / "HEAD").exists()
+        repo.commit(*BOB, {"docs/holidays.md": "# Holidays\n\nHoliday effects in forecasts.\n"})
+        s = guild.crawl().sources[0]
+        assert (s.added, s.changed, s.deleted) == (1, 0, 0)
+        assert guild.search("holiday effects", limit=1)[0].path == "docs/holidays.md"
+        assert guild.search("holiday effects", limit=1)[0].url.startswith(url)
+    finally:
+        guild.close()
