@@ -316,3 +316,45 @@ def test_url_verification_and_healthz(slack):
     assert resp.status_code == 200 and resp.json()["challenge"].startswith("3eZbrw")
     health = slack.http.get(slack.url.replace("/slack/events", "/healthz"))
     assert health.status_code == 200 and health.json() == {"ok": True, "guild": "Acme", "slack": True}
+
+
+class WithoutCatalog:
+    """The Guild facade without Guild.projects / Guild.person (before the catalog existed)."""
+
+    def __init__(self, guild):
+        self._guild, self.config, self.store = guild, guild.config, guild.store
+
+    def search(self, *args, **kwargs):
+        return self._guild.search(*args, **kwargs)
+
+    def sources(self):
+        return self._guild.sources()
+
+
+def test_projects_and_person_fall_back_to_sources_search_and_people_without_the_catalog(demo_guild):
+    from guildbot import slack_lookups
+
+    thin = WithoutCatalog(demo_guild)
+    _, groups = slack_lookups.projects(thin)
+    assert [team for team, _, _ in groups] == [t.name for t in demo_guild.config.teams]
+    assert sorted(p.name for _, _, ps in groups for p in ps) == sorted(s.name for s in demo_guild.config.sources)
+    assert all(p.documents > 0 for _, _, ps in groups for p in ps)
+    _, groups = slack_lookups.projects(thin, "risk")
+    assert [team for team, _, _ in groups] == ["Risk"]
+    title, groups = slack_lookups.projects(thin, "drift monitoring")
+    assert title == "Projects about drift monitoring"
+    assert demo_guild.search("drift monitoring", limit=1)[0].source in [p.name for _, _, ps in groups for p in ps]
+
+    people = demo_guild.store.query("SELECT * FROM people")
+    row = next(r for r in people if r["slack_id"])
+    for query in (f"<@{row['slack_id']}>", json.loads(row["emails"])[0], row["name"].upper()):
+        found, _ = slack_lookups.person(thin, query)
+        assert row["id"] in [p.person_id for p in found], query
+    rich, _ = slack_lookups.person(demo_guild, row["name"])
+    assert row["id"] in [p.person_id for p in rich]  # the catalog's answer names the same person
+    names = [r["name"] for r in people]
+    shared = next((n for n in names if names.count(n) > 1), None)
+    if shared:  # two people with one name: both are shown
+        assert len(slack_lookups.person(thin, shared)[0]) == names.count(shared)
+        assert len(slack_lookups.person(demo_guild, shared)[0]) == names.count(shared)
+    assert slack_lookups.person(thin, "Nobody Atall") == ([], [])
