@@ -1,0 +1,75 @@
+"""Expertise: query understanding and the voting model on a hand-made store."""
+from datetime import datetime, timezone
+
+import pytest
+
+from connectors.base import Contributor, Document
+from index.experts import rank_experts, topic_of
+from index.people import resolve
+from index.store import Store
+
+
+@pytest.mark.parametrize("question", [
+    "who has built a recommender?", "Who has built a recommender", "anyone who knows recommender?",
+    "Anyone here who has experience with recommender?", "who can help with recommender?",
+    "I need someone for recommender", "is there anyone who worked on recommender?", "recommender",
+    "who knows about recommender", "hey, who here has done recommender?",
+])
+def test_phrasings_mean_expertise_in_the_topic(question):
+    assert topic_of(question) == "recommender"
+
+
+def test_topic_keeps_content_words():
+    assert topic_of("who can help with data augmentation for segmentation masks?") == "data augmentation for segmentation masks"
+    assert topic_of("What is drift?") == "What is drift"
+
+
+def when(year):
+    return datetime(year, 1, 1, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path)
+    docs = [
+        # a repository with a README (repository-level counts) and two files
+        Document("ranker:README.md", "ranker", "Feed", "readme", "Ranker", "", path="README.md", contributors=[
+            Contributor("Ada", "ada@x.example", role="committer", count=40, last_at=when(2024)),
+            Contributor("Bob", "bob@x.example", role="committer", count=10, last_at=when(2024))]),
+        Document("ranker:docs/a.md", "ranker", "Feed", "doc", "A", "", path="docs/a.md", contributors=[
+            Contributor("Bob", "bob@x.example", count=3, last_at=when(2024))]),
+        Document("ranker:docs/b.md", "ranker", "Feed", "doc", "B", "", path="docs/b.md", contributors=[
+            Contributor("Ada", "ada@x.example", count=1, last_at=when(2024))]),
+        # someone else's project
+        Document("drift:README.md", "drift", "Risk", "readme", "Drift", "", path="README.md", contributors=[
+            Contributor("Cy", "cy@x.example", role="committer", count=5, last_at=when(2024))]),
+    ]
+    with s.transaction():
+        for d in docs:
+            s.put_document(d, "h", "git")
+    resolve(s)
+    yield s
+    s.close()
+
+
+def test_project_votes_reward_who_built_the_project(store):
+    # docs/a.md ranks first, but Ada built most of the project: she leads, Bob follows
+    scores = {"ranker:docs/a.md": 1.0, "ranker:README.md": 0.95, "ranker:docs/b.md": 0.9}
+    names = [e.name for e in rank_experts(store, scores, now=when(2025))]
+    assert names[:2] == ["Ada", "Bob"]
+    # with document votes only, the author of the top document leads
+    names = [e.name for e in rank_experts(store, scores, now=when(2025), project_weight=0.0)]
+    assert names[0] == "Bob"
+
+
+def test_evidence_says_what_they_did_and_when(store):
+    ada = rank_experts(store, {"ranker:README.md": 1.0}, now=when(2025))[0]
+    assert ada.evidence[0].what == "40 commits to ranker 2024"
+    assert ada.evidence[0].title == "Ranker"
+
+
+def test_team_filter_and_unrelated_people(store):
+    experts = rank_experts(store, {"ranker:README.md": 1.0, "drift:README.md": 0.2}, now=when(2025))
+    assert "Cy" not in [e.name for e in experts[:2]]
+    assert [e.name for e in rank_experts(store, {"ranker:README.md": 1.0, "drift:README.md": 0.99}, team="Risk",
+                                         now=when(2025))] == ["Cy"]
