@@ -18,6 +18,8 @@ import textwrap
 from typing import Any, Callable
 
 from . import cli_catalog, slack_cli
+from index.embeddings import ModelError
+
 from .config import ConfigError
 from .guild import CrawlReport, Guild
 
@@ -181,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
             guild.close()
     except ConfigError as e:
         print(f"guildbot: configuration error in {e}", file=sys.stderr)
+        return 2
+    except ModelError as e:
+        print(f"guildbot: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("guildbot: interrupted; stored work is kept, run the command again to resume", file=sys.stderr)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -33,6 +33,25 @@ def model_location(name: str) -> str:
     return os.path.expanduser(name)
 
 
+@lru_cache(maxsize=4)
+def _load(name: str):
+    """One loaded model per name and process, shared by every Embedder (a Guild, a test, the bot)."""
+    logging.getLogger("transformers").setLevel(logging.ERROR)
+    logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    location = model_location(name)
+    try:
+        return SentenceTransformer(location, device="cpu", local_files_only=True)
+    except Exception as e:  # noqa: BLE001 - any load failure gets the same advice
+        raise ModelError(f"cannot load the embedding model {name!r} from {location}: {e}. "
+                         "Set [guild] model to a local sentence-transformers folder, or remove it for the "
+                         "packaged all-MiniLM-L6-v2") from e
+
+
 class Embedder:
     """Encodes text to L2-normalised float32 vectors; the model loads on first use."""
 
@@ -41,20 +60,7 @@ class Embedder:
 
     @cached_property
     def model(self):
-        logging.getLogger("transformers").setLevel(logging.ERROR)
-        logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
-        location = model_location(self.name)
-        try:
-            return SentenceTransformer(location, device="cpu", local_files_only=True)
-        except Exception as e:  # noqa: BLE001 - any load failure gets the same advice
-            raise ModelError(f"cannot load the embedding model {self.name!r} from {location}: {e}. "
-                             "Set [guild] model to a local sentence-transformers folder, or remove it for the "
-                             "packaged all-MiniLM-L6-v2") from e
+        return _load(self.name)
 
     @property
     def tokenizer(self):

@@ -83,3 +83,11 @@ def test_cli_exits_2_without_traceback(tmp_path, mutation):
     assert out.returncode == 2
     assert "Traceback" not in out.stderr
     assert "configuration error" in out.stderr and str(path) in out.stderr and "fix:" in out.stderr
+
+
+def test_unloadable_model_is_a_clear_error(tmp_path):
+    path = write(tmp_path, GOOD.replace('name = "Acme"', 'name = "Acme"\nmodel = "/nowhere/model"'))
+    out = subprocess.run([sys.executable, "-m", "guildbot", "--config", str(path), "search", "x"],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "cannot load the embedding model '/nowhere/model'" in out.stderr and "Set [guild] model" in out.stderr
