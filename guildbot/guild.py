@@ -1,6 +1,8 @@
 """The Guild facade: one object the CLI, the Slack bot and the web page all talk to."""
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -40,6 +42,13 @@ class CrawlReport:
 
     def total(self, key: str) -> int:
         return sum(getattr(s, key) for s in self.sources)
+
+
+def _derived_inputs(config: Config, directory: list[dict[str, str]] | None) -> str:
+    """A fingerprint of what people resolution and the catalog read besides the documents."""
+    sources = [(s.name, s.kind, s.team, str(s.options.get("prefix") or "")) for s in config.sources]
+    data = [directory, [vars(a) for a in config.aliases], sources]
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
 class Guild:
@@ -103,8 +112,14 @@ class Guild:
             items = lambda state, s=source: self.connector(s).crawl(state)
             report.sources.append(crawl_source(self.store, self.vectors, self.embedder, source.name, source.kind,
                                                source.team, items, tick))
-        report.people = resolve(self.store, directory, self.config.aliases)
-        report.projects = self.rebuild_catalog()
+        inputs = _derived_inputs(self.config, directory)
+        if self.store.derived_stale() or self.store.get_meta("derived_inputs") != inputs:
+            report.people = resolve(self.store, directory, self.config.aliases)
+            report.projects = self.rebuild_catalog()
+            self.store.mark_derived_fresh(inputs)
+        else:  # nothing changed: people and catalog are current
+            report.people = ResolveReport(identities=self.store.count("identities"), people=self.store.count("people"))
+            report.projects = self.store.count("projects")
         report.seconds = round(time.perf_counter() - t0, 2)
         return report
 

@@ -20,6 +20,7 @@ import sqlite_utils
 from connectors.base import Contributor, Document
 
 SCHEMA_VERSION = 1
+DERIVED_STALE = "derived_stale"  # meta key: "1" while people and catalog lag behind the documents
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -97,6 +98,7 @@ class Store:
         conn.execute("PRAGMA foreign_keys=OFF")
         self.db = sqlite_utils.Database(conn)
         self.conn = conn
+        self._wrote = False
         conn.executescript(SCHEMA)
         self.set_meta("schema_version", str(SCHEMA_VERSION))
 
@@ -110,17 +112,29 @@ class Store:
         try:
             yield
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.rollback()
             raise
-        self.conn.execute("COMMIT")
+        self.commit()
 
     def begin(self) -> None:
         self.conn.execute("BEGIN IMMEDIATE")
 
     def commit(self) -> None:
+        if self._wrote:
+            self.set_meta(DERIVED_STALE, "1")  # people and catalog must be rebuilt from what changed
+            self._wrote = False
         self.conn.execute("COMMIT")
 
+    def derived_stale(self) -> bool:
+        return self.get_meta(DERIVED_STALE, "1") == "1"
+
+    def mark_derived_fresh(self, inputs: str) -> None:
+        """People and catalog now match the documents and the given people inputs (directory, rules)."""
+        self.set_meta(DERIVED_STALE, "0")
+        self.set_meta("derived_inputs", inputs)
+
     def rollback(self) -> None:
+        self._wrote = False
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
 
@@ -164,6 +178,7 @@ class Store:
         return {r[0] for r in self.conn.execute("SELECT id FROM documents WHERE source = ?", (source,))}
 
     def put_document(self, doc: Document, chash: str, source_kind: str) -> None:
+        self._wrote = True
         self.conn.execute(
             """INSERT OR REPLACE INTO documents (id, source, team, kind, title, url, path, text, content_hash,
                updated_at, metadata, indexed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
@@ -183,6 +198,7 @@ class Store:
 
     def delete_document(self, doc_id: str) -> list[int]:
         """Remove a document, its chunks and contributions; returns the removed chunk ids."""
+        self._wrote = True
         ids = self.chunk_ids(doc_id)
         self.delete_chunks(ids)
         self.conn.execute("DELETE FROM contributions WHERE doc_id = ?", (doc_id,))

@@ -176,3 +176,29 @@ def test_repository_url_is_cloned_then_fetched(make_repo, tmp_path):
         assert guild.search("holiday effects", limit=1)[0].url.startswith(url)
     finally:
         guild.close()
+
+
+def test_people_and_catalog_are_rebuilt_only_when_something_changed(repo_and_guild, monkeypatch, tmp_path):
+    repo, guild = repo_and_guild
+    guild.crawl()
+    import guildbot.guild as g
+
+    calls = []
+    real = g.resolve
+    monkeypatch.setattr(g, "resolve", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
+    report = guild.crawl()
+    assert calls == [] and report.people.people == 2  # nothing changed: nothing rebuilt, counts still reported
+    repo.commit(*BOB, {"docs/more.md": "# More\n\nText.\n"})
+    guild.crawl()
+    assert calls == [1]
+    # a write committed by a crawl that died before the rebuild is caught by the next crawl
+    guild.store.set_meta("derived_stale", "1")
+    guild.crawl()
+    assert calls == [1, 1]
+    # a new directory is a reason too
+    directory = tmp_path / "people.csv"
+    directory.write_text("name,email,team\nAda Lovelace,ada@acme.example,Feed\n")
+    guild.config.directory = directory
+    guild.crawl()
+    assert calls == [1, 1, 1]
+    assert guild.store.query("SELECT team FROM people WHERE name = 'Ada Lovelace'")[0]["team"] == "Feed"
