@@ -147,7 +147,7 @@ Corpus: {f['docs']} Markdown documents built from installed package docstrings, 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--package", default="transformers", help="installed package whose docstrings form the corpus")
-    ap.add_argument("--docs", type=int, default=250, help="documents in the corpus")
+    ap.add_argument("--docs", type=int, default=150, help="documents in the corpus")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--rounds", type=int, default=5, help="passes over the query list for latency")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
