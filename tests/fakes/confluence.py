@@ -22,9 +22,11 @@ import re
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, quote, quote_plus, urlencode, urlsplit
+
+from loopback import LoopbackServer
 
 EMAIL, TOKEN, PAT = "bot@northwind.test", "cloud-api-token", "dc-personal-access-token"
 OLD = datetime(2023, 3, 1, 9, 30, tzinfo=timezone.utc)
@@ -313,23 +315,11 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-class ConfluenceServer:
+class ConfluenceServer(LoopbackServer):
     """The fake on 127.0.0.1 at a free port, served from a background thread."""
 
     def __init__(self, fake: FakeConfluence):
+        super().__init__(type("BoundHandler", (Handler,), {"fake": fake}), name="fake-confluence")
         self.fake = fake
-        handler = type("BoundHandler", (Handler,), {"fake": fake})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.httpd.daemon_threads = True
-        fake.host = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        fake.host = self.url
         self.url = fake.base
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), name="fake-confluence", daemon=True)
-
-    def __enter__(self) -> "ConfluenceServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(5)

@@ -13,8 +13,10 @@ import threading
 import time
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
+
+from loopback import LoopbackServer
 
 BIG_PATH = "/big.html"
 BIG_BYTES = 50 * 1024 * 1024
@@ -221,23 +223,10 @@ class Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
 
-class SiteServer:
+class SiteServer(LoopbackServer):
     """The fake site on 127.0.0.1 at a free port, served from a background thread."""
 
     def __init__(self, site: Site | None = None):
         self.site = site or Site()
-        handler = type("BoundHandler", (Handler,), {"site": self.site})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        super().__init__(type("BoundHandler", (Handler,), {"site": self.site}), name="fake-site")
         self.site.base = self.url
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), name="fake-site", daemon=True)
-
-    def __enter__(self) -> "SiteServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(5)
