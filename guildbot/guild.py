@@ -15,6 +15,7 @@ from index.catalog import Project, build_catalog, get_project, list_projects
 from index.docvectors import doc_centroids
 from index.embeddings import Embedder
 from index.experts import Expert, rank_experts, topic_of
+from index.feedback import POOL, rerank
 from index.overlaps import Overlap, rank_overlaps
 from index.people import DirectoryError, ResolveReport, load_directory, resolve
 from index.pipeline import SourceReport, crawl_source, refresh_stale
@@ -88,7 +89,8 @@ class Guild:
 
     def crawl(self, only: list[str] | None = None, progress: Progress | None = None,
               on_source: Callable[[SourceConfig], None] | None = None) -> CrawlReport:
-        """Crawl every configured source (or those named in `only`), then re-resolve people."""
+        """Crawl every configured source (or those named in `only`), then rebuild people and the
+        catalog if anything they are derived from changed."""
         t0 = time.perf_counter()
         report = CrawlReport()
         unknown = set(only or []) - {s.name for s in self.config.sources}
@@ -134,7 +136,7 @@ class Guild:
 
     # -- answers -------------------------------------------------------------------------------
     def search(self, query: str, limit: int = 10, team: str | None = None) -> list[Hit]:
-        from index.feedback import POOL, rerank  # "Helpful" / "Not helpful" votes boost or demote documents
+        """Documents for a query; "Helpful" / "Not helpful" votes from Slack boost or demote them."""
         return rerank(self.store, query, self.searcher.search(query, limit=limit + POOL, team=team))[:limit]
 
     def experts(self, question: str, limit: int = 10, team: str | None = None) -> list[Expert]:
