@@ -225,7 +225,7 @@ class GitConnector:
             blobs = self._blobs([tree[p][0] for p in part if p in prose or p == readme] +
                                 ([tree[p][0] for p in extras] if readme in part else []))
             for path in part:
-                doc = self._document(head, path, prose.get(path), blobs.get(tree[path][0]), tree[path][1],
+                doc = self._document(head, path, formats.get(path), blobs.get(tree[path][0]), tree[path][1],
                                      per_path.get(path, {}), repo if path == readme else None)
                 if path == readme:
                     doc.metadata.update(project_metadata({p: decode(blobs[tree[p][0]]) for p in extras

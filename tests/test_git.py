@@ -202,3 +202,18 @@ def test_people_and_catalog_are_rebuilt_only_when_something_changed(repo_and_gui
     guild.crawl()
     assert calls == [1, 1, 1]
     assert guild.store.query("SELECT team FROM people WHERE name = 'Ada Lovelace'")[0]["team"] == "Feed"
+
+
+def test_huge_and_binary_files_are_indexed_by_path_only(make_repo, tmp_path):
+    repo = make_repo("big")
+    repo.commit(*ADA, {"README.md": "# Big\n\nSmall readme.\n", "docs/huge.md": "# Huge\n\n" + "word " * 1_300_000,
+                       "docs/blob.txt": "\x00\x01binary"})
+    guild = Guild.from_config(write_config(tmp_path, [dict(kind="git", name="big", team="T", url=str(repo.path))]))
+    try:
+        s = guild.crawl().sources[0]
+        assert s.ok and s.added == 3
+        rows = {r["path"]: r for r in guild.store.query("SELECT path, text, metadata FROM documents")}
+        assert "larger than 5 MB" in rows["docs/huge.md"]["metadata"] and len(rows["docs/huge.md"]["text"]) < 200
+        assert "\x00" not in rows["docs/blob.txt"]["text"]
+    finally:
+        guild.close()

@@ -92,3 +92,8 @@ def test_copies_in_other_sources_collapse_into_the_published_page():
     out = collapse_copies(hits, vectors)
     assert [h.doc_id for h in out] == ["wiki-copy", "other", "same-source-twin"]
     assert out[0].score == 0.9 and out[0].copies == [{"title": "repo-doc", "url": "http://x/repo-doc", "source": "repo"}]
+
+
+@pytest.mark.parametrize("question", ['who knows "drift*', "anyone NEAR(x y) -z:w ((", "who?" * 2000, ""])
+def test_hostile_questions_to_who_never_raise(demo_guild, question):
+    assert isinstance(demo_guild.experts(question, limit=3), list)
