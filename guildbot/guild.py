@@ -9,6 +9,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 
+import index.catalog
+import index.docvectors
+import index.people
+import index.profiles
 from connectors import SourceContext, connector_class
 from index.ambiguity import Ambiguity, find_ambiguous
 from index.catalog import Project, build_catalog, get_project, list_projects
@@ -27,6 +31,7 @@ from index.vectors import VectorIndex
 from .config import Config, ConfigError, SourceConfig, load_config
 
 Progress = Callable[[str, str, int], None]  # (source, "documents" | "chunks", n)
+DERIVING_MODULES = (index.people, index.catalog, index.profiles, index.docvectors)
 
 
 @dataclass
@@ -48,7 +53,8 @@ class CrawlReport:
 def _derived_inputs(config: Config, directory: list[dict[str, str]] | None) -> str:
     """A fingerprint of what people resolution and the catalog read besides the documents."""
     sources = [(s.name, s.kind, s.team, str(s.options.get("prefix") or "")) for s in config.sources]
-    data = [directory, [vars(a) for a in config.aliases], sources]
+    code = [hashlib.sha256(Path(m.__file__).read_bytes()).hexdigest() for m in DERIVING_MODULES]  # an upgrade rebuilds
+    data = [directory, [vars(a) for a in config.aliases], sources, code]
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 

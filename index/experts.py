@@ -88,10 +88,11 @@ def recency(ts: str | None, now: datetime) -> float:
     return RECENCY_FLOOR + (1 - RECENCY_FLOOR) * math.exp(-_age_days(ts, now) * math.log(2) / RECENCY_HALF_LIFE_DAYS)
 
 
-def describe(role: str, count: int, first: str | None, last: str | None) -> str:
-    unit = {"committer": "commit", "author": "commit" if role == "author" else "edit", "editor": "edit"}.get(role, "contribution")
+def describe(role: str, count: int, first: str | None, last: str | None, in_repository: bool = True) -> str:
+    """'author: 3 commits, 2021–2023' for a file in a repository, 'editor: 5 edits, 2024' for a page."""
+    unit = ("commit" if in_repository else "edit") if role in ("author", "committer", "editor") else "contribution"
     years = sorted({y[:4] for y in (first, last) if y})
-    span = f", {years[0]}–{years[-1]}" if len(years) == 2 else (f", {years[0]}" if years else "")
+    span = f", {years[0]}–{years[-1]}" if len(years) == 2 and years[0] != years[-1] else (f", {years[0]}" if years else "")
     return f"{role}: {count} {unit}{'s' if count != 1 else ''}{span}"
 
 
@@ -194,7 +195,7 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
         for doc_id, (w, role, count, first, last) in sorted(proof.get(pid, {}).items(), key=lambda kv: -kv[1][0]):
             d = evidence_docs.get(doc_id)
             if d and len(evidence) < 3 and all(e.url != d["url"] for e in evidence):
-                evidence.append(Evidence(d["title"], d["url"], doc_id, d["source"], describe(role, count, first, last), w))
+                evidence.append(Evidence(d["title"], d["url"], doc_id, d["source"], describe(role, count, first, last, '"repo"' in (d["metadata"] or "")), w))
         out.append(Expert(pid, p["name"], p["team"] or "", score[pid], json.loads(p["emails"] or "[]"),
                           json.loads(p["aliases"] or "[]"), p["slack_id"] or "", [e for e in evidence if e]))
     return out
@@ -216,7 +217,7 @@ def _project_evidence(store: Store, vote: float, scope: tuple[str, str], count: 
     name = prefix.rstrip("/").split("/")[-1] if prefix else source
     years = sorted({y[:4] for y in (first, last) if y})
     span = f" {years[0]}–{years[-1]}" if len(years) == 2 and years[0] != years[-1] else (f" {years[0]}" if years else "")
-    unit = "commit" if rows or not prefix else "edit"
+    unit = "commit" if rows else "edit"  # a repository (it has a README) counts commits; a wiki space, edits
     what = f"{count} {unit}{'s' if count != 1 else ''} to {name}{span}"
     if rows:
         return Evidence(rows[0]["title"], rows[0]["url"], rows[0]["id"], source, what, vote)

@@ -255,6 +255,9 @@ def resolve(store: Store, directory: list[dict[str, str]] | None = None, aliases
             rows = [idents[i] for i in ids]
             directory_row = next((r for r in rows if r["kind"] == "directory"), None)
             emails = sorted({r["email"] for r in rows if r["email"]})
+            if directory_row and directory_row["email"] in emails:  # the address to contact comes first
+                emails.remove(directory_row["email"])
+                emails.insert(0, directory_row["email"])
             names = Counter()
             for r in rows:
                 for v in (r["name"], r["username"]):

@@ -73,3 +73,10 @@ def test_team_filter_and_unrelated_people(store):
     assert "Cy" not in [e.name for e in experts[:2]]
     assert [e.name for e in rank_experts(store, {"ranker:README.md": 1.0, "drift:README.md": 0.99}, team="Risk",
                                          now=when(2025))] == ["Cy"]
+
+
+def test_describe_says_commits_for_files_and_edits_for_pages():
+    from index.experts import describe
+
+    assert describe("author", 3, "2021-01-01", "2023-05-01") == "author: 3 commits, 2021–2023"
+    assert describe("editor", 1, "2024-01-01", "2024-02-01", in_repository=False) == "editor: 1 edit, 2024"

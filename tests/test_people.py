@@ -135,3 +135,11 @@ def test_conflicting_full_names_are_not_merged_by_a_handle(store):
     report = resolve(store)
     assert person_groups(store) == [["ada.l@x.example", "ada.l@y.example"], ["asilva@one.example"], ["asilva@two.example"]]
     assert any("u:asilva" == reason for _, _, reason in report.refused)
+
+
+def test_directory_email_is_listed_first(store):
+    add_doc(store, "a", Contributor(name="Ada Lovelace", email="aaa.personal@gmail.com"))
+    add_doc(store, "b", Contributor(name="Ada Lovelace", email="ada.lovelace@acme.example"))
+    resolve(store, [{"name": "Ada Lovelace", "email": "ada.lovelace@acme.example", "team": "R", "slack_id": "", "tz": ""}])
+    assert json.loads(store.query("SELECT emails FROM people")[0]["emails"]) == ["ada.lovelace@acme.example",
+                                                                                 "aaa.personal@gmail.com"]
