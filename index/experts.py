@@ -19,7 +19,6 @@ from .store import Store
 ROLE_WEIGHT = {"author": 1.0, "owner": 1.0, "editor": 0.8, "committer": 0.7, "mentioned": 0.3}
 VOTING_DOCS = 60
 SCORE_POWER = 16  # votes as (score / best score) ** power; near-ties stay ties, one-retriever hits fall away
-RANK_K = 2  # a document's vote falls with its rank r as K / (K + r): fused scores themselves are too flat
 RECENCY_HALF_LIFE_DAYS = 2 * 365
 RECENCY_FLOOR = 0.6
 PROJECT_WEIGHT = 0.75  # share of project votes in the final score
@@ -137,8 +136,7 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
     if not top:
         return []
     best = top[0][1]
-    doc_weight = {d: (s / best) ** SCORE_POWER for d, s in top} if SCORE_POWER else \
-        {d: RANK_K / (RANK_K + rank) for rank, (d, _) in enumerate(top)}
+    doc_weight = {d: (s / best) ** SCORE_POWER for d, s in top}
     marks = ",".join("?" * len(top))
     rows = store.query(
         f"""SELECT c.doc_id, c.role, c.count, c.first_at, c.last_at, i.person_id

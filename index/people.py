@@ -210,7 +210,6 @@ def resolve(store: Store, directory: list[dict[str, str]] | None = None, aliases
                 groups.anchors[i].add(i)
         aliases = list(aliases)
         for n, rule in enumerate(aliases):
-            matched = [i for i in people_ids if any(_matches(s, idents[i]) for s in rule.identities)]
             if rule.action == "split":
                 for spec in rule.identities:
                     for i in people_ids:

@@ -7,6 +7,7 @@ previous documents survive and a re-run resumes from the stored state.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -74,8 +75,9 @@ class _Batch:
         vecs = self.embedder.encode(texts)
         pos = 0
         for doc, chunks in self.docs:
-            self.remove_ids += self.store.chunk_ids(doc.id)
-            self.store.delete_chunks(self.store.chunk_ids(doc.id))
+            old_ids = self.store.chunk_ids(doc.id)
+            self.remove_ids += old_ids
+            self.store.delete_chunks(old_ids)
             ids = self.store.add_chunks(doc.id, doc.title, chunks, vecs[pos:pos + len(chunks)])
             self.add_ids += ids
             self.add_vecs.extend(vecs[pos:pos + len(chunks)])
@@ -97,7 +99,7 @@ def crawl_source(store: Store, vectors: VectorIndex, embedder: Embedder, name: s
     store.save_source(name, kind=kind, team=team, last_crawl_at=now_iso())
     batch = _Batch(store, embedder)
     seen: set[str] = set()
-    pending: dict[str, int] = {}  # counts since the last checkpoint, applied to the report on commit
+    pending: Counter[str] = Counter()  # counts since the last checkpoint, applied to the report on commit
     store.begin()
     try:
         for item in items(store.cursor(name)):
@@ -107,39 +109,39 @@ def crawl_source(store: Store, vectors: VectorIndex, embedder: Embedder, name: s
                 old = store.doc_hash(item.id)
                 store.put_document(item, chash, kind)
                 if old == chash:
-                    pending["unchanged"] = pending.get("unchanged", 0) + 1
+                    pending["unchanged"] += 1
                 else:
-                    pending["added" if old is None else "changed"] = pending.get("added" if old is None else "changed", 0) + 1
+                    pending["added" if old is None else "changed"] += 1
                     report.reprocessed.append(item.id)
                     batch.add(item)
                     if batch.size >= EMBED_BATCH:
                         n = batch.flush()
-                        pending["chunks_embedded"] = pending.get("chunks_embedded", 0) + n
+                        pending["chunks_embedded"] += n
                         tick("chunks", n)
                 tick("documents", 1)
             elif isinstance(item, Deleted):
                 if store.doc_hash(item.id) is not None:
                     batch.remove_ids += store.delete_document(item.id)
-                    pending["deleted"] = pending.get("deleted", 0) + 1
+                    pending["deleted"] += 1
                     report.reprocessed.append(item.id)
             elif isinstance(item, Unchanged):
                 seen.add(item.id)
-                pending["unchanged"] = pending.get("unchanged", 0) + 1
+                pending["unchanged"] += 1
                 tick("documents", 1)
             elif isinstance(item, Checkpoint):
                 n = batch.flush()
-                pending["chunks_embedded"] = pending.get("chunks_embedded", 0) + n
+                pending["chunks_embedded"] += n
                 tick("chunks", n)
                 if item.full_sweep:
                     for gone in sorted(store.doc_ids(name) - seen):
                         batch.remove_ids += store.delete_document(gone)
-                        pending["deleted"] = pending.get("deleted", 0) + 1
+                        pending["deleted"] += 1
                         report.reprocessed.append(gone)
                 store.save_source(name, cursor=item.state)
                 _commit(store, vectors, batch)
                 for k, v in pending.items():
                     setattr(report, k, getattr(report, k) + v)
-                pending = {}
+                pending = Counter()
                 store.begin()
         store.rollback()  # anything after the last checkpoint is incomplete
         if pending:

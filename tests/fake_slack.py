@@ -309,21 +309,20 @@ class FakeSlack:
                 return {"ok": True, "channel": {"id": "D" + users[0][1:], "is_im": len(users) == 1}}
         return {"ok": False, "error": "unknown_method"}
 
-    def _take_rate_limit(self, method: str) -> int | None:
+    def _take(self, queue: dict, method: str):
+        """Use up one of the [times left, value] a test queued for `method`; None when none is left."""
         with self._cond:
-            rl = self._rate_limits.get(method)
-            if rl and rl[0] > 0:
-                rl[0] -= 1
-                return rl[1]
+            entry = queue.get(method)
+            if entry and entry[0] > 0:
+                entry[0] -= 1
+                return entry[1]
         return None
 
+    def _take_rate_limit(self, method: str) -> int | None:
+        return self._take(self._rate_limits, method)
+
     def _take_failure(self, method: str) -> str | None:
-        with self._cond:
-            f = self._failures.get(method)
-            if f and f[0] > 0:
-                f[0] -= 1
-                return f[1]
-        return None
+        return self._take(self._failures, method)
 
     def _record(self, call: Call) -> None:
         call.at = time.monotonic()
