@@ -18,6 +18,7 @@ import argparse
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -241,12 +242,125 @@ def build(out: Path) -> list[Path]:
     return list(repos.values())
 
 
+# -- recent history, dated relative to today, so every section of the weekly digest has news ---------
+# (weeks back, ISO weekday, hour): 1 is the week that just ended, in the digest's zone
+DEMO_TZ = "Europe/London"
+TRAINING_PIPELINES = {
+    "README.md": """# training-pipelines
+
+ML Platform's nightly training pipelines: every team's models are retrained on the shared GPU
+pool from versioned data snapshots, evaluated against the last release and registered in the
+model registry before they are promoted.
+""",
+    "docs/model-registry.md": """# The model registry
+
+Every trained model is registered with its data snapshot, code version, metrics and owner.
+Promotion to production needs a better offline score than the current release and a sign-off
+from the owning team. Rollback is one command.
+""",
+    "training_pipelines/schedule.py": "def nightly(job):\n    return job\n",
+}
+RECENT = [  # (repo, author, (weeks back, weekday, hour), message, files, co-authors)
+    ("drift-watch", "sam", (3, 2, 10), "Drift checks for the new device features",
+     {"docs/device-features.md": "# Drift checks for device features\n\nDevice fingerprint features drift with every "
+                                 "app release; we compare them per release instead of per hour.\n"}, []),
+    ("similar-items", "lena", (27, 4, 11), "Offline evaluation of similar listings",  # dormant again last week
+     {"docs/evaluation.md": "# Offline evaluation\n\nSimilar listings are judged by precision@10 on the purchases "
+                            "of the following week, per category.\n"}, []),
+    ("training-pipelines", "mei", (1, 2, 9), "Nightly training pipelines on the GPU pool",
+     {k: v for k, v in TRAINING_PIPELINES.items() if k != "docs/model-registry.md"}, []),
+    ("training-pipelines", "mei", (1, 4, 15), "Document the model registry",
+     {"docs/model-registry.md": TRAINING_PIPELINES["docs/model-registry.md"]}, ["tomas"]),
+    ("drift-watch", "mei", (1, 3, 14), "Feature drift checks for the training pipelines",
+     {"docs/training-drift.md": "# Drift between training snapshots\n\nBefore a nightly retrain, the pipeline compares "
+                                "the new snapshot with the last one using the PSI and stops on significant drift.\n",
+      "docs/alerting.md": DRIFT_WATCH["docs/alerting.md"] + "\nTraining pipelines alert the owning team's channel "
+                                                             "instead of the risk on-call.\n"}, ["sam"]),
+]
+WIKI_DATES = {  # page -> (weeks back, weekday, hour): the files connector dates a page by its mtime
+    "home-feed/ranker-experiments.md": (1, 2, 16), "marketplace/recommendations-roadmap.md": (1, 4, 11),
+    "ml-platform/feature-store.md": (2, 1, 10), "risk/fraud-model.md": (2, 4, 13), "ml-platform/gpu-pool.html": (3, 3, 9),
+    "ml-platform/ml-guild.md": (4, 2, 12), "risk/incident-runbook.html": (5, 1, 15), "home-feed/onboarding.md": (6, 3, 10),
+}
+QUESTIONS = [  # asked last week: (asker's Slack id, question, (weeks back, weekday, hour), marked "Not helpful")
+    ("U01PRIYA", "how do we autoscale spark clusters on kubernetes?", (1, 1, 10), False),
+    ("U06SAM", "how do I rotate the kafka certificates?", (1, 2, 11), False),
+    ("U03LENA", "how do I rotate the kafka certificates?", (1, 3, 15), False),
+    ("U04OMAR", "who knows about the feature store?", (1, 4, 9), True),
+]
+
+
+def when(weeks_back: int, weekday: int, hour: int, today=None):
+    """A moment `weeks_back` ISO weeks before this one, on `weekday` (1 = Monday) at `hour`, in DEMO_TZ, as UTC."""
+    from datetime import datetime, time, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(DEMO_TZ)
+    local = (today or datetime.now(timezone.utc)).astimezone(zone)
+    monday = local.date() - timedelta(days=local.isoweekday() - 1)
+    day = monday - timedelta(weeks=weeks_back) + timedelta(days=weekday - 1)
+    return datetime.combine(day, time(hour), zone).astimezone(timezone.utc)
+
+
+def build_recent(out: Path, wiki: Path = HERE / "wiki", today=None) -> None:
+    """Add recent history to the built repositories and date the wiki pages, relative to today:
+    a new project (training-pipelines), one that came back (drift-watch), one that went dormant
+    last week (similar-items), new and edited pages, and a person joining another team's project."""
+    for repo_name, author, (weeks, weekday, hour), message, files, co in RECENT:
+        repo = out / repo_name
+        if not repo.exists():
+            repo.mkdir(parents=True)
+            git(repo, "init", "-q", "-b", "main")
+        for path, content in files.items():
+            (repo / path).parent.mkdir(parents=True, exist_ok=True)
+            (repo / path).write_text(content)
+            git(repo, "add", path)
+        date = when(weeks, weekday, hour, today).isoformat()
+        name, email = PEOPLE[author]
+        trailers = "".join(f"\nCo-authored-by: {PEOPLE[c][0]} <{PEOPLE[c][1]}>" for c in co)
+        env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_DATE": date,
+               "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email, "GIT_COMMITTER_DATE": date}
+        git(repo, "-c", "commit.gpgsign=false", "commit", "-q", "-m", message + ("\n" + trailers if trailers else ""), env=env)
+    for page, (weeks, weekday, hour) in WIKI_DATES.items():
+        if (wiki / page).exists():
+            stamp = when(weeks, weekday, hour, today).timestamp()
+            os.utime(wiki / page, (stamp, stamp))
+
+
+def seed_questions(config: Path) -> int:
+    """Log last week's demo questions (after a crawl), dated like the rest, with one "Not helpful" vote."""
+    sys.path.insert(0, str(HERE.parent))
+    from guildbot import Guild
+    from index import querylog
+    from index.feedback import record_feedback
+
+    guild = Guild.from_config(config)
+    try:
+        for asker, question, (weeks, weekday, hour), unhelpful in QUESTIONS:
+            hits = guild.search(question, limit=5, surface=None)
+            strength = querylog.strength(guild.store, guild.embedder.encode([question])[0], [h.doc_id for h in hits])
+            querylog.record(guild.store, question, "slack", "search+experts", strength, len(hits), asker=asker,
+                            now=when(weeks, weekday, hour))
+            if unhelpful and hits:
+                record_feedback(guild.store, hits[0].doc_id, question, -1, asker)
+        return len(QUESTIONS)
+    finally:
+        guild.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=HERE / "build" / "repos")
+    ap.add_argument("--questions", type=Path, metavar="GUILD_TOML",
+                    help="after a crawl: log last week's demo questions into that guild's query log")
     args = ap.parse_args()
+    if args.questions:
+        print(f"logged {seed_questions(args.questions)} questions")
+        return
     for repo in build(args.out):
         print(f"built {repo}")
+    build_recent(args.out)
+    print(f"built {args.out / 'training-pipelines'}; added recent history, dated relative to today")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import sys
 import textwrap
 from typing import Any, Callable
 
-from . import cli_catalog, slack_cli
+from . import cli_catalog, cli_digest, slack_cli
 from index.embeddings import ModelError
 
 from .config import ConfigError
@@ -58,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     cli_catalog.add_parsers(sub)
     slack_cli.add_parsers(sub)  # serve, slack --socket, slack-console
+    cli_digest.add_parsers(sub)  # digest
     return p
 
 
@@ -127,7 +128,7 @@ def cmd_crawl(guild: Guild, args) -> int:
 
 
 def cmd_search(guild: Guild, args) -> int:
-    hits = guild.search(args.query, limit=args.limit, team=args.team)
+    hits = guild.search(args.query, limit=args.limit, team=args.team, surface="cli", asker=cli_digest.asker())
     if args.json:
         print(json.dumps([h.public() for h in hits], indent=1, ensure_ascii=False))
         return 0
@@ -141,7 +142,7 @@ def cmd_search(guild: Guild, args) -> int:
 
 
 def cmd_who(guild: Guild, args) -> int:
-    experts = guild.experts(args.question, limit=args.limit, team=args.team)
+    experts = guild.experts(args.question, limit=args.limit, team=args.team, surface="cli", asker=cli_digest.asker())
     if args.json:
         print(json.dumps([e.public() for e in experts], indent=1, ensure_ascii=False))
         return 0
@@ -168,7 +169,7 @@ def cmd_sources(guild: Guild, args) -> int:
 
 
 COMMANDS = {"crawl": cmd_crawl, "search": cmd_search, "who": cmd_who, "sources": cmd_sources, **cli_catalog.COMMANDS,
-            **slack_cli.COMMANDS}
+            **slack_cli.COMMANDS, **cli_digest.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -10,12 +11,15 @@ from pathlib import Path
 from typing import Any, Callable
 
 import index.catalog
+import index.digest
 import index.docvectors
 import index.people
 import index.profiles
+from index import querylog
 from connectors import SourceContext, connector_class
 from index.ambiguity import Ambiguity, find_ambiguous
 from index.catalog import Project, build_catalog, get_project, list_projects
+from index.digest import DigestData, Week, build_digest, last_week, week_bounds
 from index.docvectors import doc_centroids
 from index.embeddings import Embedder
 from index.experts import Expert, rank_experts, topic_of
@@ -120,6 +124,7 @@ class Guild:
             items = lambda state, s=source: self.connector(s).crawl(state)
             report.sources.append(crawl_source(self.store, self.vectors, self.embedder, source.name, source.kind,
                                                source.team, items, tick))
+        index.digest.note_first_seen(self.store)  # so a later edit of a page is not "new" in a digest
         inputs = _derived_inputs(self.config, directory)
         if self.store.derived_stale() or self.store.get_meta("derived_inputs") != inputs:
             report.people = resolve(self.store, directory, self.config.aliases)
@@ -141,14 +146,34 @@ class Guild:
                  "last_error": stored.get(s.name, {}).get("last_error")} for s in self.config.sources]
 
     # -- answers -------------------------------------------------------------------------------
-    def search(self, query: str, limit: int = 10, team: str | None = None) -> list[Hit]:
-        """Documents for a query; "Helpful" / "Not helpful" votes from Slack boost or demote them."""
-        return rerank(self.store, query, self.searcher.search(query, limit=limit + POOL, team=team))[:limit]
+    def search(self, query: str, limit: int = 10, team: str | None = None, *, surface: str | None = "api",
+               asker: str | None = None) -> list[Hit]:
+        """Documents for a query; "Helpful" / "Not helpful" votes from Slack boost or demote them.
+        The question goes to the query log under `surface` ("slack", "web", "cli"; None: not logged)."""
+        hits = rerank(self.store, query, self.searcher.search(query, limit=limit + POOL, team=team))[:limit]
+        self._log_question(query, surface, asker, "search", [h.doc_id for h in hits])
+        return hits
 
-    def experts(self, question: str, limit: int = 10, team: str | None = None) -> list[Expert]:
+    def experts(self, question: str, limit: int = 10, team: str | None = None, *, surface: str | None = "api",
+                asker: str | None = None) -> list[Expert]:
         topic = topic_of(question)
         fused, _ = self.searcher.ranked(topic)
-        return rank_experts(self.store, fused, limit=limit, team=team)
+        experts = rank_experts(self.store, fused, limit=limit, team=team)
+        self._log_question(question, surface, asker, "experts", sorted(fused, key=lambda d: -fused[d]), topic, len(experts))
+        return experts
+
+    def _log_question(self, question: str, surface: str | None, asker: str | None, kind: str, doc_ids: list[str],
+                      topic: str | None = None, results: int | None = None) -> None:
+        """One entry in the query log (index/querylog.py); never lets logging break an answer."""
+        if not surface or not question.strip():
+            return
+        try:
+            vector = self.embedder.encode([topic or question])[0]
+            querylog.record(self.store, question, surface, kind, querylog.strength(self.store, vector, doc_ids),
+                            len(doc_ids) if results is None else results, asker=asker,
+                            retention_days=self.config.query_log.retention_days)
+        except Exception as e:  # noqa: BLE001 - a locked or read-only database must not cost the answer
+            logging.getLogger("guildbot").warning("could not log the question: %s", e)
 
     # -- catalog and people ------------------------------------------------------------------------
     def rebuild_catalog(self) -> int:
@@ -188,3 +213,29 @@ class Guild:
     def ambiguous(self) -> list[Ambiguity]:
         """Identities that could not be placed with confidence."""
         return find_ambiguous(self.store, self.config.aliases)
+
+    # -- the weekly digest ----------------------------------------------------------------------------
+    def digest(self, week: str | None = None, team: str | None = None, now: Any = None) -> DigestData:
+        """The digest of an ISO week ("2026-W49"; default: the week that just ended in [digest] tz),
+        guild-wide or one team's view. ValueError for a malformed week, LookupError for an unknown team."""
+        cfg = self.config.digest
+        bounds = week_bounds(week or last_week(now, cfg.tz), cfg.tz)
+        name = ""
+        if team:
+            found = self.config.team(team)
+            if not found:
+                raise LookupError(f"no team named {team!r}; use one of: {', '.join(t.name for t in self.config.teams)}")
+            name = found.name
+
+        def who_knows(question: str) -> list[dict[str, Any]]:
+            return [{"name": e.name, "team": e.team, "slack_id": e.slack_id}
+                    for e in self.experts(question, limit=3, surface=None)]
+
+        return build_digest(self.store, bounds, self.overlaps(limit=50), who_knows, name, cfg.min_overlap,
+                            self.config.query_log.weak_below, syncs=self.upcoming_syncs(bounds, name))
+
+    def upcoming_syncs(self, week: Week, team: str = "") -> list[dict[str, Any]]:
+        """HOOK for the syncs feature: cross-team syncs scheduled after `week` ends, as dicts with
+        "topic", "teams", "members" [{"name", "team", "slack_id"}], "start", "url". The digest
+        renders a section for them; it renders nothing while this returns []."""
+        return []

@@ -212,12 +212,13 @@ class Answers:
         self._generation = generation
 
     def message(self, sub: str, arg: str, *, share: bool, feedback: bool = True, shared_by: str | None = None,
-                client: WebClient | None = None) -> kit.Message:
+                client: WebClient | None = None, asker: str | None = None) -> kit.Message:
+        log_as = {"surface": "slack" if asker else None, "asker": asker}  # the query log; a re-shown answer is not a question
         if sub == "ask" and arg:
             with self.lock:
                 self._fresh()
-                hits = self.guild.search(arg, limit=DOCS)
-                experts = self.guild.experts(arg, limit=ASK_PEOPLE)
+                hits = self.guild.search(arg, limit=DOCS, **log_as)
+                experts = self.guild.experts(arg, limit=ASK_PEOPLE, **log_as)
             return kit.ask_message(arg, hits, experts, self.ids.resolve(experts), share=share, feedback=feedback,
                                    shared_by=shared_by)
         if sub == "who" and arg:
@@ -225,7 +226,7 @@ class Answers:
             question = arg if arg.casefold().startswith("who") else f"who {arg}"
             with self.lock:
                 self._fresh()
-                experts = self.guild.experts(question, limit=WHO_PEOPLE)
+                experts = self.guild.experts(question, limit=WHO_PEOPLE, **log_as)
             return kit.who_message(topic_of(question), experts, self.ids.resolve(experts), share=share, shared_by=shared_by)
         if sub == "projects":
             with self.lock:
@@ -368,7 +369,7 @@ def build_app(guild: Any, settings: SlackSettings | None = None, client: WebClie
     @_guard("your /guild command")
     def answer_command(body, client):
         sub, arg = parse_command(body.get("text", ""))
-        message = answers.message(sub, arg, share=True, client=client)
+        message = answers.message(sub, arg, share=True, client=client, asker=body.get("user_id"))
         deliver_private(client, message, user=body["user_id"], channel=body.get("channel_id"),
                         response_url=body.get("response_url"))
 
@@ -379,7 +380,7 @@ def build_app(guild: Any, settings: SlackSettings | None = None, client: WebClie
         if not messages.first(f"{event.get('channel')}:{event.get('ts')}"):
             return
         sub, arg = parse_command(strip_mentions(event.get("text", ""), bot_user_id), free_text=True)
-        message = answers.message(sub, arg, share=False, client=client)
+        message = answers.message(sub, arg, share=False, client=client, asker=event.get("user"))
         thread = (event.get("thread_ts") or event.get("ts")) if in_thread else event.get("thread_ts")
         client.chat_postMessage(channel=event["channel"], thread_ts=thread, unfurl_links=False, **message.payload())
 
@@ -445,8 +446,8 @@ def build_app(guild: Any, settings: SlackSettings | None = None, client: WebClie
 
 def warm_up(guild: Any) -> int:
     """Load the model, vectors and store before the first question; returns the document count."""
-    guild.search("warm up", limit=1)
-    guild.experts("who knows warm up", limit=1)
+    guild.search("warm up", limit=1, surface=None)
+    guild.experts("who knows warm up", limit=1, surface=None)
     return guild.store.count("documents")
 
 
