@@ -208,6 +208,8 @@ def notable_documents(store: Store, week: Week, team: str = "") -> list[dict[str
     people = _people(store)
     out = []
     for doc_id, d in docs.items():
+        if d["kind"] == "readme" and not week.contains(d["updated_at"]):
+            continue  # a README carries its whole repository's committers: only its own change counts
         cs = contribs.get(doc_id, [])
         known = [as_utc(x) for c in cs for x in (c["first_at"], c["last_at"])] + [as_utc(d["updated_at"])]
         known = [x for x in known if x]
