@@ -85,10 +85,10 @@ def cmd_digest(guild: Any, args: argparse.Namespace) -> int:
     for t, data in views:
         message = dg.render_message(data, cfg.name, d.web_url, d.max_items, d.empty)
         o = delivery.deliver(t, data, message)
-        note = {"posted": "posted", "updated": "edited the earlier message (content changed)",
+        note = {"posted": "", "updated": "edited the earlier message (content changed)",
                 "unchanged": "already posted, unchanged", "adopted": "found the message an interrupted run posted",
                 "nothing": "nothing to say this week: not posted", "busy": o.error, "failed": o.error}[o.status]
-        print(f"{t.channel:<20} {data.week}  {o.status:<9} {note}" + (f"  ts={o.ts}" if o.ts else ""))
+        print(f"{t.channel:<20} {data.week}  {o.status:<9} {note}".rstrip() + (f"  ts={o.ts}" if o.ts else ""))
         failed += o.status == "failed"
     return 1 if failed else 0
 

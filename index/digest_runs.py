@@ -49,13 +49,22 @@ def get(store: Store, channel: str, week: str) -> RunRecord | None:
     return RunRecord(**{k: v or "" for k, v in rows[0].items()}) if rows else None
 
 
+def _fresh(claimed_at: str, now: datetime) -> bool:
+    """Whether a claim made at `claimed_at` (ISO; naive means UTC) is still within CLAIM_SECONDS."""
+    try:
+        at = datetime.fromisoformat(claimed_at)
+    except ValueError:
+        return False
+    at = at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    return at > now - timedelta(seconds=CLAIM_SECONDS)
+
+
 def claim(store: Store, channel: str, week: str, view: str, owner: str, now: datetime | None = None) -> Claim:
     """Take the lock for delivering (channel, week), unless another live attempt holds it."""
     now = now or datetime.now(timezone.utc)
     with store.transaction():
         rec = get(store, channel, week)
-        if rec and not rec.ts and rec.owner and rec.owner != owner and rec.claimed_at \
-                and datetime.fromisoformat(rec.claimed_at) > now - timedelta(seconds=CLAIM_SECONDS):
+        if rec and not rec.ts and rec.owner and rec.owner != owner and _fresh(rec.claimed_at, now):
             return Claim(rec, False)
         stale = bool(rec and not rec.ts and rec.claimed_at)
         if rec is None:

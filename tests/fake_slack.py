@@ -293,7 +293,7 @@ class FakeSlack:
                         return {"ok": False, "error": "message_not_found"}
                     msg.update({k: a[k] for k in ("text", "blocks", "metadata") if k in a}, edited=True)
                     return {"ok": True, "channel": channel, "ts": msg["ts"], "text": msg.get("text", "")}
-                ts = f"{1_700_000_000 + next(self._ts)}.000100"
+                ts = f"{int(time.time())}.{next(self._ts):06d}"  # now, unique: conversations.history filters by it
                 if method == "chat.postEphemeral":
                     if a.get("user") not in self.users and not str(a.get("user", "")).startswith(("U", "W")):
                         return {"ok": False, "error": "user_not_found"}

@@ -3,7 +3,6 @@ org's digest (planted overlap, new pages, gaps, crossings), team views, Slack li
 from __future__ import annotations
 
 import json
-import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -14,6 +13,7 @@ from guildbot.digest import render_html, render_message, render_text, sections
 from index.digest import DigestData, Week, classify_activity, last_week, notable_documents, week_bounds, week_of
 
 from conftest import write_config
+from digest_support import demo_week  # noqa: F401 - a fixture
 
 UTC = timezone.utc
 
@@ -97,16 +97,6 @@ def test_project_activity_is_classified_against_the_week():
 
 
 # -- the demo org ---------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def demo_week(demo_guild, demo_dir):
-    """The demo's week that just ended, with its questions logged as make_demo.py logs them."""
-    sys.path.insert(0, str(demo_dir))
-    import make_demo
-    demo_guild.store.conn.execute("DELETE FROM query_log")
-    make_demo.seed_questions(demo_dir / "guild.toml")
-    return last_week(tz=demo_guild.config.digest.tz)
-
-
 def _people(side: dict) -> set[str]:
     return {p["name"] for p in side["people"]}
 
