@@ -51,7 +51,7 @@ def previous_weekly(now: datetime, day: str, at: str, tz: str) -> datetime:
 @dataclass
 class Job:
     name: str
-    func: Callable[[], Any]
+    func: Callable[[datetime | None], Any]  # called with the scheduled time it stands for (None for `every`)
     trigger: Any
     previous: Callable[[datetime], datetime | None] = lambda now: None
     missed: Callable[[datetime], bool] | None = None
@@ -63,16 +63,17 @@ class Scheduler:
                                                                              "misfire_grace_time": MISFIRE_GRACE})
         self.jobs: dict[str, Job] = {}
 
-    def weekly(self, name: str, func: Callable[[], Any], day: str, at: str, tz: str,
+    def weekly(self, name: str, func: Callable[[datetime | None], Any], day: str, at: str, tz: str,
                missed: Callable[[datetime], bool] | None = None) -> None:
-        """Run `func` every week on `day` at `at` ("09:00") local time in `tz`. `missed(t)` says
-        whether the run scheduled at `t` (the latest before start-up) never happened."""
+        """Run `func(scheduled time)` every week on `day` at `at` ("09:00") local time in `tz`.
+        `missed(t)` says whether the run scheduled at `t` (the latest before start-up) never happened;
+        a catch-up run gets that `t`, so it does the work of the run it replaces."""
         hour, minute = (int(x) for x in at.split(":"))
         trigger = CronTrigger(day_of_week=day[:3], hour=hour, minute=minute, timezone=ZoneInfo(tz))
         self._add(Job(name, func, trigger, lambda now: previous_weekly(now, day, at, tz), missed))
 
-    def every(self, name: str, func: Callable[[], Any], seconds: float) -> None:
-        """Run `func` every `seconds`."""
+    def every(self, name: str, func: Callable[[datetime | None], Any], seconds: float) -> None:
+        """Run `func(None)` every `seconds`."""
         self._add(Job(name, func, IntervalTrigger(seconds=seconds)))
 
     def _add(self, job: Job) -> None:
@@ -83,7 +84,7 @@ class Scheduler:
     def _guarded(job: Job) -> Callable[[], None]:
         def run() -> None:
             try:
-                job.func()
+                job.func(job.previous(datetime.now(timezone.utc)))
             except Exception:  # noqa: BLE001 - a failed run is logged; the next one still comes
                 log.exception("scheduled job %s failed", job.name)
         return run
@@ -103,7 +104,7 @@ class Scheduler:
                 continue
             if missed:
                 log.info("%s: the run scheduled at %s was missed; running it now", job.name, when.isoformat())
-                self.aps.add_job(self._guarded(job), "date", run_date=now, id=f"{job.name}-catch-up",
+                self.aps.add_job(self._guarded(job), "date", run_date=datetime.now(timezone.utc), id=f"{job.name}-catch-up",
                                  replace_existing=True, misfire_grace_time=None)
                 due.append(job.name)
         return due
@@ -122,15 +123,21 @@ class Scheduler:
 
 
 # -- the jobs of a guild ---------------------------------------------------------------------------------
-def digest_job(config_path: Any, environ: dict[str, str] | None = None) -> Callable[[], None]:
-    """Build and deliver the week that just ended to every configured channel, with a Guild of its own."""
-    def run() -> None:
+def digest_week(when: datetime | None, tz: str) -> str:
+    """The week a digest run scheduled at `when` is about: the one that had ended by then."""
+    from index.digest import last_week
+    return last_week(when, tz)
+
+
+def digest_job(config_path: Any, environ: dict[str, str] | None = None) -> Callable[[datetime | None], None]:
+    """Build and deliver the digest to every configured channel, with a Guild of its own."""
+    def run(when: datetime | None) -> None:
         from . import digest
         from .guild import Guild
 
         guild = Guild.from_config(config_path)
         try:
-            for o in digest.Delivery(guild, digest.make_client(environ)).run():
+            for o in digest.Delivery(guild, digest.make_client(environ)).run(digest_week(when, guild.config.digest.tz)):
                 log.info("digest %s to %s: %s %s", o.week, o.channel, o.status, o.error)
         finally:
             guild.close()
@@ -141,11 +148,10 @@ def digest_missed(guild: Any) -> Callable[[datetime], bool]:
     """A scheduled digest run was missed when some target channel has no posted run for its week."""
     def missed(when: datetime) -> bool:
         from index import digest_runs
-        from index.digest import last_week
 
         from .digest import targets
 
-        week = last_week(when + timedelta(minutes=1), guild.config.digest.tz)
+        week = digest_week(when, guild.config.digest.tz)
         return any(not (r and r.posted) for r in (digest_runs.get(guild.store, t.channel, week)
                                                    for t in targets(guild.config) if t.channel))
     return missed
