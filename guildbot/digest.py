@@ -67,43 +67,29 @@ def _people(people: Sequence[Mapping[str, Any]], limit: int = 4) -> list[Span]:
     return spans
 
 
+def _slack_person(p: Mapping[str, Any]) -> str:
+    sid = p.get("slack_id", "")
+    return kit.mention(p["name"], sid) + (f" ({kit.escape(p['name'])})" if sid else "")
+
+
+def _html_link(url: str, title: str) -> str:
+    title = html.escape(title or "untitled")
+    return f'<a href="{html.escape(url)}">{title}</a>' if url else title
+
+
+MRKDWN = {"t": kit.escape, "b": lambda x: f"*{kit.escape(x)}*", "i": lambda x: f"_{kit.escape(x)}_", "a": kit.link,
+          "p": _slack_person, "e": lambda x: x}
+HTML = {"t": html.escape, "b": lambda x: f"<strong>{html.escape(x)}</strong>", "i": lambda x: f"<em>{html.escape(x)}</em>",
+        "a": _html_link, "e": lambda x: "",  # emoji are Slack's
+        "p": lambda p: f'<span class="person" title="{html.escape(p.get("team", ""))}">{html.escape(p["name"])}</span>'}
+
+
 def to_mrkdwn(spans: Iterable[Span]) -> str:
-    out = []
-    for s in spans:
-        kind = s[0]
-        if kind == "t":
-            out.append(kit.escape(s[1]))
-        elif kind == "b":
-            out.append(f"*{kit.escape(s[1])}*")
-        elif kind == "i":
-            out.append(f"_{kit.escape(s[1])}_")
-        elif kind == "a":
-            out.append(kit.link(s[1], s[2]))
-        elif kind == "p":
-            p = s[1]
-            out.append(kit.mention(p["name"], p.get("slack_id", "")) + (f" ({kit.escape(p['name'])})" if p.get("slack_id") else ""))
-        elif kind == "e":  # emoji: Slack only
-            out.append(s[1])
-    return "".join(out)
+    return "".join(MRKDWN[s[0]](*s[1:]) for s in spans)
 
 
 def to_html(spans: Iterable[Span]) -> str:
-    out = []
-    for s in spans:
-        kind = s[0]
-        if kind == "t":
-            out.append(html.escape(s[1]))
-        elif kind == "b":
-            out.append(f"<strong>{html.escape(s[1])}</strong>")
-        elif kind == "i":
-            out.append(f"<em>{html.escape(s[1])}</em>")
-        elif kind == "a":
-            title = html.escape(s[2] or "untitled")
-            out.append(f'<a href="{html.escape(s[1])}">{title}</a>' if s[1] else title)
-        elif kind == "p":
-            p = s[1]
-            out.append(f'<span class="person" title="{html.escape(p.get("team", ""))}">{html.escape(p["name"])}</span>')
-    return "".join(out)
+    return "".join(HTML[s[0]](*s[1:]) for s in spans)
 
 
 @dataclass

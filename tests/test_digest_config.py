@@ -6,6 +6,8 @@ import pytest
 
 from guildbot.config import ConfigError, load_config
 
+from test_config import write
+
 GOOD = """
 [guild]
 name = "Acme"
@@ -33,12 +35,6 @@ web_url = "https://guild.acme.example/"
 retention_days = 30
 weak_below = 0.4
 """
-
-
-def write(tmp_path, text):
-    p = tmp_path / "guild.toml"
-    p.write_text(text)
-    return p
 
 
 def test_defaults_without_the_sections(tmp_path):

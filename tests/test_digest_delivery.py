@@ -195,3 +195,11 @@ def test_posting_without_a_token_says_what_to_set(slack, demo_dir, demo_week, mo
     monkeypatch.delenv("SLACK_BOT_TOKEN")
     assert digest_cli(demo_dir, "--week", demo_week) == 2
     assert "SLACK_BOT_TOKEN is not set" in capsys.readouterr().err and not slack.calls
+
+
+def test_a_quiet_week_posts_one_line_once_when_configured(slack, demo_dir, capsys):
+    for _ in range(2):
+        assert digest_cli(demo_dir, "--week", "2022-W10", "--team", "Risk") == 0  # long before any Risk activity
+    (message,) = slack.messages_in("#risk")
+    assert message["text"] == "A quiet week: nothing new to report for 2022-W10 in Risk." and len(message["blocks"]) == 2
+    assert "unchanged" in capsys.readouterr().out.splitlines()[-1]
