@@ -254,6 +254,19 @@ def render_html(data: DigestData, guild_name: str = "") -> str:
     return "\n".join(out)
 
 
+def archive_weeks(now: datetime | None = None, tz: str = "UTC", count: int = 12) -> list[str]:
+    """The last `count` ended ISO weeks, newest first: the /digest archive's entries."""
+    from index.digest import last_week
+    end = now or datetime.now(ZoneInfo("UTC"))
+    return [last_week(end - timedelta(weeks=i), tz) for i in range(count)]
+
+
+def render_archive_html(weeks: Sequence[str], guild_name: str = "", base: str = "/digest") -> str:
+    """The /digest page's body: links to each week's digest."""
+    items = "".join(f'<li><a href="{html.escape(base)}/{html.escape(w)}">{html.escape(w)}</a></li>' for w in weeks)
+    return f'<section class="digest-archive"><h1>{html.escape(guild_name)} weekly digests</h1><ul>{items}</ul></section>'
+
+
 # -- delivery ----------------------------------------------------------------------------------------------
 class DigestSetupError(Exception):
     """Slack settings missing or wrong for posting; the message says which and the fix."""

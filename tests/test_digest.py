@@ -229,3 +229,11 @@ def test_the_week_must_hold_the_item_in_utc_bounds():
     w = Week("2026-W48", utc(2026, 11, 23), utc(2026, 11, 30), "UTC")
     assert w.contains("2026-11-23T00:00:00+00:00") and not w.contains("2026-11-30T00:00:00+00:00")
     assert w.contains("2026-11-30T00:30:00+01:00") and not w.contains(None) and not w.contains("garbage")
+
+
+def test_the_archive_lists_the_ended_weeks_newest_first():
+    from guildbot.digest import archive_weeks, render_archive_html
+    weeks = archive_weeks(utc(2026, 12, 1, 12), "Europe/London", count=3)
+    assert weeks == ["2026-W48", "2026-W47", "2026-W46"]
+    page = render_archive_html(weeks, "Acme <Co>")
+    assert '<a href="/digest/2026-W48">2026-W48</a>' in page and "Acme &lt;Co&gt;" in page
