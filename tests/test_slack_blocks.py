@@ -217,10 +217,10 @@ def test_answers_reload_the_vectors_after_a_crawl_in_another_process():
         def __init__(self):
             self.store, self.vectors = Store(), Vectors()
 
-        def search(self, q, limit=10, team=None):
+        def search(self, q, limit=10, team=None, **log):  # log: the query log's surface and asker
             return []
 
-        def experts(self, q, limit=10, team=None):
+        def experts(self, q, limit=10, team=None, **log):
             return []
 
     guild = Guild()
