@@ -7,6 +7,9 @@ import pytest
 
 from index.digest import last_week
 
+CHANNELS = {"ml-guild": "C0MLGUILD", "home-feed": "C0HOMEFEED", "marketplace": "C0MARKET", "risk": "C0RISK",
+            "ml-platform": "C0MLPLATFORM"}  # the demo's digest channels, as the Slack fake knows them
+
 
 @pytest.fixture(scope="module")
 def demo_week(demo_guild, demo_dir):

@@ -15,12 +15,10 @@ from index import digest_runs, querylog
 from index.digest import week_bounds
 from index.store import Store
 
-from digest_support import demo_week  # noqa: F401 - a fixture
+from digest_support import CHANNELS, demo_week  # noqa: F401 - a fixture
 from fake_slack import FakeSlack
 from slack_support import directory_users
 
-CHANNELS = {"ml-guild": "C0MLGUILD", "home-feed": "C0HOMEFEED", "marketplace": "C0MARKET", "risk": "C0RISK",
-            "ml-platform": "C0MLPLATFORM"}
 
 
 @pytest.fixture(scope="module")

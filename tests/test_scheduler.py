@@ -12,9 +12,8 @@ import pytest
 from guildbot.scheduler import Scheduler, digest_missed, digest_week, previous_weekly, start_for
 from index import digest_runs
 
-from digest_support import demo_week  # noqa: F401 - a fixture
+from digest_support import CHANNELS, demo_week  # noqa: F401 - a fixture
 from fake_slack import FakeSlack
-from test_digest_delivery import CHANNELS
 
 UTC = timezone.utc
 LONDON = ZoneInfo("Europe/London")
@@ -67,7 +66,7 @@ def test_an_interval_job_runs_and_a_failing_one_keeps_its_schedule():
         s.shutdown()
 
 
-def test_serve_posts_a_missed_digest_once_even_from_two_processes(demo_guild, demo_week, tmp_path):
+def test_serve_posts_a_missed_digest_once_even_from_two_processes(demo_guild, demo_week):
     for table in ("digest_runs", "digest_overlaps"):
         demo_guild.store.conn.execute(f"DELETE FROM {table}")
     assert start_for(demo_guild, environ={}) is None  # no token: nothing to schedule
