@@ -16,6 +16,7 @@ import index.profiles
 from connectors import SourceContext, connector_class
 from index.ambiguity import Ambiguity, find_ambiguous
 from index.catalog import Project, build_catalog, get_project, list_projects
+from index.crawl_lock import CrawlLock
 from index.docvectors import doc_centroids
 from index.embeddings import Embedder
 from index.experts import Expert, rank_experts, topic_of
@@ -61,6 +62,7 @@ def _derived_inputs(config: Config, directory: list[dict[str, str]] | None) -> s
 class Guild:
     def __init__(self, config: Config):
         self.config = config
+        self.allow_shrink = False  # set by crawl(allow_shrink=...): forge sources may lose most repositories
 
     @classmethod
     def from_config(cls, path: str | Path = "guild.toml") -> "Guild":
@@ -90,13 +92,21 @@ class Guild:
     # -- crawling ------------------------------------------------------------------------------
     def connector(self, source: SourceConfig):
         ctx = SourceContext(name=source.name, team=source.team,
-                            work_dir=self.config.data_dir / "sources" / source.name, base_dir=self.config.base_dir)
+                            work_dir=self.config.data_dir / "sources" / source.name, base_dir=self.config.base_dir,
+                            allow_shrink=self.allow_shrink)
         return connector_class(source.kind)(source.options, ctx)
 
     def crawl(self, only: list[str] | None = None, progress: Progress | None = None,
-              on_source: Callable[[SourceConfig], None] | None = None) -> CrawlReport:
+              on_source: Callable[[SourceConfig], None] | None = None, allow_shrink: bool = False) -> CrawlReport:
         """Crawl every configured source (or those named in `only`), then rebuild people and the
-        catalog if anything they are derived from changed."""
+        catalog if anything they are derived from changed. Raises CrawlLocked at once when another
+        crawl runs on the same data_dir; `allow_shrink` lets a forge listing lose most repositories."""
+        self.allow_shrink = allow_shrink
+        with CrawlLock(self.config.data_dir):
+            return self._crawl(only, progress, on_source)
+
+    def _crawl(self, only: list[str] | None, progress: Progress | None,
+               on_source: Callable[[SourceConfig], None] | None) -> CrawlReport:
         t0 = time.perf_counter()
         report = CrawlReport()
         unknown = set(only or []) - {s.name for s in self.config.sources}
