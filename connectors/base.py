@@ -82,7 +82,7 @@ class SourceError(Exception):
 
     def __init__(self, source: str, cause: str, fix: str = ""):
         self.source, self.cause, self.fix = source, redact(cause), redact(fix)
-        super().__init__(f"source {source!r}: {cause}" + (f" — {fix}" if fix else ""))
+        super().__init__(f"source {source!r}: {self.cause}" + (f" — {self.fix}" if fix else ""))
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from requests.utils import parse_header_links
 from .base import Checkpoint, Deleted, Document, Field, Item, SourceContext, SourceError, Unchanged, make_id
 from .git import GitConnector
 from .http import HttpClient, Response, rate_limit_wait
+from .redact import register_secret
 
 STATE_VERSION = 1
 MAX_RATE_LIMIT_WAIT = 60.0  # seconds we sleep for an exhausted rate limit before giving up with an error
@@ -179,6 +180,7 @@ class ForgeConnector:
         if not self.token_env:
             return ""  # token_env = "" asks for anonymous access (public repositories only)
         token = os.environ.get(self.token_env, "").strip()
+        register_secret(token)  # masked in every message and log line from now on
         if not token:
             raise SourceError(self.ctx.name, f"no API token: the environment variable {self.token_env} is not set",
                               f"export {self.token_env}=<a token that can read the repositories>, name another "
