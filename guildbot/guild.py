@@ -17,7 +17,7 @@ from connectors import SourceContext, connector_class
 from index.ambiguity import Ambiguity, find_ambiguous
 from index.catalog import Project, build_catalog, get_project, list_projects
 from index.docvectors import doc_centroids
-from index.embeddings import Embedder
+from index.embeddings import Embedder, cache_dir_for
 from index.experts import Expert, rank_experts, topic_of
 from index.feedback import POOL, rerank
 from index.overlaps import Overlap, rank_overlaps
@@ -26,7 +26,7 @@ from index.pipeline import SourceReport, crawl_source, refresh_stale
 from index.profiles import Profile, SimilarPerson, build_profiles, find_person, list_people, profile, similar_people
 from index.search import Hit, Searcher
 from index.store import Store
-from index.vectors import VectorIndex
+from index.vectors import IndexOptions, VectorIndex
 
 from .config import Config, ConfigError, SourceConfig, load_config
 
@@ -73,11 +73,12 @@ class Guild:
 
     @cached_property
     def embedder(self) -> Embedder:
-        return Embedder(self.config.model)
+        return Embedder(self.config.model, self.config.backend, cache_dir=cache_dir_for(self.config.data_dir))
 
     @cached_property
     def vectors(self) -> VectorIndex:
-        return VectorIndex(self.store, self.config.data_dir, self.embedder.dim)
+        options = IndexOptions(kind=self.config.vector_index, exact_limit=self.config.exact_limit)
+        return VectorIndex(self.store, self.config.data_dir, self.embedder.dim, options)
 
     @cached_property
     def searcher(self) -> Searcher:
@@ -109,6 +110,7 @@ class Guild:
                 directory = load_directory(self.config.directory)
             except DirectoryError as e:
                 raise ConfigError(self.config.path, "[people] directory", str(e), "fix the CSV and crawl again")
+        self.vectors.recover()  # a crawl that stopped before writing the vector index
         report.refreshed = refresh_stale(self.store, self.vectors, self.embedder)
         for source in self.config.sources:
             if only and source.name not in only:
@@ -120,6 +122,7 @@ class Guild:
             items = lambda state, s=source: self.connector(s).crawl(state)
             report.sources.append(crawl_source(self.store, self.vectors, self.embedder, source.name, source.kind,
                                                source.team, items, tick))
+        self.vectors.flush()  # the crawl's one vector-index write (long crawls also write every few minutes)
         inputs = _derived_inputs(self.config, directory)
         if self.store.derived_stale() or self.store.get_meta("derived_inputs") != inputs:
             report.people = resolve(self.store, directory, self.config.aliases)
