@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import index.catalog
 import index.docvectors
@@ -22,13 +22,15 @@ from index.experts import Expert, rank_experts, topic_of
 from index.feedback import POOL, rerank
 from index.overlaps import Overlap, rank_overlaps
 from index.people import DirectoryError, ResolveReport, load_directory, resolve
-from index.pipeline import SourceReport, crawl_source, refresh_stale
 from index.profiles import Profile, SimilarPerson, build_profiles, find_person, list_people, profile, similar_people
 from index.search import Hit, Searcher
 from index.store import Store
 from index.vectors import IndexOptions, VectorIndex
 
 from .config import Config, ConfigError, SourceConfig, load_config
+
+if TYPE_CHECKING:  # the pipeline (chunking, HTML cleaning) loads only for a crawl: answers start faster
+    from index.pipeline import SourceReport
 
 Progress = Callable[[str, str, int], None]  # (source, "documents" | "chunks", n)
 DERIVING_MODULES = (index.people, index.catalog, index.profiles, index.docvectors)
@@ -98,6 +100,8 @@ class Guild:
               on_source: Callable[[SourceConfig], None] | None = None) -> CrawlReport:
         """Crawl every configured source (or those named in `only`), then rebuild people and the
         catalog if anything they are derived from changed."""
+        from index.pipeline import crawl_source, refresh_stale
+
         t0 = time.perf_counter()
         report = CrawlReport()
         unknown = set(only or []) - {s.name for s in self.config.sources}
