@@ -192,7 +192,7 @@ class OnnxEncoder:
         config = json.loads((folder / "sentence_bert_config.json").read_text()) \
             if (folder / "sentence_bert_config.json").exists() else {}
         self.max_tokens = int(config.get("max_seq_length") or 256)
-        self.tokenizer = Tokenizer(folder / "tokenizer.json")
+        self.folder = folder
         self.encoder = Tokenizer(folder / "tokenizer.json").raw
         self.encoder.enable_truncation(max_length=self.max_tokens)
         opts = ort.SessionOptions()
@@ -203,6 +203,11 @@ class OnnxEncoder:
         self.dim = int(pooling.get("embedding_dimension") or pooling.get("word_embedding_dimension")
                        or self.session.get_outputs()[0].shape[-1])
         self.lock = threading.Lock()  # one run at a time: the session already uses every core
+
+    @cached_property
+    def tokenizer(self) -> Tokenizer:
+        """The untruncated tokenizer chunking measures text with (a question never needs it)."""
+        return Tokenizer(self.folder / "tokenizer.json")
 
     def encode(self, texts: list[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
         encs = self.encoder.encode_batch(texts)
