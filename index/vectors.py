@@ -35,6 +35,7 @@ GENERATION_KEY = "vectors_generation"
 LAGGING_KEY = "vectors_lagging"  # "1" while SQLite holds committed vector changes the file lacks
 KINDS = ("auto", "flat", "ivf-sq8", "hnsw")
 WRITE_EVERY_S = 300.0
+IVF_MIN = 39 * 64  # FAISS wants 39 training vectors per list, and there are at least 64 lists
 HNSW_M, HNSW_EF_SEARCH, HNSW_EF_CONSTRUCTION = 32, 128, 80
 log = logging.getLogger(__name__)
 
@@ -49,10 +50,12 @@ class IndexOptions:
 def wanted_kind(options: IndexOptions, n: int, current: str | None = None) -> str:
     """The index kind for n chunks; auto switches back to exact only well below the limit."""
     if options.kind != "auto":
-        return options.kind
-    if current == "ivf-sq8" and n >= 0.8 * options.exact_limit:
-        return "ivf-sq8"
-    return "ivf-sq8" if n > options.exact_limit else "flat"
+        kind = options.kind
+    elif current == "ivf-sq8" and n >= 0.8 * options.exact_limit:
+        kind = "ivf-sq8"
+    else:
+        kind = "ivf-sq8" if n > options.exact_limit else "flat"
+    return "flat" if kind == "ivf-sq8" and n < IVF_MIN else kind  # too few to train lists; exact is cheap
 
 
 def ivf_lists(n: int) -> int:
@@ -146,7 +149,7 @@ class VectorIndex:
         lagging = self.store.get_meta(LAGGING_KEY) == "1"
         chunks = self.store.count("chunks")
         if not gen:
-            if chunks:
+            if chunks and not lagging:  # lagging: a first crawl is running elsewhere, no file yet
                 log.warning("the vector index has never been written; rebuilding it from the %d vectors in SQLite", chunks)
             return self.rebuild()
         path = self._file(gen)
@@ -214,15 +217,12 @@ class VectorIndex:
         """Recreate the index from the vectors stored in SQLite, of the kind its size calls for."""
         self.removed, self.hnsw_removals = set(), False
         n = self.store.count("chunks")
-        kind = kind or wanted_kind(self.options, n)
+        kind = wanted_kind(IndexOptions(kind or "auto", self.options.exact_limit) if kind else self.options, n)
         sample = None
         if kind == "ivf-sq8":
-            if n < ivf_lists(n):
-                kind = "flat"  # too few vectors to train lists: exact is cheaper anyway
-            else:
-                rows = self.store.conn.execute("SELECT id, vector FROM chunks ORDER BY random() LIMIT ?",
-                                               (training_size(n),))
-                sample = np.vstack(self._decode(rows)[1])
+            rows = self.store.conn.execute("SELECT id, vector FROM chunks ORDER BY random() LIMIT ?",
+                                           (training_size(n),))
+            sample = np.vstack(self._decode(rows)[1])
         index = build_index(kind, self.dim, n, sample)
         batch: list[tuple[int, bytes]] = []
         for row in self.store.all_vectors():

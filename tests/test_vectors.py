@@ -149,25 +149,33 @@ def test_a_file_of_another_dimension_is_rebuilt(store, tmp_path, caplog):
 
 def test_size_classes_exact_then_ivf_sq8_and_back(store, tmp_path):
     rng = np.random.default_rng(8)
-    options = IndexOptions(kind="auto", exact_limit=300)
+    options = IndexOptions(kind="auto", exact_limit=2600)
     vectors = VectorIndex(store, tmp_path, DIM, options)
-    centers = unit(rng, 20)
-    data = centers[rng.integers(0, 20, 600)] + 0.05 * rng.standard_normal((600, DIM)).astype("float32")
+    centers = unit(rng, 40)
+    data = centers[rng.integers(0, 40, 3000)] + 0.05 * rng.standard_normal((3000, DIM)).astype("float32")
     data /= np.linalg.norm(data, axis=1, keepdims=True)
-    ids = checkpoint(store, vectors, "a", data[:200])
+    ids = checkpoint(store, vectors, "a", data[:2000])
     vectors.flush()
     assert vectors.kind == "flat"
-    ids += checkpoint(store, vectors, "b", data[200:])  # past the limit: written and rebuilt at once
+    ids += checkpoint(store, vectors, "b", data[2000:])  # past the limit: written and rebuilt at once
     assert vectors.kind == "ivf-sq8" and store.get_meta(LAGGING_KEY) == "0"
     assert VectorIndex(store, tmp_path, DIM, options).kind == "ivf-sq8"
-    found = sum(vectors.search(data[i], 1)[0][0] == ids[i] for i in range(0, 600, 10))
-    assert found >= 57  # a stored vector finds itself through the inverted lists
-    checkpoint(store, vectors, "c", unit(rng, 0), remove=ids[260:])  # 260 left: above 0.8 x 300, stays
+    found = sum(vectors.search(data[i], 1)[0][0] == ids[i] for i in range(0, 3000, 30))
+    assert found >= 95  # a stored vector finds itself through the inverted lists
+    checkpoint(store, vectors, "c", unit(rng, 0), remove=ids[2600:])  # at the limit: no flapping back
     vectors.flush()
-    assert vectors.kind == "ivf-sq8" and vectors.size == 260
-    checkpoint(store, vectors, "d", unit(rng, 0), remove=ids[200:260])
+    assert vectors.kind == "ivf-sq8" and vectors.size == 2600
+    checkpoint(store, vectors, "d", unit(rng, 0), remove=ids[2000:2600])
     vectors.flush()
-    assert vectors.kind == "flat" and vectors.size == 200
+    assert vectors.kind == "flat" and vectors.size == 2000
+
+
+def test_ivf_asked_for_a_small_index_stays_exact_without_writing_at_every_checkpoint(store, tmp_path):
+    rng = np.random.default_rng(10)
+    vectors = VectorIndex(store, tmp_path, DIM, IndexOptions(kind="ivf-sq8"))
+    for n in range(3):
+        checkpoint(store, vectors, f"doc{n}", unit(rng, 10))
+    assert vectors.kind == "flat" and files(tmp_path) == []
 
 
 def test_hnsw_hides_removed_chunks_and_rebuilds_at_the_write(store, tmp_path):
@@ -189,4 +197,5 @@ def test_wanted_kind_and_list_counts():
     assert wanted_kind(auto, 100_000) == "flat" and wanted_kind(auto, 100_001) == "ivf-sq8"
     assert wanted_kind(auto, 90_000, current="ivf-sq8") == "ivf-sq8"  # no flapping around the limit
     assert wanted_kind(IndexOptions(kind="hnsw"), 10) == "hnsw"
+    assert wanted_kind(IndexOptions(kind="ivf-sq8"), 100) == "flat"
     assert ivf_lists(1_000_000) == 1024 and ivf_lists(10) == 64
