@@ -172,17 +172,23 @@ Corpus: {f['docs']} Markdown documents built from installed package docstrings, 
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--package", default="transformers", help="installed package whose docstrings form the corpus")
-    ap.add_argument("--docs", type=int, default=150, help="documents in the corpus")
+    ap = corpus_parser(__doc__)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--backends", default="onnx-int8,torch", help="backends side by side; the first answers queries")
     ap.add_argument("--rounds", type=int, default=5, help="passes over the query list for latency")
-    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = ap.parse_args()
     text = report(run(args))
     print(text)
     write_section(args.out, MARK_START, MARK_END, text)
+
+
+def corpus_parser(doc: str) -> argparse.ArgumentParser:
+    """Arguments shared by the benchmarks that crawl the docstring corpus."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--package", default="transformers", help="installed package whose docstrings form the corpus")
+    ap.add_argument("--docs", type=int, default=150, help="documents in the corpus")
+    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    return ap
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ boot (Python's standard library stays cached: other jobs on the machine use it).
 """
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import os
 import platform
@@ -25,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
-from bench import QUERIES, build_corpus, write_config  # noqa: E402
+from bench import QUERIES, build_corpus, corpus_parser, write_config  # noqa: E402
 from benchdoc import write_section  # noqa: E402
 
 MARK_START, MARK_END = "<!-- bench:cli:start -->", "<!-- bench:cli:end -->"
@@ -131,12 +130,9 @@ machine wall time is mostly waiting for a core, and the CPU time is the figure t
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--package", default="transformers", help="installed package whose docstrings form the corpus")
-    ap.add_argument("--docs", type=int, default=150)
+    ap = corpus_parser(__doc__)
     ap.add_argument("--rounds", type=int, default=1, help="passes over the query list")
     ap.add_argument("--cold", type=int, default=3, help="cold questions")
-    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = ap.parse_args()
     text = report(run(args))
     print(text)
