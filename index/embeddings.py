@@ -120,8 +120,9 @@ def export_onnx(name: str, backend: str, cache_dir: Path) -> Path:
         return final
     location = model_location(name)
     if not Path(location).is_dir():
-        raise ModelError(f"cannot export the embedding model {name!r} to ONNX: {location} is not a local folder. "
-                         'Set [guild] model to a local sentence-transformers folder, or backend = "torch"')
+        raise ModelError(f"cannot load the embedding model {name!r}: {location} is not a local folder to export to "
+                         "ONNX from. Set [guild] model to a local sentence-transformers folder, or remove it for the "
+                         'packaged all-MiniLM-L6-v2 (backend = "torch" runs other models on PyTorch)')
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=cache_dir))
     try:
