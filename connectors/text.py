@@ -6,12 +6,18 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
-from bs4 import BeautifulSoup, NavigableString
-from markdown_it import MarkdownIt
 
-_md = MarkdownIt("commonmark").enable("table")
+@lru_cache(maxsize=1)
+def _markdown():
+    """The Markdown renderer, loaded on first use (answering a question never needs it)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table")
+
+
 BOILERPLATE_TAGS = ("script", "style", "nav", "header", "footer", "aside", "noscript", "template", "svg", "form")
 MAX_TEXT_CHARS = 2_000_000  # beyond this a document is truncated, never loaded whole into the index
 
@@ -28,6 +34,8 @@ def squeeze(text: str) -> str:
 
 def html_to_text(html: str, *, remove_boilerplate: bool = True) -> tuple[str, dict[str, str]]:
     """Visible text of an HTML page and its useful head metadata (title, author, canonical)."""
+    from bs4 import BeautifulSoup, NavigableString  # here, not at import: config loading imports this module
+
     soup = BeautifulSoup(html, "html.parser")
     meta: dict[str, str] = {}
     if soup.title and soup.title.string:
@@ -79,7 +87,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
 
 
 def markdown_to_text(md: str) -> str:
-    text, _ = html_to_text(_md.render(md), remove_boilerplate=False)
+    text, _ = html_to_text(_markdown().render(md), remove_boilerplate=False)
     return text
 
 

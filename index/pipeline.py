@@ -25,6 +25,7 @@ from connectors.redact import redact
 
 from .chunking import chunk_text
 from .embeddings import Embedder
+from . import store as store_module
 from .store import Store, content_hash, now_iso
 from .vectors import VectorIndex
 
@@ -305,9 +306,12 @@ def _commit(store: Store, vectors: VectorIndex, add_ids: list[int], add_vecs: li
 def refresh_stale(store: Store, vectors: VectorIndex, embedder: Embedder,
                   progress: Callable[[str, int], None] | None = None) -> int:
     """Chunk and embed again the stored documents whose index version or embedding model is out of
-    date (after an upgrade or a [guild] model change), without crawling their sources again.
+    date (after an upgrade or a [guild] model or backend change), without crawling their sources again.
+    Documents are read only when the stored index version or model identity differs from this one.
     Embedding runs outside transactions; every COMMIT_DOCS documents are written in a short one."""
     model_changed = store.get_meta("embedding_model") not in (None, embedder.name)
+    if not model_changed and store.get_meta("index_version") == str(store_module.INDEX_VERSION):
+        return 0
     stale = []
     for r in store.query("SELECT id, source, team, kind, title, url, path, text, content_hash FROM documents"):
         doc = Document(id=r["id"], source=r["source"], team=r["team"], kind=r["kind"], title=r["title"] or "",
@@ -340,7 +344,7 @@ def refresh_stale(store: Store, vectors: VectorIndex, embedder: Embedder,
             store.rollback()
             vectors.reload()
             raise
-    if stale or store.get_meta("embedding_model") is None:
-        with store.transaction():
-            store.set_meta("embedding_model", embedder.name)
+    with store.transaction():
+        store.set_meta("embedding_model", embedder.name)
+        store.set_meta("index_version", str(store_module.INDEX_VERSION))
     return len(stale)
