@@ -24,7 +24,8 @@ HELP = "build the weekly digest of an ISO week and post it to Slack (idempotent:
 
 def add_parsers(sub: Any) -> None:
     d = sub.add_parser("digest", help=HELP, description=HELP + ". Default week: the one that just ended in "
-                       "[digest] tz. A week with nothing to say posts nothing.")
+                       "[digest] tz. A week with nothing to say posts nothing, or one line with "
+                       '[digest] empty = "line".')
     d.add_argument("--week", help="ISO week, e.g. 2026-W49 (default: the week that just ended)")
     where = d.add_mutually_exclusive_group()
     where.add_argument("--channel", help="post the guild-wide digest to this channel only, e.g. '#ml-guild'")
@@ -88,7 +89,8 @@ def cmd_digest(guild: Any, args: argparse.Namespace) -> int:
         note = {"posted": "", "updated": "edited the earlier message (content changed)",
                 "unchanged": "already posted, unchanged", "adopted": "found the message an interrupted run posted",
                 "nothing": "nothing to say this week: not posted", "busy": o.error, "failed": o.error}[o.status]
-        print(f"{t.channel:<20} {data.week}  {o.status:<9} {note}".rstrip() + (f"  ts={o.ts}" if o.ts else ""))
+        print(f"{t.channel:<20} {data.week}  {o.status:<9} {note}".rstrip() + (f"  ts={o.ts}" if o.ts else ""),
+              file=sys.stderr if o.status in ("failed", "busy") else sys.stdout)
         failed += o.status == "failed"
     return 1 if failed else 0
 
