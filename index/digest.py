@@ -195,16 +195,27 @@ def note_first_seen(store: Store) -> None:
 
 def notable_documents(store: Store, week: Week, team: str = "") -> list[dict[str, Any]]:
     """New and edited pages of the week with their authors: new first, larger first."""
-    skipped = ",".join("?" * len(DOC_KINDS_SKIPPED))
-    docs = {r["id"]: r for r in store.query(
-        f"""SELECT d.id, d.title, d.url, d.team, d.source, d.kind, d.updated_at, length(d.text) AS size, f.first_seen
-            FROM documents d LEFT JOIN doc_first_seen f ON f.doc_id = d.id WHERE d.kind NOT IN ({skipped})""",
-        DOC_KINDS_SKIPPED) if _in_view(team, r["team"])}
+    s, e = iso(week.start), iso(week.end)  # stored dates are UTC ISO text: they compare as strings
+    touched_ids = [r["id"] for r in store.query(
+        """SELECT doc_id AS id FROM contributions WHERE (first_at >= ? AND first_at < ?) OR (last_at >= ? AND last_at < ?)
+           UNION SELECT id FROM documents WHERE updated_at >= ? AND updated_at < ?
+           UNION SELECT doc_id FROM doc_first_seen WHERE first_seen >= ? AND first_seen < ?""", [s, e] * 4)]
+    docs: dict[str, dict[str, Any]] = {}
     contribs: dict[str, list[dict[str, Any]]] = {}
-    for r in store.query("""SELECT c.doc_id, c.role, c.count, c.lines, c.first_at, c.last_at, i.person_id
-                            FROM contributions c JOIN identities i ON i.id = c.identity_id"""):
-        if r["doc_id"] in docs:
-            contribs.setdefault(r["doc_id"], []).append(r)
+    for i in range(0, len(touched_ids), 500):
+        part = touched_ids[i:i + 500]
+        marks = ",".join("?" * len(part))
+        for r in store.query(f"""SELECT d.id, d.title, d.url, d.team, d.source, d.kind, d.updated_at,
+                                        length(d.text) AS size, f.first_seen
+                                 FROM documents d LEFT JOIN doc_first_seen f ON f.doc_id = d.id
+                                 WHERE d.id IN ({marks})""", part):
+            if r["kind"] not in DOC_KINDS_SKIPPED and _in_view(team, r["team"]):
+                docs[r["id"]] = r
+        for r in store.query(f"""SELECT c.doc_id, c.role, c.count, c.lines, c.first_at, c.last_at, i.person_id
+                                 FROM contributions c JOIN identities i ON i.id = c.identity_id
+                                 WHERE c.doc_id IN ({marks})""", part):
+            if r["doc_id"] in docs:
+                contribs.setdefault(r["doc_id"], []).append(r)
     people = _people(store)
     out = []
     for doc_id, d in docs.items():
