@@ -137,6 +137,8 @@ def _gap_line(g: Mapping[str, Any]) -> list[Span]:
     spans: list[Span] = [("i", kit.clip(kit.one_line(g["question"]), 200)), ("t", f" — asked {g['asked']}× · {why}")]
     if g["people"]:
         spans += [("t", " · might know: ")] + _people(g["people"], 3)
+    else:
+        spans += [("t", " · nobody has written about it yet")]
     return spans
 
 

@@ -245,8 +245,11 @@ class Guild:
             name = found.name
 
         def who_knows(question: str) -> list[dict[str, Any]]:
-            return [{"name": e.name, "team": e.team, "slack_id": e.slack_id}
-                    for e in self.experts(question, limit=3, surface=None)]
+            """People whose own documents come near the question; nobody rather than noise."""
+            vector = self.embedder.encode([topic_of(question)])[0]
+            near = [e for e in self.experts(question, limit=5, surface=None)
+                    if querylog.might_know(querylog.strength(self.store, vector, [v.doc_id for v in e.evidence if v.doc_id]))]
+            return [{"name": e.name, "team": e.team, "slack_id": e.slack_id} for e in near[:3]]
 
         return build_digest(self.store, bounds, self.overlaps(limit=50), who_knows, name, cfg.min_overlap,
                             self.config.query_log.weak_below, syncs=self.upcoming_syncs(bounds, name))

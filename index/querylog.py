@@ -26,6 +26,7 @@ MERGE_SECONDS = 120
 RETENTION_DAYS = 90
 WEAK_BELOW = 0.45     # answer strength under which a question counts as a knowledge gap
 STRENGTH_DOCS = 3     # how many top documents the strength looks at
+MIGHT_KNOW = 0.3      # a person's own documents at least this near a question: they might know
 QUESTION_CHARS = 500  # longer questions are stored cut
 
 
@@ -58,6 +59,10 @@ def strength(store: Store, query_vector: np.ndarray | None, doc_ids: Sequence[st
         return 0.0
     matrix = np.frombuffer(b"".join(blobs), dtype="float32").reshape(len(blobs), -1)
     return float(np.max(matrix @ query_vector.astype("float32")))
+
+
+def might_know(strength_value: float | None) -> bool:
+    return strength_value is not None and strength_value >= MIGHT_KNOW
 
 
 def asker_team(store: Store, asker: str | None) -> str:
