@@ -12,8 +12,6 @@ from index import querylog
 from index.feedback import record_feedback
 from index.store import Store
 
-from slack_support import bot, fake_slack, slack  # noqa: F401 - fixtures
-
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
 
@@ -102,14 +100,4 @@ def test_the_cli_logs_its_questions(demo_guild, demo_dir, monkeypatch, capsys):
     capsys.readouterr()
     (row,) = demo_guild.store.query("SELECT surface, kind, asker_team, question FROM query_log")
     assert row == {"surface": "cli", "kind": "experts", "asker_team": "Home Feed", "question": "who knows kafka certificates?"}
-    demo_guild.store.conn.execute("DELETE FROM query_log")
-
-
-def test_a_slack_ask_is_logged_once_with_the_askers_team(slack, demo_guild):
-    demo_guild.store.conn.execute("DELETE FROM query_log")
-    _, key = slack.command("ask how do we rotate kafka certificates?", user_id="U03LENA")
-    slack.reply(key)
-    rows = demo_guild.store.query("SELECT surface, kind, asker_team, question FROM query_log")
-    assert rows == [{"surface": "slack", "kind": "search+experts", "asker_team": "Marketplace",
-                     "question": "how do we rotate kafka certificates?"}]
     demo_guild.store.conn.execute("DELETE FROM query_log")
