@@ -404,6 +404,11 @@ class Delivery:
         except _HistoryUnavailable as e:
             outcome.status, outcome.error = "failed", str(e)
             return outcome
+        except OSError as e:  # unreachable or timed out: the post may have arrived, so the claim stays for the next run
+            outcome.status = "failed"
+            outcome.error = (f"cannot reach Slack at {self.client.base_url} ({getattr(e, 'reason', e)}); check the network "
+                             "and SLACK_API_URL. The next run looks in the channel before posting again")
+            return outcome
         mark_announced(self.store, data.view, data.week, [o["pair"] for o in data.overlaps])
         return outcome
 

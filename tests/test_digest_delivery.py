@@ -201,3 +201,15 @@ def test_a_quiet_week_posts_one_line_once_when_configured(slack, demo_dir, capsy
     (message,) = slack.messages_in("#risk")
     assert message["text"] == "A quiet week: nothing new to report for 2022-W10 in Risk." and len(message["blocks"]) == 2
     assert "unchanged" in capsys.readouterr().out.splitlines()[-1]
+
+
+def test_an_unreachable_slack_is_a_clear_failure_and_the_next_run_checks_before_posting(slack, demo_guild, week_digest):
+    data, message = week_digest
+    dead = dg.make_client({"SLACK_BOT_TOKEN": slack.token, "SLACK_API_URL": "http://127.0.0.1:9/api/"})
+    failed = dg.Delivery(demo_guild, dead).deliver(dg.Target("#ml-guild"), data, message)
+    assert failed.status == "failed" and "cannot reach Slack at http://127.0.0.1:9/api/" in failed.error
+    claimed = digest_runs.get(demo_guild.store, "#ml-guild", data.week)
+    demo_guild.store.conn.execute("UPDATE digest_runs SET claimed_at = '2000-01-01T00:00:00+00:00'")  # long ago
+    posted = dg.Delivery(demo_guild, client(slack)).deliver(dg.Target("#ml-guild"), data, message)
+    assert claimed.claimed_at and not claimed.ts and posted.status == "posted"
+    assert slack.calls_to("conversations.history")  # it looked first: the failed attempt might have posted
