@@ -147,7 +147,7 @@ def classify_activity(dates: Iterable[datetime], week: Week, dormant_days: int =
         if not before:
             return "new"
         return "back" if (during[0] - before[-1]).days > dormant_days else "changed"
-    if before and not any(d >= week.end for d in ds):
+    if before:  # later activity does not undo that it went dormant in this week
         flips = before[-1] + timedelta(days=dormant_days + 1)  # status_of: dormant when more than N days old
         if week.start <= flips < week.end:
             return "dormant"

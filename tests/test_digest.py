@@ -91,6 +91,7 @@ def test_project_activity_is_classified_against_the_week():
     assert classify_activity([utc(2026, 11, 1), mid], week) == "changed"
     assert classify_activity([utc(2025, 1, 1), mid], week) == "back"  # active again after more than 180 days
     assert classify_activity([mid - timedelta(days=181)], week) == "dormant"  # its 180 days ran out this week
+    assert classify_activity([mid - timedelta(days=181), mid + timedelta(days=30)], week) == "dormant"  # seen from later
     assert classify_activity([mid - timedelta(days=200)], week) is None  # dormant already
     assert classify_activity([utc(2026, 11, 1)], week) is None  # quiet but active
     assert classify_activity([], week) is None
