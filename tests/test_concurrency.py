@@ -51,12 +51,15 @@ class Site:
                     site.stalling.set()
                     site.release.wait(STALL_MAX)
                 body = pages.get(self.path)
-                self.send_response(200 if body else 404)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
                 data = (body or "not found").encode()
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(200 if body else 404)
+                    self.send_header("Content-Type", "text/html; charset=utf-8")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the crawler gave up on a stalled request (its timeout) and asked again
 
         self.server = LoopbackServer(Handler, "stalling-site").start()
 
