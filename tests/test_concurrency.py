@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_config
+from conftest import drift_repo, write_config
 from guildbot.guild import Guild
 from loopback import LoopbackServer
 
@@ -66,10 +66,7 @@ class Site:
 
 @pytest.fixture
 def world(tmp_path, make_repo):
-    repo = make_repo("drift")
-    repo.commit("Ada Lovelace", "ada@northwind.test",
-                {"README.md": "# Drift\n\nDrift monitoring with population stability index thresholds.\n",
-                 "docs/alerts.md": "# Alerts\n\nPaging thresholds for the churn model.\n"})
+    repo = drift_repo(make_repo, "drift")
     site = Site()
     config = write_config(tmp_path, [
         {"kind": "git", "name": "drift", "team": "ML", "url": str(repo.path)},
