@@ -1,7 +1,7 @@
 """Readers answer while a crawl waits on a stalling source: no lock, no wait, no traceback.
 
 A real `guildbot crawl` process crawls a git repository and a website whose loopback server
-stalls one page until the test releases it (80 s at most). While it stalls, a reader process
+stalls one page (a byte a second) until the test releases it. While it stalls, a reader process
 (a bot or web app: guild loaded once) answers search and who and records feedback, each in under
 5 s, and `guildbot search`, `guildbot who` and `guildbot sources` processes finish with their
 answers while the crawl is still waiting. A second `crawl` is refused at once.
@@ -25,7 +25,7 @@ from loopback import LoopbackServer
 
 GUILDBOT = str(Path(sys.executable).with_name("guildbot"))
 READER = str(Path(__file__).with_name("probe_reader.py"))
-STALL_MAX = 80.0  # released by the test as soon as the probes are done; under HttpClient's retries
+STALL_MAX = 300.0  # released by the test as soon as the probes are done
 ANSWER_BOUND = 5.0  # seconds: a correctness bound (no waiting on the crawl's lock), not a benchmark
 
 
@@ -47,19 +47,27 @@ class Site:
                                     "feature store nightly from the warehouse.</p></main></body></html>",
                          "/slow.html": "<html><head><title>Pager</title></head><body><main><p>The on-call pager "
                                        "rotation and its escalation policy.</p></main></body></html>"}
-                if self.path == "/slow.html" and site.stall:
-                    site.stalling.set()
-                    site.release.wait(STALL_MAX)
                 body = pages.get(self.path)
                 data = (body or "not found").encode()
+                if self.path == "/slow.html":
+                    data = b" " * 600 + data  # room for ten minutes of trickling
                 try:
                     self.send_response(200 if body else 404)
                     self.send_header("Content-Type", "text/html; charset=utf-8")
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
+                    if self.path == "/slow.html" and site.stall:
+                        # a slow server, not a dead one: a byte every second keeps the client's read timeout
+                        # from firing, however long the probes take on a loaded machine
+                        site.stalling.set()
+                        deadline = time.monotonic() + STALL_MAX
+                        while not site.release.wait(1.0) and time.monotonic() < deadline and len(data) > 1:
+                            self.wfile.write(data[:1])
+                            self.wfile.flush()
+                            data = data[1:]
                     self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
-                    pass  # the crawler gave up on a stalled request (its timeout) and asked again
+                    pass  # the crawler hung up
 
         self.server = LoopbackServer(Handler, "stalling-site").start()
 
@@ -115,7 +123,7 @@ def test_readers_answer_while_a_crawl_waits_on_a_stalling_source(world):
                                  stderr=subprocess.PIPE, text=True)
                 for argv in (["search", "drift monitoring", "--json"], ["who", "drift monitoring", "--json"],
                              ["sources", "--json"], ["crawl", "--quiet"])]
-        results = [p.communicate(timeout=STALL_MAX - 5) for p in clis]
+        results = [p.communicate(timeout=STALL_MAX - 60) for p in clis]
         assert crawl.poll() is None and not site.release.is_set()  # all of it answered while the crawl waited
         for p, (out, err) in zip(clis[:3], results[:3]):
             assert p.returncode == 0 and json.loads(out) and "Traceback" not in err, err
