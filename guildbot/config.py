@@ -84,6 +84,15 @@ def _expect(path: Path, entry: str, table: dict, key: str, typ: type | tuple, re
     return value
 
 
+def _array(path: Path, entry: str, value: Any, fix: str) -> list:
+    """An array of tables ([[teams]], [[sources]], [[people.aliases]]) as a list, or a ConfigError."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ConfigError(path, entry, f"must be an array of tables, not {type(value).__name__}", fix)
+    return value
+
+
 def _resolve(base: Path, value: str) -> Path:
     p = Path(os.path.expanduser(value))
     return p if p.is_absolute() else (base / p)
@@ -147,8 +156,11 @@ def load_config(path: str | Path) -> Config:
         if not cfg.directory.is_file():
             raise ConfigError(path, "[people] directory", f"cannot read the people directory {cfg.directory}",
                               "fix the path (relative paths start at guild.toml's folder) or remove the line")
-    for i, rule in enumerate(people.get("aliases", []) or [], 1):
+    for i, rule in enumerate(_array(path, "[[people.aliases]]", people.get("aliases"),
+                                    "write each rule as a [[people.aliases]] table"), 1):
         entry = f"[[people.aliases]] #{i}"
+        if not isinstance(rule, dict):
+            raise ConfigError(path, entry, "must be a table", "write each rule as a [[people.aliases]] table")
         ids = _expect(path, entry, rule, "identities", list, True,
                       'list the identities to merge, e.g. identities = ["ada@corp.com", "wiki:ada"]')
         action = _expect(path, entry, rule, "action", str, False, 'use action = "merge" or "split"') or "merge"
@@ -157,7 +169,7 @@ def load_config(path: str | Path) -> Config:
         cfg.aliases.append(AliasRule([str(x) for x in ids], action,
                                      _expect(path, entry, rule, "name", str, False, "set name to a display name") or ""))
 
-    for i, t in enumerate(data.get("teams", []) or [], 1):
+    for i, t in enumerate(_array(path, "[[teams]]", data.get("teams"), 'write [[teams]] with name = "..."'), 1):
         entry = f"[[teams]] #{i}"
         if not isinstance(t, dict):
             raise ConfigError(path, entry, "must be a table", 'write [[teams]] with name = "..."')
@@ -168,7 +180,7 @@ def load_config(path: str | Path) -> Config:
 
     seen: set[str] = set()
     team_names = ", ".join(repr(t.name) for t in cfg.teams) or "none yet"
-    for i, s in enumerate(data.get("sources", []) or [], 1):
+    for i, s in enumerate(_array(path, "[[sources]]", data.get("sources"), "write each source as a [[sources]] table"), 1):
         entry = f"[[sources]] #{i}" + (f" (name = {s.get('name')!r})" if isinstance(s, dict) and s.get("name") else "")
         if not isinstance(s, dict):
             raise ConfigError(path, entry, "must be a table", "write each source as a [[sources]] table")
