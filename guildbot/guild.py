@@ -26,7 +26,8 @@ from index.pipeline import SourceReport, crawl_source, refresh_stale
 from index.profiles import Profile, SimilarPerson, build_profiles, find_person, list_people, profile, similar_people
 from index.search import Hit, Searcher
 from index.store import Store
-from index.vectors import VectorIndex
+from index.vectors import GENERATION_KEY, VectorIndex
+from index.visibility import Viewer, directory_team, make_viewer, trim_identity_lists
 
 from .config import Config, ConfigError, SourceConfig, load_config
 
@@ -141,14 +142,42 @@ class Guild:
                  "last_error": stored.get(s.name, {}).get("last_error")} for s in self.config.sources]
 
     # -- answers -------------------------------------------------------------------------------
-    def search(self, query: str, limit: int = 10, team: str | None = None) -> list[Hit]:
+    def search(self, query: str, limit: int = 10, team: str | None = None, viewer: Viewer | None = None) -> list[Hit]:
         """Documents for a query; "Helpful" / "Not helpful" votes from Slack boost or demote them."""
-        return rerank(self.store, query, self.searcher.search(query, limit=limit + POOL, team=team))[:limit]
+        return rerank(self.store, query, self.searcher.search(query, limit=limit + POOL, team=team, viewer=viewer))[:limit]
 
-    def experts(self, question: str, limit: int = 10, team: str | None = None) -> list[Expert]:
+    def experts(self, question: str, limit: int = 10, team: str | None = None, viewer: Viewer | None = None) -> list[Expert]:
         topic = topic_of(question)
-        fused, _ = self.searcher.ranked(topic)
-        return rank_experts(self.store, fused, limit=limit, team=team)
+        fused, _ = self.searcher.ranked(topic, viewer=viewer)
+        experts = rank_experts(self.store, fused, limit=limit, team=team, viewer=viewer)
+        for e in experts if viewer is not None else []:
+            e.emails, e.aliases = trim_identity_lists(self.store, e.person_id, e.emails, e.aliases, viewer)
+        return experts
+
+    # -- who asks (index/visibility.py) ------------------------------------------------------------
+    def viewer_for(self, email: str = "", slack_id: str = "") -> Viewer:
+        """What the person with this email or Slack id may see: the sources their directory team is
+        allowed; public sources only when the directory does not know them."""
+        rules = {s.name: (s.team, s.visibility) for s in self.config.sources}
+        return make_viewer(rules, directory_team(self._directory(), email=email, slack_id=slack_id), email or slack_id)
+
+    def _directory(self) -> list[dict[str, str]]:
+        """The people directory, read again when the file changes (a team move counts at once)."""
+        path = self.config.directory
+        if not path:
+            return []
+        try:
+            stamp = path.stat().st_mtime_ns
+        except OSError:
+            return []
+        cached = self.__dict__.get("_directory_cache")
+        if not cached or cached[0] != stamp:
+            try:
+                cached = (stamp, load_directory(path))
+            except DirectoryError:
+                cached = (stamp, [])  # an unreadable directory grants nothing beyond public sources
+            self.__dict__["_directory_cache"] = cached
+        return cached[1]
 
     # -- catalog and people ------------------------------------------------------------------------
     def rebuild_catalog(self) -> int:
@@ -160,30 +189,30 @@ class Guild:
         build_profiles(self.store, centroids)
         return len(projects)
 
-    def projects(self, team: str | None = None, topic: str | None = None) -> list[Project]:
-        return list_projects(self.store, team=team, topic=topic)
+    def projects(self, team: str | None = None, topic: str | None = None, viewer: Viewer | None = None) -> list[Project]:
+        return list_projects(self.store, team=team, topic=topic, viewer=viewer)
 
-    def project(self, name: str) -> Project | None:
-        return get_project(self.store, name)
+    def project(self, name: str, viewer: Viewer | None = None) -> Project | None:
+        return get_project(self.store, name, viewer=viewer)
 
-    def overlaps(self, limit: int = 10) -> list[Overlap]:
+    def overlaps(self, limit: int = 10, viewer: Viewer | None = None) -> list[Overlap]:
         """Pairs of projects in different teams with alike content, most alike first."""
-        return rank_overlaps(self.store, limit=limit)
+        return rank_overlaps(self.store, limit=limit, viewer=viewer)
 
-    def people(self) -> list[dict[str, Any]]:
-        return list_people(self.store)
+    def people(self, viewer: Viewer | None = None) -> list[dict[str, Any]]:
+        return list_people(self.store, viewer=viewer)
 
-    def person(self, query: str) -> Profile | None:
+    def person(self, query: str, viewer: Viewer | None = None) -> Profile | None:
         """A person by name, email, handle or Slack id; raises AmbiguousPerson when several match."""
-        found = find_person(self.store, query)
-        return profile(self.store, found) if found else None
+        found = find_person(self.store, query, viewer=viewer)
+        return profile(self.store, found, viewer=viewer) if found else None
 
-    def similar(self, person: str, limit: int = 5) -> list[SimilarPerson]:
+    def similar(self, person: str, limit: int = 5, viewer: Viewer | None = None) -> list[SimilarPerson]:
         """People in other teams who work on the same things; LookupError when nobody matches `person`."""
-        found = find_person(self.store, person)
+        found = find_person(self.store, person, viewer=viewer)
         if not found:
             raise LookupError(f"nobody matches {person!r}; try a full name or an email")
-        return similar_people(self.store, found, limit=limit)
+        return similar_people(self.store, found, limit=limit, viewer=viewer)
 
     def ambiguous(self) -> list[Ambiguity]:
         """Identities that could not be placed with confidence."""
