@@ -19,11 +19,13 @@ from index.catalog import Project, build_catalog, get_project, list_projects
 from index.docvectors import doc_centroids
 from index.embeddings import Embedder
 from index.experts import Expert, rank_experts, topic_of
-from index.feedback import POOL, rerank
+from index.feedback import POOL, record_feedback, rerank
 from index.overlaps import Overlap, rank_overlaps
 from index.people import DirectoryError, ResolveReport, load_directory, resolve
 from index.pipeline import SourceReport, crawl_source, refresh_stale
-from index.profiles import Profile, SimilarPerson, build_profiles, find_person, list_people, profile, similar_people
+from index.profiles import (Profile, SimilarPerson, build_profiles, find_person, list_people, profile, similar_people,
+                            suggest_names)
+from index.seen import SeenEvents
 from index.search import Hit, Searcher
 from index.store import Store
 from index.vectors import GENERATION_KEY, VectorIndex
@@ -84,9 +86,27 @@ class Guild:
     def searcher(self) -> Searcher:
         return Searcher(self.store, self.vectors, self.embedder)
 
+    @cached_property
+    def seen_events(self) -> SeenEvents:
+        return SeenEvents(self.store.path)
+
     def close(self) -> None:
+        if "seen_events" in self.__dict__:
+            self.seen_events.close()
         if "store" in self.__dict__:
             self.store.close()
+
+    def refresh(self) -> bool:
+        """Pick up a crawl another process finished since the last call: SQLite is shared, but the
+        FAISS index is held in memory, so reload it when its generation moved on. True if reloaded."""
+        if "vectors" not in self.__dict__:
+            return False
+        generation, last = self.store.get_meta(GENERATION_KEY), self.__dict__.get("_generation")
+        self.__dict__["_generation"] = generation
+        if last is None or generation == last:
+            return False
+        self.vectors.reload()
+        return True
 
     # -- crawling ------------------------------------------------------------------------------
     def connector(self, source: SourceConfig):
@@ -213,6 +233,25 @@ class Guild:
         if not found:
             raise LookupError(f"nobody matches {person!r}; try a full name or an email")
         return similar_people(self.store, found, limit=limit, viewer=viewer)
+
+    def suggest_people(self, query: str, viewer: Viewer | None = None) -> list[str]:
+        """Names close to a query that matched nobody."""
+        return suggest_names(self.store, query, viewer=viewer)
+
+    def document_count(self) -> int:
+        return self.store.count("documents")
+
+    # -- what surfaces record ------------------------------------------------------------------------
+    def record_feedback(self, doc_id: str, query: str, value: int, user: str) -> str:
+        """Store a "Helpful" (+1) / "Not helpful" (-1) vote; returns the document's title."""
+        record_feedback(self.store, doc_id, query, value, user)
+        row = self.store.documents([doc_id]).get(doc_id)
+        return row["title"] if row else doc_id
+
+    def first_delivery(self, key: str) -> bool:
+        """True the first time any process on this data_dir offers `key` (a Slack event id) within
+        an hour; raises sqlite3.Error when the database is too busy to say."""
+        return self.seen_events.first(key)
 
     def ambiguous(self) -> list[Ambiguity]:
         """Identities that could not be placed with confidence."""

@@ -8,6 +8,7 @@ answers `guildbot similar`: people in other teams whose work points the same way
 """
 from __future__ import annotations
 
+import difflib
 import json
 import math
 from collections import Counter, defaultdict
@@ -151,6 +152,13 @@ def find_person(store: Store, query: str, viewer: Viewer | None = None) -> dict[
     if len(found) > 1:
         raise AmbiguousPerson(query, found)
     return found[0] if found else None
+
+
+def suggest_names(store: Store, query: str, viewer: Viewer | None = None, n: int = 3) -> list[str]:
+    """Names of people (`viewer` may know of) close to a query that matched nobody: 'did you mean'."""
+    names = sorted({p["name"] for p in list_people(store, viewer) if p["name"]})
+    by_norm = {norm_name(x): x for x in names}
+    return [by_norm[c] for c in difflib.get_close_matches(norm_name(query), list(by_norm), n=n, cutoff=0.6)]
 
 
 # -- profiles -------------------------------------------------------------------------------------
