@@ -1,8 +1,9 @@
 """Slack's HTTP endpoint: requests checked before Bolt sees them, then dispatched off the event loop.
 
 In order, and answered without a traceback:
-1. the signature and timestamp (slack_sdk's SignatureVerifier, five minutes' tolerance): 401;
-2. the body: not UTF-8, not JSON where JSON is due, not an object, or missing a field the kind of
+1. the signature and timestamp (slack_sdk's SignatureVerifier, five minutes' tolerance; a body
+   that is not UTF-8 cannot be verified): 401;
+2. the body: not JSON where JSON is due, not an object, or missing a field the kind of
    request needs (a command's `user_id`, a click's `user.id` and `actions`, an event's `event`):
    400 with one line naming the problem, logged at info level;
 3. Bolt's dispatch, on the thread pool (it blocks until the listener acknowledges), so concurrent
@@ -93,16 +94,14 @@ def refusal(body: bytes, headers: Mapping[str, str], signing_secret: str) -> Res
     """A 401 or 400 response for a request that must not reach Bolt; None when it may."""
     try:
         text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        text = None
+    except UnicodeDecodeError:  # Slack signs UTF-8 text; these bytes cannot carry a signature to verify
+        return PlainTextResponse("invalid request signature: the body is not UTF-8 text", status_code=401)
     if signing_secret:
         timestamp = headers.get("x-slack-request-timestamp", "").strip()
         if not timestamp.isdigit() or not SignatureVerifier(signing_secret).is_valid(
-                body=body, timestamp=timestamp, signature=headers.get("x-slack-signature", "")):
+                body=text, timestamp=timestamp, signature=headers.get("x-slack-signature", "")):
             return PlainTextResponse("invalid request signature or timestamp", status_code=401)
     try:
-        if text is None:
-            raise Malformed("the body is not UTF-8 text")
         check(parse(text, headers.get("content-type", "")))
     except Malformed as e:
         log.info("signed Slack request refused with 400: %s", e)
