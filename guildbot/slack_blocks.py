@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 from urllib.parse import quote
 
-from index.experts import describe
+from index.experts import Evidence, Expert, describe
+from index.profiles import Profile
+from index.search import Hit
 
 MAX_BLOCKS = 50
 SECTION_TEXT = 3000
@@ -199,12 +201,12 @@ def _quote(text: str) -> str:
 
 
 # -- answers ---------------------------------------------------------------------------------------
-def _evidence_line(ev: Any) -> str:
+def _evidence_line(ev: Evidence) -> str:
     what = f" — {escape(ev.what)}" if getattr(ev, "what", "") else ""
     return f"• {link(ev.url, ev.title)}{what}"
 
 
-def _expert_text(n: int, e: Any, slack_id: str, evidence: int = 3) -> str:
+def _expert_text(n: int, e: Expert, slack_id: str, evidence: int = 3) -> str:
     team = f" · {escape(e.team)}" if e.team else ""
     name = f"{mention(e.name, slack_id)} ({escape(e.name)})" if slack_id else mention(e.name)
     lines = [f"*{n}.* {name}{team}"] + [_evidence_line(ev) for ev in e.evidence[:evidence]]
@@ -215,7 +217,7 @@ def _shared_by(user: str | None) -> list[dict[str, Any]]:
     return [context(f"Shared by {mention('someone', user)} · `{COMMAND}`")] if user else []
 
 
-def ask_message(question: str, hits: Sequence[Any], experts: Sequence[Any], slack_ids: Mapping[str, str],
+def ask_message(question: str, hits: Sequence[Hit], experts: Sequence[Expert], slack_ids: Mapping[str, str],
                 *, share: bool = True, feedback: bool = True, shared_by: str | None = None) -> Message:
     """Top documents with snippets and links, then the people to ask."""
     q = escape(one_line(question))
@@ -245,7 +247,7 @@ def ask_message(question: str, hits: Sequence[Any], experts: Sequence[Any], slac
     return Message(fallback(f"{len(hits)} documents for “{clip(one_line(question), 200)}” (top: {top})"), blocks)
 
 
-def who_message(topic: str, experts: Sequence[Any], slack_ids: Mapping[str, str], *, share: bool = True,
+def who_message(topic: str, experts: Sequence[Expert], slack_ids: Mapping[str, str], *, share: bool = True,
                 shared_by: str | None = None) -> Message:
     """People who know a topic, with team and evidence, as Slack mentions where the id is known."""
     t = escape(one_line(topic))
@@ -287,7 +289,7 @@ def _work_line(r: Mapping[str, Any]) -> str:
     return f"• {link(r.get('url') or '', r.get('title') or '')}" + (f" — {escape(what)}" if what else "")
 
 
-def person_message(people: Sequence[Any], query: str, slack_ids: Mapping[str, str] | None = None, *,
+def person_message(people: Sequence[Profile], query: str, slack_ids: Mapping[str, str] | None = None, *,
                    suggestions: Sequence[str] = (), share: bool = True, shared_by: str | None = None) -> Message:
     """people: profiles (index/profiles.Profile: name, team, tz, emails, recent, projects); several
     people can share a name, each gets a section. `slack_ids`: person id -> Slack id."""

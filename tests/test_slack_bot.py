@@ -316,3 +316,36 @@ def test_url_verification_and_healthz(slack):
     assert resp.status_code == 200 and resp.json()["challenge"].startswith("3eZbrw")
     health = slack.http.get(slack.url.replace("/slack/events", "/healthz"))
     assert health.status_code == 200 and health.json() == {"ok": True, "guild": "Acme", "slack": True}
+
+
+def test_a_subcommand_is_one_entry_in_the_table(slack):
+    from guildbot import slack_commands
+
+    def echo(ask):
+        return kit.text_message(f"echo: {ask.arg} (viewer sees {len(ask.viewer.sources)} sources)")
+
+    slack_commands.COMMANDS["echo"] = slack_commands.Command(echo, "echo <words>", "say it back", ("say",))
+    try:
+        for text in ("echo hello there", "say hello there"):
+            _, key = slack.command(text)
+            assert section_text(slack.reply(key)["blocks"]).startswith("echo: hello there (viewer sees 7 sources)")
+        _, key = slack.command("help")
+        assert "say it back" in section_text(slack.reply(key)["blocks"])
+        _, key = slack.command("echo")
+        assert "`/guild echo` needs something to look for" in section_text(slack.reply(key)["blocks"])
+    finally:
+        del slack_commands.COMMANDS["echo"]
+
+
+def test_answers_pick_up_a_crawl_finished_by_another_process(demo_guild, demo_dir):
+    from guildbot import Guild
+
+    demo_guild.refresh()
+    assert not demo_guild.refresh()
+    other = Guild.from_config(demo_dir / "guild.toml")
+    try:
+        other.vectors.write_next_generation()  # what a crawl in another process leaves behind
+    finally:
+        other.close()
+    assert demo_guild.refresh() and not demo_guild.refresh()
+    assert demo_guild.search("drift monitoring", limit=1)
