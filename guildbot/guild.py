@@ -29,7 +29,7 @@ from index.seen import SeenEvents
 from index.search import Hit, Searcher
 from index.store import Store
 from index.vectors import GENERATION_KEY, VectorIndex
-from index.visibility import Viewer, directory_team, make_viewer, trim_identity_lists
+from index.visibility import Viewer, directory_team, effective, make_viewer, trim_identity_lists
 
 from .config import Config, ConfigError, SourceConfig, load_config
 
@@ -164,10 +164,12 @@ class Guild:
     # -- answers -------------------------------------------------------------------------------
     def search(self, query: str, limit: int = 10, team: str | None = None, viewer: Viewer | None = None) -> list[Hit]:
         """Documents for a query; "Helpful" / "Not helpful" votes from Slack boost or demote them."""
-        return rerank(self.store, query, self.searcher.search(query, limit=limit + POOL, team=team, viewer=viewer))[:limit]
+        hits = self.searcher.search(query, limit=limit + POOL, team=team, viewer=self._scope(viewer))
+        return rerank(self.store, query, hits)[:limit]
 
     def experts(self, question: str, limit: int = 10, team: str | None = None, viewer: Viewer | None = None) -> list[Expert]:
         topic = topic_of(question)
+        viewer = self._scope(viewer)
         fused, _ = self.searcher.ranked(topic, viewer=viewer)
         experts = rank_experts(self.store, fused, limit=limit, team=team, viewer=viewer)
         for e in experts if viewer is not None else []:
@@ -180,6 +182,9 @@ class Guild:
         allowed; public sources only when the directory does not know them."""
         rules = {s.name: (s.team, s.visibility) for s in self.config.sources}
         return make_viewer(rules, directory_team(self._directory(), email=email, slack_id=slack_id), email or slack_id)
+
+    def _scope(self, viewer: Viewer | None) -> Viewer | None:
+        return effective(self.store, viewer)
 
     def _directory(self) -> list[dict[str, str]]:
         """The people directory, read again when the file changes (a team move counts at once)."""
@@ -210,25 +215,27 @@ class Guild:
         return len(projects)
 
     def projects(self, team: str | None = None, topic: str | None = None, viewer: Viewer | None = None) -> list[Project]:
-        return list_projects(self.store, team=team, topic=topic, viewer=viewer)
+        return list_projects(self.store, team=team, topic=topic, viewer=self._scope(viewer))
 
     def project(self, name: str, viewer: Viewer | None = None) -> Project | None:
-        return get_project(self.store, name, viewer=viewer)
+        return get_project(self.store, name, viewer=self._scope(viewer))
 
     def overlaps(self, limit: int = 10, viewer: Viewer | None = None) -> list[Overlap]:
         """Pairs of projects in different teams with alike content, most alike first."""
-        return rank_overlaps(self.store, limit=limit, viewer=viewer)
+        return rank_overlaps(self.store, limit=limit, viewer=self._scope(viewer))
 
     def people(self, viewer: Viewer | None = None) -> list[dict[str, Any]]:
-        return list_people(self.store, viewer=viewer)
+        return list_people(self.store, viewer=self._scope(viewer))
 
     def person(self, query: str, viewer: Viewer | None = None) -> Profile | None:
         """A person by name, email, handle or Slack id; raises AmbiguousPerson when several match."""
+        viewer = self._scope(viewer)
         found = find_person(self.store, query, viewer=viewer)
         return profile(self.store, found, viewer=viewer) if found else None
 
     def similar(self, person: str, limit: int = 5, viewer: Viewer | None = None) -> list[SimilarPerson]:
         """People in other teams who work on the same things; LookupError when nobody matches `person`."""
+        viewer = self._scope(viewer)
         found = find_person(self.store, person, viewer=viewer)
         if not found:
             raise LookupError(f"nobody matches {person!r}; try a full name or an email")
@@ -236,7 +243,7 @@ class Guild:
 
     def suggest_people(self, query: str, viewer: Viewer | None = None) -> list[str]:
         """Names close to a query that matched nobody."""
-        return suggest_names(self.store, query, viewer=viewer)
+        return suggest_names(self.store, query, viewer=self._scope(viewer))
 
     def document_count(self) -> int:
         return self.store.count("documents")

@@ -68,6 +68,15 @@ def directory_team(rows: Iterable[Mapping[str, str]], email: str = "", slack_id:
     return ""
 
 
+def effective(store: Store, viewer: Viewer | None) -> Viewer | None:
+    """None (nothing to filter) when the viewer may see every source the store holds documents of,
+    so an org whose sources are all public answers everyone at the owner's speed."""
+    if viewer is None:
+        return None
+    stored = {r[0] for r in store.conn.execute("SELECT DISTINCT source FROM documents")}
+    return None if stored <= viewer.sources else viewer
+
+
 # -- SQL filters ----------------------------------------------------------------------------------
 def source_filter(viewer: Viewer | None, column: str = "d.source") -> tuple[str, list[str]]:
     """(" AND column IN (...)", params) for a viewer; ("", []) for the owner."""

@@ -85,11 +85,19 @@ def test_restricted_documents_never_reach_outsiders_in_hits_or_snippets(org):
 
 
 def test_owner_answers_are_unchanged_by_the_viewer_machinery(org):
+    from index.experts import rank_experts
+    from index.visibility import effective
+
     everything = Viewer(frozenset(s.name for s in org.config.sources))
-    for q in ("feed ranking features", f"{SECRET} ledger"):
-        assert [h.public() for h in org.search(q)] == [h.public() for h in org.search(q, viewer=everything)]
-        assert [e.public() for e in org.experts(f"who knows {q}")] == \
-            [e.public() for e in org.experts(f"who knows {q}", viewer=everything)]
+    for q in ("feed ranking features", f"{SECRET} ledger"):  # the index functions, filtering with every source
+        assert [h.public() for h in org.searcher.search(q)] == [h.public() for h in org.searcher.search(q, viewer=everything)]
+        plain, filtered = org.searcher.ranked(q)[0], org.searcher.ranked(q, viewer=everything)[0]
+        assert plain == filtered
+        assert [e.public() for e in rank_experts(org.store, plain)] == \
+            [e.public() for e in rank_experts(org.store, filtered, viewer=everything)]
+    # a viewer who may see every stored source is answered without filtering at all
+    assert effective(org.store, everything) is None and effective(org.store, None) is None
+    assert effective(org.store, org.viewer_for(email="bo@corp.example")) is not None
 
 
 # -- experts ------------------------------------------------------------------------------------------
