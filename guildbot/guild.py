@@ -152,14 +152,15 @@ class Guild:
         report.seconds = round(time.perf_counter() - t0, 2)
         return report
 
-    def sources(self) -> list[dict[str, Any]]:
-        """Configured sources with their last crawl, document count and last error."""
+    def sources(self, viewer: Viewer | None = None) -> list[dict[str, Any]]:
+        """Configured sources (those `viewer` may see) with their last crawl, document count and last error."""
         stored = {s["name"]: s for s in self.store.sources()}
         return [{"name": s.name, "kind": s.kind, "team": s.team,
                  "documents": stored.get(s.name, {}).get("documents", 0),
                  "last_crawl_at": stored.get(s.name, {}).get("last_crawl_at"),
                  "last_success_at": stored.get(s.name, {}).get("last_success_at"),
-                 "last_error": stored.get(s.name, {}).get("last_error")} for s in self.config.sources]
+                 "last_error": stored.get(s.name, {}).get("last_error")} for s in self.config.sources
+                if viewer is None or viewer.sees(s.name)]
 
     # -- answers -------------------------------------------------------------------------------
     def search(self, query: str, limit: int = 10, team: str | None = None, viewer: Viewer | None = None) -> list[Hit]:

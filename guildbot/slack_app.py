@@ -11,8 +11,8 @@ pool, so Slack gets its acknowledgement well inside three seconds however long a
 
 Events Slack delivers again (`x-slack-retry-num`) are recognised by their `event_id` and only
 acknowledged; a message is never answered twice even if it arrives as two events, nor by two bot
-processes on one data_dir (the store remembers deliveries, slack_limits.py). Each user may ask
-slack_limits.RATE_LIMIT questions a minute and gets a polite reply beyond that. Web API calls and
+processes on one data_dir (the store remembers deliveries, slack_limits.py). Each person may ask
+10 questions a minute (GUILDBOT_SLACK_RATE_LIMIT) and gets a polite reply beyond that. Web API calls and
 response_url posts are retried after Slack's Retry-After on HTTP 429.
 
 Who asks decides what the answer may show (index/visibility.py): a private answer (a command, a

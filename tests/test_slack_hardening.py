@@ -12,7 +12,6 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from fake_slack import RESPONSE_URL
 from fakes.guilds import open_guild, shared_embedder  # noqa: F401
 from guildbot import slack_blocks as kit
 from slack_support import (ASKER, Bot, ServerThread, SECRET, dm_event, fake_slack, mention_event,  # noqa: F401

@@ -63,6 +63,7 @@ def test_viewer_comes_from_the_directory_by_email_or_slack_id(org):
     assert org.viewer_for(email="cy@corp.example").sources == {"feed", "vault", "audit-wiki"}
     assert org.viewer_for(slack_id="U0DI").sources == {"feed", "audit-wiki"}
     assert org.viewer_for(email="ADA@corp.example").sources == {"feed"}
+    assert [s["name"] for s in org.sources(viewer=org.viewer_for(slack_id="U0DI"))] == ["feed", "audit-wiki"]
     stranger = org.viewer_for(email="zed@contractor.example")  # in the index, not in the directory
     assert stranger.sources == {"feed"} and stranger.team == ""
 
