@@ -96,6 +96,8 @@ def refusal(body: bytes, headers: Mapping[str, str], signing_secret: str) -> Res
         text = body.decode("utf-8")
     except UnicodeDecodeError:  # Slack signs UTF-8 text; these bytes cannot carry a signature to verify
         return PlainTextResponse("invalid request signature: the body is not UTF-8 text", status_code=401)
+    if not text.lstrip().startswith("{") and dict(parse_qsl(text, keep_blank_values=True)).get("ssl_check") == "1":
+        return None  # Slack's certificate check: Bolt answers it before verifying, as Slack expects
     if signing_secret:
         timestamp = headers.get("x-slack-request-timestamp", "").strip()
         if not timestamp.isdigit() or not SignatureVerifier(signing_secret).is_valid(

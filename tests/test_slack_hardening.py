@@ -88,6 +88,13 @@ MALFORMED = [
 ]
 
 
+def test_slacks_ssl_check_is_answered_without_reaching_the_bot(a_and_b):
+    a, _ = a_and_b
+    assert post(a, "ssl_check=1&token=legacy", {"Content-Type": FORM}).status_code == 200
+    a.fake.quiet(0.3)
+    assert a.fake.calls == []
+
+
 def test_a_body_that_is_not_utf8_cannot_be_verified_and_gets_401(a_and_b, caplog):
     a, _ = a_and_b
     raw = b"command=/guild&text=\xff\xfe&user_id=U1"
