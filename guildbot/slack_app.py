@@ -41,6 +41,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
+from connectors.redact import register_secret
 from index.visibility import Viewer
 
 from . import slack_blocks as kit
@@ -100,8 +101,10 @@ class SlackSettings:
         if problems:
             mode = "Socket Mode" if socket_mode else "HTTP mode"
             raise SlackConfigError(f"cannot start the Slack bot in {mode}:\n" + "\n".join(f"  - {p}" for p in problems))
-        return cls(bot, (env.get("SLACK_SIGNING_SECRET") or "").strip(), app_token,
-                   api_url if api_url.endswith("/") else api_url + "/", int(rate))
+        secret = (env.get("SLACK_SIGNING_SECRET") or "").strip()
+        for value in (bot, secret, app_token):
+            register_secret(value)  # masked in every log line and message (connectors/redact.py)
+        return cls(bot, secret, app_token, api_url if api_url.endswith("/") else api_url + "/", int(rate))
 
 
 def retry_handlers() -> list:

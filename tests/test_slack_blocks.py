@@ -171,6 +171,14 @@ def test_person_query_forms():
     assert parse_person_query("@Omar Haddad") == ("name", "Omar Haddad")
 
 
+def test_slack_tokens_from_the_environment_are_masked_in_messages_and_logs():
+    from connectors.redact import redact
+    env = {"SLACK_BOT_TOKEN": "xoxb-1234-abcdefSECRET", "SLACK_SIGNING_SECRET": "f00dfeedsigningsecret"}
+    SlackSettings.from_env(environ=env)
+    line = redact("token xoxb-1234-abcdefSECRET and secret f00dfeedsigningsecret in a log line")
+    assert "abcdefSECRET" not in line and "f00dfeedsigningsecret" not in line
+
+
 def test_settings_say_which_variable_is_missing_and_where_to_find_it():
     with pytest.raises(SlackConfigError) as e:
         SlackSettings.from_env(environ={})
@@ -190,6 +198,10 @@ def test_settings_say_which_variable_is_missing_and_where_to_find_it():
     s = SlackSettings.from_env(environ={"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
                                         "SLACK_API_URL": "https://proxy.corp.example/slack/api"})
     assert s.api_url == "https://proxy.corp.example/slack/api/"
+    base = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
+    assert s.rate_limit == 10 and SlackSettings.from_env(environ={**base, "GUILDBOT_SLACK_RATE_LIMIT": "0"}).rate_limit == 0
+    with pytest.raises(SlackConfigError, match="GUILDBOT_SLACK_RATE_LIMIT='lots' is not a whole number"):
+        SlackSettings.from_env(environ={**base, "GUILDBOT_SLACK_RATE_LIMIT": "lots"})
 
 
 def test_section_model_limits_are_the_ones_we_enforce():
