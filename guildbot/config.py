@@ -16,7 +16,7 @@ from connectors import KINDS, connector_class
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 BACKENDS = ("onnx-int8", "onnx", "torch")  # index/embeddings.py; the first is the default
 VECTOR_INDEXES = ("auto", "flat", "ivf-sq8", "hnsw")  # index/vectors.py
-SOURCE_COMMON = {"kind", "name", "team"}
+SOURCE_COMMON = {"kind", "name", "team", "visibility"}
 
 
 class ConfigError(Exception):
@@ -39,6 +39,7 @@ class SourceConfig:
     team: str
     options: dict[str, Any]
     entry: str  # "[[sources]] #3 (name = 'lightfm')", for messages
+    visibility: str | tuple[str, ...] = "public"  # or "team", or team names (index/visibility.py)
 
 
 @dataclass
@@ -203,11 +204,34 @@ def load_config(path: str | Path) -> Config:
         for key in s:
             if key not in SOURCE_COMMON and key not in accepted:
                 raise ConfigError(path, entry, f"unknown field `{key}` for a {kind} source",
-                                  f"{kind} sources accept: {', '.join(['kind', 'name', 'team', *accepted])}")
+                                  f"{kind} sources accept: {', '.join(['kind', 'name', 'team', 'visibility', *accepted])}")
         options = {}
         for f in cls.fields:
             value = _expect(path, entry, s, f.name, f.type, f.required, f"set `{f.name}`: {f.help}")
             if value is not None:
                 options[f.name] = value
-        cfg.sources.append(SourceConfig(kind, sname, cfg.team(team).name, options, entry))
+        cfg.sources.append(SourceConfig(kind, sname, cfg.team(team).name, options, entry,
+                                        _visibility(path, entry, s, cfg)))
     return cfg
+
+
+def _visibility(path: Path, entry: str, source: dict, cfg: Config) -> str | tuple[str, ...]:
+    """A source's `visibility`: "public" (the default), "team", or a list of declared team names."""
+    fix = 'use visibility = "public", "team" (its own team only) or a list of teams, e.g. ["Risk", "ML Platform"]'
+    value = _expect(path, entry, source, "visibility", (str, list), False, fix)
+    if value is None:
+        return "public"
+    if isinstance(value, str):
+        if value not in ("public", "team"):
+            raise ConfigError(path, entry, f"unknown visibility {value!r}", fix)
+        return value
+    if not value:
+        raise ConfigError(path, entry, "visibility is an empty list: nobody but the owner could see the source", fix)
+    names = []
+    for t in value:
+        if not isinstance(t, str) or not cfg.team(t):
+            declared = ", ".join(repr(x.name) for x in cfg.teams) or "none yet"
+            raise ConfigError(path, entry, f"visibility names {t!r}, which is not a declared team",
+                              f"name declared teams ({declared}), or add a [[teams]] entry")
+        names.append(cfg.team(t).name)
+    return tuple(dict.fromkeys(names))
