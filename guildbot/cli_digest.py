@@ -34,10 +34,10 @@ def add_parsers(sub: Any) -> None:
     d.add_argument("--json", action="store_true", help="print the digest data as JSON; post nothing")
 
 
-def asker() -> str:
-    """Who asks on the command line, for the query log's team: $GUILDBOT_USER, else the login name."""
+def asker(args: argparse.Namespace | None = None) -> str:
+    """Who asks on the command line, for the query log's team: --as EMAIL, $GUILDBOT_USER, else the login name."""
     try:
-        return os.environ.get("GUILDBOT_USER") or getpass.getuser()
+        return getattr(args, "as_email", None) or os.environ.get("GUILDBOT_USER") or getpass.getuser()
     except (KeyError, OSError):
         return ""
 

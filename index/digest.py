@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Container, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from . import querylog
@@ -131,6 +131,10 @@ def _person(row: dict[str, Any]) -> dict[str, str]:
     return {"name": row["name"], "team": row["team"] or "", "slack_id": row["slack_id"] or ""}
 
 
+def _visible(sources: Container[str] | None, source: str) -> bool:
+    return sources is None or source in sources
+
+
 def _in_view(team: str, *teams: str) -> bool:
     return not team or any((t or "").casefold() == team.casefold() for t in teams)
 
@@ -154,8 +158,8 @@ def classify_activity(dates: Iterable[datetime], week: Week, dormant_days: int =
     return None
 
 
-def project_changes(store: Store, week: Week, team: str = "") -> list[dict[str, Any]]:
-    projects = {p.id: p for p in list_projects(store) if _in_view(team, p.team)}
+def project_changes(store: Store, week: Week, team: str = "", sources: Container[str] | None = None) -> list[dict[str, Any]]:
+    projects = {p.id: p for p in list_projects(store) if _in_view(team, p.team) and _visible(sources, p.source)}
     dates: dict[str, list[datetime]] = {}
     active: dict[str, set[str]] = {}
     for r in store.query("""SELECT pd.project_id, c.first_at, c.last_at, i.person_id FROM project_documents pd
@@ -193,7 +197,7 @@ def note_first_seen(store: Store) -> None:
             LEFT JOIN contributions c ON c.doc_id = d.id GROUP BY d.id""", (now_iso(),))
 
 
-def notable_documents(store: Store, week: Week, team: str = "") -> list[dict[str, Any]]:
+def notable_documents(store: Store, week: Week, team: str = "", sources: Container[str] | None = None) -> list[dict[str, Any]]:
     """New and edited pages of the week with their authors: new first, larger first."""
     s, e = iso(week.start), iso(week.end)  # stored dates are UTC ISO text: they compare as strings
     touched_ids = [r["id"] for r in store.query(
@@ -209,7 +213,7 @@ def notable_documents(store: Store, week: Week, team: str = "") -> list[dict[str
                                         length(d.text) AS size, f.first_seen
                                  FROM documents d LEFT JOIN doc_first_seen f ON f.doc_id = d.id
                                  WHERE d.id IN ({marks})""", part):
-            if r["kind"] not in DOC_KINDS_SKIPPED and _in_view(team, r["team"]):
+            if r["kind"] not in DOC_KINDS_SKIPPED and _in_view(team, r["team"]) and _visible(sources, r["source"]):
                 docs[r["id"]] = r
         for r in store.query(f"""SELECT c.doc_id, c.role, c.count, c.lines, c.first_at, c.last_at, i.person_id
                                  FROM contributions c JOIN identities i ON i.id = c.identity_id
@@ -243,9 +247,9 @@ def notable_documents(store: Store, week: Week, team: str = "") -> list[dict[str
 
 
 # -- people crossing into other teams' projects -----------------------------------------------------------
-def cross_team_starts(store: Store, week: Week, team: str = "") -> list[dict[str, Any]]:
+def cross_team_starts(store: Store, week: Week, team: str = "", sources: Container[str] | None = None) -> list[dict[str, Any]]:
     """People whose first contribution to another team's project fell in the week."""
-    projects = {p.id: p for p in list_projects(store)}
+    projects = {p.id: p for p in list_projects(store) if _visible(sources, p.source)}
     people = _people(store)
     first: dict[tuple[str, str], datetime] = {}
     for r in store.query("""SELECT pd.project_id, i.person_id, c.first_at, c.last_at FROM project_documents pd
@@ -288,14 +292,15 @@ def mark_announced(store: Store, view: str, week: str, pairs: Iterable[str]) -> 
 
 
 def overlap_items(store: Store, overlaps: Sequence[Any], week: Week, team: str = "",
-                  min_score: float = 0.45) -> list[dict[str, Any]]:
+                  min_score: float = 0.45, sources: Container[str] | None = None) -> list[dict[str, Any]]:
     """Overlaps (index.overlaps.Overlap) worth announcing in this view this week, with people's Slack ids."""
     view = f"team:{team}" if team else "guild"
     seen = announced_before(store, view, week.label)
     people = _people(store)
     out = []
     for o in overlaps:
-        if o.score < min_score or pair_key(o) in seen or not _in_view(team, o.a.team, o.b.team):
+        if o.score < min_score or pair_key(o) in seen or not _in_view(team, o.a.team, o.b.team) \
+                or not (_visible(sources, o.a.source) and _visible(sources, o.b.source)):
             continue
         item = o.public()
         for side, project in (("a", o.a), ("b", o.b)):
@@ -329,12 +334,13 @@ def gap_items(store: Store, week: Week, who_knows: WhoKnows, team: str = "",
 # -- everything -------------------------------------------------------------------------------------------
 def build_digest(store: Store, week: Week, overlaps: Sequence[Any], who_knows: WhoKnows, team: str = "",
                  min_overlap: float = 0.45, weak_below: float = querylog.WEAK_BELOW,
-                 syncs: Sequence[dict[str, Any]] = ()) -> DigestData:
-    """The digest of one week, for the guild (team '') or one team's view."""
+                 syncs: Sequence[dict[str, Any]] = (), sources: Container[str] | None = None) -> DigestData:
+    """The digest of one week, for the guild (team '') or one team's view, from the `sources` its
+    readers may see (None: all)."""
     gaps, asked = gap_items(store, week, who_knows, team, weak_below)
     return DigestData(week.label, iso(week.start), iso(week.end), week.tz, team,
-                      projects=project_changes(store, week, team),
-                      overlaps=overlap_items(store, overlaps, week, team, min_overlap),
-                      documents=notable_documents(store, week, team),
-                      gaps=gaps, crossings=cross_team_starts(store, week, team), syncs=list(syncs), questions=asked)
+                      projects=project_changes(store, week, team, sources),
+                      overlaps=overlap_items(store, overlaps, week, team, min_overlap, sources),
+                      documents=notable_documents(store, week, team, sources),
+                      gaps=gaps, crossings=cross_team_starts(store, week, team, sources), syncs=list(syncs), questions=asked)
 
