@@ -240,3 +240,26 @@ def test_the_archive_lists_the_ended_weeks_newest_first():
     assert weeks == ["2026-W48", "2026-W47", "2026-W46"]
     page = render_archive_html(weeks, "Acme <Co>")
     assert '<a href="/digest/2026-W48">2026-W48</a>' in page and "Acme &lt;Co&gt;" in page
+
+
+def test_a_digest_shows_only_what_its_channel_may_see(tmp_path, make_repo):
+    """A team-only source stays out of the guild-wide digest and is in its own team's."""
+    from guildbot import Guild
+
+    when = int(utc(2026, 11, 25, 12).timestamp())
+    open_repo, secret_repo = make_repo("ranker"), make_repo("fraud-rules")
+    open_repo.commit("Ada", "ada@x.org", {"docs/ranking.md": "# Ranking notes\n\nHow we rank the feed.\n"}, when=when)
+    secret_repo.commit("Bo", "bo@x.org", {"docs/rules.md": "# Fraud rules\n\nThresholds we keep to ourselves.\n"}, when=when)
+    config = write_config(tmp_path, [
+        {"kind": "git", "name": "ranker", "team": "Feed", "url": str(open_repo.path)},
+        {"kind": "git", "name": "fraud-rules", "team": "Risk", "url": str(secret_repo.path), "visibility": "team"}],
+        teams=["Feed", "Risk"])
+    guild = Guild.from_config(config)
+    try:
+        assert not guild.crawl().failed
+        everyone = {d["title"] for d in guild.digest("2026-W48").documents}
+        risk = {d["title"] for d in guild.digest("2026-W48", team="Risk").documents}
+        assert everyone == {"Ranking notes"} and risk == {"Fraud rules"}
+        assert "fraud-rules" not in json.dumps(guild.digest("2026-W48").public())
+    finally:
+        guild.close()
