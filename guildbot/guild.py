@@ -32,7 +32,7 @@ from index.profiles import (Profile, SimilarPerson, build_profiles, find_person,
 from index.search import Hit, Searcher
 from index.seen import SeenEvents
 from index.store import Store
-from index.vectors import GENERATION_KEY, IndexOptions, VectorIndex
+from index.vectors import GENERATION_KEY, LAGGING_KEY, IndexOptions, VectorIndex
 from index.visibility import Viewer, directory_team, effective, make_viewer, trim_identity_lists
 
 from .config import Config, ConfigError, SourceConfig, load_config
@@ -107,10 +107,14 @@ class Guild:
 
     def refresh(self) -> bool:
         """Pick up a crawl another process finished since the last call: SQLite is shared, but the
-        FAISS index is held in memory, so reload it when its generation moved on. True if reloaded."""
+        FAISS index is held in memory, so reload it when its generation moved on, or while a running
+        crawl's chunks are committed ahead of its next file (reloading adds them from SQLite). True if reloaded."""
         if "vectors" not in self.__dict__:
             return False
-        generation, last = self.store.get_meta(GENERATION_KEY), self.__dict__.get("_generation")
+        generation = self.store.get_meta(GENERATION_KEY)
+        if self.store.get_meta(LAGGING_KEY) == "1":  # a crawl elsewhere committed chunks its file lacks yet
+            generation = f"{generation}+{self.store.count('chunks')}"
+        last = self.__dict__.get("_generation")
         self.__dict__["_generation"] = generation
         if last is None or generation == last:
             return False

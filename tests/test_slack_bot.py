@@ -344,7 +344,8 @@ def test_answers_pick_up_a_crawl_finished_by_another_process(demo_guild, demo_di
     assert not demo_guild.refresh()
     other = Guild.from_config(demo_dir / "guild.toml")
     try:
-        other.vectors.write_next_generation()  # what a crawl in another process leaves behind
+        with other.store.transaction():  # what the end of a crawl in another process leaves behind
+            other.vectors.write_next_generation(force=True)
     finally:
         other.close()
     assert demo_guild.refresh() and not demo_guild.refresh()
