@@ -64,7 +64,7 @@ def test_project_votes_reward_who_built_the_project(store):
 
 def test_evidence_says_what_they_did_and_when(store):
     ada = rank_experts(store, {"ranker:README.md": 1.0}, now=when(2025))[0]
-    assert ada.evidence[0].what == "40 commits to ranker 2024"
+    assert ada.evidence[0].what == "40 commits to ranker, 2024"
     assert ada.evidence[0].title == "Ranker"
 
 
