@@ -120,7 +120,7 @@ def folder_subjects(commits: Iterable[Commit], folders: set[str]) -> dict[str, l
     """folder -> subjects of the commits that changed mostly it, biggest change first."""
     scored: dict[str, list[tuple[float, int, str]]] = defaultdict(list)
     for c in commits:
-        if c.merge or not c.changes:
+        if c.merge or not c.changes or not c.people:  # merges and bots' commits describe nothing
             continue
         subject = clean_subject(c.subject)
         if not subject:

@@ -246,9 +246,11 @@ def _part_votes(parts: list[str], doc_weight: dict[str, float], shares: dict[str
     for d in parts:
         for pid, (share, count, first, last) in shares.get(d, {}).items():
             vote = weights[d] * share / total
-            row = out.setdefault(pid, [0.0, d, count, first, last, 0.0])
+            row = out.setdefault(pid, [0.0, d, count, first, last, -1.0])
             row[0] += vote
-            if vote > row[5] and (docs[d]["kind"] != "commit" or docs[row[1]]["kind"] == "commit"):
+            # the evidence shown: the person's best file or folder here, a single commit only when there is none
+            rank, best = (docs[d]["kind"] != "commit", vote), (docs[row[1]]["kind"] != "commit", row[5])
+            if rank > best:
                 row[1:6] = [d, count, first, last, vote]
     return {pid: row[:5] for pid, row in out.items()}
 
@@ -265,10 +267,9 @@ def _part_evidence(doc: dict[str, Any], vote: float, doc_id: str, count: int, fi
                    last: str | None) -> Evidence:
     """'14 commits to pkg/samplers/nsga2/, 2023–2025' for a folder or file; the subject for a commit."""
     if doc["kind"] == "commit":
-        return Evidence(doc["title"], doc["url"], doc_id, doc["source"], f"commit {_span(first, last).lstrip(', ')}".strip(), vote)
-    where = doc["path"] or doc["title"]
-    what = f"{count} commit{'s' if count != 1 else ''} to {where}{_span(first, last)}"
-    return Evidence(where, doc["url"], doc_id, doc["source"], what, vote)
+        return Evidence(doc["title"], doc["url"], doc_id, doc["source"], f"1 commit{_span(first, last)}", vote)
+    what = f"{count} commit{'s' if count != 1 else ''} to {doc['path'] or doc['title']}{_span(first, last)}"
+    return Evidence(doc["source"], doc["url"], doc_id, doc["source"], what, vote)
 
 
 def _span(first: str | None, last: str | None) -> str:
