@@ -63,6 +63,8 @@ class GitConnector:
         Field("url", str, True, "a local repository path or any URL git can clone"),
         Field("branch", str, False, "the branch to read (default: the repository's HEAD)"),
         Field("browse_url", str, False, "link template for files, e.g. https://git.example/x/blob/main/{path}"),
+        Field("history", bool, False, "also index commits and folders, for questions about parts of the repository "
+                                      "(default true)"),
     )
 
     def __init__(self, options: dict[str, Any], ctx: SourceContext):
@@ -70,6 +72,7 @@ class GitConnector:
         self.url = str(options["url"])
         self.branch = options.get("branch")
         self.browse_url = options.get("browse_url")
+        self.history = bool(options.get("history", True))  # commit and folder documents
         local = Path(os.path.expanduser(self.url))
         if not local.is_absolute() and "://" not in self.url and ":" not in self.url.split("/")[0]:
             local = ctx.base_dir / local
@@ -322,12 +325,14 @@ class GitConnector:
     def crawl(self, state: dict[str, Any] | None) -> Iterator[Item]:
         self._sync()
         head = self._head()
-        old = (state or {}).get("commit") if (state or {}).get("v") == STATE_VERSION else None
+        state = state or {}
+        same = state.get("v") == STATE_VERSION and state.get("history", True) == self.history
+        old = state.get("commit") if same else None  # a new version or a toggled `history` reads everything again
         if head is None:
-            yield Checkpoint({"v": STATE_VERSION, "commit": None}, full_sweep=True)
+            yield Checkpoint({"v": STATE_VERSION, "commit": None, "history": self.history}, full_sweep=True)
             return
         if old == head:
-            yield Checkpoint(dict(state or {}))
+            yield Checkpoint(dict(state))
             return
         tree = self._tree(head)
         if old and self._is_ancestor(old, head):
@@ -341,18 +346,20 @@ class GitConnector:
                 for s, p in pairs:
                     if s.startswith("D") and p not in tree:
                         yield Deleted(make_id(self.ctx.name, p))
-                units = folders_of(tree)
-                touched = sorted({f for _, p in pairs for f in ancestors(p)})
+                units = folders_of(tree) if self.history else {}
+                touched = sorted({f for _, p in pairs for f in ancestors(p)}) if self.history else []
                 yield from self._folders(head, [f for f in touched if f in units], tree, history)
                 for f in touched:
                     if f not in units:
                         yield Deleted(make_id(self.ctx.name, f))
-                yield from self._commits(c for c in history.commits if c.sha in new)
-                yield Checkpoint({"v": STATE_VERSION, "commit": head})
+                if self.history:
+                    yield from self._commits(c for c in history.commits if c.sha in new)
+                yield Checkpoint({"v": STATE_VERSION, "commit": head, "history": self.history})
                 return
         # first crawl, rewritten history (force-push) or a very large change: read everything
         history = self._log(head)
         yield from self._documents(head, sorted(tree), tree, history.per_path, history.repo)
-        yield from self._folders(head, sorted(folders_of(tree)), tree, history)
-        yield from self._commits(history.commits)
-        yield Checkpoint({"v": STATE_VERSION, "commit": head}, full_sweep=True)
+        if self.history:
+            yield from self._folders(head, sorted(folders_of(tree)), tree, history)
+            yield from self._commits(history.commits)
+        yield Checkpoint({"v": STATE_VERSION, "commit": head, "history": self.history}, full_sweep=True)

@@ -298,3 +298,22 @@ def test_merge_commits_are_skipped_and_folders_follow_the_tree(make_repo, tmp_pa
         assert "Drop the old solver" in {r["title"] for r in guild.store.query("SELECT title FROM documents WHERE kind = 'commit'")}
     finally:
         guild.close()
+
+
+def test_history_can_be_turned_off_and_on(make_repo, tmp_path):
+    repo = make_repo("plain")
+    repo.commit(*ADA, {"README.md": "# Plain\n", "pkg/a.py": "x\n", "pkg/b.py": "x\n"}, message="Start")
+    source = dict(kind="git", name="plain", team="T", url=str(repo.path), history=False)
+    guild = Guild.from_config(write_config(tmp_path, [source]))
+    try:
+        guild.crawl()
+        assert {r["kind"] for r in guild.store.query("SELECT kind FROM documents")} == {"readme", "code_path"}
+    finally:
+        guild.close()
+    source["history"] = True  # toggling the option reads the repository again
+    guild = Guild.from_config(write_config(tmp_path, [source]))
+    try:
+        guild.crawl()
+        assert {r["kind"] for r in guild.store.query("SELECT kind FROM documents")} == {"readme", "code_path", "folder", "commit"}
+    finally:
+        guild.close()
