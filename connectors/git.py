@@ -3,8 +3,12 @@
 Prose files (Markdown, reStructuredText, text, notebook Markdown cells) give their text; every
 other tracked file gives a path-only document so file names count. Contributors per file come
 from one `git log --numstat` pass (mailmap applied, Co-authored-by trailers credited, bots
-dropped); the README carries the repository-level contributors. The state is the last indexed
-commit: a re-crawl reads only the diff since then, and a rewritten history is read again whole.
+dropped); the README carries the repository-level contributors. With `history` (the default),
+every commit made by a person (subject and body; merges and bots skipped) and every folder of two or
+more files (path, names, README or package docstring, subjects of the commits that changed it,
+each person's distinct commits) is a document too: evidence for questions about a part of the
+repository (connectors/history.py). The state is the last indexed commit: a re-crawl reads only
+the diff since then, and a rewritten history is read again whole.
 """
 from __future__ import annotations
 
