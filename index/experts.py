@@ -218,12 +218,12 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
     out = []
     for pid in ranked:
         p = people[pid]
-        evidence = []
+        # the part they changed and the project they built, the larger vote first
         module = module_proof.get(pid)
-        if module and module[0] >= project_proof.get(pid, [0])[0] and module[1] in evidence_docs:
-            evidence.append(_part_evidence(evidence_docs[module[1]], *module))
-        elif pid in project_proof:
-            evidence.append(_project_evidence(store, *project_proof[pid]))
+        evidence = [(module[0], _part_evidence(evidence_docs[module[1]], *module))] if module and module[1] in evidence_docs else []
+        if pid in project_proof:
+            evidence.append((project_proof[pid][0], _project_evidence(store, *project_proof[pid])))
+        evidence = [e for _, e in sorted(evidence, key=lambda x: -x[0])]
         for doc_id, (w, role, count, first, last) in sorted(proof.get(pid, {}).items(), key=lambda kv: -kv[1][0]):
             d = evidence_docs.get(doc_id)
             if d and len(evidence) < 3 and all(e.url != d["url"] for e in evidence if e):
