@@ -127,10 +127,13 @@ def is_part(doc: dict[str, Any]) -> bool:
     return doc.get("kind") != "readme" and ('"repo"' in meta if isinstance(meta, str) else "repo" in meta)
 
 
+WHOLE_WEIGHT = 4.0  # the README speaks for the whole project: a weak README match still says "the project"
+
+
 def _grain(parts: list[float], whole: list[float]) -> float:
     """How much a project's match lies in its parts rather than in its whole (README, wiki pages):
-    1 when only parts match, 1/2 when the best part and the README match alike."""
-    p, w = max(parts, default=0.0), max(whole, default=0.0)
+    1 when only parts match, 1/5 when the best part and the README match alike."""
+    p, w = max(parts, default=0.0), WHOLE_WEIGHT * max(whole, default=0.0)
     return p / (p + w) if p + w > 0 else 0.0
 
 
