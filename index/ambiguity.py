@@ -76,8 +76,8 @@ def find_ambiguous(store: Store, aliases: Iterable[Any] = ()) -> list[Ambiguity]
     for a, b, reason in json.loads(store.get_meta("people_refused", "[]") or "[]"):
         if a in idents and b in idents:
             pa, pb = idents[a]["person_id"], idents[b]["person_id"]
-            if pa and pb and pa != pb:
-                pairs.setdefault((pa, pb), (b, set()))[1].add(reason)
+            if pa and pb and pa != pb:  # one entry per pair of people, whichever side the refusal came from
+                pairs.setdefault((pa, pb) if (pb, pa) not in pairs else (pb, pa), (b, set()))[1].add(reason)
     for (pa, pb), (ident, reasons) in sorted(pairs.items()):
         shared = ", ".join(dict.fromkeys(_key_label(r) for r in sorted(reasons)))
         out.append(Ambiguity("refused_merge", describe_identity(idents[ident]), person_label(pb),
