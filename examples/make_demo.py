@@ -8,7 +8,10 @@ same on every machine. Planted on purpose:
   repository only, and by name elsewhere);
 - dependabot[bot] and a github-actions commit that must never become people;
 - catalog owners from three places: feed-ranker has a .github/CODEOWNERS, similar-items a Backstage
-  catalog-info.yaml, and drift-watch neither (its owners are its top contributors).
+  catalog-info.yaml, and drift-watch neither (its owners are its top contributors);
+- mlkit, a monorepo shared by several teams: Mei Lin (ML Platform) makes most of its commits, but
+  each module was built by someone else (the embedding cache by Tomás, batch scoring by Lena, the
+  label review queue by Jo), so "who built the embedding cache?" must name Tomás, not Mei.
 
 Usage: python examples/make_demo.py [--out DIR]
 """
@@ -210,6 +213,93 @@ def git(repo: Path, *args: str, env: dict | None = None) -> None:
                    env={**os.environ, **(env or {})})
 
 
+MLKIT_README = """# mlkit
+
+The shared ML monorepo: libraries and jobs that several teams contribute to and deploy from.
+ML Platform keeps the core (configuration, logging, CI); each module belongs to the team that
+built it.
+"""
+
+MLKIT = {
+    "mlkit/core/config.py": "def load_config(path):\n    return {}\n",
+    "mlkit/core/logging.py": "def get_logger(name):\n    return None\n",
+    "mlkit/embedding_cache/__init__.py": '"""Embedding cache: keeps item and member embedding vectors in memory close to the\n'
+                                         'rankers, refreshed from the vector index, with LRU eviction."""\n',
+    "mlkit/embedding_cache/store.py": "class EmbeddingCache:\n    pass\n",
+    "mlkit/embedding_cache/eviction.py": "def evict_lru(cache):\n    pass\n",
+    "mlkit/embedding_cache/refresh.py": "def refresh_from_index(cache):\n    pass\n",
+    "mlkit/batch_scoring/README.md": "# Batch scoring\n\nNightly batch inference jobs: score every listing or member with a\n"
+                                     "registered model on the Spark cluster and write the scores to the warehouse.\n",
+    "mlkit/batch_scoring/job.py": "def run_scoring_job(model, table):\n    pass\n",
+    "mlkit/batch_scoring/partitions.py": "def partition_by_day(table):\n    return []\n",
+    "mlkit/label_review/__init__.py": '"""Label review queue: fraud analysts confirm or overturn model decisions; the\n'
+                                      'reviewed labels feed the next training run."""\n',
+    "mlkit/label_review/queue.py": "def next_case(queue):\n    return None\n",
+    "mlkit/label_review/sampling.py": "def sample_for_review(decisions):\n    return []\n",
+}
+
+# (author, iso date, message, {path: content}, [co-author keys]); Mei's chores touch every module once
+MLKIT_HISTORY = [
+    ("mei", "2023-01-05T09:00:00+00:00", "Start the shared ML monorepo", {"README.md": MLKIT_README}, []),
+    ("mei", "2023-01-06T09:00:00+00:00", "Shared configuration loader", {"mlkit/core/config.py": MLKIT["mlkit/core/config.py"]}, []),
+    ("mei", "2023-01-09T09:00:00+00:00", "Shared structured logging", {"mlkit/core/logging.py": MLKIT["mlkit/core/logging.py"]}, []),
+    ("tomas", "2023-02-01T10:00:00+00:00", "Add an in-memory embedding cache for the rankers",
+     {p: MLKIT[p] for p in ("mlkit/embedding_cache/__init__.py", "mlkit/embedding_cache/store.py")}, []),
+    ("tomas", "2023-02-20T10:00:00+00:00", "LRU eviction for the embedding cache",
+     {"mlkit/embedding_cache/eviction.py": MLKIT["mlkit/embedding_cache/eviction.py"]}, []),
+    ("tomas", "2023-03-15T10:00:00+00:00", "Refresh cached embeddings from the vector index",
+     {"mlkit/embedding_cache/refresh.py": MLKIT["mlkit/embedding_cache/refresh.py"]}, ["priya"]),
+    ("lena", "2023-04-03T10:00:00+00:00", "Nightly batch scoring job on the Spark cluster",
+     {p: MLKIT[p] for p in ("mlkit/batch_scoring/README.md", "mlkit/batch_scoring/job.py")}, []),
+    ("lena", "2023-04-28T10:00:00+00:00", "Partition batch scores by day",
+     {"mlkit/batch_scoring/partitions.py": MLKIT["mlkit/batch_scoring/partitions.py"]}, []),
+    ("omar", "2023-05-10T10:00:00+00:00", "Score listings in batch scoring too",
+     {"mlkit/batch_scoring/job.py": MLKIT["mlkit/batch_scoring/job.py"] + "# listings\n"}, []),
+    ("jo", "2023-06-01T10:00:00+00:00", "Label review queue for fraud analysts",
+     {p: MLKIT[p] for p in ("mlkit/label_review/__init__.py", "mlkit/label_review/queue.py")}, []),
+    ("jo", "2023-06-20T10:00:00+00:00", "Sample model decisions for label review",
+     {"mlkit/label_review/sampling.py": MLKIT["mlkit/label_review/sampling.py"]}, ["sam"]),
+    ("mei", "2023-07-03T09:00:00+00:00", "CI: run the tests of every module",
+     {".ci/pipeline.yml": "steps: [lint, test]\n"}, []),
+    ("mei", "2023-08-01T09:00:00+00:00", "Use the shared logger everywhere",
+     {p: MLKIT[p] + "# logging: mlkit.core.logging\n" for p in ("mlkit/embedding_cache/store.py",
+                                                                  "mlkit/batch_scoring/job.py", "mlkit/label_review/queue.py")}, []),
+    ("mei", "2023-09-12T09:00:00+00:00", "Configuration from environment variables",
+     {"mlkit/core/config.py": MLKIT["mlkit/core/config.py"] + "# env\n"}, []),
+    ("mei", "2024-01-15T09:00:00+00:00", "Release notes for 2024", {"CHANGELOG.md": "# Changes\n\n2024: shared logger.\n"}, []),
+    ("mei", "2024-02-01T09:00:00+00:00", "CI: cache dependencies", {".ci/pipeline.yml": "steps: [lint, test]\ncache: true\n"}, []),
+]
+
+
+def commit(repo: Path, author: str, date: str, message: str, files: dict, co: list[str]) -> None:
+    """Write `files` (None deletes) and commit them as `author` on `date`, crediting co-authors."""
+    for path, content in files.items():
+        target = repo / path
+        if content is None:
+            target.unlink()
+            git(repo, "rm", "-q", path)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content)
+        git(repo, "add", path)
+    name, email = PEOPLE[author]
+    trailers = "".join(f"\nCo-authored-by: {PEOPLE[c][0]} <{PEOPLE[c][1]}>" for c in co)
+    body = message + ("\n" + trailers if trailers else "")
+    env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_DATE": date,
+           "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email, "GIT_COMMITTER_DATE": date}
+    git(repo, "-c", "commit.gpgsign=false", "commit", "-q", "-m", body, env=env)
+
+
+def build_monorepo(out: Path) -> Path:
+    """The mlkit monorepo: modules built by people of different teams, chores by its top committer."""
+    repo = out / "mlkit"
+    repo.mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    for author, date, message, files, co in MLKIT_HISTORY:
+        commit(repo, author, date, message, files, co)
+    return repo
+
+
 def build(out: Path) -> list[Path]:
     """Create the demo repositories under `out` (replacing any previous build)."""
     if out.exists():
@@ -224,22 +314,8 @@ def build(out: Path) -> list[Path]:
             if repo_name in MAILMAP:
                 (repo / ".mailmap").write_text(MAILMAP[repo_name])
                 git(repo, "add", ".mailmap")
-        for path, content in files.items():
-            target = repo / path
-            if content is None:
-                target.unlink()
-                git(repo, "rm", "-q", path)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(content)
-            git(repo, "add", path)
-        name, email = PEOPLE[author]
-        trailers = "".join(f"\nCo-authored-by: {PEOPLE[c][0]} <{PEOPLE[c][1]}>" for c in co)
-        body = message + ("\n" + trailers if trailers else "")
-        env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_DATE": date,
-               "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email, "GIT_COMMITTER_DATE": date}
-        git(repo, "-c", "commit.gpgsign=false", "commit", "-q", "-m", body, env=env)
-    return list(repos.values())
+        commit(repo, author, date, message, files, co)
+    return list(repos.values()) + [build_monorepo(out)]
 
 
 # -- recent history, dated relative to today, so every section of the weekly digest has news ---------
