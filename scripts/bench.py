@@ -174,7 +174,7 @@ Corpus: {f['docs']} Markdown documents built from installed package docstrings, 
 def main() -> None:
     ap = corpus_parser(__doc__)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--backends", default="onnx-int8,torch", help="backends side by side; the first answers queries")
+    ap.add_argument("--backends", default="onnx,onnx-int8,torch", help="backends side by side; the first answers queries")
     ap.add_argument("--rounds", type=int, default=5, help="passes over the query list for latency")
     args = ap.parse_args()
     text = report(run(args))

@@ -30,7 +30,7 @@ def test_valid_config_loads_with_defaults(tmp_path):
     assert cfg.name == "Acme"
     assert cfg.data_dir == tmp_path / ".guildbot"
     assert [(s.kind, s.name, s.team, s.options["url"]) for s in cfg.sources] == [("git", "ranker", "Home Feed", "/srv/ranker")]
-    assert (cfg.backend, cfg.vector_index, cfg.exact_limit) == ("onnx-int8", "auto", 100_000)
+    assert (cfg.backend, cfg.vector_index, cfg.exact_limit) == ("onnx", "auto", 100_000)
 
 
 @pytest.mark.parametrize("text, entry, problem, fix", [
@@ -44,7 +44,7 @@ def test_valid_config_loads_with_defaults(tmp_path):
     (GOOD.replace("[[sources]]", "[[source]]", 1), "[source]", "unknown section", "use only"),
     ("[guild\nname=1", "", "not valid TOML", "fix the syntax"),
     (GOOD.replace('name = "Acme"', 'name = "Acme"\nbackend = "gpu"'), "[guild] backend", "unknown embedding backend 'gpu'",
-     "onnx-int8, onnx, torch"),
+     "onnx, onnx-int8, torch"),
     (GOOD.replace('name = "Acme"', 'name = "Acme"\nvector_index = "annoy"'), "[guild] vector_index",
      "unknown vector index 'annoy'", "auto, flat, ivf-sq8, hnsw"),
     (GOOD.replace('name = "Acme"', 'name = "Acme"\nexact_limit = 0'), "[guild] exact_limit", "must be a positive number",

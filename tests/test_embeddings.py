@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from index.chunking import chunk_text
-from index.embeddings import Embedder, ModelError, export_onnx, model_identity, onnx_file
+from index.embeddings import OPTIMIZED, Embedder, ModelError, OnnxEncoder, export_onnx, model_identity, onnx_file
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ["GUILDBOT_MODEL_CACHE"])  # set by conftest: one export per test session
@@ -88,6 +88,13 @@ def test_two_processes_exporting_at_once_leave_one_whole_export(tmp_path):
     assert outs[0][0] == outs[1][0]
     assert [p.name for p in cache.iterdir()] == ["all-MiniLM-L6-v2-onnx"]  # no temporary folder left
     assert onnx_file(cache / "all-MiniLM-L6-v2-onnx") is not None
+    assert (cache / "all-MiniLM-L6-v2-onnx" / OPTIMIZED).exists()  # the graph optimised once, at export
+    plain = Embedder(backend="onnx", cache_dir=tmp_path / "plain")
+    plain.__dict__["model"] = OnnxEncoder(cache / "all-MiniLM-L6-v2-onnx")
+    (cache / "all-MiniLM-L6-v2-onnx" / OPTIMIZED).unlink()  # the same export, optimised at every load
+    again = OnnxEncoder(cache / "all-MiniLM-L6-v2-onnx")
+    texts = project_texts()[:8]
+    assert np.allclose(plain.encode(texts), again.encode(texts), atol=1e-5)
 
 
 def write_guild(root: Path, backend: str | None) -> Path:
