@@ -11,11 +11,14 @@ from typing import Any, Callable
 
 import index.catalog
 import index.docvectors
+import index.keywords
+import index.pairs
 import index.people
 import index.profiles
+import index.projectcontent
 from connectors import SourceContext, connector_class
 from index.ambiguity import Ambiguity, find_ambiguous
-from index.catalog import Project, build_catalog, get_project, list_projects
+from index.catalog import DeclaredProject, Project, build_catalog, get_project, list_projects
 from index.docvectors import doc_centroids
 from index.embeddings import Embedder
 from index.experts import Expert, rank_experts, topic_of
@@ -31,7 +34,8 @@ from index.vectors import VectorIndex
 from .config import Config, ConfigError, SourceConfig, load_config
 
 Progress = Callable[[str, str, int], None]  # (source, "documents" | "chunks", n)
-DERIVING_MODULES = (index.people, index.catalog, index.profiles, index.docvectors)
+DERIVING_MODULES = (index.people, index.catalog, index.profiles, index.docvectors, index.projectcontent, index.pairs,
+                    index.keywords)
 
 
 @dataclass
@@ -54,7 +58,8 @@ def _derived_inputs(config: Config, directory: list[dict[str, str]] | None) -> s
     """A fingerprint of what people resolution and the catalog read besides the documents."""
     sources = [(s.name, s.kind, s.team, str(s.options.get("prefix") or "")) for s in config.sources]
     code = [hashlib.sha256(Path(m.__file__).read_bytes()).hexdigest() for m in DERIVING_MODULES]  # an upgrade rebuilds
-    data = [directory, [vars(a) for a in config.aliases], sources, code]
+    projects = [(p.name, p.sources) for p in config.projects]
+    data = [directory, [vars(a) for a in config.aliases], sources, code, projects]
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -156,7 +161,8 @@ class Guild:
         centroids = doc_centroids(self.store)
         kinds = {s.name: s.kind for s in self.config.sources}
         prefixes = {s.name: str(s.options.get("prefix") or "") for s in self.config.sources}
-        projects = build_catalog(self.store, kinds, prefixes, centroids)
+        declared = [DeclaredProject(p.name, tuple(p.sources)) for p in self.config.projects]
+        projects = build_catalog(self.store, kinds, prefixes, centroids, declared, self.embedder.encode, self.config.model)
         build_profiles(self.store, centroids)
         return len(projects)
 
@@ -166,9 +172,11 @@ class Guild:
     def project(self, name: str) -> Project | None:
         return get_project(self.store, name)
 
-    def overlaps(self, limit: int = 10) -> list[Overlap]:
-        """Pairs of projects in different teams with alike content, most alike first."""
-        return rank_overlaps(self.store, limit=limit)
+    def overlaps(self, limit: int = 10, include_same_team: bool = False, min_score: float | None = None) -> list[Overlap]:
+        """Pairs of projects (in different teams unless `include_same_team`) doing alike things, most alike
+        first; never a pair below `[overlaps] min_score` (a higher `min_score` may narrow it further)."""
+        floor = max(self.config.overlaps_min_score, min_score or 0.0)
+        return rank_overlaps(self.store, limit=limit, min_score=floor, include_same_team=include_same_team)
 
     def people(self) -> list[dict[str, Any]]:
         return list_people(self.store)

@@ -12,6 +12,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
+import numpy as np
+
 STOPWORDS = frozenset("""
 a about above after again against all almost also although always am among an and another any anyone anything
 are around as at away be became because become been before being below between both but by can cannot could did
@@ -113,3 +115,89 @@ def top_keywords(counts: Mapping[str, float], df: Mapping[str, int], n_groups: i
         if len(chosen) >= limit:
             break
     return chosen
+
+
+# -- key phrases with the embedding model ---------------------------------------------------------
+# Candidate n-grams of a text (as written), scored by how close their embedding is to the content's
+# characteristic direction (KeyBERT's idea), then diversified by maximal marginal relevance, so the
+# topics are phrases such as "matrix factorization" rather than stems or generic words.
+PHRASE_BREAK = re.compile(r"[.,;:!?()\[\]{}<>\"'`|=*#+/\\\n\t]+|\s-\s|\s{2,}")
+PHRASE_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*")
+MAX_PHRASE_WORDS = 3
+GENERIC = frozenset("""
+api apis app apps argument arguments attribute attributes bug bugs build builds case cases change changelog changes
+class classes code command commands config configuration contributing contributor contributors copyright data dataset
+datasets default defaults dependencies dependency description doc docs documentation error errors example examples
+feature features file files fix fixed fixes function functions guide github http https image images import install
+installation installing issue issues license licence line lines link links list main method methods module modules
+need note notes number numbers object objects option options output package packages page pages parameter parameters
+pip pull python readme reference release released releases request requests result results return returns section
+see setup source step steps support supported test tests thanks tutorial tutorials type types update updated updates
+user users value values variable variable version versions warning warnings www
+""".split())
+
+
+def phrase_candidates(text: str, max_words: int = MAX_PHRASE_WORDS) -> Counter:
+    """Counts of the 1-3 word phrases of a text, as written, that start and end with a content word.
+
+    Phrases never cross punctuation, numbers or stopwords; a phrase made only of generic
+    documentation words ("install guide", "pull request") is not a candidate.
+    """
+    out: Counter = Counter()
+    for piece in PHRASE_BREAK.split(text or ""):
+        run: list[str] = []
+        for w in piece.split():
+            m = PHRASE_WORD.fullmatch(w.strip("-_~"))
+            low = m.group(0).casefold() if m else ""
+            if not m or len(low) < MIN_LEN or low in STOPWORDS or len(low) > 30:
+                run = []
+                continue
+            run.append(m.group(0))
+            for n in range(1, min(max_words, len(run)) + 1):
+                gram = run[-n:]
+                if all(g.casefold() in GENERIC for g in gram):
+                    continue
+                out[" ".join(gram)] += 1
+    return out
+
+
+def phrase_key(phrase: str) -> str:
+    """What makes two written forms the same candidate: case and a plural ending do not."""
+    return " ".join(fold(w) for w in phrase.casefold().replace("-", " ").split())
+
+
+def merge_forms(counts: Counter) -> tuple[Counter, dict[str, str]]:
+    """Candidate counts keyed by phrase_key, and each key's most common written form (lower case
+    unless it is always written with capitals, like 'ALS' or 'PyTorch')."""
+    by_key: Counter = Counter()
+    forms: dict[str, Counter] = {}
+    for phrase, n in counts.items():
+        k = phrase_key(phrase)
+        by_key[k] += n
+        forms.setdefault(k, Counter())[phrase] += n
+    shown = {}
+    for k, f in forms.items():
+        best = max(f.items(), key=lambda x: (x[1], x[0]))[0]
+        lowered = [p for p in f if p == p.casefold()]
+        shown[k] = max(lowered, key=lambda p: f[p]) if lowered else (best if any(c.isupper() for c in best[1:]) else best.casefold())
+    return by_key, shown
+
+
+def mmr(candidates: list[str], vectors: np.ndarray, relevance: np.ndarray, limit: int,
+        diversity: float = 0.5, min_relevance: float = 0.0) -> list[tuple[str, float]]:
+    """Maximal marginal relevance: each pick is relevant and unlike the picks before it.
+
+    `vectors` are unit rows for `candidates`; returns (candidate, relevance) in pick order.
+    """
+    chosen: list[int] = []
+    pool = [i for i in range(len(candidates)) if relevance[i] > min_relevance]
+    while pool and len(chosen) < limit:
+        if chosen:
+            redundancy = (vectors[pool] @ vectors[chosen].T).max(axis=1)
+        else:
+            redundancy = np.zeros(len(pool), dtype="float32")
+        gain = (1 - diversity) * relevance[pool] - diversity * redundancy
+        best = pool[int(np.argmax(gain))]
+        chosen.append(best)
+        pool.remove(best)
+    return [(candidates[i], float(relevance[i])) for i in chosen]

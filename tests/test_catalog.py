@@ -12,7 +12,7 @@ from guildbot.cli import main
 from index.catalog import (build_catalog, codeowners_owners, first_section, get_project, group_documents, list_projects,
                            owner_identity, parse_codeowners, status_of)
 from index.keywords import document_frequency, terms, top_keywords
-from index.overlaps import rank_overlaps, topic_overlap
+from index.overlaps import rank_overlaps
 from index.people import resolve
 from index.store import Store
 
@@ -186,11 +186,6 @@ def test_owners_fall_back_to_top_contributors_and_same_team_pairs_never_overlap(
     pairs = [(o.a.id, o.b.id) for o in rank_overlaps(store, limit=10)]
     assert pairs == [("b", "c"), ("a", "c")]  # b points closer to c than a does; a and b share a team
     store.close()
-
-
-def test_topic_overlap_compares_folded_words():
-    score, shared = topic_overlap(["cold start", "recommenders"], ["recommender", "listings"])
-    assert shared == ["recommender"] and 0 < score < 1
 
 
 # -- the demo org -------------------------------------------------------------------------------------

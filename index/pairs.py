@@ -1,0 +1,110 @@
+"""Project pair scores from characteristic passages; the table overlaps read (index/overlaps.py).
+
+- affinity: for each characteristic passage of project A (index/projectcontent.py) and each other
+  project Q, the cosine of the closest passage of Q, stored per (A, Q) in `project_affinity`;
+- background: a passage's median affinity over all the other projects; what every project has
+  (install steps, changelog lines) has a high background, what only this project does a low one;
+- A's lead towards B: the mean, over A's `TOP` passages that B matches best, of the affinity
+  above background; the pair's lead is the mean of both directions;
+- score: the lead mapped to [0, 1] by a fixed curve (`score_of`). A lead is a difference of
+  cosines against a median over other projects, so it does not drift with the number of
+  projects: the same score means the same at 5 projects as at 500.
+
+After a catalog rebuild only the affinities that involve a changed project are recomputed; pair
+scores are then re-derived from the stored affinities (cheap), kept in `project_pairs`.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Iterable
+
+import numpy as np
+
+from . import projectcontent as content
+from .docvectors import from_blob, to_blob
+from .store import Store, now_iso
+
+TOP = 8  # passages per direction that make a lead
+SCALE = 0.12  # a lead of this much above background scores 1 - 1/e
+
+SCHEMA = {
+    "project_affinity": """CREATE TABLE IF NOT EXISTS project_affinity (
+        project_id TEXT NOT NULL, other_id TEXT NOT NULL, maxes BLOB, PRIMARY KEY (project_id, other_id))""",
+    "project_pairs": """CREATE TABLE IF NOT EXISTS project_pairs (
+        a TEXT NOT NULL, b TEXT NOT NULL, lead REAL, score REAL, built_at TEXT, PRIMARY KEY (a, b))""",
+}
+
+
+def ensure_schema(store: Store) -> None:
+    for ddl in SCHEMA.values():
+        store.conn.execute(ddl)
+
+
+# -- pure scoring ---------------------------------------------------------------------------------
+def affinity(passages: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """For each passage, the cosine of the closest passage of the other project."""
+    if not len(passages) or not len(other):
+        return np.full(len(passages), np.nan, dtype="float32")
+    return (passages @ other.T).max(axis=1).astype("float32")
+
+
+def leads(table: np.ndarray, top: int = TOP) -> np.ndarray:
+    """Directed leads of one project towards every other.
+
+    `table` is passages x projects (the project's own column NaN); returns, per other project, the
+    mean of the `top` largest affinities above each passage's background (its median over the
+    other projects)."""
+    if table.size == 0:
+        return np.zeros(table.shape[1] if table.ndim == 2 else 0, dtype="float32")
+    with np.errstate(all="ignore"):
+        background = np.nanmedian(table, axis=1, keepdims=True)
+    excess = np.nan_to_num(table - background, nan=-1.0)
+    k = min(top, excess.shape[0])
+    best = -np.sort(-excess, axis=0)[:k]
+    return best.mean(axis=0)
+
+
+def score_of(lead: float, scale: float = SCALE) -> float:
+    """A lead (cosine above background) as a score in [0, 1]."""
+    return 0.0 if lead <= 0 else 1.0 - math.exp(-lead / scale)
+
+
+# -- keeping the tables current -------------------------------------------------------------------
+def update(store: Store, changed: Iterable[str], all_changed: bool = False) -> None:
+    """Recompute the affinities that involve a changed project, then every pair's score."""
+    ensure_schema(store)
+    contents = content.load_all(store)
+    ids = sorted(contents)
+    changed = set(ids) if all_changed else set(changed) & set(ids)
+    with store.transaction():
+        if ids:
+            marks = ",".join("?" * len(ids))
+            store.conn.execute(f"DELETE FROM project_affinity WHERE project_id NOT IN ({marks}) OR other_id NOT IN ({marks})",
+                               ids + ids)
+        have = {(r[0], r[1]) for r in store.conn.execute("SELECT project_id, other_id FROM project_affinity")}
+        rows = []
+        for a, b in itertools.permutations(ids, 2):
+            if a in changed or b in changed or (a, b) not in have:
+                rows.append((a, b, to_blob(affinity(contents[a].passages, contents[b].passages))))
+        store.conn.executemany("INSERT OR REPLACE INTO project_affinity VALUES (?,?,?)", rows)
+        tables: dict[str, np.ndarray] = {}
+        for a in ids:
+            tables[a] = np.full((len(contents[a].passages), len(ids)), np.nan, dtype="float32")
+        index = {p: i for i, p in enumerate(ids)}
+        for a, b, blob in store.conn.execute("SELECT project_id, other_id, maxes FROM project_affinity"):
+            v = from_blob(blob)
+            if a in tables and v is not None and len(v) == tables[a].shape[0]:
+                tables[a][:, index[b]] = v
+        directed = {a: leads(tables[a]) for a in ids}
+        stamp = now_iso()
+        store.conn.execute("DELETE FROM project_pairs")
+        pairs = []
+        for a, b in itertools.combinations(ids, 2):
+            if not len(contents[a].passages) or not len(contents[b].passages):
+                continue
+            lead = float((directed[a][index[b]] + directed[b][index[a]]) / 2)
+            pairs.append((a, b, round(lead, 5), round(score_of(lead), 5), stamp))
+        store.conn.executemany("INSERT INTO project_pairs VALUES (?,?,?,?,?)", pairs)
+
+
