@@ -163,7 +163,7 @@ class Guild:
         prefixes = {s.name: str(s.options.get("prefix") or "") for s in self.config.sources}
         declared = [DeclaredProject(p.name, tuple(p.sources)) for p in self.config.projects]
         projects = build_catalog(self.store, kinds, prefixes, centroids, declared, self.embedder.encode, self.config.model)
-        build_profiles(self.store, centroids)
+        build_profiles(self.store, centroids, self.config.model)
         return len(projects)
 
     def projects(self, team: str | None = None, topic: str | None = None) -> list[Project]:

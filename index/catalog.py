@@ -34,6 +34,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
+from .keywords import phrase_key
 from .docvectors import doc_centroids, from_blob, mean_direction, to_blob
 from . import pairs
 from . import projectcontent as content
@@ -395,10 +396,12 @@ def _activity(store: Store, docs: list[Mapping[str, Any]]) -> tuple[str | None, 
 
 
 def _merge_topics(sources: dict[str, list[str]]) -> list[str]:
+    """Topics as written, in source order; a form of one already listed ('matrix factorization'
+    after 'matrix-factorization') is skipped."""
     seen: dict[str, str] = {}
     for values in sources.values():
         for v in values:
-            seen.setdefault(v.casefold(), v)
+            seen.setdefault(phrase_key(v), v)
     return list(seen.values())[:MAX_TOPICS]
 
 

@@ -134,7 +134,15 @@ need note notes number numbers object objects option options output package pack
 pip pull python readme reference release released releases request requests result results return returns section
 see setup source step steps support supported test tests thanks tutorial tutorials type types update updated updates
 user users value values variable variable version versions warning warnings www
+txt md rst yml yaml json csv html htm cfg toml ini ipynb py sh requirements notebook notebooks jupyter colab
+makefile dockerfile todo faq news authors pypi conda badge badges
 """.split())
+
+
+def _verb_like(word: str) -> bool:
+    """'shipped', 'changed': a past form says what happened, not what a project is about."""
+    w = word.casefold()
+    return len(w) > 5 and w.endswith("ed") and not w.endswith("eed")
 
 
 def phrase_candidates(text: str, max_words: int = MAX_PHRASE_WORDS) -> Counter:
@@ -155,7 +163,8 @@ def phrase_candidates(text: str, max_words: int = MAX_PHRASE_WORDS) -> Counter:
             run.append(m.group(0))
             for n in range(1, min(max_words, len(run)) + 1):
                 gram = run[-n:]
-                if all(g.casefold() in GENERIC for g in gram):
+                if all(g.casefold() in GENERIC for g in gram) or _verb_like(gram[-1]) or \
+                        len({g.casefold() for g in gram}) < len(gram):
                     continue
                 out[" ".join(gram)] += 1
     return out
@@ -183,6 +192,14 @@ def merge_forms(counts: Counter) -> tuple[Counter, dict[str, str]]:
     return by_key, shown
 
 
+def nested(a: str, b: str) -> bool:
+    """One phrase inside the other, word by word: 'cold' and 'cold start', 'stability index' and
+    'population stability index'."""
+    wa, wb = phrase_key(a).split(), phrase_key(b).split()
+    short, long = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
+    return any(long[i:i + len(short)] == short for i in range(len(long) - len(short) + 1))
+
+
 def mmr(candidates: list[str], vectors: np.ndarray, relevance: np.ndarray, limit: int,
         diversity: float = 0.5, min_relevance: float = 0.0) -> list[tuple[str, float]]:
     """Maximal marginal relevance: each pick is relevant and unlike the picks before it.
@@ -192,6 +209,9 @@ def mmr(candidates: list[str], vectors: np.ndarray, relevance: np.ndarray, limit
     chosen: list[int] = []
     pool = [i for i in range(len(candidates)) if relevance[i] > min_relevance]
     while pool and len(chosen) < limit:
+        pool = [i for i in pool if not any(nested(candidates[i], candidates[j]) for j in chosen)]
+        if not pool:
+            break
         if chosen:
             redundancy = (vectors[pool] @ vectors[chosen].T).max(axis=1)
         else:

@@ -15,6 +15,7 @@ import numpy as np
 from . import pairs as pair_scores
 from . import projectcontent as content
 from .catalog import Project, ensure_schema, list_projects
+from .keywords import nested, phrase_key
 from .store import Store
 
 MIN_SCORE = 0.3  # default [overlaps] min_score
@@ -54,7 +55,13 @@ def shared_phrases(a: Mapping[str, list], b: Mapping[str, list], limit: int = SH
     """Candidate key phrases of both projects, most relevant to both first (as written by the first)."""
     both = [k for k in a if k in b and a[k][1] > 0 and b[k][1] > 0]
     both.sort(key=lambda k: (-min(a[k][1], b[k][1]), k))
-    return [a[k][0] for k in both[:limit]]
+    out: list[str] = []
+    for k in both:
+        if not any(nested(k, phrase_key(x)) for x in out):
+            out.append(a[k][0])
+        if len(out) >= limit:
+            break
+    return out
 
 
 def _snippet(text: str, limit: int = 200) -> str:

@@ -113,8 +113,8 @@ def select_passages(vectors: np.ndarray, doc_ids: Sequence[str], self_described:
     return out
 
 
-def phrase_vectors(store: Store, phrases: list[str], embed: Embed, model: str = "") -> dict[str, np.ndarray]:
-    """Unit vectors of phrases, embedding only those not cached yet for this model."""
+def cached_vectors(store: Store, phrases: list[str], model: str = "") -> dict[str, np.ndarray]:
+    """The cached unit vectors of those phrases this model has embedded."""
     out: dict[str, np.ndarray] = {}
     tag = f"{model}\x00"
     for i in range(0, len(phrases), 500):
@@ -122,6 +122,13 @@ def phrase_vectors(store: Store, phrases: list[str], embed: Embed, model: str = 
         for p, blob in store.conn.execute(f"SELECT phrase, vector FROM phrase_vectors WHERE phrase IN "
                                           f"({','.join('?' * len(part))})", part):
             out[p[len(tag):]] = from_blob(blob)
+    return out
+
+
+def phrase_vectors(store: Store, phrases: list[str], embed: Embed, model: str = "") -> dict[str, np.ndarray]:
+    """Unit vectors of phrases, embedding only those not cached yet for this model."""
+    tag = f"{model}\x00"
+    out = cached_vectors(store, phrases, model)
     missing = [p for p in dict.fromkeys(phrases) if p not in out]
     if missing:
         vecs = embed(missing)

@@ -9,8 +9,9 @@ from connectors.base import Contributor, Document, SourceContext
 from connectors.git import GitConnector
 from connectors.projectfiles import parse_catalog_info, parse_package_keywords, project_files, project_metadata
 from guildbot.cli import main
-from index.catalog import (build_catalog, codeowners_owners, first_section, get_project, group_documents, list_projects,
-                           owner_identity, parse_codeowners, status_of)
+from index.catalog import (DeclaredProject, ProjectKey, build_catalog, codeowners_owners, doc_projects, first_section,
+                           get_project, group_documents, list_projects, merge_units, norm_project_name, owner_identity,
+                           parse_codeowners, project_members, status_of)
 from index.keywords import document_frequency, terms, top_keywords
 from index.overlaps import rank_overlaps
 from index.people import resolve
@@ -147,6 +148,63 @@ def test_grouping_repositories_and_wiki_project_spaces():
     }
 
 
+def test_a_space_joins_the_repository_it_documents():
+    repo, other = ProjectKey("darts", "darts", "repository", "darts"), ProjectKey("tsl", "tsl", "repository", "tsl")
+    space = ProjectKey("wiki/Darts", "Darts", "space", "wiki")
+    site = ProjectKey("darts-docs", "darts-docs", "space", "darts-docs")
+    notes = ProjectKey("wiki/Notes", "Notes", "space", "wiki")
+    linked = ProjectKey("conf/FC", "FC", "space", "conf")
+    entries = merge_units([space, repo, other, site, notes, linked], mentions={"conf/FC": {"tsl": 5, "darts": 1}})
+    assert entries[repo] == [repo, site, space]  # same normalised name: one entry, the repository first
+    assert entries[other] == [other, linked]  # most of its pages link to the tsl repository
+    assert entries[notes] == [notes] and len(entries) == 3
+    assert norm_project_name("Light-FM docs") == norm_project_name("lightfm") == "lightfm"
+    declared = merge_units([space, repo, other, notes], [DeclaredProject("Forecasting", ("tsl", "wiki/notes"))])
+    assert declared[ProjectKey("Forecasting", "Forecasting", "repository", "tsl")] == [other, notes]
+    assert declared[repo] == [repo, space]
+
+
+def test_projects_config_declares_one_project_from_several_sources(tmp_path):
+    from guildbot.config import ConfigError, load_config
+    base = ('[guild]\nname = "A"\n[[teams]]\nname = "T"\n[[sources]]\nkind = "git"\nname = "r"\nteam = "T"\n'
+            'url = "/r"\n[[sources]]\nkind = "files"\nname = "w"\nteam = "T"\npath = "w"\n')
+    p = tmp_path / "guild.toml"
+    p.write_text(base + '[[projects]]\nname = "Ranker"\nsources = ["r", "w/Ranker"]\n')
+    cfg = load_config(p)
+    assert [(x.name, x.sources) for x in cfg.projects] == [("Ranker", ["r", "w/Ranker"])]
+    for bad, problem in (('name = "X"\nsources = ["nope"]', "names no configured source"),
+                         ('name = "X"\nsources = []', "non-empty list"), ('sources = ["r"]', "missing required field"),
+                         ('name = "X"\nsources = ["r"]\nteam = "T"', "unknown field")):
+        p.write_text(base + "[[projects]]\n" + bad + "\n")
+        with pytest.raises(ConfigError) as e:
+            load_config(p)
+        assert problem in e.value.problem and e.value.entry.startswith("[[projects]] #1") and e.value.fix
+
+
+def test_a_wiki_space_and_its_repository_are_one_project_for_experts_too(tmp_path):
+    store = Store(tmp_path)
+    with store.transaction():
+        store.save_source("lightfm", kind="git", team="Recs")
+        store.save_source("wiki", kind="mediawiki", team="Recs")
+        _doc(store, "lightfm:README.md", "lightfm", "Recs", "LightFM is a recommender.",
+             [Contributor("Ada Lovelace", "ada@x.example", role="committer", count=40)],
+             kind="readme", path="README.md", metadata={"repo": "lightfm"}, src_kind="git")
+        _doc(store, "wiki:Recs/LightFM/docs/index", "wiki", "Recs", "How to use LightFM.",
+             [Contributor("Bob Stone", "bob@x.example", role="editor", count=4)],
+             kind="wiki_page", path="Recs/LightFM/docs/index", src_kind="mediawiki")
+    resolve(store)
+    assert doc_projects(store, ["wiki:Recs/LightFM/docs/index"]) == {"wiki:Recs/LightFM/docs/index": "wiki"}  # not built yet
+    build_catalog(store, prefixes={"wiki": "Recs/"})
+    [p] = list_projects(store)
+    assert p.id == "lightfm" and [s["id"] for s in p.sources] == ["lightfm", "wiki/LightFM"]
+    assert doc_projects(store, ["wiki:Recs/LightFM/docs/index", "lightfm:README.md"]) == {
+        "wiki:Recs/LightFM/docs/index": "lightfm", "lightfm:README.md": "lightfm"}
+    people = {store.query("SELECT name FROM people WHERE id = ?", [m["person_id"]])[0]["name"]: m["n"]
+              for m in project_members(store, "lightfm")}
+    assert people == {"Ada Lovelace": 40, "Bob Stone": 4}  # commits to the repository, edits to its space
+    store.close()
+
+
 def test_keywords_prefer_terms_rare_in_other_groups_and_phrases_over_their_words():
     a = terms("cold start for new members. cold start again. ranking ranking ranking. model model model")
     b = terms("the model serves listings. model model")
@@ -239,10 +297,12 @@ def test_topics_sources(demo_guild, demo_projects):
     similar = demo_projects["similar-items"]
     assert similar.topic_sources["catalog-info.yaml tags"] == ["recommendations", "matrix-factorization", "listings"]
     assert similar.topics[:3] == ["recommendations", "matrix-factorization", "listings"]
-    assert similar.topic_sources["keywords"]
+    phrases = similar.topic_sources["key phrases"]
+    assert phrases and all(p == p.strip() and 1 <= len(p.split()) <= 3 for p in phrases)
     ranker = demo_projects["feed-ranker"]
-    assert list(ranker.topic_sources) == ["keywords"]
-    assert "feed ranker" not in ranker.topics  # a project's own name is not one of its topics
+    assert list(ranker.topic_sources) == ["key phrases"]
+    assert "feed-ranker" not in ranker.topics and "feed ranker" not in ranker.topics  # its own name is no topic
+    assert not {"ranker", "serie", "txt", "readme"} & {t.casefold() for t in ranker.topics}
     assert [p.name for p in demo_guild.projects(topic="matrix")] == ["similar-items"]
     assert {p.name for p in demo_guild.projects(team="risk")} == {"drift-watch", "wiki-risk"}
 
