@@ -354,6 +354,7 @@ class _People:
             for _, key in identity_keys(r):
                 self.by_key[key].add(r["person_id"])
         self.names = {r["id"]: r["name"] for r in store.query("SELECT id, name FROM people")}
+        self.name_words = frozenset(w for n in self.names.values() for w in re.findall(r"[a-z]{3,}", (n or "").casefold()))
 
     def resolve(self, owner: str) -> str | None:
         ident = owner_identity(owner)
@@ -549,15 +550,18 @@ def build_catalog(store: Store, source_kinds: Mapping[str, str] | None = None, p
     use_centre = centre if moved else old_centre
     stored = content.fingerprints(store)
     model = model if embed is not None else "no-model"
-    changed, fresh = [], {}
+    changed = []
+    by_id = entries_by_id(entries)
     with store.transaction():
         for p, _ in built:
-            members = [d for u in entries_by_id(entries)[p.id] for d in groups[u]]
+            members = [d for u in by_id[p.id] for d in groups[u]]
             fp = content.fingerprint(members, f"{model}\x00{p.summary}\x00{p.topic_sources}")
             if not moved and stored.get(p.id) == fp:
                 continue
             written = [t for values in p.topic_sources.values() for t in values]
-            c = content.build_content(store, p.id, p.name, members, p.summary, use_centre, embed, p.main_doc, written, model)
+            own = [p.team, *p.team.split(), *(u.source for u in by_id[p.id]), *(u.name for u in by_id[p.id])]
+            c = content.build_content(store, p.id, p.name, members, p.summary, use_centre, embed, p.main_doc, written,
+                                      model, own, people.name_words)
             content.save(store, c, fp)
             changed.append(p.id)
         live = [p.id for p, _ in built]

@@ -135,7 +135,9 @@ pip pull python readme reference release released releases request requests resu
 see setup source step steps support supported test tests thanks tutorial tutorials type types update updated updates
 user users value values variable variable version versions warning warnings www
 txt md rst yml yaml json csv html htm cfg toml ini ipynb py sh requirements notebook notebooks jupyter colab
-makefile dockerfile todo faq news authors pypi conda badge badges
+makefile dockerfile todo faq news authors pypi conda badge badges com org net www
+automodule autoclass autosummary toctree maxdepth members undoc inherited inheritance show exclude param params
+rtype len assert self def init args kwargs str int bool none true false cmakelists src lib usr env dev
 """.split())
 
 
@@ -163,7 +165,7 @@ def phrase_candidates(text: str, max_words: int = MAX_PHRASE_WORDS) -> Counter:
             run.append(m.group(0))
             for n in range(1, min(max_words, len(run)) + 1):
                 gram = run[-n:]
-                if all(g.casefold() in GENERIC for g in gram) or _verb_like(gram[-1]) or \
+                if all(set(g.casefold().split("-")) <= GENERIC for g in gram) or _verb_like(gram[-1]) or \
                         len({g.casefold() for g in gram}) < len(gram):
                     continue
                 out[" ".join(gram)] += 1
@@ -192,12 +194,16 @@ def merge_forms(counts: Counter) -> tuple[Counter, dict[str, str]]:
     return by_key, shown
 
 
+def _inside(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
+    if len(short) > len(long):
+        short, long = long, short
+    return any(long[i:i + len(short)] == short for i in range(len(long) - len(short) + 1))
+
+
 def nested(a: str, b: str) -> bool:
     """One phrase inside the other, word by word: 'cold' and 'cold start', 'stability index' and
     'population stability index'."""
-    wa, wb = phrase_key(a).split(), phrase_key(b).split()
-    short, long = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
-    return any(long[i:i + len(short)] == short for i in range(len(long) - len(short) + 1))
+    return _inside(tuple(phrase_key(a).split()), tuple(phrase_key(b).split()))
 
 
 def mmr(candidates: list[str], vectors: np.ndarray, relevance: np.ndarray, limit: int,
@@ -207,11 +213,13 @@ def mmr(candidates: list[str], vectors: np.ndarray, relevance: np.ndarray, limit
     `vectors` are unit rows for `candidates`; returns (candidate, relevance) in pick order.
     """
     chosen: list[int] = []
+    words = [tuple(phrase_key(c).split()) for c in candidates]
     pool = [i for i in range(len(candidates)) if relevance[i] > min_relevance]
     while pool and len(chosen) < limit:
-        pool = [i for i in pool if not any(nested(candidates[i], candidates[j]) for j in chosen)]
-        if not pool:
-            break
+        if chosen:  # never a phrase inside the last pick, nor one holding it
+            pool = [i for i in pool if not _inside(words[i], words[chosen[-1]])]
+            if not pool:
+                break
         if chosen:
             redundancy = (vectors[pool] @ vectors[chosen].T).max(axis=1)
         else:

@@ -53,7 +53,11 @@ class Overlap:
 
 def shared_phrases(a: Mapping[str, list], b: Mapping[str, list], limit: int = SHARED_PHRASES) -> list[str]:
     """Candidate key phrases of both projects, most relevant to both first (as written by the first)."""
-    both = [k for k in a if k in b and a[k][1] > 0 and b[k][1] > 0]
+    def strong(c: Mapping[str, list]) -> float:  # a side's top quarter of candidates, once there are enough
+        rel = sorted((v[1] for v in c.values()), reverse=True)
+        return max(0.0, rel[len(rel) // 4]) if len(rel) >= 8 else 0.0
+    fa, fb = strong(a), strong(b)
+    both = [k for k in a if k in b and a[k][1] >= fa and b[k][1] >= fb]
     both.sort(key=lambda k: (-min(a[k][1], b[k][1]), k))
     out: list[str] = []
     for k in both:

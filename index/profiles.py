@@ -22,6 +22,7 @@ from .people import identity_keys, norm_name
 from .store import Store, now_iso
 
 TOPICS = 8
+POOL = 60  # candidate phrases considered per person
 RECENT = 8
 SCHEMA = """CREATE TABLE IF NOT EXISTS person_profiles (
     person_id TEXT PRIMARY KEY, vector BLOB, topics TEXT, documents INTEGER, built_at TEXT)"""
@@ -74,6 +75,7 @@ def person_topics(projects: Mapping[str, float], cands: Mapping[str, Mapping[str
         for key, (form, rel) in cands.get(pid, {}).items():
             weight[key] += share * max(rel, 0.0) + 1e-6
             forms.setdefault(key, form)
+    weight = Counter(dict(weight.most_common(POOL)))
     if direction is None or not any(forms[k] in vecs for k in weight):
         return [forms[k] for k, _ in weight.most_common(limit)]
     return content.rank_phrases(weight, forms, vecs, direction, centre, limit=limit)[1]

@@ -21,8 +21,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -62,9 +65,16 @@ class Content:
     key_phrases: list[str] = field(default_factory=list)
 
 
+@lru_cache(maxsize=1)
+def _code_version() -> str:
+    """A new version of this module or of the phrase rules recomputes every project's content."""
+    from . import keywords
+    return hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in (keywords, sys.modules[__name__]))).hexdigest()
+
+
 def fingerprint(docs: Iterable[Mapping[str, Any]], extra: str = "") -> str:
-    """What a project's content depends on: its documents, their content hashes, and `extra`."""
-    h = hashlib.sha256(extra.encode())
+    """What a project's content depends on: its documents, their content hashes, this code, and `extra`."""
+    h = hashlib.sha256(f"{_code_version()}\x00{extra}".encode())
     for d in sorted(docs, key=lambda d: d["id"]):
         h.update(f"{d['id']}\x00{d.get('content_hash') or ''}\x01".encode())
     return h.hexdigest()
@@ -204,8 +214,12 @@ def _chunks(store: Store, doc_ids: list[str]) -> list[tuple[int, str, str, bytes
 
 def build_content(store: Store, project_id: str, name: str, docs: Sequence[Mapping[str, Any]], summary: str,
                   centre: np.ndarray | None, embed: Embed | None, main_doc: str = "",
-                  written_topics: Sequence[str] = (), model: str = "") -> Content:
-    """A project's characteristic passages and key phrases from its stored chunks."""
+                  written_topics: Sequence[str] = (), model: str = "", exclude: Sequence[str] = (),
+                  names: frozenset[str] = frozenset()) -> Content:
+    """A project's characteristic passages and key phrases from its stored chunks.
+
+    Never a key phrase: the project's own name, the phrases in `exclude` (its team, its sources),
+    and any phrase with a word of `names` (people's names: who wrote it is not what it is about)."""
     kinds = {d["id"]: d.get("kind") for d in docs}
     prose = [d["id"] for d in docs if d.get("kind") != "code_path"]
     rows = _chunks(store, prose)
@@ -232,8 +246,10 @@ def build_content(store: Store, project_id: str, name: str, docs: Sequence[Mappi
     counts, forms = candidate_counts(texts)
     in_summary = set(candidate_counts([(summary, 1.0)])[0])
     counts = Counter({k: n for k, n in counts.items() if n >= 2 or k in in_summary})
-    exclude = [name, *name.replace("-", " ").replace("_", " ").split()]
-    counts = top_candidates(Counter({k: n for k, n in counts.items() if k not in {phrase_key(x) for x in exclude}}))
+    exclude = [name, *name.replace("-", " ").replace("_", " ").split(), *exclude]
+    banned = {phrase_key(x) for x in exclude}
+    counts = top_candidates(Counter({k: n for k, n in counts.items()
+                                     if k not in banned and not (set(forms[k].casefold().split()) & names)}))
     if embed is None:
         content.key_phrases = [forms[k] for k in counts][:KEY_PHRASES]
         content.candidates = {k: [forms[k], 0.0] for k in counts}
