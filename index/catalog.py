@@ -555,11 +555,11 @@ def build_catalog(store: Store, source_kinds: Mapping[str, str] | None = None, p
     with store.transaction():
         for p, _ in built:
             members = [d for u in by_id[p.id] for d in groups[u]]
-            fp = content.fingerprint(members, f"{model}\x00{p.summary}\x00{p.topic_sources}")
+            own = [p.team, *p.team.split(), *(u.source for u in by_id[p.id]), *(u.name for u in by_id[p.id])]
+            fp = content.fingerprint(members, f"{model}\x00{p.summary}\x00{p.topic_sources}\x00{own}")
             if not moved and stored.get(p.id) == fp:
                 continue
             written = [t for values in p.topic_sources.values() for t in values]
-            own = [p.team, *p.team.split(), *(u.source for u in by_id[p.id]), *(u.name for u in by_id[p.id])]
             c = content.build_content(store, p.id, p.name, members, p.summary, use_centre, embed, p.main_doc, written,
                                       model, own, people.name_words)
             content.save(store, c, fp)

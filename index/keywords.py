@@ -216,7 +216,7 @@ def mmr(candidates: list[str], vectors: np.ndarray, relevance: np.ndarray, limit
     words = [tuple(phrase_key(c).split()) for c in candidates]
     pool = [i for i in range(len(candidates)) if relevance[i] > min_relevance]
     while pool and len(chosen) < limit:
-        if chosen:  # never a phrase inside the last pick, nor one holding it
+        if chosen:  # never a phrase inside a pick, nor one holding it
             pool = [i for i in pool if not _inside(words[i], words[chosen[-1]])]
             if not pool:
                 break

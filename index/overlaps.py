@@ -7,6 +7,8 @@ passages and the key phrases both sides share.
 """
 from __future__ import annotations
 
+import math
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -51,21 +53,28 @@ class Overlap:
                 "shared_topics": self.shared_topics, "a": side(self.a), "b": side(self.b), "evidence": self.evidence}
 
 
-def shared_phrases(a: Mapping[str, list], b: Mapping[str, list], limit: int = SHARED_PHRASES) -> list[str]:
-    """Candidate key phrases of both projects, most relevant to both first (as written by the first)."""
-    def strong(c: Mapping[str, list]) -> float:  # a side's top quarter of candidates, once there are enough
-        rel = sorted((v[1] for v in c.values()), reverse=True)
-        return max(0.0, rel[len(rel) // 4]) if len(rel) >= 8 else 0.0
-    fa, fb = strong(a), strong(b)
-    both = [k for k in a if k in b and a[k][1] >= fa and b[k][1] >= fb]
-    both.sort(key=lambda k: (-min(a[k][1], b[k][1]), k))
-    out: list[str] = []
+def shared_phrases(a: Mapping[str, list], b: Mapping[str, list], df: Mapping[str, int] | None = None,
+                   n_projects: int = 0, limit: int = SHARED_PHRASES) -> list[str]:
+    """Candidate key phrases of both projects (as written by the first), most relevant to both and
+    rarest among all projects first; a phrase in most projects' candidates ('model') says nothing
+    about this pair."""
+    df = df or {}
+    common = max(2, math.ceil(n_projects / 2))
+    def weight(k: str) -> float:
+        return min(a[k][1], b[k][1]) * (math.log((1 + n_projects) / (1 + df.get(k, 0))) + 1 if n_projects else 1.0)
+    both = [k for k in a if k in b and a[k][1] > 0 and b[k][1] > 0 and (n_projects < 4 or df.get(k, 0) <= common)]
+    both.sort(key=lambda k: (-weight(k), k))
+    out: list[str] = []  # keys
     for k in both:
-        if not any(nested(k, phrase_key(x)) for x in out):
-            out.append(a[k][0])
+        inside = [x for x in out if nested(k, x)]
+        if not inside:
+            out.append(k)
+        elif all(len(k) > len(x) for x in inside):  # 'implicit feedback' rather than 'feedback'
+            out[out.index(inside[0])] = k
+            out = [x for x in out if x == k or x not in inside]
         if len(out) >= limit:
             break
-    return out
+    return [a[k][0] for k in out]
 
 
 def _snippet(text: str, limit: int = 200) -> str:
@@ -119,9 +128,10 @@ def rank_overlaps(store: Store, limit: int = 10, min_score: float = 0.0, include
             break
     if found:
         contents = content.load_all(store)
+        df = Counter(k for c in contents.values() for k in c.candidates)
         for o in found:
             ca, cb = contents.get(o.a.id), contents.get(o.b.id)
             if ca and cb:
-                o.shared_topics = shared_phrases(ca.candidates, cb.candidates)
+                o.shared_topics = shared_phrases(ca.candidates, cb.candidates, df, len(contents))
                 o.evidence = _evidence(store, ca, cb)
     return found

@@ -5,7 +5,8 @@
 - background: a passage's median affinity over all the other projects; what every project has
   (install steps, changelog lines) has a high background, what only this project does a low one;
 - A's lead towards B: the mean, over A's `TOP` passages that B matches best, of the affinity
-  above background; the pair's lead is the mean of both directions;
+  above background, minus A's median lead towards the other projects (its best passages always
+  find something); the pair's lead is the mean of both directions;
 - score: the lead mapped to [0, 1] by a fixed curve (`score_of`). A lead is a difference of
   cosines against a median over other projects, so it does not drift with the number of
   projects: the same score means the same at 5 projects as at 500.
@@ -26,7 +27,7 @@ from .docvectors import from_blob, to_blob
 from .store import Store, now_iso
 
 TOP = 8  # passages per direction that make a lead
-SCALE = 0.12  # a lead of this much above background scores 1 - 1/e
+SCALE = 0.1  # a lead of this much above background scores 1 - 1/e
 
 SCHEMA = {
     "project_affinity": """CREATE TABLE IF NOT EXISTS project_affinity (
@@ -65,6 +66,15 @@ def leads(table: np.ndarray, top: int = TOP) -> np.ndarray:
     return best.mean(axis=0)
 
 
+def relative(lead: np.ndarray, own: int) -> np.ndarray:
+    """Leads minus the project's typical lead (the median over the other projects).
+
+    The best few of many passages always find something above background, so even unrelated
+    projects get a small lead; what is typical for this project counts as nothing."""
+    others = np.delete(lead, own)
+    return lead - (float(np.median(others)) if len(others) else 0.0)
+
+
 def score_of(lead: float, scale: float = SCALE) -> float:
     """A lead (cosine above background) as a score in [0, 1]."""
     return 0.0 if lead <= 0 else 1.0 - math.exp(-lead / scale)
@@ -96,7 +106,7 @@ def update(store: Store, changed: Iterable[str], all_changed: bool = False) -> N
             v = from_blob(blob)
             if a in tables and v is not None and len(v) == tables[a].shape[0]:
                 tables[a][:, index[b]] = v
-        directed = {a: leads(tables[a]) for a in ids}
+        directed = {a: relative(leads(tables[a]), index[a]) for a in ids}
         stamp = now_iso()
         store.conn.execute("DELETE FROM project_pairs")
         pairs = []

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 
 from .catalog import ensure_schema as ensure_catalog
 from .docvectors import doc_centroids, from_blob, mean_direction, to_blob
 from . import projectcontent as content
+from .keywords import nested, phrase_key
 from .people import identity_keys, norm_name
 from .store import Store, now_iso
 
@@ -66,19 +67,22 @@ def _phrase_pool(store: Store, model: str) -> tuple[dict[str, dict[str, list]], 
 
 
 def person_topics(projects: Mapping[str, float], cands: Mapping[str, Mapping[str, list]], vecs: Mapping[str, np.ndarray],
-                  direction: np.ndarray | None, centre: np.ndarray | None, limit: int = TOPICS) -> list[str]:
+                  direction: np.ndarray | None, centre: np.ndarray | None, limit: int = TOPICS,
+                  exclude: Iterable[str] = ()) -> list[str]:
     """A person's key phrases: candidates of the projects they worked on (`projects`: id -> their
-    share of their work), scored by similarity to their work's direction, diversified by MMR."""
+    share of their work), scored by similarity to their work's direction, diversified by MMR;
+    never one of `exclude` (project and team names)."""
     weight: Counter = Counter()
     forms: dict[str, str] = {}
     for pid, share in projects.items():
         for key, (form, rel) in cands.get(pid, {}).items():
             weight[key] += share * max(rel, 0.0) + 1e-6
             forms.setdefault(key, form)
-    weight = Counter(dict(weight.most_common(POOL)))
+    exclude = [phrase_key(x) for x in exclude]
+    weight = Counter(dict(Counter({k: w for k, w in weight.items() if not any(nested(k, x) for x in exclude)}).most_common(POOL)))
     if direction is None or not any(forms[k] in vecs for k in weight):
-        return [forms[k] for k, _ in weight.most_common(limit)]
-    return content.rank_phrases(weight, forms, vecs, direction, centre, limit=limit)[1]
+        return [forms[k] for k, _ in weight.most_common() if not any(nested(k, x) for x in exclude)][:limit]
+    return content.rank_phrases(weight, forms, vecs, direction, centre, exclude, limit=limit)[1]
 
 
 def build_profiles(store: Store, centroids: Mapping[str, np.ndarray] | None = None, model: str = "") -> int:
@@ -91,6 +95,7 @@ def build_profiles(store: Store, centroids: Mapping[str, np.ndarray] | None = No
     cands, vecs = _phrase_pool(store, model)
     raw = store.get_meta("catalog_centre")
     centre = np.frombuffer(bytes.fromhex(raw), dtype="float32") if raw else None
+    names = [x for r in store.query("SELECT name, team FROM projects") for x in (r["name"], r["team"] or "") if x]
     rows = []
     for pid, docs in by_person.items():
         ids = [d for d in docs if d in centroids]
@@ -100,7 +105,7 @@ def build_profiles(store: Store, centroids: Mapping[str, np.ndarray] | None = No
             if d in project_of:
                 work[project_of[d]] += share
         total = sum(work.values()) or 1.0
-        words = person_topics({k: v / total for k, v in work.items()}, cands, vecs, vec, centre)
+        words = person_topics({k: v / total for k, v in work.items()}, cands, vecs, vec, centre, exclude=names)
         rows.append((pid, to_blob(vec), json.dumps(words, ensure_ascii=False), len(docs), now_iso()))
     with store.transaction():
         store.conn.execute("DELETE FROM person_profiles")
