@@ -332,6 +332,19 @@ def test_the_planted_cross_team_overlap_ranks_first(demo_guild, demo_dir, capsys
     people = {x["name"] for side in ("a", "b") for x in top[side]["people"]}
     assert {"Priya Raman", "Omar Haddad"} <= people
     assert top["evidence"] and top["evidence"][0]["a"]["url"] and top["evidence"][0]["b"]["url"]
+    assert top["evidence"][0]["a"]["passage"] and top["shared_topics"]  # explained by passages and key phrases
+    from index.keywords import phrase_key
+    from index.projectcontent import load_all
+    contents = load_all(demo_guild.store)
+    for t in top["shared_topics"]:  # each shared topic is a candidate key phrase of both sides
+        assert all(phrase_key(t) in contents[side[x]["id"]].candidates for side in [top] for x in ("a", "b"))
+    assert main(["--config", str(demo_dir / "guild.toml"), "overlaps", "--json", "--include-same-team", "--limit", "50"]) == 0
+    every = json.loads(capsys.readouterr().out)
+    floor = demo_guild.config.overlaps_min_score
+    assert any(o["same_team"] for o in every) and all(floor <= o["score"] <= 1 for o in every)
+    ids = {p.id for p in demo_guild.projects()}
+    assert all(o["a"]["project"] in ids and o["b"]["project"] in ids for o in every)
+    assert len(every) < len(ids) * (len(ids) - 1) // 2  # weak pairs stay out
 
 
 def test_project_lookup_by_name(demo_guild, demo_dir, capsys):
