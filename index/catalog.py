@@ -16,11 +16,14 @@ Each field says where it came from (`provenance`):
   the project or index/home/overview, else the page nearest the space's centroid);
 - owners: the catch-all rule of CODEOWNERS, else catalog-info.yaml spec.owner, else the top
   contributors; individual owners are resolved to people where an identity matches;
-- topics: catalog-info tags, forge topics and package keywords as written, then TF-IDF
-  keywords of the project's documents against the other projects';
+- topics: catalog-info tags, forge topics and package keywords as written, then key phrases
+  picked with the embedding model (index/projectcontent.py);
 - status: dormant when the last activity is older than DORMANT_DAYS, else active.
 
-The table is derived data, rebuilt from the documents after every crawl.
+A catalog entry is made of units (a repository, a space): a space joins the repository of its
+normalised name or the one its pages mostly link to, and [[projects]] in guild.toml declares
+any other grouping (`merge_units`). The tables are derived data, rebuilt after every crawl; the
+costly parts (characteristic content, key phrases, pair affinities) only for changed projects.
 """
 from __future__ import annotations
 
@@ -35,7 +38,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from .keywords import phrase_key
-from .docvectors import doc_centroids, from_blob, mean_direction, to_blob
+from .docvectors import doc_centroids, mean_direction, to_blob
 from . import pairs
 from . import projectcontent as content
 from .people import identity_keys
@@ -622,17 +625,6 @@ def get_project(store: Store, name: str, now: datetime | None = None) -> Project
     rows = store.query("SELECT * FROM projects WHERE id = ?", [name]) or \
         store.query("SELECT * FROM projects WHERE lower(name) = lower(?) ORDER BY id", [name.strip()])
     return _from_row(rows[0], now) if rows else None
-
-
-def project_vectors(store: Store) -> dict[str, np.ndarray]:
-    """project id -> centroid direction."""
-    ensure_schema(store)
-    out = {}
-    for r in store.query("SELECT id, vector FROM projects"):
-        v = from_blob(r["vector"])
-        if v is not None:
-            out[r["id"]] = v
-    return out
 
 
 # -- the catalog's project of a document, for experts and the other readers ------------------------

@@ -12,7 +12,6 @@ from guildbot.cli import main
 from index.catalog import (DeclaredProject, ProjectKey, build_catalog, codeowners_owners, doc_projects, first_section,
                            get_project, group_documents, list_projects, merge_units, norm_project_name, owner_identity,
                            parse_codeowners, project_members, status_of)
-from index.keywords import document_frequency, terms, top_keywords
 from index.overlaps import rank_overlaps
 from index.people import resolve
 from index.store import Store
@@ -203,16 +202,6 @@ def test_a_wiki_space_and_its_repository_are_one_project_for_experts_too(tmp_pat
               for m in project_members(store, "lightfm")}
     assert people == {"Ada Lovelace": 40, "Bob Stone": 4}  # commits to the repository, edits to its space
     store.close()
-
-
-def test_keywords_prefer_terms_rare_in_other_groups_and_phrases_over_their_words():
-    a = terms("cold start for new members. cold start again. ranking ranking ranking. model model model")
-    b = terms("the model serves listings. model model")
-    c = terms("another model about drift drift")
-    df, n = document_frequency([a, b, c])
-    words = [k.term for k in top_keywords(a, df, n, limit=3)]
-    assert words[0] == "ranking" and "cold start" in words
-    assert "cold" not in words and "model" not in words
 
 
 # -- building from a store --------------------------------------------------------------------------
