@@ -5,9 +5,9 @@
 - background: a passage's median affinity over all the other projects; what every project has
   (install steps, changelog lines) has a high background, what only this project does a low one;
 - A's lead towards B: the mean, over A's `TOP` passages that B matches best, of the affinity
-  above background, minus A's median lead towards the other projects (its best passages always
+  above background weighted by the passage's distinctiveness, minus A's median lead towards the other projects (its best passages always
   find something); the pair's lead is the mean of both directions;
-- score: the lead mapped to [0, 1] by a fixed curve (`score_of`). A lead is a difference of
+- score: the lead mapped to [0, 1] by a fixed logistic curve (`score_of`). A lead is a difference of
   cosines against a median over other projects, so it does not drift with the number of
   projects: the same score means the same at 5 projects as at 500.
 
@@ -27,7 +27,9 @@ from .docvectors import from_blob, to_blob
 from .store import Store, now_iso
 
 TOP = 8  # passages per direction that make a lead
-SCALE = 0.1  # a lead of this much above background scores 1 - 1/e
+LEAD_MID = 0.1  # a lead of this much scores 0.5 ...
+LEAD_WIDTH = 0.03  # ... and every 0.03 more or less moves it along the logistic curve
+DISTINCT = 2.0  # a passage of background 0.5 (a typical one) keeps its excess as it is  # a lead of this much above background scores 1 - 1/e
 
 SCHEMA = {
     "project_affinity": """CREATE TABLE IF NOT EXISTS project_affinity (
@@ -55,12 +57,13 @@ def leads(table: np.ndarray, top: int = TOP) -> np.ndarray:
 
     `table` is passages x projects (the project's own column NaN); returns, per other project, the
     mean of the `top` largest affinities above each passage's background (its median over the
-    other projects)."""
+    other projects), each weighted by how distinctive the passage is (1 - background): two install
+    pages alike beyond the usual count little, two descriptions of one method a lot."""
     if table.size == 0:
         return np.zeros(table.shape[1] if table.ndim == 2 else 0, dtype="float32")
     with np.errstate(all="ignore"):
-        background = np.nanmedian(table, axis=1, keepdims=True)
-    excess = np.nan_to_num(table - background, nan=-1.0)
+        background = np.nan_to_num(np.nanmedian(table, axis=1, keepdims=True), nan=1.0)
+    excess = np.nan_to_num((table - background) * DISTINCT * np.clip(1.0 - background, 0.0, 1.0), nan=-1.0)
     k = min(top, excess.shape[0])
     best = -np.sort(-excess, axis=0)[:k]
     return best.mean(axis=0)
@@ -75,9 +78,9 @@ def relative(lead: np.ndarray, own: int) -> np.ndarray:
     return lead - (float(np.median(others)) if len(others) else 0.0)
 
 
-def score_of(lead: float, scale: float = SCALE) -> float:
-    """A lead (cosine above background) as a score in [0, 1]."""
-    return 0.0 if lead <= 0 else 1.0 - math.exp(-lead / scale)
+def score_of(lead: float, mid: float = LEAD_MID, width: float = LEAD_WIDTH) -> float:
+    """A lead (weighted cosine above background) as a score in [0, 1]: 0.5 at `mid`, 0 for no lead."""
+    return 0.0 if lead <= 0 else 1.0 / (1.0 + math.exp(-(lead - mid) / width))
 
 
 # -- keeping the tables current -------------------------------------------------------------------

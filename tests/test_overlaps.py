@@ -25,7 +25,7 @@ def test_boilerplate_everyone_shares_gives_no_lead_and_distinctive_matches_do():
     table = np.asarray([[np.nan, 0.9, 0.9, 0.9, 0.9],
                         [np.nan, 0.8, 0.2, 0.1, 0.2]], dtype="float32")
     lead = leads(table, top=1)
-    assert lead[1] == pytest.approx(0.6)  # 0.8 above a background of 0.2
+    assert lead[1] == pytest.approx(0.6 * pairs.DISTINCT * 0.8)  # 0.6 above a background of 0.2, distinctive
     assert lead[2] == pytest.approx(0.0) and lead[3] == pytest.approx(0.0)
 
 
@@ -36,7 +36,7 @@ def test_the_lead_does_not_drift_with_the_number_of_projects():
         table = np.column_stack([np.full(8, np.nan), np.full(8, 0.8), others]).astype("float32")
         return leads(table)[1]
     small, large = lead_with(4), lead_with(400)
-    assert abs(small - large) < 0.05 and score_of(small) > 0.9
+    assert abs(small - large) < 0.05 and score_of(small) > 0.9 and score_of(large) > 0.9
 
 
 def test_score_is_in_0_1_and_monotone():
