@@ -53,6 +53,10 @@ txt md rst yml yaml json csv html htm cfg toml ini ipynb py sh requirements note
 makefile dockerfile todo faq news authors pypi conda badge badges com org net www
 automodule autoclass autosummary toctree maxdepth members undoc inherited inheritance show exclude param params
 rtype len assert self def init args kwargs str int bool none true false cmakelists src lib usr env dev
+code conduct covenant community leaders maintainer maintainers contribute contributing contribution contributions
+security policy vulnerability vulnerabilities harassment consequences enforcement pledge welcome thank thanks feel free
+fork library libraries project projects available provides provide toolkit tool tools getting started quickstart
+bash shell console block code-block
 """.split())
 
 

@@ -9,7 +9,7 @@ what overlaps compare (index/overlaps.py), and the text the key phrases come fro
 
 Key phrases: candidate 1-3 word phrases of the project's summary, README, titles and
 characteristic passages (index/keywords.py), embedded with the same model and scored by
-similarity to the project's characteristic direction minus half their similarity to the corpus
+similarity to the project's characteristic direction and summary minus half their similarity to the corpus
 centre (generic phrases such as "pip install" sit near it), then diversified by maximal marginal
 relevance. Phrase vectors are cached in `phrase_vectors`, so a rebuild embeds only new phrases.
 
@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from .docvectors import from_blob, normalised, to_blob
-from .keywords import merge_forms, mmr, phrase_candidates, phrase_key
+from .keywords import merge_forms, mmr, nested, phrase_candidates, phrase_key
 from .store import Store, now_iso
 
 POOL = 64  # characteristic passages kept per project
@@ -246,14 +246,17 @@ def build_content(store: Store, project_id: str, name: str, docs: Sequence[Mappi
     counts, forms = candidate_counts(texts)
     in_summary = set(candidate_counts([(summary, 1.0)])[0])
     counts = Counter({k: n for k, n in counts.items() if n >= 2 or k in in_summary})
+    own_name = phrase_key(name.replace("_", " "))
     exclude = [name, *name.replace("-", " ").replace("_", " ").split(), *exclude]
     banned = {phrase_key(x) for x in exclude}
     counts = top_candidates(Counter({k: n for k, n in counts.items()
-                                     if k not in banned and not (set(forms[k].casefold().split()) & names)}))
+                                     if k not in banned and not nested(k, own_name)
+                                     and not (set(forms[k].casefold().split()) & names)}))
     if embed is None:
         content.key_phrases = [forms[k] for k in counts][:KEY_PHRASES]
         content.candidates = {k: [forms[k], 0.0] for k in counts}
         return content
     vecs = phrase_vectors(store, [forms[k] for k in counts], embed, model)
-    content.candidates, content.key_phrases = rank_phrases(counts, forms, vecs, direction, centre, exclude)
+    about = normalised(direction + anchor) if anchor is not None and direction is not None else direction
+    content.candidates, content.key_phrases = rank_phrases(counts, forms, vecs, about, centre, exclude)
     return content
