@@ -2,8 +2,9 @@
 
 - affinity: for each characteristic passage of project A (index/projectcontent.py) and each other
   project Q, the cosine of the closest passage of Q, stored per (A, Q) in `project_affinity`;
-- background: a passage's median affinity over all the other projects; what every project has
-  (install steps, changelog lines) has a high background, what only this project does a low one;
+- background: a passage's upper-quartile affinity over all the other projects; what many projects
+  have (install steps, contributing guides) has a high background, what only this project does a
+  low one;
 - A's lead towards B: the mean, over A's `TOP` passages that B matches best, of the affinity
   above background weighted by the passage's distinctiveness, minus A's median lead towards the other projects (its best passages always
   find something); the pair's lead is the mean of both directions;
@@ -29,6 +30,7 @@ from .store import Store, now_iso
 TOP = 8  # passages per direction that make a lead
 LEAD_MID = 0.1  # a lead of this much scores 0.5 ...
 LEAD_WIDTH = 0.03  # ... and every 0.03 more or less moves it along the logistic curve
+BACKGROUND_QUANTILE = 0.75  # what a quarter of the other projects match this well is common ground
 DISTINCT = 2.0  # a passage of background 0.5 (a typical one) keeps its excess as it is  # a lead of this much above background scores 1 - 1/e
 
 SCHEMA = {
@@ -56,13 +58,13 @@ def leads(table: np.ndarray, top: int = TOP) -> np.ndarray:
     """Directed leads of one project towards every other.
 
     `table` is passages x projects (the project's own column NaN); returns, per other project, the
-    mean of the `top` largest affinities above each passage's background (its median over the
-    other projects), each weighted by how distinctive the passage is (1 - background): two install
+    mean of the `top` largest affinities above each passage's background (its upper quartile over
+    the other projects), each weighted by how distinctive the passage is (1 - background): two install
     pages alike beyond the usual count little, two descriptions of one method a lot."""
     if table.size == 0:
         return np.zeros(table.shape[1] if table.ndim == 2 else 0, dtype="float32")
     with np.errstate(all="ignore"):
-        background = np.nan_to_num(np.nanmedian(table, axis=1, keepdims=True), nan=1.0)
+        background = np.nan_to_num(np.nanquantile(table, BACKGROUND_QUANTILE, axis=1, keepdims=True), nan=1.0)
     excess = np.nan_to_num((table - background) * DISTINCT * np.clip(1.0 - background, 0.0, 1.0), nan=-1.0)
     k = min(top, excess.shape[0])
     best = -np.sort(-excess, axis=0)[:k]

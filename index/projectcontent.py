@@ -202,6 +202,27 @@ def fingerprints(store: Store) -> dict[str, str]:
     return {r["project_id"]: r["fingerprint"] for r in store.query("SELECT project_id, fingerprint FROM project_content")}
 
 
+COMMUNITY = frozenset("""contributing contribute code_of_conduct code-of-conduct conduct security support governance
+charter changelog changes history news release_notes releases license licence copying authors maintainers
+pull_request_template issue_template funding citation citing disclaimer hall_of_fame""".split())
+
+
+def community_page(path: str) -> bool:
+    """A project's community and housekeeping files (CONTRIBUTING.md, CODE_OF_CONDUCT, CHANGELOG,
+    LICENSE, .github templates, a wiki's 'contributing/...' pages): every project has them, so
+    they say nothing about what this one does."""
+    for seg in path.casefold().replace(" ", "_").split("/"):
+        stem = seg.rsplit(".", 1)[0] if "." in seg[1:] else seg
+        if stem.lstrip(".") in COMMUNITY or stem in (".github", "github"):
+            return True
+    return False
+
+
+def markup_heavy(text: str) -> bool:
+    """A passage of citations (BibTeX), JSON or code rather than prose: many braces per word."""
+    return (text.count("{") + text.count("}")) > max(8, len(text.split()) // 10)
+
+
 def _chunks(store: Store, doc_ids: list[str]) -> list[tuple[int, str, str, bytes]]:
     rows: list = []
     for i in range(0, len(doc_ids), 500):
@@ -221,8 +242,8 @@ def build_content(store: Store, project_id: str, name: str, docs: Sequence[Mappi
     Never a key phrase: the project's own name, the phrases in `exclude` (its team, its sources),
     and any phrase with a word of `names` (people's names: who wrote it is not what it is about)."""
     kinds = {d["id"]: d.get("kind") for d in docs}
-    prose = [d["id"] for d in docs if d.get("kind") != "code_path"]
-    rows = _chunks(store, prose)
+    prose = [d["id"] for d in docs if d.get("kind") != "code_path" and not community_page(d.get("path") or "")]
+    rows = [r for r in _chunks(store, prose) if not markup_heavy(r[2] or "")]
     if not rows:
         dim = len(centre) if centre is not None else 0
         return Content(project_id, None, np.zeros((0, dim), dtype="float32"))
