@@ -68,7 +68,7 @@ class Config:
     sources: list[SourceConfig] = field(default_factory=list)
     aliases: list[AliasRule] = field(default_factory=list)
     projects: list[ProjectConfig] = field(default_factory=list)
-    overlaps_min_score: float = 0.3  # [overlaps] min_score: weaker pairs appear nowhere
+    overlaps_min_score: float = 0.5  # [overlaps] min_score: weaker pairs appear nowhere
 
     @property
     def base_dir(self) -> Path:
@@ -221,11 +221,11 @@ def _load_projects(path: Path, data: dict, cfg: Config) -> None:
         cfg.projects.append(ProjectConfig(pname, [x.strip() for x in sources], entry))
     overlaps = data.get("overlaps", {})
     if not isinstance(overlaps, dict):
-        raise ConfigError(path, "[overlaps]", "must be a table", "write [overlaps] with min_score = 0.3")
+        raise ConfigError(path, "[overlaps]", "must be a table", "write [overlaps] with min_score = 0.5")
     for key in overlaps:
         if key != "min_score":
             raise ConfigError(path, "[overlaps]", f"unknown field `{key}`", "[overlaps] accepts: min_score")
-    fix = "set min_score to a number from 0 to 1 (default 0.3): pairs below it appear nowhere"
+    fix = "set min_score to a number from 0 to 1 (default 0.5): pairs below it appear nowhere"
     score = _expect(path, "[overlaps]", overlaps, "min_score", (int, float), False, fix)
     if score is not None:
         if isinstance(score, bool) or not 0 <= score <= 1:

@@ -20,7 +20,6 @@ from .catalog import Project, ensure_schema, list_projects
 from .keywords import nested, phrase_key
 from .store import Store
 
-MIN_SCORE = 0.3  # default [overlaps] min_score
 PEOPLE_PER_SIDE = 3
 SHARED_PHRASES = 6
 

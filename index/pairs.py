@@ -2,7 +2,7 @@
 
 - affinity: for each characteristic passage of project A (index/projectcontent.py) and each other
   project Q, the cosine of the closest passage of Q, stored per (A, Q) in `project_affinity`;
-- background: a passage's upper-quartile affinity over all the other projects; what many projects
+- background: a passage's upper-quartile affinity over the other projects (B left out); what many projects
   have (install steps, contributing guides) has a high background, what only this project does a
   low one;
 - A's lead towards B: the mean, over A's `TOP` passages that B matches best, of the affinity
@@ -54,17 +54,37 @@ def affinity(passages: np.ndarray, other: np.ndarray) -> np.ndarray:
     return (passages @ other.T).max(axis=1).astype("float32")
 
 
+def backgrounds(table: np.ndarray, q: float = BACKGROUND_QUANTILE) -> np.ndarray:
+    """passages x projects: each passage's `q` quantile affinity over the other projects except the
+    column's own project, so a pair is never measured against itself (which matters in small orgs)."""
+    k, p = table.shape
+    valid = ~np.isnan(table)
+    order = np.argsort(np.where(valid, table, np.inf), axis=1, kind="stable")
+    ranked = np.take_along_axis(np.where(valid, table, np.nan), order, axis=1)  # ascending, NaN last
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.broadcast_to(np.arange(p), (k, p)).copy(), axis=1)
+    m = valid.sum(axis=1, keepdims=True) - 1  # how many remain without the column's project
+    pos = q * np.maximum(m - 1, 0)
+    lo, frac = np.floor(pos).astype(int), pos - np.floor(pos)
+    hi = np.minimum(lo + 1, np.maximum(m - 1, 0))
+
+    def at(i: np.ndarray) -> np.ndarray:  # the i-th smallest value once the column's own is left out
+        idx = np.where(i < rank, i, i + 1)
+        return np.take_along_axis(ranked, np.clip(idx, 0, p - 1), axis=1)
+    out = at(lo) * (1 - frac) + at(hi) * frac
+    return np.where(m >= 1, out, 0.0).astype("float32")
+
+
 def leads(table: np.ndarray, top: int = TOP) -> np.ndarray:
     """Directed leads of one project towards every other.
 
     `table` is passages x projects (the project's own column NaN); returns, per other project, the
-    mean of the `top` largest affinities above each passage's background (its upper quartile over
-    the other projects), each weighted by how distinctive the passage is (1 - background): two install
-    pages alike beyond the usual count little, two descriptions of one method a lot."""
+    mean of the `top` largest affinities above each passage's background (`backgrounds`), each
+    weighted by how distinctive the passage is (1 - background): two install pages alike beyond the
+    usual count little, two descriptions of one method a lot."""
     if table.size == 0:
         return np.zeros(table.shape[1] if table.ndim == 2 else 0, dtype="float32")
-    with np.errstate(all="ignore"):
-        background = np.nan_to_num(np.nanquantile(table, BACKGROUND_QUANTILE, axis=1, keepdims=True), nan=1.0)
+    background = backgrounds(table)
     excess = np.nan_to_num((table - background) * DISTINCT * np.clip(1.0 - background, 0.0, 1.0), nan=-1.0)
     k = min(top, excess.shape[0])
     best = -np.sort(-excess, axis=0)[:k]
