@@ -553,20 +553,21 @@ def build_catalog(store: Store, source_kinds: Mapping[str, str] | None = None, p
     use_centre = centre if moved else old_centre
     stored = content.fingerprints(store)
     model = model if embed is not None else "no-model"
-    changed = []
     by_id = entries_by_id(entries)
+    fresh = []  # computed outside any transaction: embedding phrases is slow and readers must not wait
+    for p, _ in built:
+        members = [d for u in by_id[p.id] for d in groups[u]]
+        own = [p.team, *p.team.split(), *(u.source for u in by_id[p.id]), *(u.name for u in by_id[p.id])]
+        fp = content.fingerprint(members, f"{model}\x00{p.summary}\x00{p.topic_sources}\x00{own}")
+        if not moved and stored.get(p.id) == fp:
+            continue
+        written = [t for values in p.topic_sources.values() for t in values]
+        fresh.append((content.build_content(store, p.id, p.name, members, p.summary, use_centre, embed, p.main_doc,
+                                            written, model, own, people.name_words), fp))
+    changed = [c.project_id for c, _ in fresh]
     with store.transaction():
-        for p, _ in built:
-            members = [d for u in by_id[p.id] for d in groups[u]]
-            own = [p.team, *p.team.split(), *(u.source for u in by_id[p.id]), *(u.name for u in by_id[p.id])]
-            fp = content.fingerprint(members, f"{model}\x00{p.summary}\x00{p.topic_sources}\x00{own}")
-            if not moved and stored.get(p.id) == fp:
-                continue
-            written = [t for values in p.topic_sources.values() for t in values]
-            c = content.build_content(store, p.id, p.name, members, p.summary, use_centre, embed, p.main_doc, written,
-                                      model, own, people.name_words)
+        for c, fp in fresh:
             content.save(store, c, fp)
-            changed.append(p.id)
         live = [p.id for p, _ in built]
         store.conn.execute(f"DELETE FROM project_content WHERE project_id NOT IN ({','.join('?' * len(live))})", live)
         if moved and centre is not None:
