@@ -218,9 +218,14 @@ def community_page(path: str) -> bool:
     return False
 
 
+MIN_WORDS = 20  # shorter passages are file names, requirement lists or headings, not what a project does
+
+
 def markup_heavy(text: str) -> bool:
-    """A passage of citations (BibTeX), JSON or code rather than prose: many braces per word."""
-    return (text.count("{") + text.count("}")) > max(8, len(text.split()) // 10)
+    """Not prose: a passage of citations (BibTeX), JSON or code (many braces per word), or one too
+    short to say anything (a file known only by its path, a requirements list)."""
+    words = len(text.split())
+    return words < MIN_WORDS or (text.count("{") + text.count("}")) > max(8, words // 10)
 
 
 def _chunks(store: Store, doc_ids: list[str]) -> list[tuple[int, str, str, bytes]]:

@@ -63,7 +63,7 @@ def _put(store, source, team, vectors, text="A library."):
                    contributors=[Contributor(f"{source} dev", f"dev@{source}.example", count=3)])
     store.put_document(doc, f"h-{source}-{len(vectors)}-{float(np.sum(vectors)):.4f}", "git")
     store.delete_chunks(store.chunk_ids(doc.id))
-    store.add_chunks(doc.id, source, [f"{source} {i}" for i in range(len(vectors))], vectors)
+    store.add_chunks(doc.id, source, [f"{source} passage {i}: " + "about what it does " * 6 for i in range(len(vectors))], vectors)
 
 
 def _org(store, extra=None):
