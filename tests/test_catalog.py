@@ -212,7 +212,7 @@ def _doc(store, doc_id, source, team, text, contributors, kind="doc", path="", m
 
 def _vec(store, doc_id, values):
     v = np.asarray(values, dtype="float32")
-    store.add_chunks(doc_id, doc_id, ["x"], [v / np.linalg.norm(v)])
+    store.add_chunks(doc_id, doc_id, ["what this service does, in a sentence long enough to count as prose " * 2], [v / np.linalg.norm(v)])
 
 
 def test_owners_fall_back_to_top_contributors_and_same_team_pairs_never_overlap(tmp_path):
