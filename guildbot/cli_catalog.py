@@ -2,7 +2,7 @@
 
     guildbot projects [--team T] [--topic Q] [--json]
     guildbot project NAME [--json]
-    guildbot overlaps [--limit N] [--json]
+    guildbot overlaps [--limit N] [--include-same-team] [--json]
     guildbot people [--ambiguous] [--json]
     guildbot person NAME|EMAIL [--json]
     guildbot similar PERSON [--limit N] [--json]
@@ -58,8 +58,11 @@ def add_parsers(sub: Any) -> None:
     add_as(s)
 
     s = sub.add_parser("overlaps", help="projects in different teams that work on the same thing",
-                       description="Pairs of projects in different teams whose content is alike, with the people on each side.")
+                       description="Pairs of projects in different teams whose characteristic content is alike, with "
+                                   "the key phrases both share, the closest passages and the people on each side. "
+                                   "Pairs below [overlaps] min_score in guild.toml are never listed.")
     s.add_argument("--limit", type=positive_int, default=10, help="how many pairs (default 10)")
+    s.add_argument("--include-same-team", action="store_true", help="also list pairs inside one team")
     s.add_argument("--json", action="store_true", help="print JSON")
     add_as(s)
 
@@ -133,21 +136,27 @@ def cmd_project(guild: Guild, args: argparse.Namespace) -> int:
 
 
 def cmd_overlaps(guild: Guild, args: argparse.Namespace) -> int:
-    overlaps = guild.overlaps(limit=args.limit, viewer=viewer(guild, args))
+    overlaps = guild.overlaps(limit=args.limit, include_same_team=args.include_same_team, viewer=viewer(guild, args))
     if args.json:
         _dump([o.public() for o in overlaps])
         return 0
     if not overlaps:
-        print("No cross-team overlaps: the catalog needs projects in at least two teams.")
+        print(f"No overlaps scoring {guild.config.overlaps_min_score:g} or more ([overlaps] min_score)"
+              + ("." if args.include_same_team else " between teams; --include-same-team also compares projects inside one team."))
     for n, o in enumerate(overlaps, 1):
         d = o.public()
-        print(f"{n:>2}. {d['a']['project']} ({d['a']['team']})  ~  {d['b']['project']} ({d['b']['team']})"
-              f"   similarity {o.similarity:.2f}" + (f", shared topics: {', '.join(o.shared_topics)}" if o.shared_topics else ""))
+        print(f"{n:>2}. {o.a.name} ({o.a.team})  ~  {o.b.name} ({o.b.team})   score {o.score:.2f}"
+              + ("  [same team]" if o.same_team else ""))
+        if o.shared_topics:
+            print(f"      shared topics: {', '.join(o.shared_topics)}")
         for side in ("a", "b"):
             people = ", ".join(x["name"] for x in d[side]["people"]) or "nobody known"
-            print(f"      {d[side]['project']}: {people}")
+            print(f"      {d[side]['name']}: {people}")
         for e in o.evidence[:1]:
-            print(f"      closest documents: {e['a']['title']}  ~  {e['b']['title']}")
+            print(f"      closest passages: {e['a']['title']}  ~  {e['b']['title']}")
+            for side in ("a", "b"):
+                if e[side].get("passage"):
+                    print(textwrap.indent(textwrap.fill(f"“{e[side]['passage']}”", 92), "        "))
     return 0
 
 

@@ -79,6 +79,15 @@ class QueryLogConfig:
 
 
 @dataclass
+class ProjectConfig:
+    """[[projects]]: sources (source names, or 'source/Space' units) that make one catalog project."""
+
+    name: str
+    sources: list[str]
+    entry: str = ""
+
+
+@dataclass
 class Config:
     path: Path
     name: str
@@ -93,6 +102,8 @@ class Config:
     aliases: list[AliasRule] = field(default_factory=list)
     digest: DigestConfig = field(default_factory=DigestConfig)
     query_log: QueryLogConfig = field(default_factory=QueryLogConfig)
+    projects: list[ProjectConfig] = field(default_factory=list)
+    overlaps_min_score: float = 0.5  # [overlaps] min_score: weaker pairs appear nowhere
 
     @property
     def base_dir(self) -> Path:
@@ -163,7 +174,7 @@ def load_config(path: str | Path) -> Config:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(path, "", f"not valid TOML: {e}", "fix the syntax at the line and column shown")
 
-    known = {"guild", "people", "teams", "sources", "digest", "query_log"}
+    known = {"guild", "people", "teams", "sources", "digest", "query_log", "projects", "overlaps"}
     for key in data:
         if key not in known:
             raise ConfigError(path, f"[{key}]", "unknown section", f"use only {', '.join(sorted(known))}")
@@ -243,6 +254,7 @@ def load_config(path: str | Path) -> Config:
                                         _visibility(path, entry, s, cfg)))
     cfg.digest = _digest(path, data.get("digest", {}), cfg)
     cfg.query_log = _query_log(path, data.get("query_log", {}))
+    _load_projects(path, data, cfg)
     return cfg
 
 
@@ -353,3 +365,46 @@ def _visibility(path: Path, entry: str, source: dict, cfg: Config) -> str | tupl
                               f"name declared teams ({declared}), or add a [[teams]] entry")
         names.append(cfg.team(t).name)
     return tuple(dict.fromkeys(names))
+
+
+def _load_projects(path: Path, data: dict, cfg: Config) -> None:
+    """[[projects]] (several sources that are one project) and [overlaps] min_score."""
+    names = {s.name.casefold() for s in cfg.sources}
+    listed = ", ".join(s.name for s in cfg.sources) or "none yet"
+    declared: set[str] = set()
+    projects = data.get("projects", []) or []
+    if not isinstance(projects, list):
+        raise ConfigError(path, "[projects]", "must be a list of tables", 'write each as [[projects]] with name and sources')
+    for i, p in enumerate(projects, 1):
+        entry = f"[[projects]] #{i}" + (f" (name = {p.get('name')!r})" if isinstance(p, dict) and p.get("name") else "")
+        if not isinstance(p, dict):
+            raise ConfigError(path, entry, "must be a table", 'write [[projects]] with name = "..." and sources = [...]')
+        for key in p:
+            if key not in ("name", "sources"):
+                raise ConfigError(path, entry, f"unknown field `{key}`", "[[projects]] accepts: name, sources")
+        pname = _expect(path, entry, p, "name", str, True, 'give the project a name = "..."').strip()
+        if not pname or pname.casefold() in declared:
+            raise ConfigError(path, entry, f"project name {pname!r} is empty or declared twice", "give each project its own name")
+        declared.add(pname.casefold())
+        sources = _expect(path, entry, p, "sources", list, True,
+                          'list its sources, e.g. sources = ["darts", "wiki-forecasting/Darts"]')
+        if not sources or not all(isinstance(x, str) and x.strip() for x in sources):
+            raise ConfigError(path, entry, "`sources` must be a non-empty list of source names",
+                              'e.g. sources = ["darts", "wiki-forecasting/Darts"]')
+        for x in sources:
+            if x.split("/", 1)[0].casefold() not in names:
+                raise ConfigError(path, entry, f"{x!r} names no configured source",
+                                  f"use a source name, or 'source/Space' for one wiki space; sources: {listed}")
+        cfg.projects.append(ProjectConfig(pname, [x.strip() for x in sources], entry))
+    overlaps = data.get("overlaps", {})
+    if not isinstance(overlaps, dict):
+        raise ConfigError(path, "[overlaps]", "must be a table", "write [overlaps] with min_score = 0.5")
+    for key in overlaps:
+        if key != "min_score":
+            raise ConfigError(path, "[overlaps]", f"unknown field `{key}`", "[overlaps] accepts: min_score")
+    fix = "set min_score to a number from 0 to 1 (default 0.5): pairs below it appear nowhere"
+    score = _expect(path, "[overlaps]", overlaps, "min_score", (int, float), False, fix)
+    if score is not None:
+        if isinstance(score, bool) or not 0 <= score <= 1:
+            raise ConfigError(path, "[overlaps] min_score", f"{score!r} is not between 0 and 1", fix)
+        cfg.overlaps_min_score = float(score)

@@ -13,12 +13,15 @@ from typing import TYPE_CHECKING, Any, Callable
 import index.catalog
 import index.digest
 import index.docvectors
+import index.keywords
+import index.pairs
 import index.people
 import index.profiles
+import index.projectcontent
 from index import querylog
 from connectors import SourceContext, connector_class
 from index.ambiguity import Ambiguity, find_ambiguous
-from index.catalog import Project, build_catalog, get_project, list_projects
+from index.catalog import DeclaredProject, Project, build_catalog, get_project, list_projects
 from index.crawl_lock import CrawlLock
 from index.digest import DigestData, Week, build_digest, last_week, week_bounds
 from index.docvectors import doc_centroids
@@ -41,7 +44,8 @@ if TYPE_CHECKING:  # the pipeline (chunking, HTML cleaning) loads only for a cra
     from index.pipeline import SourceReport
 
 Progress = Callable[[str, str, int], None]  # (source, "documents" | "chunks", n)
-DERIVING_MODULES = (index.people, index.catalog, index.profiles, index.docvectors)
+DERIVING_MODULES = (index.people, index.catalog, index.profiles, index.docvectors, index.projectcontent, index.pairs,
+                    index.keywords)
 
 
 @dataclass
@@ -64,7 +68,8 @@ def _derived_inputs(config: Config, directory: list[dict[str, str]] | None) -> s
     """A fingerprint of what people resolution and the catalog read besides the documents."""
     sources = [(s.name, s.kind, s.team, str(s.options.get("prefix") or "")) for s in config.sources]
     code = [hashlib.sha256(Path(m.__file__).read_bytes()).hexdigest() for m in DERIVING_MODULES]  # an upgrade rebuilds
-    data = [directory, [vars(a) for a in config.aliases], sources, code]
+    projects = [(p.name, p.sources) for p in config.projects]
+    data = [directory, [vars(a) for a in config.aliases], sources, code, projects]
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -258,8 +263,9 @@ class Guild:
         centroids = doc_centroids(self.store)
         kinds = {s.name: s.kind for s in self.config.sources}
         prefixes = {s.name: str(s.options.get("prefix") or "") for s in self.config.sources}
-        projects = build_catalog(self.store, kinds, prefixes, centroids)
-        build_profiles(self.store, centroids)
+        declared = [DeclaredProject(p.name, tuple(p.sources)) for p in self.config.projects]
+        projects = build_catalog(self.store, kinds, prefixes, centroids, declared, self.embedder.encode, self.config.model)
+        build_profiles(self.store, centroids, self.config.model)
         return len(projects)
 
     def projects(self, team: str | None = None, topic: str | None = None, viewer: Viewer | None = None) -> list[Project]:
@@ -268,9 +274,13 @@ class Guild:
     def project(self, name: str, viewer: Viewer | None = None) -> Project | None:
         return get_project(self.store, name, viewer=self._scope(viewer))
 
-    def overlaps(self, limit: int = 10, viewer: Viewer | None = None) -> list[Overlap]:
-        """Pairs of projects in different teams with alike content, most alike first."""
-        return rank_overlaps(self.store, limit=limit, viewer=self._scope(viewer))
+    def overlaps(self, limit: int = 10, include_same_team: bool = False, min_score: float | None = None,
+                 viewer: Viewer | None = None) -> list[Overlap]:
+        """Pairs of projects (in different teams unless `include_same_team`) doing alike things, most alike
+        first; never a pair below `[overlaps] min_score` (a higher `min_score` may narrow it further)."""
+        floor = max(self.config.overlaps_min_score, min_score or 0.0)
+        return rank_overlaps(self.store, limit=limit, min_score=floor, include_same_team=include_same_team,
+                             viewer=self._scope(viewer))
 
     def people(self, viewer: Viewer | None = None) -> list[dict[str, Any]]:
         return list_people(self.store, viewer=self._scope(viewer))

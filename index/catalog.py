@@ -16,11 +16,14 @@ Each field says where it came from (`provenance`):
   the project or index/home/overview, else the page nearest the space's centroid);
 - owners: the catch-all rule of CODEOWNERS, else catalog-info.yaml spec.owner, else the top
   contributors; individual owners are resolved to people where an identity matches;
-- topics: catalog-info tags, forge topics and package keywords as written, then TF-IDF
-  keywords of the project's documents against the other projects';
+- topics: catalog-info tags, forge topics and package keywords as written, then key phrases
+  picked with the embedding model (index/projectcontent.py);
 - status: dormant when the last activity is older than DORMANT_DAYS, else active.
 
-The table is derived data, rebuilt from the documents after every crawl.
+A catalog entry is made of units (a repository, a space): a space joins the repository of its
+normalised name or the one its pages mostly link to, and [[projects]] in guild.toml declares
+any other grouping (`merge_units`). The tables are derived data, rebuilt after every crawl; the
+costly parts (characteristic content, key phrases, pair affinities) only for changed projects.
 """
 from __future__ import annotations
 
@@ -34,8 +37,10 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from .docvectors import doc_centroids, from_blob, mean_direction, to_blob
-from .keywords import document_frequency, file_words, fold, terms, tokens, top_keywords, written_form
+from .keywords import phrase_key
+from .docvectors import doc_centroids, mean_direction, to_blob
+from . import pairs
+from . import projectcontent as content
 from .people import identity_keys
 from .store import Store, now_iso
 from .visibility import Viewer, source_filter
@@ -46,19 +51,17 @@ INDEX_NAMES = frozenset({"index", "readme", "home", "main", "overview", "start",
 SUMMARY_CHARS = 400
 TOP_CONTRIBUTORS = 5
 OWNER_CONTRIBUTORS = 3
-KEYWORDS = 8
 MAX_TOPICS = 12
-README_WEIGHT = 3.0  # the README's words count this many times in a repository's keywords
 CATCH_ALL = frozenset({"*", "/*", "**", "/**", "/"})
 
 SCHEMA = {
     "projects": """CREATE TABLE projects (
-        id TEXT PRIMARY KEY, name TEXT, kind TEXT, source TEXT, team TEXT, summary TEXT, topics TEXT,
+        id TEXT PRIMARY KEY, name TEXT, kind TEXT, source TEXT, sources TEXT, team TEXT, summary TEXT, topics TEXT,
         topic_sources TEXT, owners TEXT, owner_people TEXT, contributors TEXT, links TEXT, first_activity TEXT,
         last_activity TEXT, status TEXT, documents INTEGER, main_doc TEXT, provenance TEXT, vector BLOB,
         built_at TEXT)""",
     "project_documents": """CREATE TABLE project_documents (
-        doc_id TEXT PRIMARY KEY, project_id TEXT NOT NULL)""",
+        doc_id TEXT PRIMARY KEY, project_id TEXT NOT NULL, unit_id TEXT)""",
 }
 
 
@@ -206,6 +209,66 @@ def group_documents(docs: Iterable[Mapping[str, Any]], source_kinds: Mapping[str
     return dict(groups)
 
 
+DOC_WORDS = frozenset({"docs", "doc", "documentation", "wiki", "site", "space", "handbook", "pages", "manual"})
+
+
+def norm_project_name(name: str) -> str:
+    """'LightFM', 'lightfm', 'light-fm' and 'lightfm-docs' all give 'lightfm'."""
+    words = re.findall(r"[a-z0-9]+", (name or "").casefold())
+    return "".join([w for w in words if w not in DOC_WORDS] or words)
+
+
+@dataclass(frozen=True)
+class DeclaredProject:
+    """guild.toml [[projects]]: these sources (source names or unit ids like 'wiki/Ranker') are one project."""
+    name: str
+    sources: tuple[str, ...]
+
+
+def merge_units(units: Iterable[ProjectKey], declared: Iterable[DeclaredProject] = (),
+                mentions: Mapping[str, Mapping[str, int]] | None = None) -> dict[ProjectKey, list[ProjectKey]]:
+    """Catalog entries from units (repositories and spaces): entry key -> its units, main unit first.
+
+    A declared project takes the units it names; otherwise a space joins the one repository with
+    its normalised name, else the one repository that most of its pages link to
+    (`mentions`: space unit id -> {repository unit id: pages mentioning its URL}); spaces of one
+    normalised name without a repository form one entry.
+    """
+    units = sorted(set(units), key=lambda k: (k.kind != "repository", k.id))
+    taken: set[ProjectKey] = set()
+    out: dict[ProjectKey, list[ProjectKey]] = {}
+    for decl in declared:
+        wanted = {s.casefold() for s in decl.sources}
+        members = [u for u in units if u not in taken and (u.source.casefold() in wanted or u.id.casefold() in wanted)]
+        if not members:
+            continue
+        taken |= set(members)
+        main = members[0]
+        out[ProjectKey(decl.name, decl.name, main.kind, main.source)] = members
+    free = [u for u in units if u not in taken]
+    by_name: dict[str, list[ProjectKey]] = defaultdict(list)
+    for u in free:
+        by_name[norm_project_name(u.name)].append(u)
+    repos = {u.id: u for u in free if u.kind == "repository"}
+    joined: dict[ProjectKey, list[ProjectKey]] = {u: [u] for u in repos.values()}
+    for name, group in by_name.items():
+        same = [u for u in group if u.kind == "repository"]
+        spaces = [u for u in group if u.kind != "repository"]
+        if len(same) == 1:
+            joined[same[0]] += spaces
+        elif not same and spaces:
+            joined[spaces[0]] = list(spaces)
+        else:  # several repositories share the name: leave the spaces alone
+            joined.update({s: [s] for s in spaces})
+    for space in [k for k, v in joined.items() if k.kind != "repository" and len(v) == 1]:
+        links = (mentions or {}).get(space.id) or {}
+        best = sorted(((n, r) for r, n in links.items() if r in repos), reverse=True)
+        if best and (len(best) == 1 or best[0][0] >= 2 * best[1][0]):
+            joined[repos[best[0][1]]].append(joined.pop(space)[0])
+    out.update(joined)
+    return out
+
+
 def main_page(key: ProjectKey, docs: list[Mapping[str, Any]], prefix: str,
               centroids: Mapping[str, np.ndarray], centroid: np.ndarray | None) -> Mapping[str, Any] | None:
     """The document that introduces a project: its README, its named page, an index page, else the most typical."""
@@ -242,6 +305,7 @@ class Project:
     source: str
     team: str
     summary: str = ""
+    sources: list[dict[str, str]] = field(default_factory=list)  # the units it is made of: {"id", "name", "kind", "source"}
     topics: list[str] = field(default_factory=list)
     topic_sources: dict[str, list[str]] = field(default_factory=dict)
     owners: list[str] = field(default_factory=list)
@@ -261,7 +325,7 @@ class Project:
         return d
 
 
-_JSON_FIELDS = ("topics", "topic_sources", "owners", "owner_people", "contributors", "links", "provenance")
+_JSON_FIELDS = ("sources", "topics", "topic_sources", "owners", "owner_people", "contributors", "links", "provenance")
 
 
 def _from_row(row: Mapping[str, Any], now: datetime | None = None) -> Project:
@@ -274,7 +338,7 @@ def _from_row(row: Mapping[str, Any], now: datetime | None = None) -> Project:
 
 def ensure_schema(store: Store) -> None:
     """Create the catalog tables; recreate one whose columns differ (it only holds derived data)."""
-    for table, ddl in SCHEMA.items():
+    for table, ddl in {**SCHEMA, **content.SCHEMA}.items():
         wanted = re.findall(r"(?:\(|,)\s*(\w+) ", ddl)
         have = [r[1] for r in store.conn.execute(f"PRAGMA table_info([{table}])")]
         if have and have != wanted:
@@ -294,6 +358,7 @@ class _People:
             for _, key in identity_keys(r):
                 self.by_key[key].add(r["person_id"])
         self.names = {r["id"]: r["name"] for r in store.query("SELECT id, name FROM people")}
+        self.name_words = frozenset(w for n in self.names.values() for w in re.findall(r"[a-z]{3,}", (n or "").casefold()))
 
     def resolve(self, owner: str) -> str | None:
         ident = owner_identity(owner)
@@ -335,51 +400,45 @@ def _activity(store: Store, docs: list[Mapping[str, Any]]) -> tuple[str | None, 
     return (norm[0], norm[-1]) if norm else (None, None)
 
 
-def _project_terms(docs: list[Mapping[str, Any]], surface: Counter) -> Counter:
-    counts: Counter = Counter()
-    for d in docs:
-        weight = README_WEIGHT if d.get("kind") == "readme" else 1.0
-        # a code path counts by its file name: its folders mostly repeat the project's name
-        text = f"{d.get('title') or ''}\n{d.get('text') or ''}"
-        if d.get("kind") == "code_path":
-            text = file_words(d.get("title") or "")
-        for term, n in terms(text, surface).items():
-            counts[term] += n * weight
-    return counts
-
-
-def project_keywords(name: str, counts: Counter, surface: Counter, df: Counter, n_groups: int,
-                     limit: int = KEYWORDS) -> list[str]:
-    """TF-IDF keywords of a project, as written, without the project's own name."""
-    own = " ".join(fold(w) for w in tokens(name) if w)
-    counts = Counter(counts)
-    if " " in own and own in counts:  # 'feed ranker' says nothing new, nor does 'feed' inside it
-        inside = counts.pop(own)
-        for w in own.split():
-            counts[w] -= inside
-    best = top_keywords(counts, df, n_groups, limit + 1)
-    return [written_form(k.term, surface) for k in best if k.term != own][:limit]
-
-
 def _merge_topics(sources: dict[str, list[str]]) -> list[str]:
+    """Topics as written, in source order; a form of one already listed ('matrix factorization'
+    after 'matrix-factorization') is skipped."""
     seen: dict[str, str] = {}
     for values in sources.values():
         for v in values:
-            seen.setdefault(v.casefold(), v)
+            seen.setdefault(phrase_key(v), v)
     return list(seen.values())[:MAX_TOPICS]
 
 
-def build_project(store: Store, key: ProjectKey, docs: list[Mapping[str, Any]], prefix: str,
-                  centroids: Mapping[str, np.ndarray], keywords: list[str], people: _People) -> tuple[Project, np.ndarray | None]:
-    """One project's record and centroid from its documents."""
-    team = Counter(d["team"] for d in docs if d.get("team")).most_common(1)
+def _main_doc(key: ProjectKey, units: list[ProjectKey], groups: Mapping[ProjectKey, list[Mapping[str, Any]]],
+              prefixes: Mapping[str, str], centroids: Mapping[str, np.ndarray]) -> Mapping[str, Any] | None:
+    """The entry's introduction: its main unit's main page, else the first unit that has one."""
+    for u in units:
+        docs = groups[u]
+        centroid = mean_direction([centroids[d["id"]] for d in docs if d["id"] in centroids])
+        main = main_page(u, docs, prefixes.get(u.source, ""), centroids, centroid)
+        if main is not None:
+            return main
+    return None
+
+
+def build_project(store: Store, key: ProjectKey, units: list[ProjectKey], groups: Mapping[ProjectKey, list[Mapping[str, Any]]],
+                  prefixes: Mapping[str, str], centroids: Mapping[str, np.ndarray], people: _People) -> tuple[Project, np.ndarray | None]:
+    """One catalog entry's record and centroid from its units' documents (topics come later)."""
+    docs = [d for u in units for d in groups[u]]
+    main_docs = groups[units[0]]
+    team = Counter(d["team"] for d in main_docs if d.get("team")).most_common(1)
     centroid = mean_direction([centroids[d["id"]] for d in docs if d["id"] in centroids])
-    main = main_page(key, docs, prefix, centroids, centroid)
+    main = _main_doc(key, units, groups, prefixes, centroids)
+    if main is not None and "text" not in main:
+        row = store.query("SELECT text FROM documents WHERE id = ?", [main["id"]])
+        main = dict(main, text=row[0]["text"] if row else "")
     meta = dict((main or {}).get("metadata") or {})
     info = meta.get("catalog_info") if isinstance(meta.get("catalog_info"), dict) else {}
     info_path = meta.get("catalog_info_path", "catalog-info.yaml")
     p = Project(id=key.id, name=key.name, kind=key.kind, source=key.source, team=team[0][0] if team else "",
-                documents=len(docs), main_doc=(main or {}).get("id", ""))
+                documents=len(docs), main_doc=(main or {}).get("id", ""),
+                sources=[{"id": u.id, "name": u.name, "kind": u.kind, "source": u.source} for u in units])
     where = (main or {}).get("path") or (main or {}).get("title") or ""
 
     # summary
@@ -409,17 +468,13 @@ def build_project(store: Store, key: ProjectKey, docs: list[Mapping[str, Any]], 
     else:
         p.owner_people = list(dict.fromkeys(n for n in (people.resolve(o) for o in p.owners) if n))
 
-    # topics
-    sources: dict[str, list[str]] = {}
+    # topics as written; key phrases are added by build_catalog
     if info.get("tags"):
-        sources[f"{info_path} tags"] = [str(t) for t in info["tags"]]
+        p.topic_sources[f"{info_path} tags"] = [str(t) for t in info["tags"]]
     if meta.get("topics"):
-        sources["repository topics"] = [str(t) for t in meta["topics"]]
+        p.topic_sources["repository topics"] = [str(t) for t in meta["topics"]]
     if meta.get("keywords"):
-        sources[f"{meta.get('keywords_path', 'package')} keywords"] = [str(k) for k in meta["keywords"]]
-    if keywords:
-        sources["keywords"] = keywords
-    p.topic_sources, p.topics = sources, _merge_topics(sources)
+        p.topic_sources[f"{meta.get('keywords_path', 'package')} keywords"] = [str(k) for k in meta["keywords"]]
 
     # links
     links = []
@@ -435,29 +490,96 @@ def build_project(store: Store, key: ProjectKey, docs: list[Mapping[str, Any]], 
     return p, centroid
 
 
+def _repo_urls(groups: Mapping[ProjectKey, list[Mapping[str, Any]]]) -> dict[str, str]:
+    """repository unit id -> its URL without scheme or '.git' ('github.com/acme/ranker')."""
+    out = {}
+    for u, docs in groups.items():
+        if u.kind != "repository":
+            continue
+        for d in docs:
+            url = str((d.get("metadata") or {}).get("repo_url") or "")
+            core = re.sub(r"^[a-z+]+://|^git@|\.git$|/+$", "", url.strip()).replace(":", "/")
+            if core.count("/") >= 2:  # a host and a path: local clones say nothing
+                out[u.id] = core
+                break
+    return out
+
+
+def _mentions(store: Store, groups: Mapping[ProjectKey, list[Mapping[str, Any]]]) -> dict[str, dict[str, int]]:
+    """space unit id -> {repository unit id: pages that mention the repository's URL}, where at least
+    a fifth of the space's pages (and two) do."""
+    urls = _repo_urls(groups)
+    if not urls:
+        return {}
+    unit_of = {d["id"]: u for u, docs in groups.items() if u.kind != "repository" for d in docs}
+    found: dict[str, Counter] = defaultdict(Counter)
+    for repo, url in urls.items():
+        for r in store.query("SELECT id FROM documents WHERE instr(lower(text), ?) > 0", [url.casefold()]):
+            if r["id"] in unit_of:
+                found[unit_of[r["id"]].id][repo] += 1
+    sizes = {u.id: len(docs) for u, docs in groups.items()}
+    return {s: {r: n for r, n in c.items() if n >= max(2, sizes[s] / 5)} for s, c in found.items()}
+
+
 def build_catalog(store: Store, source_kinds: Mapping[str, str] | None = None, prefixes: Mapping[str, str] | None = None,
-                  centroids: Mapping[str, np.ndarray] | None = None) -> list[Project]:
-    """Rebuild the projects tables from the stored documents. Returns the projects."""
+                  centroids: Mapping[str, np.ndarray] | None = None, declared: Iterable[DeclaredProject] = (),
+                  embed: content.Embed | None = None, model: str = "") -> list[Project]:
+    """Rebuild the catalog from the stored documents. Returns the projects.
+
+    The records (owners, contributors, summary, status) are cheap and rebuilt every time; each
+    project's characteristic content and key phrases (index/projectcontent.py) only when its
+    documents changed; overlaps (index/overlaps.py) only for the pairs that involve a changed
+    project.
+    """
     ensure_schema(store)
     kinds = dict(source_kinds or {})
     for r in store.query("SELECT name, kind FROM sources"):
         kinds.setdefault(r["name"], r["kind"])
     prefixes = dict(prefixes or {})
     docs = []
-    for r in store.query("SELECT id, source, team, kind, title, url, path, text, updated_at, metadata FROM documents "
+    for r in store.query("SELECT id, source, team, kind, title, url, path, updated_at, metadata, content_hash FROM documents "
                          "WHERE kind NOT IN ('commit', 'folder')"):  # history units are evidence for `who` only
         r["metadata"] = json.loads(r["metadata"] or "{}")
         docs.append(r)
     groups = group_documents(docs, kinds, prefixes)
+    entries = merge_units(groups, list(declared), _mentions(store, groups))
     centroids = centroids if centroids is not None else doc_centroids(store)
-    surfaces = {key: Counter() for key in groups}
-    counts = {key: _project_terms(members, surfaces[key]) for key, members in groups.items()}
-    df, n = document_frequency(counts.values())
     people = _People(store)
-    built = []
-    for key in sorted(groups, key=lambda k: k.id):
-        words = project_keywords(key.name, counts[key], surfaces[key], df, n)
-        built.append(build_project(store, key, groups[key], prefixes.get(key.source, ""), centroids, words, people))
+    built = [build_project(store, key, units, groups, prefixes, centroids, people)
+             for key, units in sorted(entries.items(), key=lambda kv: kv[0].id)]
+
+    centre = content.centre_of([vec for _, vec in built])
+    raw = store.get_meta("catalog_centre")
+    old_centre = np.frombuffer(bytes.fromhex(raw), dtype="float32") if raw else None
+    moved = centre is None or old_centre is None or len(old_centre) != len(centre) or float(old_centre @ centre) < content.CENTRE_DRIFT
+    use_centre = centre if moved else old_centre
+    stored = content.fingerprints(store)
+    model = model if embed is not None else "no-model"
+    by_id = entries_by_id(entries)
+    fresh = []  # computed outside any transaction: embedding phrases is slow and readers must not wait
+    for p, _ in built:
+        members = [d for u in by_id[p.id] for d in groups[u]]
+        own = [p.team, *p.team.split(), *(u.source for u in by_id[p.id]), *(u.name for u in by_id[p.id])]
+        fp = content.fingerprint(members, f"{model}\x00{p.summary}\x00{p.topic_sources}\x00{own}")
+        if not moved and stored.get(p.id) == fp:
+            continue
+        written = [t for values in p.topic_sources.values() for t in values]
+        fresh.append((content.build_content(store, p.id, p.name, members, p.summary, use_centre, embed, p.main_doc,
+                                            written, model, own, people.name_words), fp))
+    changed = [c.project_id for c, _ in fresh]
+    with store.transaction():
+        for c, fp in fresh:
+            content.save(store, c, fp)
+        live = [p.id for p, _ in built]
+        store.conn.execute(f"DELETE FROM project_content WHERE project_id NOT IN ({','.join('?' * len(live))})", live)
+        if moved and centre is not None:
+            store.set_meta("catalog_centre", to_blob(centre).hex())
+    contents = content.load_all(store)
+    for p, _ in built:
+        c = contents.get(p.id)
+        if c and c.key_phrases:
+            p.topic_sources["key phrases"] = c.key_phrases
+        p.topics = _merge_topics(p.topic_sources)
     stamp = now_iso()
     with store.transaction():
         store.conn.execute("DELETE FROM projects")
@@ -470,10 +592,16 @@ def build_catalog(store: Store, source_kinds: Mapping[str, str] | None = None, p
             cols = list(row)
             store.conn.execute(f"INSERT INTO projects ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                                [row[c] for c in cols])
-        for key, members in groups.items():
-            store.conn.executemany("INSERT OR REPLACE INTO project_documents (doc_id, project_id) VALUES (?, ?)",
-                                   [(d["id"], key.id) for d in members])
+        for key, units in entries.items():
+            for u in units:
+                store.conn.executemany("INSERT OR REPLACE INTO project_documents (doc_id, project_id, unit_id) VALUES (?, ?, ?)",
+                                       [(d["id"], key.id, u.id) for d in groups[u]])
+    pairs.update(store, changed, all_changed=moved)
     return [p for p, _ in built]
+
+
+def entries_by_id(entries: Mapping[ProjectKey, list[ProjectKey]]) -> dict[str, list[ProjectKey]]:
+    return {k.id: v for k, v in entries.items()}
 
 
 # -- reading --------------------------------------------------------------------------------------
@@ -505,12 +633,76 @@ def get_project(store: Store, name: str, now: datetime | None = None, viewer: Vi
     return _from_row(rows[0], now) if rows else None
 
 
-def project_vectors(store: Store) -> dict[str, np.ndarray]:
-    """project id -> centroid direction."""
+# -- the catalog's project of a document, for experts and the other readers ------------------------
+def doc_projects(store: Store, doc_ids: Iterable[str]) -> dict[str, str]:
+    """doc id -> catalog project id. A document the catalog leaves out (commits and folders are
+    evidence for `who` only) or has not placed yet (before the first rebuild) belongs to the project
+    holding most of its source's placed documents, else to its source."""
     ensure_schema(store)
-    out = {}
-    for r in store.query("SELECT id, vector FROM projects"):
-        v = from_blob(r["vector"])
-        if v is not None:
-            out[r["id"]] = v
+    ids = list(dict.fromkeys(doc_ids))
+    out: dict[str, str] = {}
+    unplaced: dict[str, str] = {}  # doc id -> source
+    for i in range(0, len(ids), 500):
+        part = ids[i:i + 500]
+        marks = ",".join("?" * len(part))
+        out.update((r[0], r[1]) for r in store.conn.execute(
+            f"SELECT doc_id, project_id FROM project_documents WHERE doc_id IN ({marks})", part))
+        missing = [d for d in part if d not in out]
+        if missing:
+            unplaced.update((r[0], r[1]) for r in store.conn.execute(
+                f"SELECT id, source FROM documents WHERE id IN ({','.join('?' * len(missing))})", missing))
+    if unplaced:
+        sources = sorted(set(unplaced.values()))
+        owner: dict[str, str] = {}
+        for src, project_id, _ in store.conn.execute(
+                f"""SELECT d.source, pd.project_id, count(*) AS n FROM project_documents pd
+                    JOIN documents d ON d.id = pd.doc_id WHERE d.source IN ({','.join('?' * len(sources))})
+                    GROUP BY d.source, pd.project_id ORDER BY n, pd.project_id""", sources):
+            owner[src] = project_id  # ascending counts: the largest share is written last
+        out.update((d, owner.get(src, src)) for d, src in unplaced.items())
     return out
+
+
+def _member_rows(store: Store, project_id: str) -> list[dict[str, Any]]:
+    placed = store.conn.execute("SELECT 1 FROM project_documents WHERE project_id = ? LIMIT 1", [project_id]).fetchone()
+    join, where = ("JOIN project_documents pd ON pd.doc_id = d.id", "pd.project_id = ?") if placed else ("", "d.source = ?")
+    unit = "pd.unit_id" if placed else "d.source"
+    return store.query(f"""SELECT {unit} AS unit, i.person_id, sum(c.count) AS n, min(c.first_at) AS first_at,
+                           max(c.last_at) AS last_at, d.kind = 'readme' AS readme
+                           FROM documents d {join} JOIN contributions c ON c.doc_id = d.id
+                           JOIN identities i ON i.id = c.identity_id
+                           WHERE {where} AND i.person_id IS NOT NULL GROUP BY unit, i.person_id, readme""", [project_id])
+
+
+def project_members(store: Store, project_id: str) -> list[dict[str, Any]]:
+    """Each person's contributions to a whole project ({"person_id", "n", "first_at", "last_at"}):
+    per repository its README's repository-level counts, per space the sum over its pages; then
+    summed over the project's units."""
+    rows = _member_rows(store, project_id)
+    with_readme = {r["unit"] for r in rows if r["readme"]}
+    out: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        if r["unit"] in with_readme and not r["readme"]:
+            continue
+        m = out.setdefault(r["person_id"], {"person_id": r["person_id"], "n": 0, "first_at": None, "last_at": None})
+        m["n"] += r["n"] or 0
+        m["first_at"] = min(x for x in (m["first_at"], r["first_at"]) if x) if (m["first_at"] or r["first_at"]) else None
+        m["last_at"] = max(x for x in (m["last_at"], r["last_at"]) if x) if (m["last_at"] or r["last_at"]) else None
+    return list(out.values())
+
+
+def project_intro(store: Store, project_id: str) -> dict[str, Any]:
+    """{"name", "doc_id", "title", "url", "source", "repository"} of the page that introduces a
+    project: the catalog's main document, else (not placed yet) the source's README or first page."""
+    ensure_schema(store)
+    rows = store.query("""SELECT p.name, p.kind, d.id, d.title, d.url, d.source FROM projects p
+                          LEFT JOIN documents d ON d.id = p.main_doc WHERE p.id = ?""", [project_id])
+    if rows:
+        r = rows[0]
+        return {"name": r["name"], "doc_id": r["id"] or "", "title": r["title"] or r["name"], "url": r["url"] or "",
+                "source": r["source"] or "", "repository": r["kind"] == "repository"}
+    rows = store.query("""SELECT id, title, url, source, kind FROM documents WHERE source = ?
+                          ORDER BY kind != 'readme', length(path), path LIMIT 1""", [project_id])
+    r = rows[0] if rows else {"id": "", "title": project_id, "url": "", "source": project_id, "kind": ""}
+    return {"name": project_id, "doc_id": r["id"], "title": r["title"], "url": r["url"], "source": r["source"],
+            "repository": r["kind"] == "readme"}

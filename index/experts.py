@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from .catalog import doc_projects, project_intro, project_members
 from .store import Store
 from .visibility import Viewer, only_visible
 
@@ -96,32 +97,6 @@ def describe(role: str, count: int, first: str | None, last: str | None, in_repo
     return f"{role}: {count} {unit}{'s' if count != 1 else ''}{span}"
 
 
-def project_scope(doc: dict[str, Any]) -> tuple[str, str]:
-    """(source, path prefix) of the project a document belongs to: a repository, or a wiki project space."""
-    meta = doc.get("metadata")
-    meta = json.loads(meta) if isinstance(meta, str) and meta else (meta or {})
-    if meta.get("project_prefix"):
-        return doc["source"], str(meta["project_prefix"])
-    if doc.get("kind") in ("wiki_page", "web_page") and (doc.get("path") or "").count("/") >= 2:
-        return doc["source"], "/".join(doc["path"].split("/")[:2]) + "/"
-    return doc["source"], ""
-
-
-def _project_members(store: Store, source: str, prefix: str) -> list[dict[str, Any]]:
-    """Each person's contributions to a whole project: the README's repository-level counts where
-    there is one, else the sum over the project's documents."""
-    where = "d.source = ?" + (" AND d.path LIKE ? ESCAPE '\\'" if prefix else "")
-    like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    params = [source] + ([like] if prefix else [])
-    rows = store.query(f"""SELECT i.person_id, sum(c.count) AS n, min(c.first_at) AS first_at, max(c.last_at) AS last_at,
-                           d.kind = 'readme' AS readme FROM contributions c JOIN documents d ON d.id = c.doc_id
-                           JOIN identities i ON i.id = c.identity_id
-                           WHERE {where} AND i.person_id IS NOT NULL GROUP BY i.person_id, readme""", params)
-    if any(r["readme"] for r in rows):
-        rows = [r for r in rows if r["readme"]]
-    return rows
-
-
 def is_part(doc: dict[str, Any]) -> bool:
     """A document that stands for one part of a repository (a file, a folder, a commit), not the whole of it."""
     meta = doc.get("metadata") or ""
@@ -182,10 +157,11 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
         s[1] += r["count"] or 0
 
     docs = store.documents(d for d, _ in top)
-    per_project: dict[tuple[str, str], list[str]] = defaultdict(list)
+    per_project: dict[str, list[str]] = defaultdict(list)
+    project_of = doc_projects(store, docs)  # the catalog's definition of a project
     for d in doc_weight:
-        if d in docs:
-            per_project[project_scope(docs[d])].append(d)
+        if d in docs and d in project_of:
+            per_project[project_of[d]].append(d)
     # only a project's best few documents count, so a big project does not win by size alone
     mass = {scope: sum(sorted((doc_weight[d] for d in ds), reverse=True)[:PROJECT_DOCS]) for scope, ds in per_project.items()}
     project_votes: dict[str, float] = defaultdict(float)
@@ -199,7 +175,7 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
             parts = [d for d in per_project[scope] if is_part(docs[d])]
             grain = _grain([doc_weight[d] for d in parts], [doc_weight[d] for d in per_project[scope] if d not in parts])
             if grain < 1:
-                members = _project_members(store, *scope)
+                members = project_members(store, scope)
                 total = sum(r["n"] or 0 for r in members)
                 for r in members:
                     vote = weight * (1 - grain) * ((r["n"] or 0) / total if total else 0) * recency(r["last_at"], now)
@@ -282,17 +258,10 @@ def _span(first: str | None, last: str | None) -> str:
     return f", {years[0]}–{years[-1]}" if len(years) == 2 and years[0] != years[-1] else (f", {years[0]}" if years else "")
 
 
-def _project_evidence(store: Store, vote: float, scope: tuple[str, str], count: int, first: str | None,
+def _project_evidence(store: Store, vote: float, project_id: str, count: int, first: str | None,
                       last: str | None) -> Evidence | None:
-    source, prefix = scope
-    rows = store.query("SELECT id, title, url FROM documents WHERE source = ? AND kind = 'readme' LIMIT 1", [source]) \
-        if not prefix else []
-    name = prefix.rstrip("/").split("/")[-1] if prefix else source
-    span = _span(first, last)
-    unit = "commit" if rows else "edit"  # a repository (it has a README) counts commits; a wiki space, edits
-    what = f"{count} {unit}{'s' if count != 1 else ''} to {name}{span}"
-    if rows:
-        return Evidence(rows[0]["title"], rows[0]["url"], rows[0]["id"], source, what, vote)
-    first_doc = store.query("SELECT id, url FROM documents WHERE source = ? AND path LIKE ? ORDER BY length(path) LIMIT 1",
-                            [source, prefix + "%"])
-    return Evidence(name, first_doc[0]["url"] if first_doc else "", first_doc[0]["id"] if first_doc else "", source, what, vote)
+    intro = project_intro(store, project_id)
+    unit = "commit" if intro["repository"] else "edit"  # a repository counts commits; a wiki space, edits
+    what = f"{count} {unit}{'s' if count != 1 else ''} to {intro['name']}{_span(first, last)}"
+    title = intro["title"] if intro["repository"] else intro["name"]
+    return Evidence(title, intro["url"], intro["doc_id"], intro["source"], what, vote)

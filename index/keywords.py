@@ -1,16 +1,13 @@
-"""Keywords by TF-IDF: the terms frequent in one group of documents and rare in the other groups.
+"""Key phrase candidates and their selection: stopwords, written forms, maximal marginal relevance.
 
-Used for project topics (a group = a project's documents) and people's topics (a group = the
-documents a person contributed to). Terms are single words and two-word phrases of adjacent
-non-stopwords; each keyword keeps its count and score so it can be explained.
+Used for project topics (index/projectcontent.py) and people's topics (index/profiles.py).
 """
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
-from dataclasses import dataclass
-from typing import Iterable, Mapping
+
+import numpy as np
 
 STOPWORDS = frozenset("""
 a about above after again against all almost also although always am among an and another any anyone anything
@@ -28,17 +25,6 @@ including keep kept know lot lots makes part run runs set sets take takes time t
 within work works year years yes
 """.split())
 MIN_LEN = 3
-WORD = re.compile(r"[a-z][a-z0-9]+")
-
-
-def tokens(text: str) -> list[str | None]:
-    """Lower-case words; stopwords, short words and numbers become None so phrases never span them."""
-    return [w if len(w) >= MIN_LEN and w not in STOPWORDS else None for w in WORD.findall(text.casefold())]
-
-
-def file_words(name: str) -> str:
-    """A code file's name as words for keywords: 'two_tower.py' -> 'two_tower'; dotfiles give nothing."""
-    return "" if name.startswith(".") else name.rsplit(".", 1)[0]
 
 
 def fold(word: str) -> str:
@@ -46,70 +32,119 @@ def fold(word: str) -> str:
     return word[:-1] if len(word) > 4 and word.endswith("s") and not word.endswith(("ss", "us", "is")) else word
 
 
-def terms(text: str, surface: Counter | None = None) -> Counter:
-    """Counts of the (plural-folded) words and two-word phrases of a text.
+# -- key phrases with the embedding model ---------------------------------------------------------
+# Candidate n-grams of a text (as written), scored by how close their embedding is to the content's
+# characteristic direction (KeyBERT's idea), then diversified by maximal marginal relevance, so the
+# topics are phrases such as "matrix factorization" rather than stems or generic words.
+PHRASE_BREAK = re.compile(r"[.,;:!?()\[\]{}<>\"'`|=*#+/\\\n\t]+|\s-\s|\s{2,}")
+PHRASE_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*")
+MAX_PHRASE_WORDS = 3
+GENERIC = frozenset("""
+api apis app apps argument arguments attribute attributes bug bugs build builds case cases change changelog changes
+class classes code command commands config configuration contributing contributor contributors copyright data dataset
+datasets default defaults dependencies dependency description doc docs documentation error errors example examples
+feature features file files fix fixed fixes function functions guide github http https image images import install
+installation installing issue issues license licence line lines link links list main method methods module modules
+need note notes number numbers object objects option options output package packages page pages parameter parameters
+pip pull python readme reference release released releases request requests result results return returns section
+see setup source step steps support supported test tests thanks tutorial tutorials type types update updated updates
+user users value values variable variable version versions warning warnings www
+txt md rst yml yaml json csv html htm cfg toml ini ipynb py sh requirements notebook notebooks jupyter colab
+makefile dockerfile todo faq news authors pypi conda badge badges com org net www
+automodule autoclass autosummary toctree maxdepth members undoc inherited inheritance show exclude param params
+rtype len assert self def init args kwargs str int bool none true false cmakelists src lib usr env dev
+code conduct covenant community leaders maintainer maintainers contribute contributing contribution contributions
+security policy vulnerability vulnerabilities harassment consequences enforcement pledge welcome thank thanks feel free
+fork library libraries project projects available provides provide toolkit tool tools getting started quickstart
+bash shell console block code-block
+""".split())
 
-    `surface`, when given, counts the written forms so a term can be shown as people write it.
+
+def _verb_like(word: str) -> bool:
+    """'shipped', 'changed': a past form says what happened, not what a project is about."""
+    w = word.casefold()
+    return len(w) > 5 and w.endswith("ed") and not w.endswith("eed")
+
+
+def phrase_candidates(text: str, max_words: int = MAX_PHRASE_WORDS) -> Counter:
+    """Counts of the 1-3 word phrases of a text, as written, that start and end with a content word.
+
+    Phrases never cross punctuation, numbers or stopwords; a phrase made only of generic
+    documentation words ("install guide", "pull request") is not a candidate.
     """
-    raw = tokens(text)
-    words = [fold(w) if w else None for w in raw]
-    counts: Counter = Counter(w for w in words if w)
-    pairs = [(i, f"{a} {b}") for i, (a, b) in enumerate(zip(words, words[1:])) if a and b and a != b]
-    counts.update(t for _, t in pairs)
-    if surface is not None:
-        surface.update((w, r) for w, r in zip(words, raw) if w)
-        surface.update((t, f"{raw[i]} {raw[i + 1]}") for i, t in pairs)
-    return counts
+    out: Counter = Counter()
+    for piece in PHRASE_BREAK.split(text or ""):
+        run: list[str] = []
+        for w in piece.split():
+            m = PHRASE_WORD.fullmatch(w.strip("-_~"))
+            low = m.group(0).casefold() if m else ""
+            if not m or len(low) < MIN_LEN or low in STOPWORDS or len(low) > 30:
+                run = []
+                continue
+            run.append(m.group(0))
+            for n in range(1, min(max_words, len(run)) + 1):
+                gram = run[-n:]
+                if all(set(g.casefold().split("-")) <= GENERIC for g in gram) or _verb_like(gram[-1]) or \
+                        len({g.casefold() for g in gram}) < len(gram):
+                    continue
+                out[" ".join(gram)] += 1
+    return out
 
 
-def written_form(term: str, surface: Counter) -> str:
-    """The most common way a folded term was written."""
-    forms = [(n, form) for (t, form), n in surface.items() if t == term]
-    return max(forms)[1] if forms else term
+def phrase_key(phrase: str) -> str:
+    """What makes two written forms the same candidate: case and a plural ending do not."""
+    return " ".join(fold(w) for w in phrase.casefold().replace("-", " ").split())
 
 
-@dataclass(frozen=True)
-class Keyword:
-    term: str
-    count: float  # weighted occurrences in the group
-    score: float  # count x inverse group frequency
+def merge_forms(counts: Counter) -> tuple[Counter, dict[str, str]]:
+    """Candidate counts keyed by phrase_key, and each key's most common written form (lower case
+    unless it is always written with capitals, like 'ALS' or 'PyTorch')."""
+    by_key: Counter = Counter()
+    forms: dict[str, Counter] = {}
+    for phrase, n in counts.items():
+        k = phrase_key(phrase)
+        by_key[k] += n
+        forms.setdefault(k, Counter())[phrase] += n
+    shown = {}
+    for k, f in forms.items():
+        best = max(f.items(), key=lambda x: (x[1], x[0]))[0]
+        lowered = [p for p in f if p == p.casefold()]
+        shown[k] = max(lowered, key=lambda p: f[p]) if lowered else (best if any(c.isupper() for c in best[1:]) else best.casefold())
+    return by_key, shown
 
 
-def document_frequency(groups: Iterable[Counter]) -> tuple[Counter, int]:
-    """In how many groups each term occurs, and the number of groups."""
-    df: Counter = Counter()
-    n = 0
-    for g in groups:
-        df.update(g.keys())
-        n += 1
-    return df, n
+def _inside(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
+    if len(short) > len(long):
+        short, long = long, short
+    return any(long[i:i + len(short)] == short for i in range(len(long) - len(short) + 1))
 
 
-def top_keywords(counts: Mapping[str, float], df: Mapping[str, int], n_groups: int, limit: int = 8,
-                 min_count: float = 2.0) -> list[Keyword]:
-    """The best TF-IDF terms of one group against all groups.
+def nested(a: str, b: str) -> bool:
+    """One phrase inside the other, word by word: 'cold' and 'cold start', 'stability index' and
+    'population stability index'."""
+    return _inside(tuple(phrase_key(a).split()), tuple(phrase_key(b).split()))
 
-    Terms must occur at least `min_count` times (unless none does); with three groups or more, a
-    term found in every group is never a keyword. A word is dropped when a
-    qualifying phrase holds most of its occurrences: "cold start" rather than "cold".
+
+def mmr(candidates: list[str], vectors: np.ndarray, relevance: np.ndarray, limit: int,
+        diversity: float = 0.5, min_relevance: float = 0.0) -> list[tuple[str, float]]:
+    """Maximal marginal relevance: each pick is relevant and unlike the picks before it.
+
+    `vectors` are unit rows for `candidates`; returns (candidate, relevance) in pick order.
     """
-    def idf(term: str) -> float:
-        return math.log((1 + n_groups) / (1 + df.get(term, 0))) + 1.0
-
-    everywhere = n_groups >= 3  # then a term every group uses says nothing about any one of them
-    scored = sorted(((t, c, math.log1p(c) * idf(t)) for t, c in counts.items()
-                     if c > 0 and not (everywhere and df.get(t, 0) >= n_groups)), key=lambda x: (-x[2], x[0]))
-    frequent = [s for s in scored if s[1] >= min_count] or scored
-    in_phrase: dict[str, float] = {}  # word -> count of the most frequent phrase holding it
-    for term, count, _ in frequent:
-        if " " in term:
-            for w in term.split():
-                in_phrase[w] = max(in_phrase.get(w, 0.0), count)
-    chosen: list[Keyword] = []
-    for term, count, score in frequent:
-        if " " not in term and count <= 1.5 * in_phrase.get(term, 0.0):
-            continue  # the word mostly occurs inside a phrase that is a keyword itself
-        chosen.append(Keyword(term, round(float(count), 3), round(score, 4)))
-        if len(chosen) >= limit:
-            break
-    return chosen
+    chosen: list[int] = []
+    words = [tuple(phrase_key(c).split()) for c in candidates]
+    pool = [i for i in range(len(candidates)) if relevance[i] > min_relevance]
+    while pool and len(chosen) < limit:
+        if chosen:  # never a phrase inside a pick, nor one holding it
+            pool = [i for i in pool if not _inside(words[i], words[chosen[-1]])]
+            if not pool:
+                break
+        if chosen:
+            redundancy = (vectors[pool] @ vectors[chosen].T).max(axis=1)
+        else:
+            redundancy = np.zeros(len(pool), dtype="float32")
+        gain = (1 - diversity) * relevance[pool] - diversity * redundancy
+        best = pool[int(np.argmax(gain))]
+        chosen.append(best)
+        pool.remove(best)
+    return [(candidates[i], float(relevance[i])) for i in chosen]

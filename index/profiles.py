@@ -2,32 +2,32 @@
 
 After each crawl `build_profiles` stores, per person, the direction of their work (the mean of
 the centroids of the documents they contributed to, each weighted by their share of that
-document's contributions) and their topics (TF-IDF keywords of those documents, weighted the
-same way, against all documents). `profile` answers `guildbot person`, `similar_people`
+document's contributions) and their topics: key phrases of the projects they worked on
+(index/projectcontent.py), scored by similarity to that direction and diversified by MMR. `profile` answers `guildbot person`, `similar_people`
 answers `guildbot similar`: people in other teams whose work points the same way.
 """
 from __future__ import annotations
 
 import difflib
 import json
-import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 
 from .catalog import ensure_schema as ensure_catalog
 from .docvectors import doc_centroids, from_blob, mean_direction, to_blob
-from .keywords import file_words, terms, top_keywords, written_form
+from . import projectcontent as content
+from .keywords import nested, phrase_key
 from .people import identity_keys, norm_name
 from .store import Store, now_iso
 from .visibility import (Viewer, named_visibly, source_filter, trim_identity_lists, visible_doc_ids, visible_identities,
                          visible_people, visible_profiles, visible_topics)
 
 TOPICS = 8
+POOL = 60  # candidate phrases considered per person
 RECENT = 8
-TEXT_CHARS = 50_000  # of each document, for topics
 SCHEMA = """CREATE TABLE IF NOT EXISTS person_profiles (
     person_id TEXT PRIMARY KEY, vector BLOB, topics TEXT, documents INTEGER, built_at TEXT)"""
 
@@ -59,37 +59,56 @@ def shares(store: Store) -> dict[str, dict[str, float]]:
     return {p: {d: n / totals[d] for d, n in docs.items() if totals[d]} for p, docs in per.items()}
 
 
-def build_profiles(store: Store, centroids: Mapping[str, np.ndarray] | None = None) -> int:
+def _phrase_pool(store: Store, model: str) -> tuple[dict[str, dict[str, list]], dict[str, np.ndarray]]:
+    """Each project's candidate key phrases, and the cached vectors of their written forms."""
+    cands = {r["project_id"]: json.loads(r["candidates"] or "{}") for r in store.query(
+        "SELECT project_id, candidates FROM project_content")} if store.conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE name = 'project_content'").fetchone() else {}
+    forms = sorted({c[0] for pc in cands.values() for c in pc.values()})
+    vecs = content.cached_vectors(store, forms, model) if forms else {}
+    return cands, vecs
+
+
+def person_topics(projects: Mapping[str, float], cands: Mapping[str, Mapping[str, list]], vecs: Mapping[str, np.ndarray],
+                  direction: np.ndarray | None, centre: np.ndarray | None, limit: int = TOPICS,
+                  exclude: Iterable[str] = ()) -> list[str]:
+    """A person's key phrases: candidates of the projects they worked on (`projects`: id -> their
+    share of their work), scored by similarity to their work's direction, diversified by MMR;
+    never one of `exclude` (project and team names)."""
+    weight: Counter = Counter()
+    forms: dict[str, str] = {}
+    for pid, share in projects.items():
+        for key, (form, rel) in cands.get(pid, {}).items():
+            weight[key] += share * max(rel, 0.0) + 1e-6
+            forms.setdefault(key, form)
+    exclude = [phrase_key(x) for x in exclude]
+    weight = Counter(dict(Counter({k: w for k, w in weight.items() if not any(nested(k, x) for x in exclude)}).most_common(POOL)))
+    if direction is None or not any(forms[k] in vecs for k in weight):
+        return [forms[k] for k, _ in weight.most_common() if not any(nested(k, x) for x in exclude)][:limit]
+    return content.rank_phrases(weight, forms, vecs, direction, centre, exclude, limit=limit)[1]
+
+
+def build_profiles(store: Store, centroids: Mapping[str, np.ndarray] | None = None, model: str = "") -> int:
     """Rebuild every person's work direction and topics. Returns how many people have a profile."""
     ensure_schema(store)
+    ensure_catalog(store)
     centroids = centroids if centroids is not None else doc_centroids(store)
     by_person = shares(store)
-    by_doc: dict[str, list[tuple[str, float]]] = defaultdict(list)
-    for pid, docs in by_person.items():
-        for d, s in docs.items():
-            by_doc[d].append((pid, s))
-    df: Counter = Counter()
-    n_docs = 0
-    counts: dict[str, Counter] = defaultdict(Counter)
-    surface: dict[str, Counter] = defaultdict(Counter)
-    for doc_id, kind, title, text in store.conn.execute("SELECT id, kind, title, substr(text, 1, ?) FROM documents",
-                                                        (TEXT_CHARS,)):
-        n_docs += 1
-        seen: Counter = Counter()
-        tf = terms(file_words(title or "") if kind == "code_path" else f"{title or ''}\n{text or ''}", seen)
-        if doc_id not in by_doc:
-            df.update(tf.keys())
-            continue
-        df.update(tf.keys())
-        for pid, share in by_doc[doc_id]:
-            for term, n in tf.items():
-                counts[pid][term] += share * math.log1p(n)
-            surface[pid].update(seen)
+    project_of = {r[0]: r[1] for r in store.conn.execute("SELECT doc_id, project_id FROM project_documents")}
+    cands, vecs = _phrase_pool(store, model)
+    raw = store.get_meta("catalog_centre")
+    centre = np.frombuffer(bytes.fromhex(raw), dtype="float32") if raw else None
+    names = [x for r in store.query("SELECT name, team FROM projects") for x in (r["name"], r["team"] or "") if x]
     rows = []
     for pid, docs in by_person.items():
         ids = [d for d in docs if d in centroids]
         vec = mean_direction([centroids[d] for d in ids], [docs[d] for d in ids])
-        words = [written_form(k.term, surface[pid]) for k in top_keywords(counts[pid], df, n_docs, TOPICS, min_count=0.5)]
+        work: Counter = Counter()
+        for d, share in docs.items():
+            if d in project_of:
+                work[project_of[d]] += share
+        total = sum(work.values()) or 1.0
+        words = person_topics({k: v / total for k, v in work.items()}, cands, vecs, vec, centre, exclude=names)
         rows.append((pid, to_blob(vec), json.dumps(words, ensure_ascii=False), len(docs), now_iso()))
     with store.transaction():
         store.conn.execute("DELETE FROM person_profiles")

@@ -9,10 +9,10 @@ from connectors.base import Contributor, Document, SourceContext
 from connectors.git import GitConnector
 from connectors.projectfiles import parse_catalog_info, parse_package_keywords, project_files, project_metadata
 from guildbot.cli import main
-from index.catalog import (build_catalog, codeowners_owners, first_section, get_project, group_documents, list_projects,
-                           owner_identity, parse_codeowners, status_of)
-from index.keywords import document_frequency, terms, top_keywords
-from index.overlaps import rank_overlaps, topic_overlap
+from index.catalog import (DeclaredProject, ProjectKey, build_catalog, codeowners_owners, doc_projects, first_section,
+                           get_project, group_documents, list_projects, merge_units, norm_project_name, owner_identity,
+                           parse_codeowners, project_members, status_of)
+from index.overlaps import rank_overlaps
 from index.people import resolve
 from index.store import Store
 
@@ -147,14 +147,61 @@ def test_grouping_repositories_and_wiki_project_spaces():
     }
 
 
-def test_keywords_prefer_terms_rare_in_other_groups_and_phrases_over_their_words():
-    a = terms("cold start for new members. cold start again. ranking ranking ranking. model model model")
-    b = terms("the model serves listings. model model")
-    c = terms("another model about drift drift")
-    df, n = document_frequency([a, b, c])
-    words = [k.term for k in top_keywords(a, df, n, limit=3)]
-    assert words[0] == "ranking" and "cold start" in words
-    assert "cold" not in words and "model" not in words
+def test_a_space_joins_the_repository_it_documents():
+    repo, other = ProjectKey("darts", "darts", "repository", "darts"), ProjectKey("tsl", "tsl", "repository", "tsl")
+    space = ProjectKey("wiki/Darts", "Darts", "space", "wiki")
+    site = ProjectKey("darts-docs", "darts-docs", "space", "darts-docs")
+    notes = ProjectKey("wiki/Notes", "Notes", "space", "wiki")
+    linked = ProjectKey("conf/FC", "FC", "space", "conf")
+    entries = merge_units([space, repo, other, site, notes, linked], mentions={"conf/FC": {"tsl": 5, "darts": 1}})
+    assert entries[repo] == [repo, site, space]  # same normalised name: one entry, the repository first
+    assert entries[other] == [other, linked]  # most of its pages link to the tsl repository
+    assert entries[notes] == [notes] and len(entries) == 3
+    assert norm_project_name("Light-FM docs") == norm_project_name("lightfm") == "lightfm"
+    declared = merge_units([space, repo, other, notes], [DeclaredProject("Forecasting", ("tsl", "wiki/notes"))])
+    assert declared[ProjectKey("Forecasting", "Forecasting", "repository", "tsl")] == [other, notes]
+    assert declared[repo] == [repo, space]
+
+
+def test_projects_config_declares_one_project_from_several_sources(tmp_path):
+    from guildbot.config import ConfigError, load_config
+    base = ('[guild]\nname = "A"\n[[teams]]\nname = "T"\n[[sources]]\nkind = "git"\nname = "r"\nteam = "T"\n'
+            'url = "/r"\n[[sources]]\nkind = "files"\nname = "w"\nteam = "T"\npath = "w"\n')
+    p = tmp_path / "guild.toml"
+    p.write_text(base + '[[projects]]\nname = "Ranker"\nsources = ["r", "w/Ranker"]\n')
+    cfg = load_config(p)
+    assert [(x.name, x.sources) for x in cfg.projects] == [("Ranker", ["r", "w/Ranker"])]
+    for bad, problem in (('name = "X"\nsources = ["nope"]', "names no configured source"),
+                         ('name = "X"\nsources = []', "non-empty list"), ('sources = ["r"]', "missing required field"),
+                         ('name = "X"\nsources = ["r"]\nteam = "T"', "unknown field")):
+        p.write_text(base + "[[projects]]\n" + bad + "\n")
+        with pytest.raises(ConfigError) as e:
+            load_config(p)
+        assert problem in e.value.problem and e.value.entry.startswith("[[projects]] #1") and e.value.fix
+
+
+def test_a_wiki_space_and_its_repository_are_one_project_for_experts_too(tmp_path):
+    store = Store(tmp_path)
+    with store.transaction():
+        store.save_source("lightfm", kind="git", team="Recs")
+        store.save_source("wiki", kind="mediawiki", team="Recs")
+        _doc(store, "lightfm:README.md", "lightfm", "Recs", "LightFM is a recommender.",
+             [Contributor("Ada Lovelace", "ada@x.example", role="committer", count=40)],
+             kind="readme", path="README.md", metadata={"repo": "lightfm"}, src_kind="git")
+        _doc(store, "wiki:Recs/LightFM/docs/index", "wiki", "Recs", "How to use LightFM.",
+             [Contributor("Bob Stone", "bob@x.example", role="editor", count=4)],
+             kind="wiki_page", path="Recs/LightFM/docs/index", src_kind="mediawiki")
+    resolve(store)
+    assert doc_projects(store, ["wiki:Recs/LightFM/docs/index"]) == {"wiki:Recs/LightFM/docs/index": "wiki"}  # not built yet
+    build_catalog(store, prefixes={"wiki": "Recs/"})
+    [p] = list_projects(store)
+    assert p.id == "lightfm" and [s["id"] for s in p.sources] == ["lightfm", "wiki/LightFM"]
+    assert doc_projects(store, ["wiki:Recs/LightFM/docs/index", "lightfm:README.md"]) == {
+        "wiki:Recs/LightFM/docs/index": "lightfm", "lightfm:README.md": "lightfm"}
+    people = {store.query("SELECT name FROM people WHERE id = ?", [m["person_id"]])[0]["name"]: m["n"]
+              for m in project_members(store, "lightfm")}
+    assert people == {"Ada Lovelace": 40, "Bob Stone": 4}  # commits to the repository, edits to its space
+    store.close()
 
 
 # -- building from a store --------------------------------------------------------------------------
@@ -165,7 +212,7 @@ def _doc(store, doc_id, source, team, text, contributors, kind="doc", path="", m
 
 def _vec(store, doc_id, values):
     v = np.asarray(values, dtype="float32")
-    store.add_chunks(doc_id, doc_id, ["x"], [v / np.linalg.norm(v)])
+    store.add_chunks(doc_id, doc_id, ["what this service does, in a sentence long enough to count as prose " * 2], [v / np.linalg.norm(v)])
 
 
 def test_owners_fall_back_to_top_contributors_and_same_team_pairs_never_overlap(tmp_path):
@@ -186,11 +233,6 @@ def test_owners_fall_back_to_top_contributors_and_same_team_pairs_never_overlap(
     pairs = [(o.a.id, o.b.id) for o in rank_overlaps(store, limit=10)]
     assert pairs == [("b", "c"), ("a", "c")]  # b points closer to c than a does; a and b share a team
     store.close()
-
-
-def test_topic_overlap_compares_folded_words():
-    score, shared = topic_overlap(["cold start", "recommenders"], ["recommender", "listings"])
-    assert shared == ["recommender"] and 0 < score < 1
 
 
 # -- the demo org -------------------------------------------------------------------------------------
@@ -244,10 +286,12 @@ def test_topics_sources(demo_guild, demo_projects):
     similar = demo_projects["similar-items"]
     assert similar.topic_sources["catalog-info.yaml tags"] == ["recommendations", "matrix-factorization", "listings"]
     assert similar.topics[:3] == ["recommendations", "matrix-factorization", "listings"]
-    assert similar.topic_sources["keywords"]
+    phrases = similar.topic_sources["key phrases"]
+    assert phrases and all(p == p.strip() and 1 <= len(p.split()) <= 3 for p in phrases)
     ranker = demo_projects["feed-ranker"]
-    assert list(ranker.topic_sources) == ["keywords"]
-    assert "feed ranker" not in ranker.topics  # a project's own name is not one of its topics
+    assert list(ranker.topic_sources) == ["key phrases"]
+    assert "feed-ranker" not in ranker.topics and "feed ranker" not in ranker.topics  # its own name is no topic
+    assert not {"ranker", "serie", "txt", "readme"} & {t.casefold() for t in ranker.topics}
     assert [p.name for p in demo_guild.projects(topic="matrix")] == ["similar-items"]
     assert {p.name for p in demo_guild.projects(team="risk")} == {"drift-watch", "wiki-risk"}
 
@@ -277,6 +321,19 @@ def test_the_planted_cross_team_overlap_ranks_first(demo_guild, demo_dir, capsys
     people = {x["name"] for side in ("a", "b") for x in top[side]["people"]}
     assert {"Priya Raman", "Omar Haddad"} <= people
     assert top["evidence"] and top["evidence"][0]["a"]["url"] and top["evidence"][0]["b"]["url"]
+    assert top["evidence"][0]["a"]["passage"] and top["shared_topics"]  # explained by passages and key phrases
+    from index.keywords import phrase_key
+    from index.projectcontent import load_all
+    contents = load_all(demo_guild.store)
+    for t in top["shared_topics"]:  # each shared topic is a candidate key phrase of both sides
+        assert all(phrase_key(t) in contents[side[x]["id"]].candidates for side in [top] for x in ("a", "b"))
+    assert main(["--config", str(demo_dir / "guild.toml"), "overlaps", "--json", "--include-same-team", "--limit", "50"]) == 0
+    every = json.loads(capsys.readouterr().out)
+    floor = demo_guild.config.overlaps_min_score
+    assert any(o["same_team"] for o in every) and all(floor <= o["score"] <= 1 for o in every)
+    ids = {p.id for p in demo_guild.projects()}
+    assert all(o["a"]["project"] in ids and o["b"]["project"] in ids for o in every)
+    assert len(every) < len(ids) * (len(ids) - 1) // 2  # weak pairs stay out
 
 
 def test_project_lookup_by_name(demo_guild, demo_dir, capsys):
