@@ -17,7 +17,7 @@ import sys
 import textwrap
 from typing import Any, Callable
 
-from . import cli_catalog, slack_cli
+from . import cli_catalog, cli_syncs, slack_cli
 from index.embeddings import ModelError
 
 from .config import ConfigError
@@ -57,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sources", help="last crawl, documents and last error per source")
     s.add_argument("--json", action="store_true")
     cli_catalog.add_parsers(sub)
+    cli_syncs.add_parsers(sub)  # syncs propose | post | list | ics | optout
     slack_cli.add_parsers(sub)  # serve, slack --socket, slack-console
     return p
 
@@ -167,7 +168,7 @@ def cmd_sources(guild: Guild, args) -> int:
     return 0
 
 
-COMMANDS = {"crawl": cmd_crawl, "search": cmd_search, "who": cmd_who, "sources": cmd_sources, **cli_catalog.COMMANDS,
+COMMANDS = {"crawl": cmd_crawl, "search": cmd_search, "who": cmd_who, "sources": cmd_sources, **cli_catalog.COMMANDS, **cli_syncs.COMMANDS,
             **slack_cli.COMMANDS}
 
 

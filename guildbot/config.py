@@ -58,6 +58,7 @@ class Config:
     teams: list[TeamConfig] = field(default_factory=list)
     sources: list[SourceConfig] = field(default_factory=list)
     aliases: list[AliasRule] = field(default_factory=list)
+    syncs: Any = None  # guildbot.config_syncs.SyncsConfig
 
     @property
     def base_dir(self) -> Path:
@@ -101,7 +102,7 @@ def load_config(path: str | Path) -> Config:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(path, "", f"not valid TOML: {e}", "fix the syntax at the line and column shown")
 
-    known = {"guild", "people", "teams", "sources"}
+    known = {"guild", "people", "teams", "sources", "syncs"}
     for key in data:
         if key not in known:
             raise ConfigError(path, f"[{key}]", "unknown section", f"use only {', '.join(sorted(known))}")
@@ -175,4 +176,6 @@ def load_config(path: str | Path) -> Config:
             if value is not None:
                 options[f.name] = value
         cfg.sources.append(SourceConfig(kind, sname, cfg.team(team).name, options, entry))
+    from .config_syncs import parse_syncs  # cross-team syncs (issue 10)
+    cfg.syncs = parse_syncs(path, data.get("syncs"))
     return cfg

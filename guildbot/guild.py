@@ -188,3 +188,47 @@ class Guild:
     def ambiguous(self) -> list[Ambiguity]:
         """Identities that could not be placed with confidence."""
         return find_ambiguous(self.store, self.config.aliases)
+
+    # -- cross-team syncs (guildbot/syncs.py; the digest reads upcoming_syncs and sync_checkins) --------
+    def sync_proposals(self, replan: bool = False, now: Any = None) -> list[dict[str, Any]]:
+        """The next cycle's sync proposals in the `syncs propose --json` shape (planned once per cycle)."""
+        from . import syncs
+        return syncs.propose(self, now=now, replan=replan)
+
+    def sync_on(self, topic: str, now: Any = None) -> dict[str, Any] | None:
+        """An ad-hoc sync on a topic (`/guild sync <topic>`); None when no cross-team group exists."""
+        from . import syncs
+        return syncs.propose_topic(self, topic, now=now)
+
+    def syncs(self, status: list[str] | None = None) -> list[dict[str, Any]]:
+        """Stored syncs with their state (status, channel, slots), soonest first."""
+        from index.syncstore import list_syncs
+        return list_syncs(self.store, status=status)
+
+    def sync(self, sync_id: str) -> dict[str, Any] | None:
+        from index.syncstore import get_sync
+        return get_sync(self.store, sync_id)
+
+    def sync_ics(self, sync_id: str) -> bytes | None:
+        """The sync's invitation as an iCalendar file (None for an unknown id)."""
+        from . import syncs
+        return syncs.ics(self, sync_id)
+
+    def upcoming_syncs(self, now: Any = None) -> list[dict[str, Any]]:
+        """Scheduled or proposed syncs that have not started yet, soonest first."""
+        from index.syncstore import list_syncs
+        from index.store import iso
+        from datetime import datetime, timezone
+        t = iso(now or datetime.now(timezone.utc))
+        return [s for s in list_syncs(self.store, status=["proposed", "posted", "scheduled"])
+                if s.get("start") and s["start"].replace("Z", "+00:00") >= t]
+
+    def sync_checkins(self, since: str | None = None) -> list[dict[str, Any]]:
+        """What came of past syncs: check-in answers since an ISO time, newest first."""
+        from index.syncstore import checkins
+        return checkins(self.store, since)
+
+    def sync_optout(self, keys: list[str], out: bool = True) -> None:
+        """Never propose these people (Slack id, email or person id) for syncs again; out=False undoes it."""
+        from index.syncstore import set_optout
+        set_optout(self.store, keys, out)

@@ -110,7 +110,7 @@ def activity_weight(last_at: str | None, now: datetime, half_life_days: float = 
 
 def form_group(scores: Mapping[str, float], people: Mapping[str, Person], settings: PlanSettings,
                load: Mapping[str, int] | None = None, recent: Sequence[Iterable[str]] = (),
-               opted_out: set[str] | None = None, teams: Sequence[str] | None = None) -> list[Person] | None:
+               opted_out: set[str] | None = None, exclude: set[str] | None = None) -> list[Person] | None:
     """The best group for a topic: `scores` is person id -> expertise x recent activity.
 
     Teams take turns (the team with the strongest candidate first), so no team dominates; a
@@ -122,7 +122,7 @@ def form_group(scores: Mapping[str, float], people: Mapping[str, Person], settin
     pool = [pid for pid, s in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
             if s > 0 and pid in people and eligible(people[pid], opted_out)
             and load.get(pid, 0) < settings.max_per_person
-            and (not teams or people[pid].team in teams)]
+            and pid not in (exclude or ())]
     excluded: set[str] = set()
     while True:
         group = _balanced([p for p in pool if p not in excluded], people, settings.max_size)
@@ -206,6 +206,7 @@ def key_phrases(cluster_projects: Sequence[str], project_team: Mapping[str, str]
     inside = set(cluster_projects)
     groups: list[Counter] = [Counter()]
     team_counts: dict[str, Counter] = defaultdict(Counter)
+    coverage: Counter = Counter()  # in how many of the cluster's projects a term occurs
     forms: dict[str, Counter] = defaultdict(Counter)
     for pid, counts in project_terms.items():
         stemmed: Counter = Counter()
@@ -215,6 +216,7 @@ def key_phrases(cluster_projects: Sequence[str], project_team: Mapping[str, str]
             if pid in inside:
                 forms[s][t] += n
         if pid in inside:
+            coverage.update(stemmed.keys())
             groups[0].update(stemmed)
             team_counts[project_team.get(pid, "")].update(stemmed)
         else:
@@ -230,7 +232,7 @@ def key_phrases(cluster_projects: Sequence[str], project_team: Mapping[str, str]
             continue
         shared = per_team[1]  # the second team's use: the term must belong to both sides
         scored.append((math.log1p(shared) * (math.log((1 + n) / (1 + df[s])) + 1), len(s.split()), s))
-    scored.sort(key=lambda x: (-x[0], -x[1], x[2]))
+    scored.sort(key=lambda x: (-x[0], -coverage[x[2]], -x[1], -groups[0][x[2]], x[2]))
     chosen: list[str] = []
     for _, _, s in scored:
         words = set(s.split())
@@ -401,12 +403,51 @@ def plan_cycle(topics: Sequence[Topic], candidates: Mapping[str, Mapping[str, fl
     for topic in topics:
         if len(out) >= settings.max_syncs:
             break
-        group = form_group(candidates.get(topic.key, {}), people, settings, load, recent, opted_out)
-        if not group:
+        found = group_and_slots(candidates.get(topic.key, {}), people, settings, first, last, busy, load, recent, opted_out)
+        if not found:
             continue
+        group, slots = found
         for m in group:
             load[m.id] += 1
         recent.append({m.id for m in group})
-        out.append(Proposal(sync_id(label, topic.key), label, topic, group,
-                            best_slots(group, first, last, settings, busy)))
+        out.append(Proposal(sync_id(label, topic.key), label, topic, group, slots))
     return out
+
+
+def group_and_slots(scores: Mapping[str, float], people: Mapping[str, Person], settings: PlanSettings,
+                    first: date, last: date, busy: Sequence[tuple[datetime, datetime]] = (),
+                    load: Mapping[str, int] | None = None, recent: Sequence[Iterable[str]] = (),
+                    opted_out: set[str] | None = None) -> tuple[list[Person], list[Slot]] | None:
+    """A group and its slots, preferring a group that has a slot inside everyone's hours: whoever
+    the best slot leaves outside makes way for the next candidate while the group stays valid.
+    When no such group exists, the first group and its best slots (naming who is outside)."""
+    exclude: set[str] = set()
+    fallback = None
+    for _ in range(len(scores) + 1):
+        group = form_group(scores, people, settings, load, recent, opted_out, exclude)
+        if not group:
+            break
+        slots = best_slots(group, first, last, settings, busy)
+        if slots and not slots[0].outside:
+            return group, slots
+        fallback = fallback or (group, slots)
+        if not slots:
+            break
+        exclude |= _cheapest_outside(group, scores, first, last, settings, busy)
+    return fallback
+
+
+def _cheapest_outside(group: list[Person], scores: Mapping[str, float], first: date, last: date,
+                      settings: PlanSettings, busy: Sequence[tuple[datetime, datetime]]) -> set[str]:
+    """The members to let go so the rest share a slot, losing the least expertise (and the fewest
+    people); the rest must still span two teams."""
+    by_email = {m.email: m for m in group}
+    best: tuple[float, int, set[str]] | None = None
+    for slot in candidate_slots(group, first, last, settings, busy):
+        kept = [m for m in group if m.email not in slot.outside]
+        if len({m.team for m in kept}) < 2:
+            continue
+        cost = (sum(scores.get(by_email[e].id, 0.0) for e in slot.outside), len(slot.outside))
+        if best is None or cost < best[:2]:
+            best = (*cost, {by_email[e].id for e in slot.outside})
+    return best[2] if best else {m.id for m in group}

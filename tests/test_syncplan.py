@@ -187,3 +187,18 @@ def test_title_uses_phrases_both_teams_share_and_others_do_not():
                                      [{"title": "Cold start", "url": "u1"}])], PlanSettings(), terms)
     assert topics[0].title.startswith("Recommend") and "cold start" in topics[0].title
     assert topics[0].teams == ["Feed", "Market"] and topics[0].evidence == [{"title": "Cold start", "url": "u1"}]
+
+
+def test_a_group_that_shares_a_slot_wins_over_one_that_does_not_and_the_cheapest_member_makes_way():
+    # Singapore's day ends at 09:00 UTC when London's starts: one of them must make way
+    ps = {p.id: p for p in [
+        Person("p:lon", "Lon", "lon@x.example", "Feed", "Europe/London", "U1"),
+        Person("p:mad", "Mad", "mad@x.example", "Feed", "Europe/Madrid", "U2"),
+        Person("p:ber", "Ber", "ber@x.example", "Market", "Europe/Berlin", "U3"),
+        Person("p:sgp", "Sgp", "sgp@x.example", "Platform", "Asia/Singapore", "U4"),
+        Person("p:dxb", "Dxb", "dxb@x.example", "Market", "Asia/Dubai", "U5")]}
+    scores = {"p:lon": 1.0, "p:ber": 0.9, "p:sgp": 0.5, "p:mad": 0.4, "p:dxb": 0.3}
+    from index.syncplan import group_and_slots
+    group, slots = group_and_slots(scores, ps, PlanSettings(), date(2026, 12, 7), date(2026, 12, 13))
+    assert "p:lon" in {m.id for m in group} and "p:sgp" not in {m.id for m in group}
+    assert slots[0].outside == [] and slots[0].start == utc(2026, 12, 7, 9, 0)
