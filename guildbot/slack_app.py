@@ -372,6 +372,8 @@ def build_app(guild: Any, settings: SlackSettings | None = None, client: WebClie
         deliver_private(client, message, user=body["user_id"], channel=body.get("channel_id"),
                         response_url=body.get("response_url"))
 
+    from . import slack_syncs  # `/guild sync ...` and the sync buttons; registered first, it matches only "sync ..."
+    slack_syncs.register(app, guild, answers.lock, deliver_private, _guard)
     app.command(COMMAND)(ack=ack_now, lazy=[answer_command])
 
     # @guildbot in a channel: answer in the thread; a direct message: answer there

@@ -138,6 +138,16 @@ def update_sync(store: Store, sync_id: str, **values: Any) -> None:
                                (*values.values(), sync_id))
 
 
+def claim_invite(store: Store, sync_id: str, claim: bool = True) -> bool:
+    """Mark a sync as being invited, once (True for the one caller that got it); claim=False releases it."""
+    with store.transaction():
+        if not claim:
+            store.conn.execute("UPDATE syncs SET invited_at = NULL WHERE id = ?", (sync_id,))
+            return False
+        cur = store.conn.execute("UPDATE syncs SET invited_at = ? WHERE id = ? AND invited_at IS NULL", (now_iso(), sync_id))
+    return cur.rowcount == 1
+
+
 def move_sync(store: Store, sync_id: str, start: str, end: str, outside: list[str], local_starts: dict[str, str]) -> None:
     """Give a sync another time (after "Another time"): the proposal's times and members' local starts."""
     sync = get_sync(store, sync_id)
