@@ -177,3 +177,22 @@ def test_slash_sync_topic_list_and_optout(slack, syncs_guild):
     again = guild.sync_on("cold start listings")
     assert again is None or victim not in [m["slack_id"] for m in again["members"]]
     assert victim not in [m["slack_id"] for p in guild.sync_proposals(now=NOW) for m in p["members"]]
+
+
+def test_with_a_guild_channel_each_sync_is_a_message_there_and_the_rest_goes_in_its_thread(slack, syncs_guild):
+    fake, guild = slack.fake, syncs_guild
+    guild.config.syncs.channel = "C0MLGUILD"
+    client = client_for(fake)
+    result = ss.run_cycle(guild, client, now=NOW)
+    tops = posted(fake, "C0MLGUILD")
+    assert len(tops) == result["posted"] == result["proposed"] >= 1
+    assert not fake.calls_to("conversations.open")
+    sync = guild.syncs()[0]
+    assert sync["channel"] == "C0MLGUILD" and sync["ts"]
+    flow = ss.SyncFlow(guild, client)
+    members = [m["slack_id"] for m in sync["members"]]
+    assert flow.rsvp(sync["id"], members[0], "yes") == "recorded"
+    assert flow.rsvp(sync["id"], members[1], "yes") == "invited"
+    assert flow.rsvp(sync["id"], members[2], "yes") == "recorded"  # invited once
+    uploads = fake.calls_to("files.completeUploadExternal", ok=True)
+    assert len(uploads) == 1 and uploads[0].args["channel_id"] == "C0MLGUILD" and uploads[0].args["thread_ts"] == sync["ts"]

@@ -1,0 +1,107 @@
+"""Syncs through the CLI on the demo org (the acceptance command), the stored state, the .ics
+export, and the [syncs] configuration's errors."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from icalendar import Calendar
+
+from guildbot import cli
+from guildbot.config import ConfigError, load_config
+
+MEMBER_KEYS = ["name", "email", "team", "tz", "slack_id", "local_start"]
+KEYS = ["id", "topic", "teams", "members", "start", "end", "outside_hours", "evidence", "score"]
+
+
+def clean(guild) -> None:
+    for t in ("syncs", "sync_members", "sync_rsvps", "sync_checkins", "sync_optouts"):
+        guild.store.conn.execute(f"DELETE FROM {t}")
+
+
+def run(capsys, *argv) -> tuple[int, str]:
+    code = cli.main(list(argv))
+    return code, capsys.readouterr().out
+
+
+def utc(value: str) -> datetime:
+    assert value.endswith("Z")
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def test_demo_proposes_a_recommender_sync_across_home_feed_and_marketplace_inside_everyones_hours(demo_guild, demo_dir, capsys):
+    clean(demo_guild)
+    config = str(demo_dir / "guild.toml")
+    code, out = run(capsys, "--config", config, "syncs", "propose", "--json")
+    assert code == 0
+    proposals = json.loads(out)
+    assert proposals and all(list(p) == KEYS for p in proposals)
+    assert all(list(m) == MEMBER_KEYS for p in proposals for m in p["members"])
+    rec = next(p for p in proposals if "recommend" in p["topic"].casefold())
+    assert {"Home Feed", "Marketplace"} <= {m["team"] for m in rec["members"]} and rec["teams"] == sorted(rec["teams"])
+    assert 3 <= len(rec["members"]) <= 6 and rec["outside_hours"] == []
+    directory = {r["email"]: r for r in demo_guild.store.query("SELECT emails, tz, slack_id FROM people")
+                 for r in [{**r, "email": json.loads(r["emails"])[0]}]}
+    start, end = utc(rec["start"]), utc(rec["end"])
+    assert (end - start).total_seconds() == 30 * 60
+    for m in rec["members"]:
+        assert m["slack_id"] and m["tz"] == directory[m["email"]]["tz"]
+        local, local_end = start.astimezone(ZoneInfo(m["tz"])), end.astimezone(ZoneInfo(m["tz"]))
+        assert local.weekday() < 5 and local.hour >= 9 and (local_end.hour, local_end.minute) <= (17, 0), (m, local)
+        assert datetime.fromisoformat(m["local_start"]) == start
+    assert rec["evidence"] and all(set(e) == {"title", "url"} for e in rec["evidence"])
+    # a cycle planned twice proposes once
+    code, again = run(capsys, "--config", config, "syncs", "propose", "--json")
+    assert json.loads(again) == proposals
+    assert demo_guild.store.count("syncs") == len(proposals)
+    # list and ics
+    code, listing = run(capsys, "--config", config, "syncs", "list")
+    assert rec["id"] in listing and rec["topic"] in listing
+    assert cli.main(["--config", config, "syncs", "ics", rec["id"]]) == 0
+    event = Calendar.from_ical(capsys.readouterr().out).walk("VEVENT")[0]
+    assert event.decoded("dtstart") == start and str(event["uid"]) == f"{rec['id']}@guildbot"
+    assert cli.main(["--config", config, "syncs", "ics", "nope"]) == 2
+    assert "no sync 'nope'" in capsys.readouterr().err
+    # opting out through the CLI, then planning again
+    victim = rec["members"][0]["email"]
+    assert run(capsys, "--config", config, "syncs", "optout", victim)[0] == 0
+    code, replanned = run(capsys, "--config", config, "syncs", "propose", "--json", "--replan")
+    assert all(victim != m["email"] for p in json.loads(replanned) for m in p["members"])
+    clean(demo_guild)
+
+
+def test_syncs_post_without_a_token_says_what_to_set(demo_dir, capsys, monkeypatch):
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    assert cli.main(["--config", str(demo_dir / "guild.toml"), "syncs", "post"]) == 2
+    assert "SLACK_BOT_TOKEN is not set" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("body, problem", [
+    ('cycle = "daily"', "unknown cycle"),
+    ('working_hours = "9-5"', "HH:MM"),
+    ("group_size = [5, 3]", "group_size"),
+    ("duration = 5", "out of range"),
+    ('holidays = ["someday"]', "not a date"),
+    ('caldav_url = "cal.example"', "not an http"),
+    ("colour = 1", "unknown field"),
+])
+def test_bad_syncs_config_is_a_clear_error(tmp_path, body, problem):
+    path = tmp_path / "guild.toml"
+    path.write_text(f'[guild]\nname = "T"\n\n[syncs]\n{body}\n')
+    with pytest.raises(ConfigError) as e:
+        load_config(path)
+    assert e.value.entry == "[syncs]" and problem in str(e.value) and e.value.fix
+
+
+def test_syncs_config_reads_every_setting(tmp_path):
+    path = tmp_path / "guild.toml"
+    path.write_text('[guild]\nname = "T"\n\n[syncs]\ncycle = "biweekly"\nduration = 45\ngroup_size = [2, 4]\n'
+                    'max_per_person = 2\navoid_repeat_weeks = 4\nworking_hours = "08:00-16:00"\n'
+                    'holidays = ["2026-12-25", 2026-12-26]\nchannel = "#ml-guild"\nquorum = 3\n')
+    s = load_config(path).syncs
+    assert (s.plan.cycle, s.plan.duration, s.plan.min_size, s.plan.max_size, s.plan.max_per_person,
+            s.plan.avoid_repeat_weeks, s.plan.working_hours) == ("biweekly", 45, 2, 4, 2, 4, "08:00-16:00")
+    assert [str(d) for d in s.plan.holidays] == ["2026-12-25", "2026-12-26"] and s.channel == "#ml-guild"
+    assert s.quorum_for(5) == 3 and s.quorum_for(2) == 2
