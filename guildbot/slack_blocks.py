@@ -293,6 +293,7 @@ HELP = [
     ("who <topic>", "people who know a topic, with their team and evidence"),
     ("projects [team|topic]", "projects by team, or the projects about a topic"),
     ("person <name|@mention>", "what someone has written and worked on"),
+    ("sync <topic|list|optout>", "propose a cross-team sync on a topic now, list planned syncs, or opt out"),
     ("help", "this help"),
 ]
 

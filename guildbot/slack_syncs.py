@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import threading
 from datetime import datetime, timedelta, timezone
@@ -35,6 +36,7 @@ YES, NO, LATER, SLOT = "sync_yes", "sync_no", "sync_later", "sync_slot"
 SEND, MET, NOT_MET, OUTCOME_VIEW = "sync_send", "sync_met", "sync_not_met", "sync_outcome"
 ANSWERS = {YES: "yes", NO: "no"}
 REMIND_BEFORE = timedelta(hours=24)
+DATE = re.compile(r"<!date\^[^|>]*\|([^>]*)>")  # Slack's date formatting -> its fallback text
 
 
 def when(iso: str, fallback_suffix: str = " UTC") -> str:
@@ -45,6 +47,12 @@ def when(iso: str, fallback_suffix: str = " UTC") -> str:
 
 
 # -- messages ---------------------------------------------------------------------------------------
+def note(mrkdwn: str) -> kit.Message:
+    """A one-section message whose text is already mrkdwn (mentions, dates); callers escape what users wrote."""
+    plain = kit.mrkdwn_to_text(DATE.sub(lambda m: m.group(1), mrkdwn))
+    return kit.Message(kit.clip(plain, kit.FALLBACK_TEXT), [kit.section(mrkdwn)])
+
+
 def proposal_message(sync: dict[str, Any], answers: dict[str, str] | None = None, *, buttons: bool = True,
                      send_button: bool = False) -> kit.Message:
     answers = answers or {}
@@ -81,7 +89,7 @@ def slots_message(sync: dict[str, Any]) -> kit.Message:
     """The other slots (numbered as stored, so a choice names the slot itself), each a button."""
     others = [(i, s) for i, s in enumerate(sync["slots"]) if s["start"] != sync.get("start")]
     if not others:
-        return kit.text_message("No other time suits this group this cycle.")
+        return note("No other time suits this group this cycle.")
     lines = [f"{n}. {when(s['start'])}" + (f" — outside working hours for {len(s['outside_hours'])}" if s["outside_hours"] else "")
              for n, (_, s) in enumerate(others, 1)]
     buttons = [kit.button(f"Option {n}", SLOT, kit.encode_value({"s": sync["id"], "i": i}))
@@ -93,7 +101,7 @@ def slots_message(sync: dict[str, Any]) -> kit.Message:
 
 def list_message(syncs: list[dict[str, Any]]) -> kit.Message:
     if not syncs:
-        return kit.text_message("No syncs are planned. `/guild sync <topic>` proposes one now.")
+        return note("No syncs are planned. `/guild sync &lt;topic&gt;` proposes one now.")
     lines = [f"• *{kit.escape(s['topic'])}* · {' + '.join(s['teams'])} · "
              f"{when(s['start']) if s.get('start') else 'no time yet'} · {s['status']}" for s in syncs]
     return kit.Message("Planned syncs", [kit.section("*Planned syncs*\n" + kit.join_lines(lines))])
@@ -187,7 +195,7 @@ class SyncFlow:
                 href = calendar_from_config(self.cfg).put_event(data)
             except CalendarError as e:
                 log.warning("%s; the invitation goes out in Slack only", e)
-        comment = (f"It's on: *{sync['topic']}* {when(sync['start'])}. "
+        comment = (f"It's on: *{kit.escape(sync['topic'])}* {when(sync['start'])}. "
                    + " ".join(f"<@{u}>" for u in accepted) + " — the invitation is attached.")
         self.client.files_upload_v2(channel=sync["channel"], thread_ts=sync["ts"], content=data,
                                     filename=f"sync-{sync_id}.ics", title=f"Sync: {sync['topic']}", initial_comment=comment)
@@ -198,7 +206,7 @@ class SyncFlow:
         with self.lock:
             sync = self.guild.sync(sync_id)
         if sync is None:
-            return kit.text_message("That sync is gone.")
+            return note("That sync is gone.")
         return slots_message(sync)
 
     def choose_slot(self, sync_id: str, index: int, user: str) -> None:
@@ -207,7 +215,7 @@ class SyncFlow:
         if sync is None or not sync.get("ts"):
             return
         self.client.chat_update(channel=sync["channel"], ts=sync["ts"], **proposal_message(sync).payload())
-        self._thread(sync, kit.text_message(f"<@{user}> proposed another time: {when(sync['start'])}. "
+        self._thread(sync, note(f"<@{user}> proposed another time: {when(sync['start'])}. "
                                             "Everyone, please answer again."))
 
     def due(self, now: datetime | None = None) -> dict[str, int]:
@@ -220,7 +228,7 @@ class SyncFlow:
             start, end = planner.parse_time(s["start"]), planner.parse_time(s["end"])
             if not s.get("reminded_at") and now < start <= now + REMIND_BEFORE:
                 people = " ".join(f"<@{m['slack_id']}>" for m in s["members"])
-                self._thread(s, kit.text_message(f"Reminder: *{s['topic']}* is {when(s['start'])}. {people}"))
+                self._thread(s, note(f"Reminder: *{kit.escape(s['topic'])}* is {when(s['start'])}. {people}"))
                 with self.lock:
                     syncstore.update_sync(self._store(), s["id"], reminded_at=now_iso())
                 sent["reminders"] += 1
@@ -238,8 +246,27 @@ class SyncFlow:
                 syncstore.update_sync(self._store(), sync_id, status="done")
 
 
-def run_cycle(guild: Any, client: WebClient, now: datetime | None = None, lock: threading.Lock | None = None) -> dict[str, int]:
-    """One scheduled run: plan the next cycle (once), post what is unposted, send what is due."""
+def client_from_env() -> WebClient | None:
+    """A Web API client from SLACK_BOT_TOKEN (and SLACK_API_URL); None when no token is set."""
+    from .slack_app import DEFAULT_API_URL, SlackSettings, make_client
+    token = (os.environ.get("SLACK_BOT_TOKEN") or "").strip()
+    if not token:
+        return None
+    api = (os.environ.get("SLACK_API_URL") or "").strip() or DEFAULT_API_URL
+    return make_client(SlackSettings(token, api_url=api if api.endswith("/") else api + "/"))
+
+
+def run_cycle(guild: Any, client: WebClient | None = None, now: datetime | None = None,
+              lock: threading.Lock | None = None) -> dict[str, int]:
+    """One scheduled run (for `guildbot serve`'s scheduler): plan the next cycle (once), post what is
+    unposted, send the reminders and check-ins that are due. Without a client (none given and no
+    SLACK_BOT_TOKEN) it only plans."""
+    client = client or client_from_env()
+    if client is None:
+        with lock or threading.Lock():
+            proposals = guild.sync_proposals(now=now)
+        log.info("syncs: %d planned; SLACK_BOT_TOKEN is not set, so nothing was posted", len(proposals))
+        return {"proposed": len(proposals), "posted": 0, "reminders": 0, "checkins": 0}
     flow = SyncFlow(guild, client, lock)
     with flow.lock:
         proposals = guild.sync_proposals(now=now)
@@ -254,13 +281,11 @@ def run_cycle(guild: Any, client: WebClient, now: datetime | None = None, lock: 
 
 def post_cycle_from_env(guild: Any) -> int:
     """`guildbot syncs post`: the bot token from SLACK_BOT_TOKEN (SLACK_API_URL optional)."""
-    from .slack_app import ENV_HELP, DEFAULT_API_URL, SlackSettings, make_client
-    token = (os.environ.get("SLACK_BOT_TOKEN") or "").strip()
-    if not token:
+    from .slack_app import ENV_HELP
+    client = client_from_env()
+    if client is None:
         print(f"guildbot: SLACK_BOT_TOKEN is not set; it is {ENV_HELP['SLACK_BOT_TOKEN']}", file=sys.stderr)
         return 2
-    api = (os.environ.get("SLACK_API_URL") or "").strip() or DEFAULT_API_URL
-    client = make_client(SlackSettings(token, api_url=api if api.endswith("/") else api + "/"))
     try:
         result = run_cycle(guild, client)
     except SlackApiError as e:
@@ -296,12 +321,12 @@ def register(app: Any, guild: Any, lock: threading.Lock, deliver: Callable[..., 
             out = "out" in arg.casefold()
             with lock:
                 guild.sync_optout([user], out=out)
-            message = kit.text_message("You will not be proposed for syncs any more. `/guild sync optin` undoes it."
+            message = note("You will not be proposed for syncs any more. `/guild sync optin` undoes it."
                                        if out else "You can be proposed for syncs again.")
         else:
             with lock:
                 sync = guild.sync_on(arg)
-            message = (proposal_message(sync, buttons=False, send_button=True) if sync else kit.text_message(
+            message = (proposal_message(sync, buttons=False, send_button=True) if sync else note(
                 f"No cross-team group found for “{kit.escape(arg)}”: it needs people from two teams with Slack ids "
                 "in the directory. Try broader words."))
         deliver(client, message, user=user, channel=body.get("channel_id"), response_url=body.get("response_url"))
@@ -317,7 +342,7 @@ def register(app: Any, guild: Any, lock: threading.Lock, deliver: Callable[..., 
     def answer(body, action, client, value: str) -> None:
         result = flow.rsvp(action["value"], body["user"]["id"], value)
         if result == "not a member":
-            private(body, client, kit.text_message("This sync is for the people it names; `/guild sync <topic>` proposes your own."))
+            private(body, client, note("This sync is for the people it names; `/guild sync &lt;topic&gt;` proposes your own."))
 
     @guard("your answer")
     def said_yes(body, action, client):
@@ -339,7 +364,7 @@ def register(app: Any, guild: Any, lock: threading.Lock, deliver: Callable[..., 
     @guard("sending the sync")
     def send(body, action, client):
         flow.post(action["value"])
-        private(body, client, kit.text_message("Sent: the proposal is with them now."))
+        private(body, client, note("Sent: the proposal is with them now."))
 
     @guard("your check-in")
     def met(body, action, client):
@@ -351,7 +376,7 @@ def register(app: Any, guild: Any, lock: threading.Lock, deliver: Callable[..., 
     @guard("your check-in")
     def not_met(body, action, client):
         flow.checkin(action["value"], body["user"]["id"], False)
-        private(body, client, kit.text_message("Noted. Thanks for saying."))
+        private(body, client, note("Noted. Thanks for saying."))
 
     for action_id, handler in ((YES, said_yes), (NO, said_no), (LATER, later), (SLOT, slot), (SEND, send),
                                (MET, met), (NOT_MET, not_met)):

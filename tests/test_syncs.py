@@ -105,3 +105,24 @@ def test_syncs_config_reads_every_setting(tmp_path):
             s.plan.avoid_repeat_weeks, s.plan.working_hours) == ("biweekly", 45, 2, 4, 2, 4, "08:00-16:00")
     assert [str(d) for d in s.plan.holidays] == ["2026-12-25", "2026-12-26"] and s.channel == "#ml-guild"
     assert s.quorum_for(5) == 3 and s.quorum_for(2) == 2
+
+
+def test_syncs_post_posts_each_proposal_once(demo_guild, demo_dir, capsys, monkeypatch):
+    from fake_slack import FakeSlack
+    from slack_support import directory_users
+    clean(demo_guild)
+    with FakeSlack(users=directory_users()) as fake:
+        monkeypatch.setenv("SLACK_BOT_TOKEN", fake.token)
+        monkeypatch.setenv("SLACK_API_URL", fake.api_url)
+        config = str(demo_dir / "guild.toml")
+        assert cli.main(["--config", config, "syncs", "post"]) == 0
+        first = capsys.readouterr().out
+        posts = fake.calls_to("chat.postMessage", ok=True)
+        assert posts and f"{len(posts)} posted now" in first
+        assert cli.main(["--config", config, "syncs", "post"]) == 0
+        assert "0 posted now" in capsys.readouterr().out and len(fake.calls_to("chat.postMessage", ok=True)) == len(posts)
+        fake.fail("chat.postMessage", "not_in_channel")
+        demo_guild.store.conn.execute("UPDATE syncs SET posted_at = NULL")
+        assert cli.main(["--config", config, "syncs", "post"]) == 1
+        assert "not_in_channel" in capsys.readouterr().err
+    clean(demo_guild)

@@ -136,7 +136,9 @@ def test_proposal_rsvps_invite_reminder_and_checkin(slack, syncs_guild):
     assert ss.SyncFlow(guild, client).due(start - timedelta(hours=12))["reminders"] == 1
     assert ss.SyncFlow(guild, client).due(start - timedelta(hours=11))["reminders"] == 0
     reminder = posted(fake, dm, sync["ts"])[-1]
-    assert "Reminder" in reminder["text"] and f"<!date^{epoch(sync['start'])}^" in reminder["text"]
+    reminder_text = reminder["blocks"][0]["text"]["text"]
+    assert "Reminder" in reminder_text and f"<!date^{epoch(sync['start'])}^" in reminder_text
+    assert all(f"<@{m}>" in reminder_text for m in members)
 
     # the check-in after the meeting: "We met" opens a modal whose answer is stored
     assert ss.SyncFlow(guild, client).due(start + timedelta(hours=2))["checkins"] == 1
