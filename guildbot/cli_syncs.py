@@ -54,15 +54,8 @@ def _print(syncs: list[dict[str, Any]]) -> None:
 
 def cmd_syncs(guild: Any, args: Any) -> int:
     action = args.syncs_command
-    if action == "propose":
-        proposals = guild.sync_proposals(replan=args.replan)
-        if args.json:
-            print(json.dumps(proposals, indent=1, ensure_ascii=False))
-        else:
-            _print(proposals)
-        return 0
-    if action == "list":
-        rows = guild.syncs()
+    if action in ("propose", "list"):
+        rows = guild.sync_proposals(replan=args.replan) if action == "propose" else guild.syncs()
         if args.json:
             print(json.dumps(rows, indent=1, ensure_ascii=False))
         else:

@@ -94,22 +94,31 @@ def propose(guild: "Guild", now: datetime | None = None, replan: bool = False) -
     first, last = cycle_window(now, plan.cycle)
     label = cycle_label(first)
     store = guild.store
-    if replan:
-        syncstore.delete_unposted(store, label)
     existing = syncstore.list_syncs(store, cycle=label, origin="cycle")
-    if existing:
+    out = syncstore.optouts(store)
+    stale = any(s["status"] == "proposed" and _opted_out(s, out) for s in existing)
+    if existing and not (replan or stale):
         return [public(s) for s in existing if s["status"] != "cancelled"]
+    if existing:  # plan again what was never posted (someone opted out since, or --replan)
+        syncstore.delete_unposted(store, label)
+        existing = syncstore.list_syncs(store, cycle=label, origin="cycle")
+    taken = {s["id"] for s in existing}
     people = syncstore.sync_people(store, _hours(guild))
     activity = syncstore.person_activity(store)
-    found = topics(guild)
+    found = [t for t in topics(guild) if sync_id(label, t.key) not in taken]
     candidates = {t.key: _expertise(guild, " ".join(t.phrases) or t.title, t.projects, activity, now) for t in found}
     since = (now - timedelta(weeks=plan.avoid_repeat_weeks)).isoformat(timespec="seconds")
-    proposals = plan_cycle(found, candidates, people, plan, now, load=syncstore.cycle_load(store, label),
+    room = PlanSettings(**{**vars(plan), "max_syncs": max(0, plan.max_syncs - len(existing))})
+    proposals = plan_cycle(found, candidates, people, room, now, load=syncstore.cycle_load(store, label),
                            recent=syncstore.recent_groups(store, since) if plan.avoid_repeat_weeks else [],
-                           opted_out=syncstore.optouts(store), busy=_busy(guild, first, last))
+                           opted_out=out, busy=_busy(guild, first, last))
     for p in proposals:
         _save(guild, p, "cycle")
     return [public(s) for s in syncstore.list_syncs(store, cycle=label, origin="cycle")]
+
+
+def _opted_out(sync: dict[str, Any], out: set[str]) -> bool:
+    return any(m["slack_id"] in out or m["email"].casefold() in out for m in sync["members"])
 
 
 def propose_topic(guild: "Guild", topic: str, now: datetime | None = None) -> dict[str, Any] | None:

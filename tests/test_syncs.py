@@ -67,7 +67,7 @@ def test_demo_proposes_a_recommender_sync_across_home_feed_and_marketplace_insid
     # opting out through the CLI, then planning again
     victim = rec["members"][0]["email"]
     assert run(capsys, "--config", config, "syncs", "optout", victim)[0] == 0
-    code, replanned = run(capsys, "--config", config, "syncs", "propose", "--json", "--replan")
+    code, replanned = run(capsys, "--config", config, "syncs", "propose", "--json")  # unposted: planned again
     assert all(victim != m["email"] for p in json.loads(replanned) for m in p["members"])
     clean(demo_guild)
 
