@@ -126,3 +126,15 @@ def test_syncs_post_posts_each_proposal_once(demo_guild, demo_dir, capsys, monke
         assert cli.main(["--config", config, "syncs", "post"]) == 1
         assert "not_in_channel" in capsys.readouterr().err
     clean(demo_guild)
+
+
+def test_the_directory_hours_column_is_read_and_optional(tmp_path):
+    from index.people import load_directory
+    with_hours = tmp_path / "a.csv"
+    with_hours.write_text("name,email,team,slack_id,tz,hours\nAda,ada@x.example,T,UADA,Asia/Kolkata,10:00-18:30\n"
+                          "Bo,bo@x.example,T,UBO,UTC,\n")
+    rows = load_directory(with_hours)
+    assert [r["hours"] for r in rows] == ["10:00-18:30", ""]
+    without = tmp_path / "b.csv"
+    without.write_text("name,email\nAda,ada@x.example\n")
+    assert load_directory(without)[0]["hours"] == ""
