@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from index import syncstore
 from index.people import DirectoryError, load_directory
-from index.syncplan import (Pair, PlanSettings, Proposal, Topic, activity_weight, cycle_label, cycle_window,
-                            group_and_slots, plan_cycle, sync_id, topics_from_pairs)
+from index.syncplan import (Pair, Person, PlanSettings, Proposal, Topic, activity_weight, cycle_label, cycle_window,
+                            group_and_slots, parse_hours, plan_cycle, sync_id, topics_from_pairs, zone)
 
+from .config import ConfigError
 from .config_syncs import SyncsConfig
 
 if TYPE_CHECKING:
@@ -32,15 +33,27 @@ def settings(guild: "Guild") -> SyncsConfig:
     return guild.config.syncs or SyncsConfig()
 
 
-def _hours(guild: "Guild") -> dict[str, str]:
-    """Directory email -> the person's own working hours (the `hours` column)."""
-    if not guild.config.directory:
-        return {}
-    try:
-        rows = load_directory(guild.config.directory)
-    except DirectoryError:
-        return {}  # the crawl reports a broken directory; planning falls back to the default hours
-    return {r["email"].casefold(): r.get("hours", "") for r in rows if r.get("hours")}
+def _people(guild: "Guild") -> dict[str, Person]:
+    """Everyone as the planner sees them, with the directory's own `hours`; a bad `hours` or `tz`
+    cell is a ConfigError naming the person, since no time could be computed for them."""
+    hours: dict[str, str] = {}
+    if guild.config.directory:
+        try:
+            rows = load_directory(guild.config.directory)
+        except DirectoryError as e:
+            raise ConfigError(guild.config.path, "[people] directory", str(e), "fix the CSV and run it again")
+        hours = {r["email"].casefold(): r["hours"] for r in rows if r.get("hours")}
+    people = syncstore.sync_people(guild.store, hours)
+    for p in people.values():
+        if not p.in_directory:
+            continue
+        try:
+            zone(p.tz)
+            parse_hours(p.hours or settings(guild).plan.working_hours)
+        except ValueError as e:
+            raise ConfigError(guild.config.directory or guild.config.path, f"the row of {p.email}", str(e),
+                              "write tz as an IANA zone (Europe/Berlin) and hours as 09:00-17:00, or leave hours empty")
+    return people
 
 
 def _busy(guild: "Guild", first, last) -> list[tuple[datetime, datetime]]:
@@ -103,7 +116,7 @@ def propose(guild: "Guild", now: datetime | None = None, replan: bool = False) -
         syncstore.delete_unposted(store, label)
         existing = syncstore.list_syncs(store, cycle=label, origin="cycle")
     taken = {s["id"] for s in existing}
-    people = syncstore.sync_people(store, _hours(guild))
+    people = _people(guild)
     activity = syncstore.person_activity(store)
     found = [t for t in topics(guild) if sync_id(label, t.key) not in taken]
     candidates = {t.key: _expertise(guild, " ".join(t.phrases) or t.title, t.projects, activity, now) for t in found}
@@ -138,7 +151,7 @@ def propose_topic(guild: "Guild", topic: str, now: datetime | None = None) -> di
         return public(stored)
     hits = guild.search(topic, limit=8)
     projects = syncstore.projects_of(guild.store, [h.doc_id for h in hits])
-    people = syncstore.sync_people(guild.store, _hours(guild))
+    people = _people(guild)
     scores = _expertise(guild, topic, projects, syncstore.person_activity(guild.store), now)
     plan = PlanSettings(**{**vars(cfg.plan), "max_per_person": 10 ** 6})
     busy = _busy(guild, first, last)

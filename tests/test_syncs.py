@@ -138,3 +138,14 @@ def test_the_directory_hours_column_is_read_and_optional(tmp_path):
     without = tmp_path / "b.csv"
     without.write_text("name,email\nAda,ada@x.example\n")
     assert load_directory(without)[0]["hours"] == ""
+
+
+def test_a_bad_hours_cell_names_the_person_and_the_fix(demo_guild, demo_dir, tmp_path, monkeypatch):
+    rows = (demo_dir / "directory.csv").read_text().splitlines()
+    broken = tmp_path / "directory.csv"
+    broken.write_text("\n".join([rows[0] + ",hours", rows[1] + ",9-5", *[r + "," for r in rows[2:]]]) + "\n")
+    monkeypatch.setattr(demo_guild.config, "directory", broken)
+    clean(demo_guild)
+    with pytest.raises(ConfigError) as e:
+        demo_guild.sync_proposals()
+    assert "HH:MM" in str(e.value) and rows[1].split(",")[1] in e.value.entry and "09:00-17:00" in e.value.fix
