@@ -96,7 +96,8 @@ def topics(guild: "Guild") -> list[Topic]:
     """Topics worth a meeting, best first."""
     terms, surface = syncstore.project_terms(guild.store)
     names = {p.id: p.name for p in guild.projects()}
-    return topics_from_pairs(_pairs(guild), settings(guild).plan, terms, names, surface)
+    return topics_from_pairs(_pairs(guild), settings(guild).plan, terms, names, surface,
+                             exclude=syncstore.name_words(guild.store))
 
 
 def propose(guild: "Guild", now: datetime | None = None, replan: bool = False) -> list[dict[str, Any]]:

@@ -21,6 +21,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 CYCLES = ("weekly", "biweekly", "monthly")
 DEFAULT_HOURS = "09:00-17:00"
 REPEAT_JACCARD = 0.6
+# repository boilerplate: words every project's docs use, never what a meeting is about
+BOILERPLATE = frozenset("""html htm txt rst ipynb png jpg svg pdf csv json yaml yml toml docs doc readme changelog
+http https www com org io github gitlab pypi pip conda install installation version release license copyright
+contributing contributor file files example examples tutorial link""".split())
 HOURS = re.compile(r"^\s*([01]?\d|2[0-4]):([0-5]\d)\s*-\s*([01]?\d|2[0-4]):([0-5]\d)\s*$")
 
 
@@ -39,6 +43,7 @@ class PlanSettings:
     step: int = 30                  # minutes between candidate start times
     strong_ratio: float = 0.75      # an overlap is strong when it scores this share of the best one
     min_overlap: float = 0.2        # ... and at least this much
+    max_projects: int = 4           # projects in one topic
 
 
 def parse_hours(text: str) -> tuple[time, time]:
@@ -173,25 +178,33 @@ class Topic:
 
 
 def strong_clusters(pairs: Sequence[Pair], settings: PlanSettings) -> list[list[Pair]]:
-    """Groups of strong overlaps that share a project (connected components), best first."""
+    """Groups of strong cross-team overlaps, best first. Greedy, best pair first: a pair of two
+    unplaced projects starts a group; a pair with one project in a group that has room (at most
+    `max_projects`) and scores within `strong_ratio` of that group's best pair brings the other
+    project in. Each project joins one group, so one project that resembles everything (a hub)
+    cannot chain the whole catalog into a single topic."""
     cross = [p for p in pairs if p.a_team.casefold() != p.b_team.casefold()]
     floor = max(settings.min_overlap, settings.strong_ratio * max((p.score for p in cross), default=0.0))
-    strong = [p for p in cross if p.score >= floor]
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for p in strong:
-        parent[find(p.a)] = find(p.b)
-    clusters: dict[str, list[Pair]] = defaultdict(list)
-    for p in strong:
-        clusters[find(p.a)].append(p)
-    return sorted(clusters.values(), key=lambda c: (-max(p.score for p in c), min(p.a for p in c)))
+    group_of: dict[str, int] = {}
+    groups: list[list[Pair]] = []
+    members: list[set[str]] = []
+    for p in sorted((p for p in cross if p.score >= floor), key=lambda p: (-p.score, p.a, p.b)):
+        ga, gb = group_of.get(p.a), group_of.get(p.b)
+        if ga is None and gb is None:
+            group_of[p.a] = group_of[p.b] = len(groups)
+            groups.append([p])
+            members.append({p.a, p.b})
+        elif ga is not None and gb is not None:
+            if ga == gb:
+                groups[ga].append(p)  # more evidence inside the group
+        else:
+            g = ga if ga is not None else gb
+            other = p.b if ga is not None else p.a
+            if len(members[g]) < settings.max_projects and p.score >= settings.strong_ratio * groups[g][0].score:
+                group_of[other] = g
+                groups[g].append(p)
+                members[g].add(other)
+    return groups
 
 
 def stem(term: str) -> str:
@@ -200,9 +213,12 @@ def stem(term: str) -> str:
 
 
 def key_phrases(cluster_projects: Sequence[str], project_team: Mapping[str, str],
-                project_terms: Mapping[str, Counter], surface: Counter | None = None, limit: int = 3) -> list[str]:
+                project_terms: Mapping[str, Counter], surface: Counter | None = None, limit: int = 3,
+                exclude: Iterable[str] = ()) -> list[str]:
     """The phrases the cluster's teams share and the rest of the catalog uses less (TF-IDF with the
-    cluster as one group against every other project), as people write them."""
+    cluster as one group against every other project), as people write them. Phrases with a word
+    in `exclude` (people's names, say) or in BOILERPLATE never count."""
+    banned = BOILERPLATE | {w.casefold() for w in exclude}
     inside = set(cluster_projects)
     groups: list[Counter] = [Counter()]
     team_counts: dict[str, Counter] = defaultdict(Counter)
@@ -228,7 +244,8 @@ def key_phrases(cluster_projects: Sequence[str], project_team: Mapping[str, str]
     scored = []
     for s in groups[0]:
         per_team = sorted((c[s] for c in team_counts.values() if c[s] > 0), reverse=True)
-        if len(per_team) < 2 or not re.search(r"[a-z]{3}", s):
+        if len(per_team) < 2 or not re.search(r"[a-z]{3}", s) or \
+                any(_banned(w, banned) for t in (s, *forms[s]) for w in t.split()):
             continue
         shared = per_team[1]  # the second team's use: the term must belong to both sides
         scored.append((math.log1p(shared) * (math.log((1 + n) / (1 + df[s])) + 1), len(s.split()), s))
@@ -251,6 +268,11 @@ def key_phrases(cluster_projects: Sequence[str], project_team: Mapping[str, str]
     return [written(s) for s in chosen]
 
 
+def _banned(word: str, banned: frozenset[str] | set[str]) -> bool:
+    """In the list, or two listed words run together ('examplevera' from 'example' + 'vera')."""
+    return word in banned or any(word.startswith(b) and word[len(b):] in banned for b in banned if len(b) < len(word))
+
+
 def topic_title(phrases: Sequence[str], fallback: str) -> str:
     """'Recommendations: cold start, implicit feedback' from key phrases."""
     if not phrases:
@@ -261,7 +283,8 @@ def topic_title(phrases: Sequence[str], fallback: str) -> str:
 
 
 def topics_from_pairs(pairs: Sequence[Pair], settings: PlanSettings, project_terms: Mapping[str, Counter],
-                      project_names: Mapping[str, str] | None = None, surface: Counter | None = None) -> list[Topic]:
+                      project_names: Mapping[str, str] | None = None, surface: Counter | None = None,
+                      exclude: Iterable[str] = ()) -> list[Topic]:
     """Candidate sync topics: each cluster of strong cross-team overlaps, scored by its best
     overlap plus a bonus for every further team it spans."""
     names = project_names or {}
@@ -272,7 +295,7 @@ def topics_from_pairs(pairs: Sequence[Pair], settings: PlanSettings, project_ter
             team_of[p.a], team_of[p.b] = p.a_team, p.b_team
         projects = sorted(team_of)
         teams = sorted(set(team_of.values()))
-        phrases = key_phrases(projects, team_of, project_terms, surface)
+        phrases = key_phrases(projects, team_of, project_terms, surface, exclude=exclude)
         top = max(cluster, key=lambda p: p.score)
         fallback = f"{names.get(top.a, top.a)} and {names.get(top.b, top.b)}"
         evidence: list[dict[str, str]] = []

@@ -8,6 +8,7 @@ proposed -> posted -> scheduled (the quorum accepted) -> done (checked in), or c
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, defaultdict
 from typing import Any, Iterable
 
@@ -33,6 +34,15 @@ def sync_people(store: Store, hours: dict[str, str] | None = None) -> dict[str, 
                               hours.get(email.casefold(), ""), bool(r["in_directory"]),
                               is_bot(r["name"] or "", email))
     return out
+
+
+def name_words(store: Store) -> set[str]:
+    """Every word of people's names and email addresses: never a topic's title."""
+    words: set[str] = set()
+    for r in store.query("SELECT name, emails, aliases FROM people"):
+        for text in [r["name"] or "", *json.loads(r["emails"] or "[]"), *json.loads(r["aliases"] or "[]")]:
+            words |= {w for w in re.findall(r"[a-z][a-z0-9]+", text.casefold()) if len(w) > 2}
+    return words
 
 
 def person_activity(store: Store) -> dict[str, str]:

@@ -202,3 +202,20 @@ def test_a_group_that_shares_a_slot_wins_over_one_that_does_not_and_the_cheapest
     group, slots = group_and_slots(scores, ps, PlanSettings(), date(2026, 12, 7), date(2026, 12, 13))
     assert "p:lon" in {m.id for m in group} and "p:sgp" not in {m.id for m in group}
     assert slots[0].outside == [] and slots[0].start == utc(2026, 12, 7, 9, 0)
+
+
+def test_a_project_like_everything_does_not_chain_the_catalog_into_one_topic():
+    hub = [Pair("hub", "H", x, t, 0.80 - i / 100) for i, (x, t) in enumerate([("a", "A"), ("b", "B"), ("c", "C"), ("d", "D")])]
+    rest = [Pair("d", "D", "e", "E", 0.70), Pair("c", "C", "f", "F", 0.69)]
+    clusters = strong_clusters(hub + rest, PlanSettings(max_projects=3))
+    projects = [sorted({x for p in c for x in (p.a, p.b)}) for c in clusters]
+    assert projects == [["a", "b", "hub"], ["d", "e"], ["c", "f"]]
+    assert len({x for ps in projects for x in ps}) == sum(len(ps) for ps in projects)  # each project in one topic
+
+
+def test_titles_skip_names_and_repository_boilerplate():
+    terms = {"x": Counter({"html": 9, "docs": 9, "adavance": 8, "ada": 8, "drift": 3, "alert": 2}),
+             "y": Counter({"html": 7, "docs": 9, "adavance": 8, "ada": 6, "drift": 2, "alert": 2}),
+             "z": Counter({"model": 3})}
+    phrases = key_phrases(["x", "y"], {"x": "A", "y": "B"}, terms, exclude={"ada", "vance"})
+    assert phrases == ["drift", "alert"]
