@@ -44,6 +44,7 @@ class PlanSettings:
     strong_ratio: float = 0.75      # an overlap is strong when it scores this share of the best one
     min_overlap: float = 0.2        # ... and at least this much
     max_projects: int = 4           # projects in one topic
+    min_relative: float = 0.1       # a candidate scores at least this share of the topic's best one
 
 
 def parse_hours(text: str) -> tuple[time, time]:
@@ -116,7 +117,8 @@ def activity_weight(last_at: str | None, now: datetime, half_life_days: float = 
 def form_group(scores: Mapping[str, float], people: Mapping[str, Person], settings: PlanSettings,
                load: Mapping[str, int] | None = None, recent: Sequence[Iterable[str]] = (),
                opted_out: set[str] | None = None, exclude: set[str] | None = None) -> list[Person] | None:
-    """The best group for a topic: `scores` is person id -> expertise x recent activity.
+    """The best group for a topic: `scores` is person id -> expertise x recent activity; nobody
+    below `min_relative` of the best score is an expert on it, so groups are not padded with them.
 
     Teams take turns (the team with the strongest candidate first), so no team dominates; a
     group must have `min_size` people from at least two teams. When the best group repeats a
@@ -124,8 +126,9 @@ def form_group(scores: Mapping[str, float], people: Mapping[str, Person], settin
     Returns None when no acceptable group exists.
     """
     load, opted_out = load or {}, opted_out or set()
+    floor = settings.min_relative * max(scores.values(), default=0.0)
     pool = [pid for pid, s in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-            if s > 0 and pid in people and eligible(people[pid], opted_out)
+            if s > 0 and s >= floor and pid in people and eligible(people[pid], opted_out)
             and load.get(pid, 0) < settings.max_per_person
             and pid not in (exclude or ())]
     excluded: set[str] = set()
@@ -343,34 +346,45 @@ def cycle_label(first: date) -> str:
     return f"{y}-W{w:02d}"
 
 
-def inside_hours(p: Person, start: datetime, end: datetime, default_hours: str, holidays: Iterable[date] = ()) -> bool:
-    """Is [start, end) a weekday, not a holiday, inside the person's hours in their own zone?"""
+def minutes_outside(p: Person, start: datetime, end: datetime, default_hours: str, holidays: Iterable[date] = ()) -> int:
+    """How far [start, end) lies outside the person's hours in their own zone, in minutes: 0 inside,
+    a whole day on a weekend or holiday, else the minutes before their start or after their end."""
     tz = zone(p.tz)
     ls, le = start.astimezone(tz), (end - timedelta(seconds=1)).astimezone(tz)
     if ls.date() != le.date() or ls.weekday() >= 5 or ls.date() in set(holidays):
-        return False
+        return 24 * 60
     h0, h1 = parse_hours(p.hours or default_hours)
-    return h0 <= ls.time() and le.time() < h1
+    minute = lambda t: t.hour * 60 + t.minute + t.second / 60  # noqa: E731
+    early = max(0.0, minute(h0) - minute(ls.time()))
+    late = 0.0 if le.time() < h1 else minute(le.time()) + 1 / 60 - minute(h1)
+    return int(round(early + max(0.0, late)))
+
+
+def inside_hours(p: Person, start: datetime, end: datetime, default_hours: str, holidays: Iterable[date] = ()) -> bool:
+    """Is [start, end) a weekday, not a holiday, inside the person's hours in their own zone?"""
+    return minutes_outside(p, start, end, default_hours, holidays) == 0
 
 
 def candidate_slots(members: Sequence[Person], first: date, last: date, settings: PlanSettings,
                     busy: Sequence[tuple[datetime, datetime]] = ()) -> list[Slot]:
     """Every start time (every `step` minutes, UTC) in the window that no busy time overlaps,
-    with who would be outside their hours, best first: most members inside, then earliest.
+    with who would be outside their hours, best first: most members inside, then the least time
+    outside (18:00 for one is better than 03:30 for another), then earliest.
     Holidays (dates, in the members' own calendars) and weekends are outside everyone's hours."""
     duration, step = timedelta(minutes=settings.duration), timedelta(minutes=settings.step)
     t = datetime.combine(first, time(0), timezone.utc)
     stop = datetime.combine(last + timedelta(days=1), time(0), timezone.utc)
-    slots = []
+    scored = []
     while t + duration <= stop:
         end = t + duration
         if not any(b0 < end and t < b1 for b0, b1 in busy):
-            outside = [m.email for m in members if not inside_hours(m, t, end, settings.working_hours, settings.holidays)]
+            off = {m.email: minutes_outside(m, t, end, settings.working_hours, settings.holidays) for m in members}
+            outside = [e for e, n in off.items() if n]
             if len(outside) < len(members):
-                slots.append(Slot(t, end, outside))
+                scored.append((len(outside), sum(off.values()), t, Slot(t, end, outside)))
         t += step
-    slots.sort(key=lambda s: (len(s.outside), s.start))
-    return slots
+    scored.sort(key=lambda x: x[:3])
+    return [x[3] for x in scored]
 
 
 def best_slots(members: Sequence[Person], first: date, last: date, settings: PlanSettings,

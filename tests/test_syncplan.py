@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from index.syncplan import (Pair, Person, PlanSettings, best_slots, candidate_slots, cycle_window, form_group,
-                            inside_hours, jaccard, key_phrases, parse_hours, plan_cycle, strong_clusters,
+                            inside_hours, jaccard, minutes_outside, key_phrases, parse_hours, plan_cycle, strong_clusters,
                             topics_from_pairs, Topic)
 
 UTC = timezone.utc
@@ -73,7 +73,8 @@ def test_holidays_and_weekends_are_skipped():
 def test_when_no_slot_suits_everyone_the_most_members_win_and_the_rest_are_named():
     members = [BERLIN, KOLKATA, LA]  # LA 09-17 PST is 17:00-01:00 UTC: never with Kolkata or Berlin
     slots = best_slots(members, *week(date(2026, 3, 2)), PlanSettings())
-    assert slots[0].start == utc(2026, 3, 2, 8, 0)
+    # Berlin and Kolkata share 08:00-11:30 UTC; its last half hour is nearest LA's morning (03:00 PST)
+    assert slots[0].start == utc(2026, 3, 2, 11, 0)
     assert slots[0].outside == [LA.email]
     assert len({s.start.date() for s in slots}) == len(slots) == 3  # alternatives on other days
 
@@ -219,3 +220,23 @@ def test_titles_skip_names_and_repository_boilerplate():
              "z": Counter({"model": 3})}
     phrases = key_phrases(["x", "y"], {"x": "A", "y": "B"}, terms, exclude={"ada", "vance"})
     assert phrases == ["drift", "alert"]
+
+
+def test_groups_are_not_padded_with_people_who_barely_know_the_topic():
+    scores = {"a1": 1.0, "b1": 0.8, "c1": 0.5, "a2": 0.05, "b2": 0.04}
+    group = form_group(scores, POOL, PlanSettings(max_size=6, min_relative=0.1))
+    assert [p.id for p in group] == ["a1", "b1", "c1"]
+
+
+def test_when_someone_must_be_outside_the_slot_nearest_their_hours_wins():
+    london = Person("p:l", "L", "l@x.example", "A", "Europe/London", "U1")
+    tokyo = Person("p:t", "T", "t@x.example", "B", "Asia/Tokyo", "U2")
+    kolkata = Person("p:k", "K", "k@x.example", "C", "Asia/Kolkata", "U3")
+    slots = candidate_slots([london, tokyo, kolkata], date(2026, 12, 7), date(2026, 12, 7), PlanSettings())
+    # Tokyo's day ends at 08:00 UTC, London's starts at 09:00: the half hour nearest both is 07:30
+    # (London 90 minutes early) or 09:00 (Tokyo 90 minutes late); 03:30, London 5.5 hours early, is worse
+    assert slots[0].start == utc(2026, 12, 7, 7, 30) and slots[0].outside == ["l@x.example"]
+    assert minutes_outside(london, slots[0].start, slots[0].end, "09:00-17:00") == 90
+    assert slots[1].start == utc(2026, 12, 7, 9, 0) and slots[1].outside == ["t@x.example"]
+    ranks = {s.start: i for i, s in enumerate(slots)}
+    assert ranks[utc(2026, 12, 7, 3, 30)] > ranks[utc(2026, 12, 7, 7, 0)]
