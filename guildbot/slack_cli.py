@@ -14,6 +14,8 @@ import logging
 import sys
 from typing import Any
 
+from .cli_args import port_number, positive_seconds
+
 SERVE_HELP = "serve the Slack bot over HTTP: POST /slack/events (commands, events, buttons) and GET /healthz"
 
 
@@ -21,7 +23,7 @@ def add_parsers(sub: Any) -> None:
     s = sub.add_parser("serve", help=SERVE_HELP, description=SERVE_HELP + ". Needs SLACK_BOT_TOKEN and "
                        "SLACK_SIGNING_SECRET in the environment; see docs/slack.md.")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    s.add_argument("--port", type=int, default=3000, help="port to listen on (default 3000)")
+    s.add_argument("--port", type=port_number, default=3000, help="port to listen on (default 3000)")
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
     s = sub.add_parser("slack", help="run the Slack bot over Socket Mode (no public URL needed)",
@@ -37,7 +39,7 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--url", default="http://127.0.0.1:3000/slack/events", help="the server's Slack endpoint")
     s.add_argument("--user", default="U0CONSOLE", help="Slack user id to send as")
     s.add_argument("--channel", default="C0CONSOLE", help="Slack channel id to send from")
-    s.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the answer (default 30)")
+    s.add_argument("--timeout", type=positive_seconds, default=30.0, help="seconds to wait for the answer (default 30)")
 
 
 def _logging(level: str) -> None:
