@@ -95,9 +95,9 @@ def _expertise(guild: "Guild", query: str, projects: list[str], activity: dict[s
 def topics(guild: "Guild") -> list[Topic]:
     """Topics worth a meeting, best first."""
     terms, surface = syncstore.project_terms(guild.store)
-    names = {p.id: p.name for p in guild.projects()}
-    return topics_from_pairs(_pairs(guild), settings(guild).plan, terms, names, surface,
-                             exclude=syncstore.name_words(guild.store))
+    projects = guild.projects()
+    return topics_from_pairs(_pairs(guild), settings(guild).plan, terms, {p.id: p.name for p in projects}, surface,
+                             exclude=syncstore.name_words(guild.store), all_teams={p.id: p.team for p in projects})
 
 
 def propose(guild: "Guild", now: datetime | None = None, replan: bool = False) -> list[dict[str, Any]]:

@@ -217,42 +217,41 @@ def stem(term: str) -> str:
 
 def key_phrases(cluster_projects: Sequence[str], project_team: Mapping[str, str],
                 project_terms: Mapping[str, Counter], surface: Counter | None = None, limit: int = 3,
-                exclude: Iterable[str] = ()) -> list[str]:
-    """The phrases the cluster's teams share and the rest of the catalog uses less (TF-IDF with the
-    cluster as one group against every other project), as people write them. Phrases with a word
-    in `exclude` (people's names, say) or in BOILERPLATE never count."""
+                exclude: Iterable[str] = (), all_teams: Mapping[str, str] | None = None) -> list[str]:
+    """The phrases the cluster's projects share and other teams use less, as people write them.
+
+    A phrase must occur in projects of two teams at least; it scores by its mean log-count over
+    the cluster's projects (a theme of the whole cluster beats a word one project repeats) times
+    its rarity among the projects of teams outside the cluster (`all_teams`: project -> team; a
+    phrase the cluster's own teams also use elsewhere is still their theme). Phrases with a word in
+    `exclude` (people's names, say) or in BOILERPLATE never count."""
     banned = BOILERPLATE | {w.casefold() for w in exclude}
-    inside = set(cluster_projects)
-    groups: list[Counter] = [Counter()]
-    team_counts: dict[str, Counter] = defaultdict(Counter)
-    coverage: Counter = Counter()  # in how many of the cluster's projects a term occurs
+    inside = list(dict.fromkeys(cluster_projects))
+    teams_inside = {project_team.get(p, "") for p in inside}
+    stemmed: dict[str, Counter] = {}
     forms: dict[str, Counter] = defaultdict(Counter)
     for pid, counts in project_terms.items():
-        stemmed: Counter = Counter()
+        st: Counter = Counter()
         for t, n in counts.items():
-            s = stem(t)
-            stemmed[s] += n
-            if pid in inside:
-                forms[s][t] += n
-        if pid in inside:
-            coverage.update(stemmed.keys())
-            groups[0].update(stemmed)
-            team_counts[project_team.get(pid, "")].update(stemmed)
-        else:
-            groups.append(stemmed)
+            st[stem(t)] += n
+            if pid in project_team and pid in inside:
+                forms[stem(t)][t] += n
+        stemmed[pid] = st
+    others = [c for pid, c in stemmed.items() if pid not in inside
+              and (all_teams or {}).get(pid, "\x00") not in teams_inside]
     df: Counter = Counter()
-    for g in groups:
-        df.update(g.keys())
-    n = len(groups)
+    for c in others:
+        df.update(c.keys())
+    n = len(others)
     scored = []
-    for s in groups[0]:
-        per_team = sorted((c[s] for c in team_counts.values() if c[s] > 0), reverse=True)
-        if len(per_team) < 2 or not re.search(r"[a-z]{3}", s) or \
+    for s in forms:
+        teams = {project_team.get(p, "") for p in inside if stemmed.get(p, Counter())[s] > 0}
+        if len(teams) < 2 or not re.search(r"[a-z]{3}", s) or \
                 any(_banned(w, banned) for t in (s, *forms[s]) for w in t.split()):
             continue
-        shared = per_team[1]  # the second team's use: the term must belong to both sides
-        scored.append((math.log1p(shared) * (math.log((1 + n) / (1 + df[s])) + 1), len(s.split()), s))
-    scored.sort(key=lambda x: (-x[0], -coverage[x[2]], -x[1], -groups[0][x[2]], x[2]))
+        theme = sum(math.log1p(stemmed.get(p, Counter())[s]) for p in inside) / len(inside)
+        scored.append((theme * (math.log((1 + n) / (1 + df[s])) + 1), len(s.split()), s))
+    scored.sort(key=lambda x: (-x[0], -x[1], x[2]))
     chosen: list[str] = []
     for _, _, s in scored:
         words = set(s.split())
@@ -287,7 +286,7 @@ def topic_title(phrases: Sequence[str], fallback: str) -> str:
 
 def topics_from_pairs(pairs: Sequence[Pair], settings: PlanSettings, project_terms: Mapping[str, Counter],
                       project_names: Mapping[str, str] | None = None, surface: Counter | None = None,
-                      exclude: Iterable[str] = ()) -> list[Topic]:
+                      exclude: Iterable[str] = (), all_teams: Mapping[str, str] | None = None) -> list[Topic]:
     """Candidate sync topics: each cluster of strong cross-team overlaps, scored by its best
     overlap plus a bonus for every further team it spans."""
     names = project_names or {}
@@ -298,7 +297,7 @@ def topics_from_pairs(pairs: Sequence[Pair], settings: PlanSettings, project_ter
             team_of[p.a], team_of[p.b] = p.a_team, p.b_team
         projects = sorted(team_of)
         teams = sorted(set(team_of.values()))
-        phrases = key_phrases(projects, team_of, project_terms, surface, exclude=exclude)
+        phrases = key_phrases(projects, team_of, project_terms, surface, exclude=exclude, all_teams=all_teams)
         top = max(cluster, key=lambda p: p.score)
         fallback = f"{names.get(top.a, top.a)} and {names.get(top.b, top.b)}"
         evidence: list[dict[str, str]] = []

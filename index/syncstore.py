@@ -14,6 +14,7 @@ from typing import Any, Iterable
 
 from connectors.base import is_bot
 
+from .catalog import README_WEIGHT
 from .keywords import terms
 from .store import Store, now_iso
 from .syncplan import Person
@@ -81,12 +82,18 @@ def projects_of(store: Store, doc_ids: Iterable[str]) -> list[str]:
 
 
 def project_terms(store: Store) -> tuple[dict[str, Counter], Counter]:
-    """Each project's term counts over its prose documents (titles and text), and the written forms."""
+    """Each project's term counts over its prose documents, and the written forms. A README and
+    every title count README_WEIGHT times, as in the catalog's keywords: they say what a project is."""
     surface: Counter = Counter()
     out: dict[str, Counter] = defaultdict(Counter)
-    for r in store.query("""SELECT pd.project_id, d.title, d.text FROM project_documents pd
+    for r in store.query("""SELECT pd.project_id, d.kind, d.title, d.text FROM project_documents pd
                             JOIN documents d ON d.id = pd.doc_id WHERE d.kind != 'code_path'"""):
-        out[r["project_id"]].update(terms(f"{r['title'] or ''}\n{r['text'] or ''}", surface))
+        counts = out[r["project_id"]]
+        for t, n in terms(r["title"] or "", surface).items():
+            counts[t] += n * README_WEIGHT
+        weight = README_WEIGHT if r["kind"] == "readme" else 1.0
+        for t, n in terms(r["text"] or "", surface).items():
+            counts[t] += n * weight
     return dict(out), surface
 
 
