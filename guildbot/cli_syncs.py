@@ -62,10 +62,12 @@ def cmd_syncs(guild: Any, args: Any) -> int:
             _print(rows)
         return 0
     if action == "ics":
-        data = guild.sync_ics(args.id)
-        if data is None:
-            print(f"guildbot: no sync {args.id!r}; `guildbot syncs list` shows the ids", file=sys.stderr)
+        sync = guild.sync(args.id)
+        if sync is None or not sync.get("start"):
+            why = "has no time: no slot in the cycle suits any member" if sync else "does not exist"
+            print(f"guildbot: sync {args.id!r} {why}; `guildbot syncs list` shows the ids and times", file=sys.stderr)
             return 2
+        data = guild.sync_ics(args.id)
         sys.stdout.buffer.write(data)
         return 0
     if action == "optout":

@@ -141,8 +141,8 @@ class SyncFlow:
         """Post a proposal once: to the guild channel, else to a group DM of its members."""
         with self.lock:
             sync = self.guild.sync(sync_id)
-        if sync is None or sync.get("posted_at") or not sync.get("members"):
-            return sync
+        if sync is None or sync.get("posted_at") or not sync.get("members") or not sync.get("start"):
+            return sync  # posted already, or nothing to propose (no time suits any member)
         channel = self.cfg.channel
         if not channel:
             users = ",".join(m["slack_id"] for m in sync["members"])
@@ -273,7 +273,7 @@ def run_cycle(guild: Any, client: WebClient | None = None, now: datetime | None 
     posted = 0
     for p in proposals:
         before = guild.sync(p["id"])
-        if before and not before.get("posted_at"):
+        if before and not before.get("posted_at") and before.get("start"):
             flow.post(p["id"])
             posted += 1
     return {"proposed": len(proposals), "posted": posted, **flow.due(now)}

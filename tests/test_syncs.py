@@ -63,7 +63,7 @@ def test_demo_proposes_a_recommender_sync_across_home_feed_and_marketplace_insid
     event = Calendar.from_ical(capsys.readouterr().out).walk("VEVENT")[0]
     assert event.decoded("dtstart") == start and str(event["uid"]) == f"{rec['id']}@guildbot"
     assert cli.main(["--config", config, "syncs", "ics", "nope"]) == 2
-    assert "no sync 'nope'" in capsys.readouterr().err
+    assert "sync 'nope' does not exist" in capsys.readouterr().err
     # opting out through the CLI, then planning again
     victim = rec["members"][0]["email"]
     assert run(capsys, "--config", config, "syncs", "optout", victim)[0] == 0
