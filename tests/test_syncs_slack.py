@@ -198,3 +198,20 @@ def test_with_a_guild_channel_each_sync_is_a_message_there_and_the_rest_goes_in_
     assert flow.rsvp(sync["id"], members[2], "yes") == "recorded"  # invited once
     uploads = fake.calls_to("files.completeUploadExternal", ok=True)
     assert len(uploads) == 1 and uploads[0].args["channel_id"] == "C0MLGUILD" and uploads[0].args["thread_ts"] == sync["ts"]
+
+
+def test_a_failed_upload_leaves_the_invitation_to_the_next_accept(slack, syncs_guild):
+    from slack_sdk.errors import SlackApiError
+    fake, guild = slack.fake, syncs_guild
+    client = client_for(fake)
+    ss.run_cycle(guild, client, now=NOW)
+    sync = guild.syncs()[0]
+    members = [m["slack_id"] for m in sync["members"]]
+    flow = ss.SyncFlow(guild, client)
+    flow.rsvp(sync["id"], members[0], "yes")
+    fake.fail("files.getUploadURLExternal", "file_uploads_disabled")
+    with pytest.raises(SlackApiError):
+        flow.rsvp(sync["id"], members[1], "yes")
+    assert not guild.sync(sync["id"])["invited_at"] and guild.sync(sync["id"])["status"] == "posted"
+    assert flow.rsvp(sync["id"], members[2], "yes") == "invited"
+    assert len(fake.calls_to("files.completeUploadExternal", ok=True)) == 1
