@@ -233,12 +233,12 @@ class Guild:
 
     def upcoming_syncs(self, now: Any = None) -> list[dict[str, Any]]:
         """Scheduled or proposed syncs that have not started yet, soonest first."""
-        from index.syncstore import list_syncs
-        from index.store import iso
         from datetime import datetime, timezone
-        t = iso(now or datetime.now(timezone.utc))
-        return [s for s in list_syncs(self.store, status=["proposed", "posted", "scheduled"])
-                if s.get("start") and s["start"].replace("Z", "+00:00") >= t]
+
+        from index.syncplan import iso_utc
+        from index.syncstore import list_syncs
+        return list_syncs(self.store, status=["proposed", "posted", "scheduled"],
+                          starting_from=iso_utc(now or datetime.now(timezone.utc)))
 
     def sync_checkins(self, since: str | None = None) -> list[dict[str, Any]]:
         """What came of past syncs: check-in answers since an ISO time, newest first."""

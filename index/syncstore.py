@@ -128,9 +128,13 @@ def get_sync(store: Store, sync_id: str) -> dict[str, Any] | None:
 
 
 def list_syncs(store: Store, cycle: str | None = None, status: Iterable[str] | None = None,
-               origin: str | None = None) -> list[dict[str, Any]]:
-    """Syncs, soonest first; optionally of one cycle, with one of the statuses, of one origin."""
+               origin: str | None = None, starting_from: str | None = None) -> list[dict[str, Any]]:
+    """Syncs, soonest first; optionally of one cycle, with one of the statuses, of one origin,
+    starting at or after `starting_from` (ISO UTC with a Z, as stored)."""
     where, params = [], []
+    if starting_from:
+        where.append("start_at >= ?")
+        params.append(starting_from)
     if cycle:
         where.append("cycle = ?")
         params.append(cycle)

@@ -149,3 +149,14 @@ def test_a_bad_hours_cell_names_the_person_and_the_fix(demo_guild, demo_dir, tmp
     with pytest.raises(ConfigError) as e:
         demo_guild.sync_proposals()
     assert "HH:MM" in str(e.value) and rows[1].split(",")[1] in e.value.entry and "09:00-17:00" in e.value.fix
+
+
+def test_upcoming_syncs_for_the_digest(demo_guild):
+    from datetime import datetime, timedelta, timezone
+    clean(demo_guild)
+    now = datetime(2026, 12, 1, 10, tzinfo=timezone.utc)
+    planned = demo_guild.sync_proposals(now=now)
+    assert [s["id"] for s in demo_guild.upcoming_syncs(now)] == [p["id"] for p in sorted(planned, key=lambda p: p["start"])]
+    last = max(datetime.fromisoformat(p["start"].replace("Z", "+00:00")) for p in planned)
+    assert demo_guild.upcoming_syncs(last + timedelta(minutes=1)) == []
+    clean(demo_guild)
