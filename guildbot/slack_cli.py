@@ -12,7 +12,10 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .guild import Guild
 
 from .cli_args import port_number, positive_seconds
 
@@ -47,7 +50,7 @@ def _logging(level: str) -> None:
     logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
 
 
-def _start(guild: Any, socket_mode: bool, command: str):
+def _start(guild: "Guild", socket_mode: bool, command: str):
     """Settings, warm index and the Bolt app, or (None, exit code) after saying what is wrong."""
     from slack_bolt.error import BoltError
 
@@ -70,7 +73,7 @@ def _start(guild: Any, socket_mode: bool, command: str):
     return (settings, app), 0
 
 
-def cmd_serve(guild: Any, args: argparse.Namespace) -> int:
+def cmd_serve(guild: "Guild", args: argparse.Namespace) -> int:
     import uvicorn
 
     from .web import SLACK_PATH, create_app
@@ -85,7 +88,7 @@ def cmd_serve(guild: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_slack(guild: Any, args: argparse.Namespace) -> int:
+def cmd_slack(guild: "Guild", args: argparse.Namespace) -> int:
     if not args.socket:
         print("guildbot slack: add --socket to connect over Socket Mode; for HTTP mode run `guildbot serve`",
               file=sys.stderr)

@@ -29,6 +29,7 @@ from index.store import now_iso
 
 from . import slack_blocks as kit
 from . import syncs as planner
+from .slack_commands import COMMANDS, Command
 
 log = logging.getLogger("guildbot.syncs")
 
@@ -298,40 +299,42 @@ def post_cycle_from_env(guild: Any) -> int:
 
 
 # -- the Slack app ------------------------------------------------------------------------------------
-def is_sync_command(body: dict) -> bool:
-    return kit.one_line(body.get("text", "")).casefold().split(" ", 1)[0] == "sync"
+def answer_sync(a: Any) -> kit.Message:
+    """`/guild sync <topic>` proposes a group and times now; `sync list` shows what is planned;
+    `sync optout` / `sync optin` (the asker, by their Slack id or directory email)."""
+    arg = a.arg.strip()
+    if arg.casefold() in ("", "list"):
+        with a.index() as g:
+            return list_message(g.upcoming_syncs())
+    if arg.casefold() in ("optout", "opt-out", "optin", "opt-in"):
+        out = "out" in arg.casefold()
+        who = getattr(a.viewer, "who", "") if a.viewer else ""
+        if not who:
+            return note("Opting out works in `/guild sync optout`, where I know who asks.")
+        with a.index() as g:
+            g.sync_optout([who], out=out)
+        return note("You will not be proposed for syncs any more. `/guild sync optin` undoes it."
+                    if out else "You can be proposed for syncs again.")
+    with a.index() as g:
+        sync = g.sync_on(arg)
+    if not sync:
+        return note(f"No cross-team group found for “{kit.escape(arg)}”: it needs people from two teams with Slack ids "
+                    "in the directory. Try broader words.")
+    return proposal_message(sync, buttons=False, send_button=True)
+
+
+COMMANDS["sync"] = Command(answer_sync, "sync <topic|list|optout>",
+                           "propose a cross-team sync on a topic now, list planned syncs, or opt out", ("syncs",),
+                           needs_arg=False)
 
 
 def register(app: Any, guild: Any, lock: threading.Lock, deliver: Callable[..., Any], guard: Callable) -> SyncFlow:
-    """Add `/guild sync ...`, the sync buttons and the check-in modal to the bot. Call it before the
-    general `/guild` listener: this one matches only `sync ...` texts."""
+    """Add the sync buttons and the check-in modal to the bot (`/guild sync` is a subcommand in
+    slack_commands.COMMANDS, added above)."""
     flow = SyncFlow(guild, app.client, lock)
 
     def ack_now(ack):
         ack()
-
-    @guard("your /guild sync command")
-    def sync_command(body, client):
-        arg = kit.one_line(body.get("text", ""))[len("sync"):].strip()
-        user = body["user_id"]
-        if arg.casefold() in ("list", ""):
-            with lock:
-                message = list_message(guild.upcoming_syncs())
-        elif arg.casefold() in ("optout", "opt-out", "optin", "opt-in"):
-            out = "out" in arg.casefold()
-            with lock:
-                guild.sync_optout([user], out=out)
-            message = note("You will not be proposed for syncs any more. `/guild sync optin` undoes it."
-                                       if out else "You can be proposed for syncs again.")
-        else:
-            with lock:
-                sync = guild.sync_on(arg)
-            message = (proposal_message(sync, buttons=False, send_button=True) if sync else note(
-                f"No cross-team group found for “{kit.escape(arg)}”: it needs people from two teams with Slack ids "
-                "in the directory. Try broader words."))
-        deliver(client, message, user=user, channel=body.get("channel_id"), response_url=body.get("response_url"))
-
-    app.command(kit.COMMAND, matchers=[is_sync_command])(ack=ack_now, lazy=[sync_command])
 
     def private(body, client, message: kit.Message) -> None:
         container = body.get("container") or {}

@@ -29,6 +29,11 @@ EXPERT_WEIGHT = 0.5    # expertise = this x the search's experts + the rest x sh
 ADHOC_DAYS = 7         # an ad-hoc sync is planned in the next week
 
 
+def shared(guild: "Guild") -> Any:
+    """What a proposal may show: public sources only, since several people (or a channel) read it."""
+    return guild.viewer_for()
+
+
 def settings(guild: "Guild") -> SyncsConfig:
     return guild.config.syncs or SyncsConfig()
 
@@ -71,7 +76,7 @@ def _busy(guild: "Guild", first, last) -> list[tuple[datetime, datetime]]:
 
 def _pairs(guild: "Guild") -> list[Pair]:
     out = []
-    for o in guild.overlaps(limit=OVERLAPS):
+    for o in guild.overlaps(limit=OVERLAPS, viewer=shared(guild)):
         evidence = [side for e in o.evidence for side in (e["a"], e["b"])]
         out.append(Pair(o.a.id, o.a.team, o.b.id, o.b.team, o.score, evidence))
     return out
@@ -80,7 +85,7 @@ def _pairs(guild: "Guild") -> list[Pair]:
 def _expertise(guild: "Guild", query: str, projects: list[str], activity: dict[str, str], now: datetime) -> dict[str, float]:
     """person id -> expertise on the topic (the experts search and their share of its projects)
     times recent activity."""
-    experts = guild.experts(query, limit=EXPERTS) if query else []
+    experts = guild.experts(query, limit=EXPERTS, viewer=shared(guild)) if query else []
     top = max((e.score for e in experts), default=0.0) or 1.0
     found = {e.person_id: e.score / top for e in experts}
     share = syncstore.project_people(guild.store, projects)
@@ -95,7 +100,7 @@ def _expertise(guild: "Guild", query: str, projects: list[str], activity: dict[s
 def topics(guild: "Guild") -> list[Topic]:
     """Topics worth a meeting, best first."""
     terms, surface = syncstore.project_terms(guild.store)
-    projects = guild.projects()
+    projects = guild.projects(viewer=shared(guild))
     return topics_from_pairs(_pairs(guild), settings(guild).plan, terms, {p.id: p.name for p in projects}, surface,
                              exclude=syncstore.name_words(guild.store), all_teams={p.id: p.team for p in projects})
 
@@ -150,7 +155,7 @@ def propose_topic(guild: "Guild", topic: str, now: datetime | None = None) -> di
     stored = syncstore.get_sync(guild.store, sid)
     if stored:
         return public(stored)
-    hits = guild.search(topic, limit=8)
+    hits = guild.search(topic, limit=8, viewer=shared(guild))
     projects = syncstore.projects_of(guild.store, [h.doc_id for h in hits])
     people = _people(guild)
     scores = _expertise(guild, topic, projects, syncstore.person_activity(guild.store), now)

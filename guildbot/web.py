@@ -1,11 +1,8 @@
 """The FastAPI application: Slack's HTTP endpoint and a health check (a search page comes later).
 
     POST /slack/events   slash commands, events and interactivity (one Request URL for all three);
-                         Bolt verifies the request signature and timestamp, answering 401 otherwise
+                         signature and timestamp checked (401), then the body (400), in slack_http.py
     GET  /healthz        liveness: {"ok": true, "guild": ..., "slack": true|false}
-
-Bolt's dispatch blocks until the listener acknowledges, so it runs on the thread pool, never on
-the event loop: concurrent requests are acknowledged side by side.
 """
 from __future__ import annotations
 
@@ -14,23 +11,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from slack_bolt import App
-from slack_bolt.adapter.fastapi import SlackRequestHandler
-from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from .slack_http import ThreadedSlackRequestHandler  # signature 401, malformed 400, dispatch off the event loop
+
 SLACK_PATH = "/slack/events"
-
-
-class ThreadedSlackRequestHandler(SlackRequestHandler):
-    """Bolt's FastAPI adapter with `App.dispatch` moved off the event loop."""
-
-    async def handle(self, req: Request, addition_context_properties: dict[str, Any] | None = None) -> Response:
-        if req.method != "POST":
-            return await super().handle(req, addition_context_properties)
-        body = await req.body()
-        bolt_resp = await run_in_threadpool(self.app.dispatch, to_bolt_request(req, body, addition_context_properties))
-        return to_starlette_response(bolt_resp)
 
 
 def create_app(guild: Any = None, slack_app: App | None = None) -> FastAPI:
