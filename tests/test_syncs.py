@@ -160,3 +160,18 @@ def test_upcoming_syncs_for_the_digest(demo_guild):
     last = max(datetime.fromisoformat(p["start"].replace("Z", "+00:00")) for p in planned)
     assert demo_guild.upcoming_syncs(last + timedelta(minutes=1)) == []
     clean(demo_guild)
+
+
+def test_proposals_show_public_sources_only(demo_guild):
+    from datetime import datetime, timezone
+    source = next(s for s in demo_guild.config.sources if s.name == "similar-items")
+    saved = source.visibility
+    clean(demo_guild)
+    try:
+        source.visibility = "team"  # Marketplace only: several readers from other teams may not see it
+        proposals = demo_guild.sync_proposals(now=datetime(2026, 12, 1, 10, tzinfo=timezone.utc))
+        urls = [e["url"] for p in proposals for e in p["evidence"]]
+        assert urls and not any("similar-items" in u for u in urls)
+    finally:
+        source.visibility = saved
+        clean(demo_guild)
