@@ -72,6 +72,19 @@ CREATE TABLE IF NOT EXISTS sync_rsvps (
 CREATE TABLE IF NOT EXISTS sync_checkins (
     sync_id TEXT NOT NULL, slack_id TEXT NOT NULL, met INTEGER, outcome TEXT, at TEXT, PRIMARY KEY (sync_id, slack_id));
 CREATE TABLE IF NOT EXISTS sync_optouts (key TEXT PRIMARY KEY, at TEXT);
+-- the query log (index/querylog.py): every question asked on any surface
+CREATE TABLE IF NOT EXISTS query_log (
+    id INTEGER PRIMARY KEY, at TEXT NOT NULL, surface TEXT, question TEXT, qkey TEXT, kind TEXT,
+    asker TEXT, asker_team TEXT, strength REAL, results INTEGER);
+CREATE INDEX IF NOT EXISTS query_log_at ON query_log(at);
+-- the weekly digest (index/digest_runs.py): one run record per (channel, week), and which overlaps
+-- each view has announced; documents' first sighting, so an edited wiki page is not "new"
+CREATE TABLE IF NOT EXISTS digest_runs (
+    channel TEXT NOT NULL, week TEXT NOT NULL, view TEXT, channel_id TEXT, ts TEXT, content_hash TEXT,
+    owner TEXT, claimed_at TEXT, posted_at TEXT, updated_at TEXT, PRIMARY KEY (channel, week));
+CREATE TABLE IF NOT EXISTS digest_overlaps (
+    view TEXT NOT NULL, pair TEXT NOT NULL, week TEXT NOT NULL, PRIMARY KEY (view, pair));
+CREATE TABLE IF NOT EXISTS doc_first_seen (doc_id TEXT PRIMARY KEY, first_seen TEXT);
 """
 
 
