@@ -337,15 +337,6 @@ class Guild:
         from . import syncs
         return syncs.ics(self, sync_id)
 
-    def upcoming_syncs(self, now: Any = None) -> list[dict[str, Any]]:
-        """Scheduled or proposed syncs that have not started yet, soonest first."""
-        from datetime import datetime, timezone
-
-        from index.syncplan import iso_utc
-        from index.syncstore import list_syncs
-        return list_syncs(self.store, status=["proposed", "posted", "scheduled"],
-                          starting_from=iso_utc(now or datetime.now(timezone.utc)))
-
     def sync_checkins(self, since: str | None = None) -> list[dict[str, Any]]:
         """What came of past syncs: check-in answers since an ISO time, newest first."""
         from index.syncstore import checkins
@@ -383,8 +374,15 @@ class Guild:
                             self.config.query_log.weak_below, syncs=self.upcoming_syncs(bounds, name),
                             sources=viewer.sources)
 
-    def upcoming_syncs(self, week: Week, team: str = "") -> list[dict[str, Any]]:
-        """HOOK for the syncs feature: cross-team syncs scheduled after `week` ends, as dicts with
-        "topic", "teams", "members" [{"name", "team", "slack_id"}], "start", "url". The digest
-        renders a section for them; it renders nothing while this returns []."""
-        return []
+    def upcoming_syncs(self, week: Week | None = None, team: str = "", now: Any = None) -> list[dict[str, Any]]:
+        """Cross-team syncs (proposed, posted or scheduled) starting after `week` ends (else after
+        `now`), soonest first; only those with `team` among their teams when given. Each has the
+        `syncs propose --json` fields plus "status" and "url" (for the digest; guildbot/syncs.py)."""
+        from datetime import datetime, timezone
+
+        from index.syncplan import iso_utc
+        from index.syncstore import list_syncs
+        start = week.end if week is not None else (now or datetime.now(timezone.utc))
+        found = list_syncs(self.store, status=["proposed", "posted", "scheduled"], starting_from=iso_utc(start))
+        return [{**s, "url": s.get("url", "")} for s in found
+                if not team or team.casefold() in {t.casefold() for t in s.get("teams") or []}]

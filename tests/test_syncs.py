@@ -156,9 +156,9 @@ def test_upcoming_syncs_for_the_digest(demo_guild):
     clean(demo_guild)
     now = datetime(2026, 12, 1, 10, tzinfo=timezone.utc)
     planned = demo_guild.sync_proposals(now=now)
-    assert [s["id"] for s in demo_guild.upcoming_syncs(now)] == [p["id"] for p in sorted(planned, key=lambda p: p["start"])]
+    assert [s["id"] for s in demo_guild.upcoming_syncs(now=now)] == [p["id"] for p in sorted(planned, key=lambda p: p["start"])]
     last = max(datetime.fromisoformat(p["start"].replace("Z", "+00:00")) for p in planned)
-    assert demo_guild.upcoming_syncs(last + timedelta(minutes=1)) == []
+    assert demo_guild.upcoming_syncs(now=last + timedelta(minutes=1)) == []
     clean(demo_guild)
 
 
