@@ -18,7 +18,7 @@ import sys
 import textwrap
 from typing import Any, Callable
 
-from . import cli_catalog, cli_digest, slack_cli
+from . import cli_catalog, cli_digest, cli_syncs, slack_cli
 from connectors.redact import install_log_redaction, redact
 from index.crawl_lock import CrawlLocked
 from index.embeddings import ModelError
@@ -65,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sources", help="last crawl, documents and last error per source")
     s.add_argument("--json", action="store_true")
     cli_catalog.add_parsers(sub)
+    cli_syncs.add_parsers(sub)  # syncs propose | post | list | ics | optout
     slack_cli.add_parsers(sub)  # serve, slack --socket, slack-console
     cli_digest.add_parsers(sub)  # digest
     return p
@@ -179,7 +180,7 @@ def cmd_sources(guild: Guild, args) -> int:
 
 
 COMMANDS = {"crawl": cmd_crawl, "search": cmd_search, "who": cmd_who, "sources": cmd_sources, **cli_catalog.COMMANDS,
-            **slack_cli.COMMANDS, **cli_digest.COMMANDS}
+            **slack_cli.COMMANDS, **cli_digest.COMMANDS, **cli_syncs.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:

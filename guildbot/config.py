@@ -100,6 +100,7 @@ class Config:
     teams: list[TeamConfig] = field(default_factory=list)
     sources: list[SourceConfig] = field(default_factory=list)
     aliases: list[AliasRule] = field(default_factory=list)
+    syncs: Any = None  # guildbot.config_syncs.SyncsConfig
     digest: DigestConfig = field(default_factory=DigestConfig)
     query_log: QueryLogConfig = field(default_factory=QueryLogConfig)
     projects: list[ProjectConfig] = field(default_factory=list)
@@ -174,7 +175,7 @@ def load_config(path: str | Path) -> Config:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(path, "", f"not valid TOML: {e}", "fix the syntax at the line and column shown")
 
-    known = {"guild", "people", "teams", "sources", "digest", "query_log", "projects", "overlaps"}
+    known = {"guild", "people", "teams", "sources", "digest", "query_log", "projects", "overlaps", "syncs"}
     for key in data:
         if key not in known:
             raise ConfigError(path, f"[{key}]", "unknown section", f"use only {', '.join(sorted(known))}")
@@ -252,6 +253,8 @@ def load_config(path: str | Path) -> Config:
                 options[f.name] = value
         cfg.sources.append(SourceConfig(kind, sname, cfg.team(team).name, options, entry,
                                         _visibility(path, entry, s, cfg)))
+    from .config_syncs import parse_syncs  # cross-team syncs (issue 10)
+    cfg.syncs = parse_syncs(path, data.get("syncs"))
     cfg.digest = _digest(path, data.get("digest", {}), cfg)
     cfg.query_log = _query_log(path, data.get("query_log", {}))
     _load_projects(path, data, cfg)

@@ -322,6 +322,40 @@ class Guild:
         """Identities that could not be placed with confidence."""
         return find_ambiguous(self.store, self.config.aliases)
 
+    # -- cross-team syncs (guildbot/syncs.py; the digest reads upcoming_syncs and sync_checkins) --------
+    def sync_proposals(self, replan: bool = False, now: Any = None) -> list[dict[str, Any]]:
+        """The next cycle's sync proposals in the `syncs propose --json` shape (planned once per cycle)."""
+        from . import syncs
+        return syncs.propose(self, now=now, replan=replan)
+
+    def sync_on(self, topic: str, now: Any = None) -> dict[str, Any] | None:
+        """An ad-hoc sync on a topic (`/guild sync <topic>`); None when no cross-team group exists."""
+        from . import syncs
+        return syncs.propose_topic(self, topic, now=now)
+
+    def syncs(self, status: list[str] | None = None) -> list[dict[str, Any]]:
+        """Stored syncs with their state (status, channel, slots), soonest first."""
+        from index.syncstore import list_syncs
+        return list_syncs(self.store, status=status)
+
+    def sync(self, sync_id: str) -> dict[str, Any] | None:
+        from index.syncstore import get_sync
+        return get_sync(self.store, sync_id)
+
+    def sync_ics(self, sync_id: str) -> bytes | None:
+        """The sync's invitation as an iCalendar file (None for an unknown id)."""
+        from . import syncs
+        return syncs.ics(self, sync_id)
+
+    def sync_checkins(self, since: str | None = None) -> list[dict[str, Any]]:
+        """What came of past syncs: check-in answers since an ISO time, newest first."""
+        from index.syncstore import checkins
+        return checkins(self.store, since)
+
+    def sync_optout(self, keys: list[str], out: bool = True) -> None:
+        """Never propose these people (Slack id, email or person id) for syncs again; out=False undoes it."""
+        from index.syncstore import set_optout
+        set_optout(self.store, keys, out)
     # -- the weekly digest ----------------------------------------------------------------------------
     def digest(self, week: str | None = None, team: str | None = None, now: Any = None) -> DigestData:
         """The digest of an ISO week ("2026-W49"; default: the week that just ended in [digest] tz),
@@ -350,8 +384,15 @@ class Guild:
                             self.config.query_log.weak_below, syncs=self.upcoming_syncs(bounds, name),
                             sources=viewer.sources)
 
-    def upcoming_syncs(self, week: Week, team: str = "") -> list[dict[str, Any]]:
-        """HOOK for the syncs feature: cross-team syncs scheduled after `week` ends, as dicts with
-        "topic", "teams", "members" [{"name", "team", "slack_id"}], "start", "url". The digest
-        renders a section for them; it renders nothing while this returns []."""
-        return []
+    def upcoming_syncs(self, week: Week | None = None, team: str = "", now: Any = None) -> list[dict[str, Any]]:
+        """Cross-team syncs (proposed, posted or scheduled) starting after `week` ends (else after
+        `now`), soonest first; only those with `team` among their teams when given. Each has the
+        `syncs propose --json` fields plus "status" and "url" (for the digest; guildbot/syncs.py)."""
+        from datetime import datetime, timezone
+
+        from index.syncplan import iso_utc
+        from index.syncstore import list_syncs
+        start = week.end if week is not None else (now or datetime.now(timezone.utc))
+        found = list_syncs(self.store, status=["proposed", "posted", "scheduled"], starting_from=iso_utc(start))
+        return [{**s, "url": s.get("url", "")} for s in found
+                if not team or team.casefold() in {t.casefold() for t in s.get("teams") or []}]

@@ -266,6 +266,8 @@ def build_app(guild: Guild, settings: SlackSettings | None = None, client: WebCl
                         response_url=body.get("response_url"))
 
     app.command(COMMAND)(ack=ack_now, lazy=[answer_command])
+    from . import slack_syncs  # the sync buttons and check-in modal (`/guild sync` is in the subcommand table)
+    slack_syncs.register(app, guild, answers.lock, deliver_private, _guard)
 
     # @guildbot in a channel: answer in the thread; a direct message: answer there
     def answer_message(event: dict, client: WebClient, bot_user_id: str | None, in_thread: bool) -> None:

@@ -21,7 +21,7 @@ from connectors.base import is_bot
 
 from .store import Store
 
-DIRECTORY_COLUMNS = ("name", "email", "team", "slack_id", "tz")
+DIRECTORY_COLUMNS = ("name", "email", "team", "slack_id", "tz", "hours")  # hours: "09:00-17:00", for syncs
 GENERIC_LOCAL_PARTS = frozenset("""info admin administrator dev developer developers contact noreply no-reply hello mail
 me git github gitlab user root support team office test ci build bot dev-team webmaster postmaster""".split())
 WIKI_KINDS = frozenset({"mediawiki", "confluence", "files"})  # what "wiki:NAME" in an alias rule names
@@ -33,7 +33,7 @@ class DirectoryError(Exception):
 
 
 def load_directory(path: Path) -> list[dict[str, str]]:
-    """Rows of the people directory CSV (name,email,team,slack_id,tz; only name and email required)."""
+    """Rows of the people directory CSV (name,email,team,slack_id,tz,hours; only name and email required)."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             reader = csv.DictReader(f)

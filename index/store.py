@@ -60,6 +60,18 @@ CREATE INDEX IF NOT EXISTS feedback_doc ON feedback(doc_id);
 -- Slack: deliveries already answered, shared by every bot process (index/seen.py)
 CREATE TABLE IF NOT EXISTS seen_events (key TEXT PRIMARY KEY, at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS seen_events_at ON seen_events(at);
+-- cross-team syncs (issue 10; their SQL lives in index/syncstore.py)
+CREATE TABLE IF NOT EXISTS syncs (
+    id TEXT PRIMARY KEY, cycle TEXT, origin TEXT, topic TEXT, data TEXT, slots TEXT, status TEXT,
+    start_at TEXT, end_at TEXT, channel TEXT, ts TEXT, posted_at TEXT, invited_at TEXT, reminded_at TEXT,
+    checkin_at TEXT, caldav_href TEXT, created_at TEXT);
+CREATE TABLE IF NOT EXISTS sync_members (
+    sync_id TEXT NOT NULL, person_id TEXT NOT NULL, slack_id TEXT, email TEXT, PRIMARY KEY (sync_id, person_id));
+CREATE TABLE IF NOT EXISTS sync_rsvps (
+    sync_id TEXT NOT NULL, slack_id TEXT NOT NULL, answer TEXT, at TEXT, PRIMARY KEY (sync_id, slack_id));
+CREATE TABLE IF NOT EXISTS sync_checkins (
+    sync_id TEXT NOT NULL, slack_id TEXT NOT NULL, met INTEGER, outcome TEXT, at TEXT, PRIMARY KEY (sync_id, slack_id));
+CREATE TABLE IF NOT EXISTS sync_optouts (key TEXT PRIMARY KEY, at TEXT);
 -- the query log (index/querylog.py): every question asked on any surface
 CREATE TABLE IF NOT EXISTS query_log (
     id INTEGER PRIMARY KEY, at TEXT NOT NULL, surface TEXT, question TEXT, qkey TEXT, kind TEXT,

@@ -97,6 +97,8 @@ class FakeSlack:
         self._rate_limits: dict[str, list[int]] = {}    # method -> [times left, retry after]
         self._failures: dict[str, list[Any]] = {}       # method -> [times left, error]
         self._expired: set[str] = set()
+        self.mpims: dict[str, str] = {}                  # sorted member ids -> group DM id
+        self.files: dict[str, dict[str, Any]] = {}      # file id -> name, length, uploaded data, where shared
         self._ts = itertools.count(1)
         self._cond = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
@@ -174,6 +176,8 @@ class FakeSlack:
             self._rate_limits.clear()
             self._failures.clear()
             self._expired.clear()
+            self.mpims.clear()
+            self.files.clear()
 
     # -- assertions ------------------------------------------------------------------------------------
     def calls_to(self, *methods: str, ok: bool | None = None) -> list[Call]:
@@ -214,6 +218,8 @@ class FakeSlack:
         length = int(req.headers.get("Content-Length") or 0)
         raw = req.rfile.read(length) if length else b""
         ctype = (req.headers.get("Content-Type") or "").split(";")[0].strip()
+        if parts.path.startswith("/upload/v1/"):  # raw bytes (or multipart), not form fields
+            return self._upload(req, parts.path.rsplit("/", 1)[-1], raw)
         args: dict[str, Any] = dict(parse_qsl(parts.query))
         if raw:
             if ctype == "application/json":
@@ -249,6 +255,21 @@ class FakeSlack:
             call.result = {"ok": False, "error": error} if error else self._api(method, args)
         self._record(call)
         self._send(req, 200, call.result)
+
+    def _upload(self, req: BaseHTTPRequestHandler, file_id: str, raw: bytes) -> None:
+        """The upload URL files.getUploadURLExternal hands out: HTTP 200 "OK - <bytes>" as Slack answers."""
+        call = Call("upload", {"file_id": file_id, "bytes": len(raw)})
+        with self._cond:
+            f = self.files.get(file_id)
+            if f is None:
+                call.status, call.result = 404, {"ok": False, "error": "file_not_found"}
+            elif len(raw) != f["length"]:
+                call.status, call.result = 400, {"ok": False, "error": "length_mismatch"}
+            else:
+                f["data"] = raw
+                call.result = {"ok": True}
+        self._record(call)
+        self._send_text(req, call.status, f"OK - {len(raw)}" if call.ok else call.result["error"])
 
     def _response_url(self, req: BaseHTTPRequestHandler, key: str, args: dict[str, Any]) -> None:
         call = Call(RESPONSE_URL, args, key=key)
@@ -330,9 +351,61 @@ class FakeSlack:
                 users = [u for u in str(a.get("users", "")).split(",") if u]
                 if not users:
                     return {"ok": False, "error": "users_list_not_supplied"}
+                if len(users) > 8:
+                    return {"ok": False, "error": "too_many_users"}
                 if any(u not in self.users for u in users):
                     return {"ok": False, "error": "user_not_found"}
-                return {"ok": True, "channel": {"id": "D" + users[0][1:], "is_im": len(users) == 1}}
+                if len(users) == 1:
+                    return {"ok": True, "channel": {"id": "D" + users[0][1:], "is_im": True}}
+                # a multi-person DM: the same members always get the same conversation
+                key = ",".join(sorted(users))
+                gid = self.mpims.setdefault(key, f"G{len(self.mpims) + 1:08d}")
+                return {"ok": True, "channel": {"id": gid, "is_im": False, "is_mpim": True}}
+            if method == "files.getUploadURLExternal":
+                if not a.get("filename"):
+                    return {"ok": False, "error": "invalid_arguments"}
+                try:
+                    length = int(a.get("length") or 0)
+                except ValueError:
+                    return {"ok": False, "error": "invalid_arguments"}
+                if length <= 0:
+                    return {"ok": False, "error": "missing_argument"}  # Slack's answer to length 0
+                fid = f"F{next(self._ts):08d}"
+                self.files[fid] = {"id": fid, "name": a["filename"], "length": length, "data": None, "shared": []}
+                return {"ok": True, "file_id": fid, "upload_url": f"{self.url}upload/v1/{fid}"}
+            if method == "files.completeUploadExternal":
+                try:
+                    items = a["files"] if isinstance(a.get("files"), list) else json.loads(a.get("files") or "")
+                except (ValueError, TypeError):
+                    return {"ok": False, "error": "invalid_arguments"}
+                if not items or any(not isinstance(f, dict) or not f.get("id") for f in items):
+                    return {"ok": False, "error": "invalid_arguments"}
+                found = [self.files.get(f["id"]) for f in items]
+                if any(f is None or f["data"] is None for f in found):
+                    return {"ok": False, "error": "file_not_found"}  # unknown id, or nothing uploaded to its URL
+                if a.get("thread_ts") and not a.get("channel_id"):
+                    return {"ok": False, "error": "invalid_arguments"}
+                for f, item in zip(found, items):
+                    f["title"] = item.get("title") or f["name"]
+                    if a.get("channel_id"):
+                        f["shared"].append({"channel": a["channel_id"], "thread_ts": a.get("thread_ts"),
+                                            "initial_comment": a.get("initial_comment", "")})
+                return {"ok": True, "files": [{"id": f["id"], "name": f["name"], "title": f["title"]} for f in found]}
+            if method == "views.open":
+                view = a.get("view")
+                if isinstance(view, str):
+                    try:
+                        view = json.loads(view)
+                    except ValueError:
+                        return {"ok": False, "error": "invalid_arguments"}
+                if not a.get("trigger_id"):
+                    return {"ok": False, "error": "invalid_trigger_id"}
+                if not isinstance(view, dict) or view.get("type") != "modal" or not view.get("title"):
+                    return {"ok": False, "error": "invalid_arguments"}
+                error = _valid_blocks(view.get("blocks"))
+                if error:
+                    return {"ok": False, "error": error}
+                return {"ok": True, "view": {"id": f"V{next(self._ts):08d}", **view}}
         return {"ok": False, "error": "unknown_method"}
 
     def _channel_id(self, channel: str) -> str | None:

@@ -172,7 +172,9 @@ def test_start_up_stops_when_slack_rejects_the_token(demo_dir, fake_slack):
 
 # -- the manifest --------------------------------------------------------------------------------------------
 SCOPE_OF = {"chat_postMessage": "chat:write", "chat_postEphemeral": "chat:write", "chat_update": "chat:write",
-            "users_lookupByEmail": "users:read.email", "users_info": "users:read", "conversations_open": "im:write"}
+            "users_lookupByEmail": "users:read.email", "users_info": "users:read", "conversations_open": "im:write",
+            "files_upload_v2": "files:write",  # a sync's .ics (getUploadURLExternal + completeUploadExternal)
+            "views_open": "commands"}  # needs no scope of its own, only the trigger_id of a click
 
 
 def test_manifest_covers_the_command_events_interactivity_and_every_api_method_used():
