@@ -31,7 +31,7 @@ from .catalog import DORMANT_DAYS, list_projects
 from .store import Store, iso, now_iso
 
 WEEK = re.compile(r"^(\d{4})-?W(\d{2})$")
-DOC_KINDS_SKIPPED = ("code_path",)
+DOC_KINDS_SKIPPED = ("code_path", "commit", "folder")  # file names and history units are not pages
 OVERLAP_PEOPLE = 3
 
 
