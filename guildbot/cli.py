@@ -17,7 +17,7 @@ import sys
 import textwrap
 from typing import Any, Callable
 
-from . import cli_catalog, slack_cli
+from . import cli_catalog, slack_cli, web_cli
 from index.embeddings import ModelError
 
 from .config import ConfigError
@@ -57,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sources", help="last crawl, documents and last error per source")
     s.add_argument("--json", action="store_true")
     cli_catalog.add_parsers(sub)
-    slack_cli.add_parsers(sub)  # serve, slack --socket, slack-console
+    slack_cli.add_parsers(sub)  # slack --socket, slack-console
+    web_cli.add_parsers(sub)  # serve: the web app, and Slack when configured
     return p
 
 
@@ -168,7 +169,7 @@ def cmd_sources(guild: Guild, args) -> int:
 
 
 COMMANDS = {"crawl": cmd_crawl, "search": cmd_search, "who": cmd_who, "sources": cmd_sources, **cli_catalog.COMMANDS,
-            **slack_cli.COMMANDS}
+            **slack_cli.COMMANDS, **web_cli.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,10 +15,12 @@ import index.people
 import index.profiles
 from connectors import SourceContext, connector_class
 from index.ambiguity import Ambiguity, find_ambiguous
+from index.browse import project_documents
 from index.catalog import Project, build_catalog, get_project, list_projects
 from index.docvectors import doc_centroids
 from index.embeddings import Embedder
 from index.experts import Expert, rank_experts, topic_of
+from index.facets import SearchPage, page_of
 from index.feedback import POOL, rerank
 from index.overlaps import Overlap, rank_overlaps
 from index.people import DirectoryError, ResolveReport, load_directory, resolve
@@ -26,12 +28,15 @@ from index.pipeline import SourceReport, crawl_source, refresh_stale
 from index.profiles import Profile, SimilarPerson, build_profiles, find_person, list_people, profile, similar_people
 from index.search import Hit, Searcher
 from index.store import Store
+from index.teams import Team, compose_team
 from index.vectors import VectorIndex
 
 from .config import Config, ConfigError, SourceConfig, load_config
 
 Progress = Callable[[str, str, int], None]  # (source, "documents" | "chunks", n)
 DERIVING_MODULES = (index.people, index.catalog, index.profiles, index.docvectors)
+SEARCH_POOL = 100  # hits a search page filters, counts facets over and pages through
+TEAM_OVERLAPS = 50  # the best cross-team pairs a team or project page picks its own from
 
 
 @dataclass
@@ -145,6 +150,12 @@ class Guild:
         """Documents for a query; "Helpful" / "Not helpful" votes from Slack boost or demote them."""
         return rerank(self.store, query, self.searcher.search(query, limit=limit + POOL, team=team))[:limit]
 
+    def search_page(self, query: str, team: str | None = None, source: str | None = None, kind: str | None = None,
+                    since: str | None = None, page: int = 1, per_page: int = 10) -> SearchPage:
+        """One page of documents for the web: the best SEARCH_POOL hits filtered, counted by facet
+        and paged. Raises ValueError when `since` is not a date or an age like 30d, 2y."""
+        return page_of(query, self.search(query, limit=SEARCH_POOL), team, source, kind, since, page, per_page)
+
     def experts(self, question: str, limit: int = 10, team: str | None = None) -> list[Expert]:
         topic = topic_of(question)
         fused, _ = self.searcher.ranked(topic)
@@ -172,6 +183,25 @@ class Guild:
 
     def people(self) -> list[dict[str, Any]]:
         return list_people(self.store)
+
+    def project_documents(self, project_id: str, limit: int = 50) -> list[dict[str, Any]]:
+        """A project's documents, most recently updated first."""
+        return project_documents(self.store, project_id, limit)
+
+    def project_overlaps(self, project_id: str) -> list[Overlap]:
+        """Cross-team pairs this project is on one side of."""
+        return [o for o in self.overlaps(limit=TEAM_OVERLAPS) if project_id in (o.a.id, o.b.id)]
+
+    def teams(self) -> list[Team]:
+        """Every declared team with its projects, people, sources and overlaps."""
+        projects, people, overlaps = self.projects(), self.people(), self.overlaps(limit=TEAM_OVERLAPS)
+        return [compose_team(t.name, t.slack_channel, [s.name for s in self.config.sources if s.team == t.name],
+                             projects, people, overlaps) for t in self.config.teams]
+
+    def team(self, name: str) -> Team | None:
+        """A declared team by name (case-insensitive); None when no team has that name."""
+        declared = self.config.team(name)
+        return next((t for t in self.teams() if t.name == declared.name), None) if declared else None
 
     def person(self, query: str) -> Profile | None:
         """A person by name, email, handle or Slack id; raises AmbiguousPerson when several match."""

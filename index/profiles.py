@@ -96,8 +96,8 @@ def build_profiles(store: Store, centroids: Mapping[str, np.ndarray] | None = No
 
 # -- finding people -------------------------------------------------------------------------------
 def list_people(store: Store) -> list[dict[str, Any]]:
-    """Everyone, by team then name: {"name", "team", "emails", "aliases", "in_directory"}."""
-    return [{"name": r["name"], "team": r["team"] or "", "emails": json.loads(r["emails"] or "[]"),
+    """Everyone, by team then name: {"id", "name", "team", "emails", "aliases", "in_directory"}."""
+    return [{"id": r["id"], "name": r["name"], "team": r["team"] or "", "emails": json.loads(r["emails"] or "[]"),
              "aliases": json.loads(r["aliases"] or "[]"), "in_directory": bool(r["in_directory"])}
             for r in store.query("SELECT * FROM people ORDER BY team, name, id")]
 

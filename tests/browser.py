@@ -1,0 +1,69 @@
+"""Headless Debian Chromium driven by Playwright for Python, and the web app served on loopback.
+
+Never `playwright install`: the browser is Debian's /usr/bin/chromium, installed with apt-get
+when it is missing.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any, Iterator
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def ensure_chromium() -> Path:
+    """/usr/bin/chromium, installing Debian's package first when it is missing."""
+    if not CHROMIUM.exists():
+        if not shutil.which("apt-get"):
+            raise RuntimeError("Chromium is missing and apt-get is not available: install Debian's `chromium` package")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, capture_output=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env, capture_output=True)
+    return CHROMIUM
+
+
+class Browser:
+    """One Playwright session with one headless Chromium; `page()` opens a fresh context."""
+
+    def __init__(self) -> None:
+        from playwright.sync_api import sync_playwright
+
+        self._pw = sync_playwright().start()
+        self.chromium = self._pw.chromium.launch(executable_path=str(ensure_chromium()), headless=True, args=ARGS)
+
+    def page(self, **context: Any):
+        return self.chromium.new_context(**context).new_page()
+
+    def close(self) -> None:
+        self.chromium.close()
+        self._pw.stop()
+
+
+def browser_session() -> Iterator[Browser]:
+    b = Browser()
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+def focused(page) -> dict[str, str]:
+    """The focused element: tag, text, href, id."""
+    return page.evaluate("""() => { const e = document.activeElement;
+        return {tag: e.tagName.toLowerCase(), text: (e.innerText || e.value || '').trim(),
+                href: e.getAttribute('href') || '', id: e.id || ''}; }""")
+
+
+def tab_to(page, matches, limit: int = 120) -> dict[str, str]:
+    """Press Tab until the focused element satisfies `matches(focused)`; fails after `limit` presses."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        f = focused(page)
+        if matches(f):
+            return f
+    raise AssertionError(f"no element matching after {limit} Tab presses; last focused {focused(page)}")
