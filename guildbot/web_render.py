@@ -29,10 +29,21 @@ NAV: list[tuple[str, str]] = [
 SLACK_USER_URL = "https://slack.com/app_redirect?channel={id}"
 
 
+SUFFIXES = ("ations", "ation", "ings", "ing", "ers", "er", "ed", "es", "s")
+
+
+def stem(term: str) -> str:
+    """A crude stem, so that 'recommender' marks 'recommendations' as full-text search matched it."""
+    for suffix in SUFFIXES:
+        if term.endswith(suffix) and len(term) - len(suffix) >= 4:
+            return term[:-len(suffix)]
+    return term
+
+
 def highlight(text: str | None, query: str) -> Markup:
-    """The text, escaped, with every word that starts with a query term wrapped in <mark>."""
+    """The text, escaped, with every word that starts with a query term's stem wrapped in <mark>."""
     text = text or ""
-    terms = sorted(query_terms(query or ""), key=len, reverse=True)
+    terms = sorted({stem(t) for t in query_terms(query or "")}, key=len, reverse=True)
     if not terms:
         return escape(text)
     pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in terms) + r")\w*", re.IGNORECASE)

@@ -29,7 +29,10 @@ def parse_since(value: str | None, now: datetime | None = None) -> str | None:
     now = now or datetime.now(timezone.utc)
     m = _RELATIVE.match(text)
     if m:
-        return (now - timedelta(days=int(m.group(1)) * _DAYS[m.group(2)])).isoformat(timespec="seconds")
+        try:
+            return (now - timedelta(days=int(m.group(1)) * _DAYS[m.group(2)])).isoformat(timespec="seconds")
+        except OverflowError:  # before year 1
+            return datetime.min.replace(tzinfo=timezone.utc).isoformat(timespec="seconds")
     try:
         day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
     except ValueError:

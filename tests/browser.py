@@ -67,3 +67,24 @@ def tab_to(page, matches, limit: int = 120) -> dict[str, str]:
         if matches(f):
             return f
     raise AssertionError(f"no element matching after {limit} Tab presses; last focused {focused(page)}")
+
+
+# -- fixtures (import them into a test module: `from browser import browser, web_site  # noqa: F401`) --------
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    yield from browser_session()
+
+
+@pytest.fixture(scope="module")
+def web_site(demo_guild):
+    """The real web app (no Slack) for the crawled demo org, on uvicorn at a loopback port."""
+    from slack_support import ServerThread
+
+    from guildbot.web import create_app
+
+    server = ServerThread(create_app(demo_guild)).start()
+    yield server
+    server.stop()
