@@ -130,10 +130,12 @@ def run_cli(demo_dir, *args: str, env: dict[str, str]) -> subprocess.CompletedPr
 
 
 def test_start_up_stops_with_a_message_naming_what_is_missing(demo_dir, fake_slack):
-    bare = slack_env(fake_slack, SLACK_BOT_TOKEN=None, SLACK_SIGNING_SECRET=None)
-    done = run_cli(demo_dir, "serve", "--port", str(free_port()), env=bare)
+    # with neither variable serve runs the web app alone (tests/test_web_serve.py); with one, the other is missing
+    done = run_cli(demo_dir, "serve", "--port", str(free_port()), env=slack_env(fake_slack, SLACK_BOT_TOKEN=None))
     assert done.returncode == 2
     assert "SLACK_BOT_TOKEN is not set" in done.stderr and "OAuth & Permissions" in done.stderr
+    done = run_cli(demo_dir, "serve", "--port", str(free_port()), env=slack_env(fake_slack, SLACK_SIGNING_SECRET=None))
+    assert done.returncode == 2
     assert "SLACK_SIGNING_SECRET is not set" in done.stderr and "Signing Secret" in done.stderr
     done = run_cli(demo_dir, "slack", "--socket", env=slack_env(fake_slack, SLACK_APP_TOKEN=None))
     assert done.returncode == 2 and "SLACK_APP_TOKEN is not set" in done.stderr and "connections:write" in done.stderr
