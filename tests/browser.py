@@ -53,16 +53,41 @@ def browser_session() -> Iterator[Browser]:
 
 
 def focused(page) -> dict[str, str]:
-    """The focused element: tag, text, href, id."""
+    """The focused element: tag, text, href, id, value."""
     return page.evaluate("""() => { const e = document.activeElement;
-        return {tag: e.tagName.toLowerCase(), text: (e.innerText || e.value || '').trim(),
+        return {tag: e.tagName.toLowerCase(), text: (e.innerText || '').trim(), value: e.value || '',
                 href: e.getAttribute('href') || '', id: e.id || ''}; }""")
 
 
-def tab_to(page, matches, limit: int = 120) -> dict[str, str]:
-    """Press Tab until the focused element satisfies `matches(focused)`; fails after `limit` presses."""
+CONTRAST = """() => {
+  const parse = c => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
+    const p = m[1].split(',').map(parseFloat); return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1}; };
+  const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+  const background = el => { for (; el; el = el.parentElement) { const c = parse(getComputedStyle(el).backgroundColor);
+    if (c && c.a > 0.5) return c; } return {r: 255, g: 255, b: 255, a: 1}; };
+  const out = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (![...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+    const box = el.getBoundingClientRect(), st = getComputedStyle(el);
+    if (box.width <= 1 || box.height <= 1 || st.visibility === 'hidden') continue;
+    const a = lum(parse(st.color)), b = lum(background(el));
+    out.push([(Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05), el.tagName, el.textContent.trim().slice(0, 40)]);
+  }
+  return out.sort((x, y) => x[0] - y[0]).slice(0, 3);
+}"""
+
+
+def lowest_contrast(page) -> list:
+    """The three text elements with the lowest contrast against their background: [ratio, tag, text]."""
+    return page.evaluate(CONTRAST)
+
+
+def tab_to(page, matches, limit: int = 120, key: str = "Tab") -> dict[str, str]:
+    """Press Tab (or `key`, e.g. Shift+Tab) until the focused element satisfies `matches(focused)`;
+    fails after `limit` presses."""
     for _ in range(limit):
-        page.keyboard.press("Tab")
+        page.keyboard.press(key)
         f = focused(page)
         if matches(f):
             return f
