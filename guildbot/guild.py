@@ -23,6 +23,7 @@ from index.experts import Expert, rank_experts, topic_of
 from index.facets import SearchPage, page_of
 from index.feedback import POOL, rerank
 from index.overlaps import Overlap, rank_overlaps
+from index.querycache import QueryVectors
 from index.people import DirectoryError, ResolveReport, load_directory, resolve
 from index.pipeline import SourceReport, crawl_source, refresh_stale
 from index.profiles import Profile, SimilarPerson, build_profiles, find_person, list_people, profile, similar_people
@@ -86,7 +87,7 @@ class Guild:
 
     @cached_property
     def searcher(self) -> Searcher:
-        return Searcher(self.store, self.vectors, self.embedder)
+        return Searcher(self.store, self.vectors, QueryVectors(self.embedder))  # a query is embedded once
 
     def close(self) -> None:
         if "store" in self.__dict__:
