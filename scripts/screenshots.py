@@ -49,13 +49,13 @@ def main() -> int:
     server = ServerThread(create_app(guild)).start()
     browser = Browser()
     try:
-        shots = [(name, path, {"width": 1280, "height": 900}) for name, path in pages(guild)]
+        shots = [(name, path, {"width": 1280, "height": 1000}) for name, path in pages(guild)]
         shots.append(("search-phone", pages(guild)[1][1], {"width": 390, "height": 844}))
         for name, path, viewport in shots:
             page = browser.page(viewport=viewport, device_scale_factor=1)
             page.goto(server.url + path, wait_until="networkidle")
             target = out / f"{name}.png"
-            page.screenshot(path=str(target), full_page=name not in ("search", "search-phone"))
+            page.screenshot(path=str(target))  # the first screenful: what a person sees on arrival
             page.context.close()
             print(f"{target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}  {path}")
     finally:
