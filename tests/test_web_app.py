@@ -286,3 +286,13 @@ def test_every_page_has_security_headers_and_no_inline_script_or_cdn(http, demo_
 def test_health_and_no_slack_endpoint_without_slack(http):
     assert http.get("/healthz").json()["slack"] is False
     assert http.post("/slack/events", content="x").status_code in (404, 405)
+
+
+@pytest.mark.parametrize("raw", [b"%", b"&&&", b"q", b"=x", b"q=%E0%A4%A", b"q=a&q=%3Cscript%3E", b"q=x&page=-1&page=1e9",
+                                 b"q=x&since=9999y", b"q=x&team=%00&source=%FF", b"q=" + b"%20" * 3000, b"q=%2B%2B%2B%26%3D"])
+def test_raw_query_strings_of_any_shape_never_give_a_500(http, web_site, raw):
+    for path in ("/search", "/people", "/projects", "/api/search", "/api/who", "/api/projects", "/api/overlaps"):
+        resp = http.get(httpx.URL(web_site.url + path, query=raw))
+        assert resp.status_code in (200, 303, 422), (path, raw[:40], resp.status_code, resp.text[:200])
+        if resp.headers.get("content-type", "").startswith("text/html"):
+            assert "<script>" not in resp.text.split("</head>")[1].replace('<script src="/static/htmx.min.js" defer></script>', "")
