@@ -5,8 +5,8 @@
                            the header is believed only from a `trusted_proxies` address, and any
                            other request is refused with 401
 
-The viewer is matched to a person through the directory and shown on every page; `ViewerGuild`
-hands it to the Guild calls that filter answers by who may see them.
+The signed-in person is matched through the directory and shown on every page; `ViewerGuild`
+hands what they may see (`SignedIn.access`) to every Guild call that filters answers by it.
 """
 from __future__ import annotations
 
@@ -26,20 +26,21 @@ EMAIL = re.compile(r"^[^@\s\x00-\x1f]{1,200}@[^@\s\x00-\x1f]{1,200}$")
 
 
 @dataclass(frozen=True)
-class Viewer:
-    """The signed-in person, or nobody (auth = "none")."""
+class SignedIn:
+    """Who is signed in (nobody under auth = "none") and what they may see."""
 
     email: str = ""
     person_id: str = ""  # empty when the email matches nobody in the directory
     name: str = ""
     team: str = ""
+    access: Any = None  # the Guild's viewer, passed as `viewer=` to its calls; None: no filter
 
     @property
     def signed_in(self) -> bool:
         return bool(self.email)
 
 
-ANONYMOUS = Viewer()
+ANONYMOUS = SignedIn()
 
 
 class Unauthorized(Exception):
@@ -59,7 +60,7 @@ class WebAuth:
             return False
         return any(address in net for net in self.trusted)
 
-    def viewer(self, client_host: str | None, headers: Any) -> Viewer:
+    def viewer(self, client_host: str | None, headers: Any) -> SignedIn:
         """The viewer of a request; raises Unauthorized in proxy mode for anything a trusted proxy did not vouch for."""
         if self.mode == "none":
             return ANONYMOUS
@@ -71,15 +72,15 @@ class WebAuth:
             raise Unauthorized("the sign-in proxy did not say who is signed in (no valid X-Forwarded-Email header)")
         return self.person(email.casefold())
 
-    def person(self, email: str) -> Viewer:
+    def person(self, email: str) -> SignedIn:
         """The directory's person for a signed-in email; the email alone when nobody (or several) match."""
         try:
             found = self.guild.person(email)
         except AmbiguousPerson:
             found = None
         if found is None:
-            return Viewer(email=email)
-        return Viewer(email=email, person_id=found.person_id, name=found.name, team=found.team)
+            return SignedIn(email=email)
+        return SignedIn(email=email, person_id=found.person_id, name=found.name, team=found.team)
 
 
 @functools.lru_cache(maxsize=None)
@@ -91,16 +92,16 @@ def _takes_viewer(method: Callable) -> bool:
 
 
 class ViewerGuild:
-    """The Guild as one viewer sees it: every method that accepts `viewer=` gets it.
+    """The Guild as one signed-in person sees it: every method that accepts `viewer=` gets their access.
 
     The web's routes talk to this, never to the Guild directly, so the signed-in person reaches
     every Guild call without each route remembering to pass it."""
 
-    def __init__(self, guild: Any, viewer: Viewer):
-        self._guild, self.viewer = guild, viewer
+    def __init__(self, guild: Any, signed_in: SignedIn):
+        self._guild, self.signed_in = guild, signed_in
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._guild, name)
         if callable(attr) and _takes_viewer(getattr(type(self._guild), name, attr)):
-            return functools.partial(attr, viewer=self.viewer)
+            return functools.partial(attr, viewer=self.signed_in.access)
         return attr

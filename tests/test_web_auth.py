@@ -11,7 +11,7 @@ from bs4 import BeautifulSoup
 from conftest import write_config
 from guildbot.config import ConfigError, WebConfig, load_config
 from guildbot.web import create_app
-from guildbot.web_auth import ANONYMOUS, Viewer, ViewerGuild, WebAuth
+from guildbot.web_auth import ANONYMOUS, SignedIn, ViewerGuild, WebAuth
 from slack_support import ServerThread
 
 FORGED = {"X-Forwarded-Email": "priya.raman@acme.example"}
@@ -78,8 +78,8 @@ def test_the_viewer_is_resolved_once_and_reaches_guild_calls_that_take_it(demo_g
     assert auth.from_trusted_proxy("192.0.2.7") and not auth.from_trusted_proxy("192.0.3.7")
     assert not auth.from_trusted_proxy(None) and not auth.from_trusted_proxy("not-an-ip")
     viewer = auth.viewer("192.0.2.7", {"x-forwarded-email": "omar.haddad@acme.example"})
-    assert viewer == Viewer("omar.haddad@acme.example", demo_guild.person("omar.haddad@acme.example").person_id,
-                            "Omar Haddad", "Marketplace")
+    assert viewer == SignedIn("omar.haddad@acme.example", demo_guild.person("omar.haddad@acme.example").person_id,
+                              "Omar Haddad", "Marketplace")
 
     class Recorder:
         def __init__(self):
@@ -93,10 +93,11 @@ def test_the_viewer_is_resolved_once_and_reaches_guild_calls_that_take_it(demo_g
             return q
 
     rec = Recorder()
-    bound = ViewerGuild(rec, viewer)
-    assert bound.answer("x") == "x" and rec.calls == [("x", viewer)]
+    access = object()  # what the Guild's viewer_for would give
+    bound = ViewerGuild(rec, dataclasses.replace(viewer, access=access))
+    assert bound.answer("x") == "x" and rec.calls == [("x", access)]
     assert bound.plain("y") == "y"  # methods without a viewer parameter are called as they are
-    assert ViewerGuild(rec, ANONYMOUS).viewer is ANONYMOUS
+    assert ViewerGuild(rec, ANONYMOUS).answer("z") == "z" and rec.calls[-1] == ("z", None)
 
 
 @pytest.mark.parametrize("web, problem", [
