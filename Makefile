@@ -36,6 +36,8 @@ test: dev
 
 bench: dev
 	$(PY) scripts/bench.py
+	$(PY) scripts/bench_cli.py
+	$(PY) scripts/bench_scale.py
 	$(PY) scripts/bench_slack.py
 	$(PY) scripts/bench_web.py
 

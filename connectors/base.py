@@ -12,6 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, Iterator, Protocol, Union, runtime_checkable
 
+from .redact import redact  # every message a SourceError carries is free of credentials
+
 ROLES = ("author", "editor", "committer", "owner", "mentioned")
 
 
@@ -79,8 +81,8 @@ class SourceError(Exception):
     """A source cannot be crawled. The message names the source, the cause and the fix."""
 
     def __init__(self, source: str, cause: str, fix: str = ""):
-        self.source, self.cause, self.fix = source, cause, fix
-        super().__init__(f"source {source!r}: {cause}" + (f" — {fix}" if fix else ""))
+        self.source, self.cause, self.fix = source, redact(cause), redact(fix)
+        super().__init__(f"source {source!r}: {self.cause}" + (f" — {self.fix}" if fix else ""))
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ class SourceContext:
     team: str
     work_dir: Path  # a private folder under data_dir for clones and caches
     base_dir: Path  # the folder of guild.toml: relative paths resolve against it
+    allow_shrink: bool = False  # `crawl --allow-shrink`: a forge listing may lose most repositories
 
 
 BOT_PATTERNS = re.compile(

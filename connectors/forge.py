@@ -28,7 +28,8 @@ from requests.utils import parse_header_links
 
 from .base import Checkpoint, Deleted, Document, Field, Item, SourceContext, SourceError, Unchanged, make_id
 from .git import GitConnector
-from .http import HttpClient, Response
+from .http import HttpClient, Response, rate_limit_wait
+from .redact import register_secret
 
 STATE_VERSION = 1
 MAX_RATE_LIMIT_WAIT = 60.0  # seconds we sleep for an exhausted rate limit before giving up with an error
@@ -81,21 +82,6 @@ def clone_env(clone_url: str, user: str, token: str) -> dict[str, str]:
             f"GIT_CONFIG_VALUE_{n}": f"Authorization: Basic {basic}"}
 
 
-def _rate_limit_wait(headers: CaseInsensitiveDict) -> float | None:
-    """Seconds until an exhausted rate limit resets, or None when the response is no rate limit."""
-    retry_after = headers.get("Retry-After")
-    if retry_after and retry_after.strip().isdigit():
-        return float(retry_after)
-    remaining = headers.get("X-RateLimit-Remaining", headers.get("RateLimit-Remaining"))
-    reset = headers.get("X-RateLimit-Reset", headers.get("RateLimit-Reset"))
-    if remaining is not None and remaining.strip() == "0":
-        try:
-            return max(0.0, float(reset) - time.time()) + 0.2 if reset else None
-        except ValueError:
-            return None
-    return None
-
-
 class ForgeApi:
     """GET JSON from a forge's REST API: auth errors named, rate limits waited out, pages followed."""
 
@@ -109,7 +95,6 @@ class ForgeApi:
     def get(self, url: str, params: dict[str, Any] | None = None, what: str = "") -> Response:
         for _ in range(RATE_LIMIT_ATTEMPTS):
             r = self.http.get(url, params=params, ok=(200, 401, 403, 404))
-            headers = CaseInsensitiveDict(r.headers)
             if r.status == 200:
                 return r
             if r.status == 401:
@@ -119,7 +104,7 @@ class ForgeApi:
             if r.status == 404:
                 raise SourceError(self.source, f"HTTP 404 from {url}: {what or 'not found'}",
                                   "check the name in guild.toml and that the token can see it")
-            wait = _rate_limit_wait(headers)
+            wait = rate_limit_wait(r.headers)  # 429 and 5xx were retried by HttpClient already
             if wait is None:
                 raise SourceError(self.source, f"HTTP 403 from {url}: access denied",
                                   f"check that the token in ${self.token_env} may read it")
@@ -195,6 +180,7 @@ class ForgeConnector:
         if not self.token_env:
             return ""  # token_env = "" asks for anonymous access (public repositories only)
         token = os.environ.get(self.token_env, "").strip()
+        register_secret(token)  # masked in every message and log line from now on
         if not token:
             raise SourceError(self.ctx.name, f"no API token: the environment variable {self.token_env} is not set",
                               f"export {self.token_env}=<a token that can read the repositories>, name another "
@@ -209,7 +195,28 @@ class ForgeConnector:
         names = [r.name for r in repos]
         if len(set(names)) != len(names):
             raise SourceError(self.ctx.name, "the API listed a repository name twice", "exclude the duplicate")
+        if not self.ctx.allow_shrink:
+            check_shrink(self.ctx.name, state, names, include, exclude)
         yield from crawl_repos(self.ctx, repos, state, lambda url: clone_env(url, self.clone_user, token))
+
+
+def check_shrink(source: str, state: dict[str, Any] | None, names: list[str], include: list[str],
+                 exclude: list[str]) -> None:
+    """Refuse a listing that suddenly lost every repository, or more than half, of the last crawl's.
+
+    A forge answering an empty or partial list (a token that lost access, an API hiccup) must not
+    delete an organisation's documents; `crawl --allow-shrink` accepts a real shrink. Repositories
+    the current include/exclude would skip anyway do not count.
+    """
+    old = list(((state or {}).get("repos") or {})) if (state or {}).get("v") == STATE_VERSION else []
+    expected = [r.name for r in select([Repo(n, "") for n in old], include, exclude, archived=True)]
+    lost = sorted(set(expected) - set(names))
+    if expected and (not names or len(lost) * 2 > len(expected)):
+        shown = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
+        raise SourceError(source, f"the repository listing returned {len(names)} repositories where the last crawl "
+                          f"had {len(expected)} ({len(lost)} missing: {shown}); the old documents were kept",
+                          "check the token's access and the organisation name; if the repositories really left, "
+                          "crawl again with --allow-shrink")
 
 
 def _work_dir(ctx: SourceContext, repo: str) -> Path:

@@ -6,12 +6,18 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
-from bs4 import BeautifulSoup, NavigableString
-from markdown_it import MarkdownIt
 
-_md = MarkdownIt("commonmark").enable("table")
+@lru_cache(maxsize=1)
+def _markdown():
+    """The Markdown renderer, loaded on first use (answering a question never needs it)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table")
+
+
 BOILERPLATE_TAGS = ("script", "style", "nav", "header", "footer", "aside", "noscript", "template", "svg", "form")
 MAX_TEXT_CHARS = 2_000_000  # beyond this a document is truncated, never loaded whole into the index
 
@@ -28,6 +34,8 @@ def squeeze(text: str) -> str:
 
 def html_to_text(html: str, *, remove_boilerplate: bool = True) -> tuple[str, dict[str, str]]:
     """Visible text of an HTML page and its useful head metadata (title, author, canonical)."""
+    from bs4 import BeautifulSoup, NavigableString  # here, not at import: config loading imports this module
+
     soup = BeautifulSoup(html, "html.parser")
     meta: dict[str, str] = {}
     if soup.title and soup.title.string:
@@ -79,7 +87,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
 
 
 def markdown_to_text(md: str) -> str:
-    text, _ = html_to_text(_md.render(md), remove_boilerplate=False)
+    text, _ = html_to_text(_markdown().render(md), remove_boilerplate=False)
     return text
 
 
@@ -91,39 +99,67 @@ def markdown_title(md: str) -> str:
     return ""
 
 
-_RST_UNDERLINE = re.compile(r"^\s*(\S{1,60}?)\1{2,}\s*$")  # '=====', or any unit repeated as decoration
-_RST_DIRECTIVE = re.compile(r"^\s*\.\.\s+([\w:-]+)::\s*(.*)$")
-_RST_ROLE = re.compile(r":[\w:+-]+:`([^`<]*?)(?:\s*<[^>]*>)?`")
+_RST_SETTINGS = {"report_level": 5, "halt_level": 5, "warning_stream": False, "file_insertion_enabled": False,
+                 "raw_enabled": False, "input_encoding": "unicode", "syntax_highlight": "none",
+                 "doctitle_xform": True, "sectsubtitle_xform": False, "_disable_config": True}
+_RST_ROLE_NAME = re.compile(r"(?<![`\w]):([A-Za-z][\w.+:-]*?):`")
+_RST_DROP = ("system_message", "comment", "raw", "image", "substitution_definition", "target", "field_list",
+             "docinfo", "problematic", "pending")
+_rst_roles: set[str] = set()
+
+
+def _text_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    """Any role docutils does not know (Sphinx's :func:, :ref:, :py:class: ...): its visible text."""
+    from docutils import nodes, utils
+
+    text = utils.unescape(text)
+    m = re.match(r"^(.*?)\s*<[^<>]*>$", text, re.DOTALL)  # `title <target>`
+    shown = (m.group(1) if m and m.group(1) else text).lstrip("~!")
+    return [nodes.Text(shown)], []
+
+
+def _register_roles(rst: str) -> None:
+    from docutils.parsers.rst import roles
+    from docutils.parsers.rst.languages import en
+
+    for name in set(_RST_ROLE_NAME.findall(rst)) - _rst_roles:
+        if name.lower() not in roles._role_registry and name.lower() not in en.roles:
+            roles.register_local_role(name, _text_role)
+        _rst_roles.add(name)
+
+
+def _rst_doctree(rst: str):
+    from docutils import nodes
+    from docutils.core import publish_doctree
+
+    _register_roles(rst)
+    tree = publish_doctree(rst, settings_overrides=_RST_SETTINGS)
+    drop = tuple(getattr(nodes, n) for n in _RST_DROP)
+    for node in list(tree.findall(lambda n: isinstance(n, drop))):
+        if node.parent is not None:
+            node.parent.remove(node)
+    return tree
+
+
+def rst_document(rst: str) -> tuple[str, str]:
+    """(title, text) of reStructuredText, read by docutils: headings and prose kept, markup,
+    directives' options, comments and images dropped. Unparsable input is kept as plain text."""
+    from docutils import nodes
+
+    try:
+        tree = _rst_doctree(rst)
+    except Exception:  # noqa: BLE001 - docutils raises for rare malformed input: index the words
+        return "", squeeze(rst)
+    title = tree.next_node(nodes.title)
+    return (title.astext().strip() if title is not None else ""), squeeze(tree.astext())
 
 
 def rst_to_text(rst: str) -> str:
-    """A light reStructuredText reader: keeps headings and prose, drops markup and directives' options."""
-    out = []
-    for line in rst.splitlines():
-        if _RST_UNDERLINE.match(line):
-            continue
-        d = _RST_DIRECTIVE.match(line)
-        if d:
-            if d.group(1) in ("image", "figure", "toctree", "include", "raw", "contents", "automodule", "autoclass"):
-                continue
-            line = d.group(2)
-        elif re.match(r"^\s*:[\w -]+:", line) or re.match(r"^\s*\.\.\s*(_[^:]+:|\|)", line):
-            continue
-        line = _RST_ROLE.sub(r"\1", line)
-        line = re.sub(r"`([^`<]+?)\s*<[^>]+>`_+", r"\1", line)
-        line = re.sub(r"``([^`]+)``", r"\1", line)
-        line = re.sub(r"\*\*([^*]+)\*\*|\*([^*]+)\*", lambda m: m.group(1) or m.group(2), line)
-        out.append(line)
-    return squeeze("\n".join(out))
+    return rst_document(rst)[1]
 
 
 def rst_title(rst: str) -> str:
-    lines = rst.splitlines()
-    for i in range(len(lines) - 1):
-        if lines[i].strip() and _RST_UNDERLINE.match(lines[i + 1]) and len(lines[i + 1].strip()) >= len(lines[i].strip()) - 1:
-            if not _RST_UNDERLINE.match(lines[i]):
-                return lines[i].strip()
-    return ""
+    return rst_document(rst)[0]
 
 
 def notebook_to_text(raw: str) -> str:
@@ -162,7 +198,8 @@ def _prose_to_text(fmt: str, raw: str) -> tuple[str, str, dict[str, Any]]:
         meta, body = split_front_matter(raw)
         return str(meta.get("title") or markdown_title(body)), markdown_to_text(body), meta
     if fmt == "rst":
-        return rst_title(raw), rst_to_text(raw), {}
+        title, text = rst_document(raw)
+        return title, text, {}
     if fmt == "notebook":
         try:
             text = notebook_to_text(raw)

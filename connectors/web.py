@@ -31,6 +31,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.message import Message
 from email.utils import parsedate_to_datetime
 from pathlib import PurePosixPath
 from typing import Any, Iterator
@@ -38,6 +39,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
 
 from bs4 import BeautifulSoup, SoupStrainer
+from bs4.dammit import EncodingDetector
 from requests.utils import requote_uri
 
 from .base import Checkpoint, Contributor, Deleted, Document, Field, Item, SourceContext, SourceError, Unchanged, make_id
@@ -60,7 +62,6 @@ SKIP_SUFFIXES = frozenset(
     ".json .map .mp3 .mp4 .m4a .mov .avi .webm .wav .ogg .woff .woff2 .ttf .otf .eot .exe .dmg .msi .deb .rpm .whl "
     ".jar .iso .bin .csv .xls .xlsx .doc .docx .ppt .pptx .rss .atom".split())
 TRACKING_PARAMS = re.compile(r"^(utm_[a-z_]+|fbclid|gclid|mc_cid|mc_eid)$", re.IGNORECASE)
-CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 
 
 # -- URLs --------------------------------------------------------------------------------------
@@ -133,19 +134,33 @@ class Page:
 
 
 def decode_html(body: bytes, content_type: str) -> str:
-    """Bytes to text by the declared charset (header, then <meta>), UTF-8 otherwise; bad bytes replaced."""
-    m = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", content_type or "", re.IGNORECASE)
-    charset = m.group(1) if m else None
-    if not charset:
-        sniff = CHARSET.search(body[:4096])
-        charset = sniff.group(1).decode("ascii", "replace") if sniff else "utf-8"
+    """Bytes to text, by BeautifulSoup's EncodingDetector: a byte-order mark, the header's charset,
+    then <meta charset>, each trusted with bad bytes replaced; an undeclared page is UTF-8 when it
+    decodes as such, else the detector's guesses; UTF-8 with replacements as the last resort."""
+    header = Message()
+    header["content-type"] = content_type or ""
+    charset = header.get_content_charset()
+    det = EncodingDetector(body, known_definite_encodings=[charset] if charset else None, is_html=True)
+    markup = det.markup  # without its byte-order mark
+    meta = EncodingDetector.find_declared_encoding(markup, is_html=True)
+    for declared in (det.sniffed_encoding, charset, meta):
+        if declared and _codec(declared):
+            return markup.decode(declared, errors="replace")
+    for guess in ("utf-8", *det.encodings):
+        if guess and _codec(guess):
+            try:
+                return markup.decode(guess)
+            except UnicodeDecodeError:
+                continue
+    return markup.decode("utf-8", errors="replace")
+
+
+def _codec(name: str) -> bool:
     try:
-        codecs.lookup(charset)
+        codecs.lookup(name)
     except LookupError:
-        charset = "utf-8"
-    if body.startswith(codecs.BOM_UTF8):
-        body, charset = body[3:], "utf-8"
-    return body.decode(charset, errors="replace")
+        return False
+    return True
 
 
 def parse_page(html: str, url: str) -> Page:

@@ -6,7 +6,8 @@
     guildbot --config guild.toml sources [--json]
     guildbot --config guild.toml projects | project | overlaps | people | person | similar   (cli_catalog.py)
 
-Exit codes: 0 success, 1 a source failed under --strict, 2 bad configuration or usage.
+Exit codes: 0 success, 1 a source failed under --strict, 2 bad configuration or usage, an unusable
+data_dir or database, or another crawl already running on the data_dir.
 """
 from __future__ import annotations
 
@@ -18,8 +19,12 @@ import textwrap
 from typing import Any, Callable
 
 from . import cli_catalog, slack_cli, web_cli
+from connectors.redact import install_log_redaction, redact
+from index.crawl_lock import CrawlLocked
 from index.embeddings import ModelError
+from index.store import SQLiteError, StoreError, store_error
 
+from .cli_args import positive_int
 from .config import ConfigError
 from .guild import CrawlReport, Guild
 
@@ -46,11 +51,13 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--strict", action="store_true", help="exit 1 when any source failed")
     c.add_argument("--json", action="store_true", help="print the report as JSON")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
+    c.add_argument("--allow-shrink", action="store_true",
+                   help="accept a GitHub/GitLab listing that lost most of its repositories (their documents are deleted)")
 
     for name, what, helptext in (("search", "QUERY", "find documents"), ("who", "QUESTION", "find people who know a topic")):
         s = sub.add_parser(name, help=helptext, description=helptext.capitalize() + ".")
         s.add_argument(what.lower(), metavar=what)
-        s.add_argument("--limit", type=int, default=10, help="how many answers (default 10)")
+        s.add_argument("--limit", type=positive_int, default=10, help="how many answers (default 10)")
         s.add_argument("--team", help="only answers from this team")
         s.add_argument("--json", action="store_true", help="print JSON as documented in DESIGN.md")
 
@@ -112,7 +119,7 @@ def _print_crawl(report: CrawlReport) -> None:
 def cmd_crawl(guild: Guild, args) -> int:
     tick, on_source, close = _progress_bar(args.quiet or args.json)
     try:
-        report = guild.crawl(only=args.source, progress=tick, on_source=on_source)
+        report = guild.crawl(only=args.source, progress=tick, on_source=on_source, allow_shrink=args.allow_shrink)
     finally:
         close()
     if args.json:
@@ -173,6 +180,7 @@ COMMANDS = {"crawl": cmd_crawl, "search": cmd_search, "who": cmd_who, "sources":
 
 
 def main(argv: list[str] | None = None) -> int:
+    install_log_redaction()  # no credential in any log line, at any level
     args = _parser().parse_args(argv)
     if args.command in slack_cli.NO_GUILD:  # needs no guild.toml
         return slack_cli.NO_GUILD[args.command](args)
@@ -185,8 +193,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         print(f"guildbot: configuration error in {e}", file=sys.stderr)
         return 2
-    except ModelError as e:
-        print(f"guildbot: {e}", file=sys.stderr)
+    except (ModelError, StoreError, CrawlLocked) as e:
+        print(f"guildbot: {redact(str(e))}", file=sys.stderr)
+        return 2
+    except SQLiteError as e:  # a database that broke after it was opened
+        print(f"guildbot: {store_error(e, guild.config.data_dir / 'guild.db')}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("guildbot: interrupted; stored work is kept, run the command again to resume", file=sys.stderr)

@@ -18,6 +18,7 @@ from typing import Any
 from index.catalog import Project
 from index.profiles import AmbiguousPerson
 
+from .cli_args import positive_int
 from .guild import Guild
 
 
@@ -35,7 +36,7 @@ def add_parsers(sub: Any) -> None:
 
     s = sub.add_parser("overlaps", help="projects in different teams that work on the same thing",
                        description="Pairs of projects in different teams whose content is alike, with the people on each side.")
-    s.add_argument("--limit", type=int, default=10, help="how many pairs (default 10)")
+    s.add_argument("--limit", type=positive_int, default=10, help="how many pairs (default 10)")
     s.add_argument("--json", action="store_true", help="print JSON")
 
     s = sub.add_parser("people", help="everyone guildbot knows; --ambiguous lists identities to review",
@@ -52,7 +53,7 @@ def add_parsers(sub: Any) -> None:
     s = sub.add_parser("similar", help="people in other teams who work on the same things",
                        description="People in other teams whose work is most like this person's.")
     s.add_argument("person", metavar="PERSON")
-    s.add_argument("--limit", type=int, default=5, help="how many people (default 5)")
+    s.add_argument("--limit", type=positive_int, default=5, help="how many people (default 5)")
     s.add_argument("--json", action="store_true", help="print JSON")
 
 

@@ -15,6 +15,8 @@ from typing import Any
 from connectors import KINDS, connector_class
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+BACKENDS = ("onnx-int8", "onnx", "torch")  # index/embeddings.py; the first is the default
+VECTOR_INDEXES = ("auto", "flat", "ivf-sq8", "hnsw")  # index/vectors.py
 SOURCE_COMMON = {"kind", "name", "team"}
 
 
@@ -64,6 +66,9 @@ class Config:
     name: str
     data_dir: Path
     model: str = DEFAULT_MODEL
+    backend: str = BACKENDS[0]
+    vector_index: str = "auto"
+    exact_limit: int = 100_000
     directory: Path | None = None
     teams: list[TeamConfig] = field(default_factory=list)
     sources: list[SourceConfig] = field(default_factory=list)
@@ -95,6 +100,24 @@ def _resolve(base: Path, value: str) -> Path:
     return p if p.is_absolute() else (base / p)
 
 
+def _speed_options(path: Path, guild: dict) -> dict[str, Any]:
+    """[guild] backend, vector_index and exact_limit: how vectors are made and searched."""
+    backend = _expect(path, "[guild]", guild, "backend", str, False, f"use backend = one of {', '.join(BACKENDS)}")
+    if backend is not None and backend not in BACKENDS:
+        raise ConfigError(path, "[guild] backend", f"unknown embedding backend {backend!r}",
+                          f'use one of {", ".join(BACKENDS)} (default "{BACKENDS[0]}"), or remove the line')
+    kind = _expect(path, "[guild]", guild, "vector_index", str, False, f"use one of {', '.join(VECTOR_INDEXES)}")
+    if kind is not None and kind not in VECTOR_INDEXES:
+        raise ConfigError(path, "[guild] vector_index", f"unknown vector index {kind!r}",
+                          f'use one of {", ".join(VECTOR_INDEXES)} (default "auto"), or remove the line')
+    limit = _expect(path, "[guild]", guild, "exact_limit", int, False, "set exact_limit = 100000 (chunks searched exactly)")
+    if limit is not None and limit < 1:
+        raise ConfigError(path, "[guild] exact_limit", f"must be a positive number of chunks, not {limit}",
+                          "set exact_limit = 100000, or remove the line")
+    return {"backend": backend or BACKENDS[0], "vector_index": kind or "auto",
+            "exact_limit": limit if limit is not None else 100_000}
+
+
 def load_config(path: str | Path) -> Config:
     """Read and validate guild.toml. Raises ConfigError with the cause and the fix."""
     path = Path(path).absolute()
@@ -124,7 +147,7 @@ def load_config(path: str | Path) -> Config:
     data_dir = _resolve(base, _expect(path, "[guild]", guild, "data_dir", str, False, 'set data_dir = ".guildbot"') or ".guildbot")
     model = _expect(path, "[guild]", guild, "model", str, False,
                     "name a sentence-transformers model path, or remove it for the packaged all-MiniLM-L6-v2") or DEFAULT_MODEL
-    cfg = Config(path=path, name=name, data_dir=data_dir, model=model)
+    cfg = Config(path=path, name=name, data_dir=data_dir, model=model, **_speed_options(path, guild))
 
     people = data.get("people", {})
     if not isinstance(people, dict):

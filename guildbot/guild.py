@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import index.catalog
 import index.docvectors
@@ -17,22 +17,25 @@ from connectors import SourceContext, connector_class
 from index.ambiguity import Ambiguity, find_ambiguous
 from index.browse import project_documents
 from index.catalog import Project, build_catalog, get_project, list_projects
+from index.crawl_lock import CrawlLock
 from index.docvectors import doc_centroids
-from index.embeddings import Embedder
+from index.embeddings import Embedder, cache_dir_for
 from index.experts import Expert, rank_experts, topic_of
 from index.facets import SearchPage, page_of
 from index.feedback import POOL, rerank
 from index.overlaps import Overlap, rank_overlaps
 from index.querycache import QueryVectors
 from index.people import DirectoryError, ResolveReport, load_directory, resolve
-from index.pipeline import SourceReport, crawl_source, refresh_stale
 from index.profiles import Profile, SimilarPerson, build_profiles, find_person, list_people, profile, similar_people
 from index.search import Hit, Searcher
 from index.store import Store
 from index.teams import Team, compose_team
-from index.vectors import VectorIndex
+from index.vectors import IndexOptions, VectorIndex
 
 from .config import Config, ConfigError, SourceConfig, load_config
+
+if TYPE_CHECKING:  # the pipeline (chunking, HTML cleaning) loads only for a crawl: answers start faster
+    from index.pipeline import SourceReport
 
 Progress = Callable[[str, str, int], None]  # (source, "documents" | "chunks", n)
 DERIVING_MODULES = (index.people, index.catalog, index.profiles, index.docvectors)
@@ -67,6 +70,7 @@ def _derived_inputs(config: Config, directory: list[dict[str, str]] | None) -> s
 class Guild:
     def __init__(self, config: Config):
         self.config = config
+        self.allow_shrink = False  # set by crawl(allow_shrink=...): forge sources may lose most repositories
 
     @classmethod
     def from_config(cls, path: str | Path = "guild.toml") -> "Guild":
@@ -79,11 +83,12 @@ class Guild:
 
     @cached_property
     def embedder(self) -> Embedder:
-        return Embedder(self.config.model)
+        return Embedder(self.config.model, self.config.backend, cache_dir=cache_dir_for(self.config.data_dir))
 
     @cached_property
     def vectors(self) -> VectorIndex:
-        return VectorIndex(self.store, self.config.data_dir, self.embedder.dim)
+        options = IndexOptions(kind=self.config.vector_index, exact_limit=self.config.exact_limit)
+        return VectorIndex(self.store, self.config.data_dir, self.embedder.dim, options)
 
     @cached_property
     def searcher(self) -> Searcher:
@@ -96,13 +101,23 @@ class Guild:
     # -- crawling ------------------------------------------------------------------------------
     def connector(self, source: SourceConfig):
         ctx = SourceContext(name=source.name, team=source.team,
-                            work_dir=self.config.data_dir / "sources" / source.name, base_dir=self.config.base_dir)
+                            work_dir=self.config.data_dir / "sources" / source.name, base_dir=self.config.base_dir,
+                            allow_shrink=self.allow_shrink)
         return connector_class(source.kind)(source.options, ctx)
 
     def crawl(self, only: list[str] | None = None, progress: Progress | None = None,
-              on_source: Callable[[SourceConfig], None] | None = None) -> CrawlReport:
+              on_source: Callable[[SourceConfig], None] | None = None, allow_shrink: bool = False) -> CrawlReport:
         """Crawl every configured source (or those named in `only`), then rebuild people and the
-        catalog if anything they are derived from changed."""
+        catalog if anything they are derived from changed. Raises CrawlLocked at once when another
+        crawl runs on the same data_dir; `allow_shrink` lets a forge listing lose most repositories."""
+        self.allow_shrink = allow_shrink
+        with CrawlLock(self.config.data_dir):
+            return self._crawl(only, progress, on_source)
+
+    def _crawl(self, only: list[str] | None, progress: Progress | None,
+               on_source: Callable[[SourceConfig], None] | None) -> CrawlReport:
+        from index.pipeline import crawl_source, refresh_stale
+
         t0 = time.perf_counter()
         report = CrawlReport()
         unknown = set(only or []) - {s.name for s in self.config.sources}
@@ -115,6 +130,7 @@ class Guild:
                 directory = load_directory(self.config.directory)
             except DirectoryError as e:
                 raise ConfigError(self.config.path, "[people] directory", str(e), "fix the CSV and crawl again")
+        self.vectors.recover()  # a crawl that stopped before writing the vector index
         report.refreshed = refresh_stale(self.store, self.vectors, self.embedder)
         for source in self.config.sources:
             if only and source.name not in only:
@@ -126,6 +142,7 @@ class Guild:
             items = lambda state, s=source: self.connector(s).crawl(state)
             report.sources.append(crawl_source(self.store, self.vectors, self.embedder, source.name, source.kind,
                                                source.team, items, tick))
+        self.vectors.flush()  # the crawl's one vector-index write (long crawls also write every few minutes)
         inputs = _derived_inputs(self.config, directory)
         if self.store.derived_stale() or self.store.get_meta("derived_inputs") != inputs:
             report.people = resolve(self.store, directory, self.config.aliases)

@@ -14,6 +14,8 @@ import logging
 import sys
 from typing import Any
 
+from .cli_args import positive_seconds
+
 
 def add_parsers(sub: Any) -> None:
     s = sub.add_parser("slack", help="run the Slack bot over Socket Mode (no public URL needed)",
@@ -29,7 +31,7 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--url", default="http://127.0.0.1:3000/slack/events", help="the server's Slack endpoint")
     s.add_argument("--user", default="U0CONSOLE", help="Slack user id to send as")
     s.add_argument("--channel", default="C0CONSOLE", help="Slack channel id to send from")
-    s.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the answer (default 30)")
+    s.add_argument("--timeout", type=positive_seconds, default=30.0, help="seconds to wait for the answer (default 30)")
 
 
 def _logging(level: str) -> None:

@@ -12,6 +12,8 @@ import os
 import sys
 from typing import Any
 
+from .cli_args import port_number
+
 SERVE_HELP = "serve the web app (/ and /api/) and, when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set, the Slack bot"
 SLACK_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
 
@@ -19,7 +21,7 @@ SLACK_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
 def add_parsers(sub: Any) -> None:
     s = sub.add_parser("serve", help=SERVE_HELP, description=SERVE_HELP + " at POST /slack/events; see docs/slack.md.")
     s.add_argument("--host", default=None, help="address to listen on (default: [web] host in guild.toml, else 127.0.0.1)")
-    s.add_argument("--port", type=int, default=3000, help="port to listen on (default 3000)")
+    s.add_argument("--port", type=port_number, default=3000, help="port to listen on (default 3000)")
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
 

@@ -1,26 +1,38 @@
 """Crawl one source into the index: store what changed, embed only new or changed text.
 
-Items between two Checkpoints are written in one SQLite transaction together with the FAISS
-generation that holds their vectors; a failure rolls back to the last Checkpoint, so a source's
-previous documents survive and a re-run resumes from the stored state.
+The connector runs in a thread of its own, a bounded queue ahead of the encoder, so reading a
+source overlaps embedding. Nothing is fetched or embedded inside a write transaction: items
+gather in memory (the last item for a document id wins, so a Document then a Deleted leaves
+nothing behind) and are written in short transactions, each together with the FAISS generation
+that holds their vectors: at every Checkpoint (with its state) and every COMMIT_DOCS documents
+in between (the stored state stays at the last Checkpoint, so a re-run reads those documents
+again and finds them unchanged). A failure or a kill loses only what was not committed; deletions
+of a full sweep happen only at its Checkpoint, so a source's previous documents survive.
 """
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
 from connectors.base import Checkpoint, Deleted, Document, Item, SourceError, Unchanged
+from connectors.redact import redact
 
 from .chunking import chunk_text
 from .embeddings import Embedder
+from . import store as store_module
 from .store import Store, content_hash, now_iso
 from .vectors import VectorIndex
 
 EMBED_BATCH = 256  # chunks gathered before one encode call: large enough to keep the model busy
+COMMIT_DOCS = 200  # documents written per transaction at most: the write lock is held briefly
+COMMIT_CHUNKS = 2048  # chunks written per transaction at most
+READ_AHEAD = 64  # items the connector thread may read ahead of the encoder
 
 
 @dataclass
@@ -52,41 +64,132 @@ def heading(doc: Document) -> str:
     return doc.title
 
 
-class _Batch:
-    """Documents waiting to be chunked and embedded, flushed in large encode calls."""
+_END = object()
 
-    def __init__(self, store: Store, embedder: Embedder):
-        self.store, self.embedder = store, embedder
-        self.docs: list[tuple[Document, list[str]]] = []
-        self.size = 0
-        self.add_ids: list[int] = []
-        self.add_vecs: list[np.ndarray] = []
-        self.remove_ids: list[int] = []
 
-    def add(self, doc: Document) -> None:
-        chunks = chunk_text(heading(doc), doc.text, self.embedder.tokenizer)
-        self.docs.append((doc, chunks))
-        self.size += len(chunks)
+class _Failure:
+    def __init__(self, exc: BaseException):
+        self.exc = exc
 
-    def flush(self) -> int:
-        if not self.docs:
-            return 0
-        texts = [c for _, chunks in self.docs for c in chunks]
+
+def read_ahead(produce: Callable[[], Iterable[Item]], size: int = READ_AHEAD) -> Iterator[Item]:
+    """The items of `produce()`, read by a connector thread through a bounded queue.
+
+    An exception in the connector thread is raised here, in the consumer, as it was raised there.
+    Closing this generator stops the connector at its next item.
+    """
+    q: queue.Queue[Any] = queue.Queue(size)
+    stop = threading.Event()
+
+    def put(x: Any) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(x, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            it = iter(produce())
+            try:
+                for item in it:
+                    if not put(item):
+                        break
+            finally:
+                close = getattr(it, "close", None)
+                if close:
+                    close()
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer, which decides
+            put(_Failure(e))
+            return
+        put(_END)
+
+    thread = threading.Thread(target=run, name="connector", daemon=True)
+    thread.start()
+    try:
+        while True:
+            x = q.get()
+            if x is _END:
+                return
+            if isinstance(x, _Failure):
+                raise x.exc
+            yield x
+    finally:
+        stop.set()
+        thread.join(timeout=1.0)  # a connector stuck in a network call is left to its timeout
+
+
+@dataclass
+class _Put:
+    doc: Document
+    chash: str
+    changed: bool  # text differs from what is stored: chunks must be replaced
+    chunks: list[str] = field(default_factory=list)
+    vectors: np.ndarray | None = None
+
+
+class _Window:
+    """What arrived since the last commit, in memory; the last item for a document id wins."""
+
+    def __init__(self, store: Store, embedder: Embedder, tick: Callable[[str, int], None]):
+        self.store, self.embedder, self.tick = store, embedder, tick
+        self.ops: dict[str, _Put | None] = {}  # None: delete
+        self.waiting: list[_Put] = []  # changed documents not yet embedded
+        self.waiting_chunks = 0
+        self.chunks = 0  # chunks of the changed documents in ops
+        self.unchanged = 0  # Unchanged items
+        self.embedded = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.ops) or bool(self.unchanged)
+
+    def full(self) -> bool:
+        return len(self.ops) >= COMMIT_DOCS or self.chunks >= COMMIT_CHUNKS
+
+    def document(self, doc: Document) -> None:
+        chash = content_hash(doc)
+        changed = chash != self.store.doc_hash(doc.id)  # stored rows do not move until this window commits
+        prev = self.ops.get(doc.id)
+        op = _Put(doc, chash, changed)
+        if changed and prev is not None and prev.changed and prev.chash == chash:
+            op.chunks, op.vectors = prev.chunks, prev.vectors  # the same text again: its chunks stand
+            if op.vectors is None:
+                self.waiting.append(op)
+        elif changed:
+            op.chunks = chunk_text(heading(doc), doc.text, self.embedder.tokenizer)
+            self.waiting.append(op)
+            self.waiting_chunks += len(op.chunks)
+        self._set(doc.id, op)
+        if self.waiting_chunks >= EMBED_BATCH:
+            self.embed()
+
+    def deleted(self, doc_id: str) -> None:
+        self._set(doc_id, None)
+
+    def _set(self, doc_id: str, op: _Put | None) -> None:
+        prev = self.ops.get(doc_id)
+        if prev is not None and prev.changed:
+            self.chunks -= len(prev.chunks)
+        if op is not None and op.changed:
+            self.chunks += len(op.chunks)
+        self.ops[doc_id] = op
+
+    def embed(self) -> None:
+        """Encode the waiting documents that are still current (outside any transaction)."""
+        todo = [op for op in self.waiting if self.ops.get(op.doc.id) is op and op.vectors is None]
+        self.waiting, self.waiting_chunks = [], 0
+        texts = [c for op in todo for c in op.chunks]
+        if not texts:
+            return
         vecs = self.embedder.encode(texts)
         pos = 0
-        for doc, chunks in self.docs:
-            old_ids = self.store.chunk_ids(doc.id)
-            self.remove_ids += old_ids
-            self.store.delete_chunks(old_ids)
-            ids = self.store.add_chunks(doc.id, doc.title, chunks, vecs[pos:pos + len(chunks)])
-            self.add_ids += ids
-            self.add_vecs.extend(vecs[pos:pos + len(chunks)])
-            pos += len(chunks)
-        self.docs, self.size = [], 0
-        return len(texts)
-
-    def reset(self) -> None:
-        self.__init__(self.store, self.embedder)
+        for op in todo:
+            op.vectors = vecs[pos:pos + len(op.chunks)]
+            pos += len(op.chunks)
+        self.embedded += len(texts)
+        self.tick("chunks", len(texts))
 
 
 def crawl_source(store: Store, vectors: VectorIndex, embedder: Embedder, name: str, kind: str, team: str,
@@ -96,89 +199,119 @@ def crawl_source(store: Store, vectors: VectorIndex, embedder: Embedder, name: s
     report = SourceReport(name)
     t0 = time.perf_counter()
     tick = progress or (lambda what, n: None)
-    store.save_source(name, kind=kind, team=team, last_crawl_at=now_iso())
-    batch = _Batch(store, embedder)
+    with store.transaction():
+        store.save_source(name, kind=kind, team=team, last_crawl_at=now_iso())
+    state = store.cursor(name)
+    window = _Window(store, embedder, tick)
     seen: set[str] = set()
-    pending: Counter[str] = Counter()  # counts since the last checkpoint, applied to the report on commit
-    store.begin()
+    stream = read_ahead(lambda: items(state))
     try:
-        for item in items(store.cursor(name)):
+        for item in stream:
             if isinstance(item, Document):
                 seen.add(item.id)
-                chash = content_hash(item)
-                old = store.doc_hash(item.id)
-                store.put_document(item, chash, kind)
-                if old == chash:
-                    pending["unchanged"] += 1
-                else:
-                    pending["added" if old is None else "changed"] += 1
-                    report.reprocessed.append(item.id)
-                    batch.add(item)
-                    if batch.size >= EMBED_BATCH:
-                        n = batch.flush()
-                        pending["chunks_embedded"] += n
-                        tick("chunks", n)
+                window.document(item)
                 tick("documents", 1)
             elif isinstance(item, Deleted):
-                if store.doc_hash(item.id) is not None:
-                    batch.remove_ids += store.delete_document(item.id)
-                    pending["deleted"] += 1
-                    report.reprocessed.append(item.id)
+                window.deleted(item.id)
             elif isinstance(item, Unchanged):
                 seen.add(item.id)
-                pending["unchanged"] += 1
+                window.unchanged += 1
                 tick("documents", 1)
             elif isinstance(item, Checkpoint):
-                n = batch.flush()
-                pending["chunks_embedded"] += n
-                tick("chunks", n)
-                if item.full_sweep:
-                    for gone in sorted(store.doc_ids(name) - seen):
-                        batch.remove_ids += store.delete_document(gone)
-                        pending["deleted"] += 1
-                        report.reprocessed.append(gone)
-                store.save_source(name, cursor=item.state)
-                _commit(store, vectors, batch)
-                for k, v in pending.items():
-                    setattr(report, k, getattr(report, k) + v)
-                pending = Counter()
-                store.begin()
-        store.rollback()  # anything after the last checkpoint is incomplete
-        if pending:
-            report.error = "the connector ended without a checkpoint; the partial crawl was not stored"
+                _write(store, vectors, window, name, kind, report, item.state, seen if item.full_sweep else None)
+                window = _Window(store, embedder, tick)
+            if window.full():
+                _write(store, vectors, window, name, kind, report)
+                window = _Window(store, embedder, tick)
+        if window:
+            report.error = ("the connector ended without a checkpoint; what it sent after the last one was not "
+                            "stored and the next crawl reads it again")
     except SourceError as e:
-        store.rollback()
         report.error = str(e)
     except Exception as e:  # noqa: BLE001 - one broken source must never stop the others
-        store.rollback()
-        report.error = f"source {name!r}: unexpected {type(e).__name__}: {e}"
-    if report.error:
-        vectors.reload()  # drop in-memory changes that belonged to the rolled-back transaction
+        report.error = redact(f"source {name!r}: unexpected {type(e).__name__}: {e}")
+    finally:
+        stream.close()
     report.seconds = round(time.perf_counter() - t0, 2)
     values: dict[str, Any] = {"last_error": report.error or None, "last_report": report.as_dict()}
     if report.ok:
         values["last_success_at"] = now_iso()
-    store.save_source(name, **values)
+    with store.transaction():
+        store.save_source(name, **values)
     return report
 
 
-def _commit(store: Store, vectors: VectorIndex, batch: _Batch) -> None:
+def _write(store: Store, vectors: VectorIndex, window: _Window, name: str, kind: str, report: SourceReport,
+           state: dict | None = None, sweep: set[str] | None = None) -> None:
+    """Commit a window in one short transaction with its FAISS generation; the cursor moves only
+    with a Checkpoint's state, and a full sweep deletes the source's documents not seen."""
+    window.embed()
+    counts: Counter[str] = Counter(unchanged=window.unchanged, chunks_embedded=window.embedded)
+    reprocessed: list[str] = []
+    add_ids: list[int] = []
+    add_vecs: list[np.ndarray] = []
+    remove_ids: list[int] = []
+    store.begin()
+    try:
+        for doc_id, op in window.ops.items():
+            stored = store.doc_hash(doc_id)
+            if op is None:
+                if stored is not None:
+                    remove_ids += store.delete_document(doc_id)
+                    counts["deleted"] += 1
+                    reprocessed.append(doc_id)
+                continue
+            store.put_document(op.doc, op.chash, kind)
+            if not op.changed:
+                counts["unchanged"] += 1
+                continue
+            counts["added" if stored is None else "changed"] += 1
+            reprocessed.append(doc_id)
+            old = store.chunk_ids(doc_id)
+            remove_ids += old
+            store.delete_chunks(old)
+            vecs = op.vectors if op.vectors is not None else []  # None: a document without chunks
+            ids = store.add_chunks(doc_id, op.doc.title, op.chunks, vecs)
+            add_ids += ids
+            add_vecs.extend(vecs[:len(ids)])
+        if sweep is not None:
+            for gone in sorted(store.doc_ids(name) - sweep):
+                remove_ids += store.delete_document(gone)
+                counts["deleted"] += 1
+                reprocessed.append(gone)
+        if state is not None:
+            store.save_source(name, cursor=state)
+        _commit(store, vectors, add_ids, add_vecs, remove_ids)
+    except BaseException:
+        store.rollback()
+        vectors.reload()  # drop in-memory vector changes that belonged to the rolled-back transaction
+        raise
+    for k, v in counts.items():
+        setattr(report, k, getattr(report, k) + v)
+    report.reprocessed += reprocessed
+
+
+def _commit(store: Store, vectors: VectorIndex, add_ids: list[int], add_vecs: list[np.ndarray],
+            remove_ids: list[int]) -> None:
     """Apply vector changes, write the next FAISS generation, then commit SQLite with it."""
-    if batch.add_ids or batch.remove_ids:
-        vectors.apply(batch.add_ids, batch.add_vecs, batch.remove_ids)
+    if add_ids or remove_ids:
+        vectors.apply(add_ids, add_vecs, remove_ids)
         vectors.write_next_generation()
         store.commit()
         vectors.drop_old_generations()
     else:
         store.commit()
-    batch.reset()
 
 
 def refresh_stale(store: Store, vectors: VectorIndex, embedder: Embedder,
                   progress: Callable[[str, int], None] | None = None) -> int:
     """Chunk and embed again the stored documents whose index version or embedding model is out of
-    date (after an upgrade or a [guild] model change), without crawling their sources again."""
+    date (after an upgrade or a [guild] model or backend change), without crawling their sources again.
+    Documents are read only when the stored index version or model identity differs from this one.
+    Embedding runs outside transactions; every COMMIT_DOCS documents are written in a short one."""
     model_changed = store.get_meta("embedding_model") not in (None, embedder.name)
+    if not model_changed and store.get_meta("index_version") == str(store_module.INDEX_VERSION):
+        return 0
     stale = []
     for r in store.query("SELECT id, source, team, kind, title, url, path, text, content_hash FROM documents"):
         doc = Document(id=r["id"], source=r["source"], team=r["team"], kind=r["kind"], title=r["title"] or "",
@@ -186,24 +319,32 @@ def refresh_stale(store: Store, vectors: VectorIndex, embedder: Embedder,
         chash = content_hash(doc)
         if model_changed or r["content_hash"] != chash:
             stale.append((doc, chash))
-    if stale:
-        batch = _Batch(store, embedder)
+    for i in range(0, len(stale), COMMIT_DOCS):
+        part = stale[i:i + COMMIT_DOCS]
+        chunks = [chunk_text(heading(doc), doc.text, embedder.tokenizer) for doc, _ in part]
+        vecs = embedder.encode([c for cs in chunks for c in cs])
+        if progress:
+            progress("chunks", len(vecs))
+        add_ids: list[int] = []
+        add_vecs: list[np.ndarray] = []
+        remove_ids: list[int] = []
+        pos = 0
         store.begin()
         try:
-            for doc, chash in stale:
-                batch.add(doc)
+            for (doc, chash), cs in zip(part, chunks):
                 store.conn.execute("UPDATE documents SET content_hash = ? WHERE id = ?", (chash, doc.id))
-                if batch.size >= EMBED_BATCH:
-                    n = batch.flush()
-                    if progress:
-                        progress("chunks", n)
-            batch.flush()
-            store.set_meta("embedding_model", embedder.name)
-            _commit(store, vectors, batch)
+                old = store.chunk_ids(doc.id)
+                remove_ids += old
+                store.delete_chunks(old)
+                add_ids += store.add_chunks(doc.id, doc.title, cs, vecs[pos:pos + len(cs)])
+                add_vecs.extend(vecs[pos:pos + len(cs)])
+                pos += len(cs)
+            _commit(store, vectors, add_ids, add_vecs, remove_ids)
         except BaseException:
             store.rollback()
             vectors.reload()
             raise
-    elif store.get_meta("embedding_model") is None:
+    with store.transaction():
         store.set_meta("embedding_model", embedder.name)
+        store.set_meta("index_version", str(store_module.INDEX_VERSION))
     return len(stale)

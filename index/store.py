@@ -3,11 +3,16 @@
 Writes that belong together run inside `Store.transaction()`, with plain SQL, because
 sqlite-utils' own write helpers commit as they go. Chunk vectors are kept here too, so the
 FAISS index (index/vectors.py) can always be rebuilt from SQLite.
+
+Many processes share one database: WAL mode lets readers (search, who, Slack, the web app) answer
+while a crawl writes, writers keep their transactions short, and opening the store writes
+nothing unless the database is new or SCHEMA changed (a hash of SCHEMA lives in user_version).
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import sqlite3
 from contextlib import contextmanager
@@ -18,8 +23,11 @@ from typing import Any, Iterable, Iterator
 import sqlite_utils
 
 from connectors.base import Contributor, Document
+from connectors.redact import redact, redact_value
 
 SCHEMA_VERSION = 1
+BUSY_TIMEOUT = 15.0  # seconds a writer waits for another's short transaction before giving up
+SQLiteError = sqlite3.Error  # what surfaces catch to turn a broken database into a StoreError
 DERIVED_STALE = "derived_stale"  # meta key: "1" while people and catalog lag behind the documents
 
 SCHEMA = """
@@ -50,6 +58,43 @@ CREATE TABLE IF NOT EXISTS feedback (
     id INTEGER PRIMARY KEY, doc_id TEXT, query TEXT, value INTEGER, user TEXT, at TEXT);
 CREATE INDEX IF NOT EXISTS feedback_doc ON feedback(doc_id);
 """
+
+
+def schema_fingerprint(schema: str = SCHEMA) -> int:
+    """A positive 31-bit number for PRAGMA user_version: changes whenever SCHEMA's text does."""
+    return int(hashlib.sha256(schema.encode()).hexdigest()[:7], 16) | 1
+
+
+class StoreError(Exception):
+    """The data_dir or its database cannot be used. The message names the file and the fix."""
+
+    def __init__(self, path: Path | str, problem: str, fix: str):
+        self.path, self.problem, self.fix = Path(os.path.normpath(path)), problem, fix
+        super().__init__(f"{self.path}: {problem}\n  fix: {fix}")
+
+
+def store_error(exc: BaseException, path: Path) -> StoreError:
+    """A clear StoreError for an OS or SQLite failure on the database at `path`."""
+    text = str(exc)
+    path = Path(os.path.normpath(path))
+    folder = path.parent
+    if isinstance(exc, sqlite3.DatabaseError) and any(
+            m in text for m in ("not a database", "malformed", "file is encrypted", "corrupt")):
+        return StoreError(path, f"the index database is corrupt ({text})",
+                          f"move it away (mv {path} {path}.broken) and run `guildbot crawl` to rebuild the index "
+                          "from the sources")
+    if "locked" in text or "busy" in text:
+        return StoreError(path, f"the database stayed locked for more than {BUSY_TIMEOUT:.0f}s ({text})",
+                          "another guildbot process is writing; try again in a moment")
+    if isinstance(exc, (FileExistsError, NotADirectoryError)) or "Not a directory" in text:
+        return StoreError(folder, f"data_dir is not a usable folder: part of the path is a file ({text})",
+                          "set [guild] data_dir in guild.toml to a folder path, or move the file away")
+    if isinstance(exc, PermissionError) or "readonly" in text or "unable to open" in text or "I/O error" in text:
+        return StoreError(folder, f"cannot write the index in data_dir ({text})",
+                          f"make {folder} writable by this user (chmod u+w), or set [guild] data_dir in guild.toml "
+                          "to a writable folder")
+    return StoreError(path, f"the index database cannot be used ({type(exc).__name__}: {text})",
+                      "check the file and its folder, or move the file away and run `guildbot crawl` again")
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -90,17 +135,40 @@ def identity_id(kind: str, c: Contributor) -> str:
 
 class Store:
     def __init__(self, data_dir: Path):
-        data_dir.mkdir(parents=True, exist_ok=True)
         self.path = data_dir / "guild.db"
-        conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA foreign_keys=OFF")
+        try:
+            if data_dir.exists() and not data_dir.is_dir():
+                raise NotADirectoryError(f"{data_dir} is a file")
+            data_dir.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False,
+                                   timeout=BUSY_TIMEOUT)
+        except (OSError, sqlite3.Error) as e:
+            raise store_error(e, self.path) from None
         self.db = sqlite_utils.Database(conn)
         self.conn = conn
         self._wrote = False
-        conn.executescript(SCHEMA)
-        self.set_meta("schema_version", str(SCHEMA_VERSION))
+        try:
+            self._open()
+        except (OSError, sqlite3.Error) as e:
+            conn.close()
+            raise store_error(e, self.path) from None
+
+    def _open(self) -> None:
+        """Pragmas, then the schema only if it is missing or changed: a plain open writes nothing."""
+        conn = self.conn
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=OFF")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            conn.execute("PRAGMA journal_mode=WAL")  # persistent: set once, when the database is new
+        want = schema_fingerprint(SCHEMA)
+        if conn.execute("PRAGMA user_version").fetchone()[0] != want:
+            # executescript runs the statements in one transaction of its own; re-applying is harmless
+            try:
+                conn.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}\nINSERT OR REPLACE INTO meta (key, value) VALUES "
+                                   f"('schema_version', '{SCHEMA_VERSION}');\nPRAGMA user_version = {want};\nCOMMIT;")
+            except BaseException:
+                self.rollback()
+                raise
 
     def close(self) -> None:
         self.conn.close()
@@ -158,16 +226,17 @@ class Store:
         return json.loads(row["cursor"]) if row and row["cursor"] else None
 
     def save_source(self, name: str, **values: Any) -> None:
-        values = {k: (json.dumps(v) if k in ("cursor", "last_report") and v is not None else v) for k, v in values.items()}
-        if self.source(name) is None:
-            self.conn.execute("INSERT INTO sources (name) VALUES (?)", (name,))
+        values = {k: (json.dumps(redact_value(v)) if k in ("cursor", "last_report") and v is not None
+                      else redact(v) if isinstance(v, str) else v) for k, v in values.items()}
+        self.conn.execute("INSERT OR IGNORE INTO sources (name) VALUES (?)", (name,))
         if values:
             sets = ", ".join(f"{k} = ?" for k in values)
             self.conn.execute(f"UPDATE sources SET {sets} WHERE name = ?", (*values.values(), name))
 
     def sources(self) -> list[dict[str, Any]]:
-        return self.query("""SELECT s.*, (SELECT count(*) FROM documents d WHERE d.source = s.name) AS documents
+        rows = self.query("""SELECT s.*, (SELECT count(*) FROM documents d WHERE d.source = s.name) AS documents
                              FROM sources s ORDER BY s.name""")
+        return [redact_value(r) for r in rows]  # rows written before redaction existed are masked too
 
     # -- documents ---------------------------------------------------------------------------
     def doc_hash(self, doc_id: str) -> str | None:
@@ -182,8 +251,8 @@ class Store:
         self.conn.execute(
             """INSERT OR REPLACE INTO documents (id, source, team, kind, title, url, path, text, content_hash,
                updated_at, metadata, indexed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
-            (doc.id, doc.source, doc.team, doc.kind, doc.title, doc.url, doc.path, doc.text, chash,
-             iso(doc.updated_at), json.dumps(doc.metadata, default=str), now_iso()))
+            (doc.id, doc.source, doc.team, doc.kind, doc.title, redact(doc.url), doc.path, doc.text, chash,
+             iso(doc.updated_at), json.dumps(redact_value(doc.metadata), default=str), now_iso()))
         self.conn.execute("DELETE FROM contributions WHERE doc_id = ?", (doc.id,))
         for c in doc.contributors:
             iid = identity_id(source_kind, c)

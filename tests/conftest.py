@@ -5,11 +5,14 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# one ONNX export of the model for every guild the tests make (exporting takes seconds, once)
+os.environ.setdefault("GUILDBOT_MODEL_CACHE", str(Path(tempfile.gettempdir()) / "guildbot-test-models"))
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 

@@ -158,6 +158,25 @@ def test_repository_removed_from_the_org_loses_its_documents(world):
     assert "beta" not in guild.store.cursor(world.source["name"])["repos"]
 
 
+def test_a_listing_that_suddenly_lost_every_or_most_repositories_keeps_the_documents(world):
+    alpha_beta_gamma(world)
+    guild = world.guild()
+    assert guild.crawl().sources[0].ok
+    before = world.ids(guild)
+    listed = list(world.fake.repos)
+    world.fake.repos = []  # e.g. a token that lost its access still answers 200 with an empty list
+    s = guild.crawl().sources[0]
+    assert not s.ok and "returned 0 repositories where the last crawl had 3" in s.error and "--allow-shrink" in s.error
+    assert world.ids(guild) == before and s.deleted == 0
+    world.fake.repos = [r for r in listed if r["name"] in ("gamma", "delta")]  # two of three gone
+    s = guild.crawl().sources[0]
+    assert not s.ok and "2 missing: alpha, beta" in s.error and world.ids(guild) == before
+    s = guild.crawl(allow_shrink=True).sources[0]  # `crawl --allow-shrink`: the shrink is real
+    assert s.ok and {i.split(":", 1)[1].split("/")[0] for i in world.ids(guild)} == {"gamma"}
+    world.fake.repos = listed
+    assert guild.crawl().sources[0].ok  # growing back is no shrink
+
+
 def test_excluded_repository_is_dropped_and_include_limits(world):
     alpha_beta_gamma(world)
     guild = world.guild()

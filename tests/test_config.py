@@ -30,6 +30,7 @@ def test_valid_config_loads_with_defaults(tmp_path):
     assert cfg.name == "Acme"
     assert cfg.data_dir == tmp_path / ".guildbot"
     assert [(s.kind, s.name, s.team, s.options["url"]) for s in cfg.sources] == [("git", "ranker", "Home Feed", "/srv/ranker")]
+    assert (cfg.backend, cfg.vector_index, cfg.exact_limit) == ("onnx-int8", "auto", 100_000)
 
 
 @pytest.mark.parametrize("text, entry, problem, fix", [
@@ -42,6 +43,14 @@ def test_valid_config_loads_with_defaults(tmp_path):
     (GOOD.replace('url = "/srv/ranker"', 'url = "/srv/ranker"\ncolour = "blue"'), "[[sources]] #1", "unknown field `colour`", "git sources accept"),
     (GOOD.replace("[[sources]]", "[[source]]", 1), "[source]", "unknown section", "use only"),
     ("[guild\nname=1", "", "not valid TOML", "fix the syntax"),
+    (GOOD.replace('name = "Acme"', 'name = "Acme"\nbackend = "gpu"'), "[guild] backend", "unknown embedding backend 'gpu'",
+     "onnx-int8, onnx, torch"),
+    (GOOD.replace('name = "Acme"', 'name = "Acme"\nvector_index = "annoy"'), "[guild] vector_index",
+     "unknown vector index 'annoy'", "auto, flat, ivf-sq8, hnsw"),
+    (GOOD.replace('name = "Acme"', 'name = "Acme"\nexact_limit = 0'), "[guild] exact_limit", "must be a positive number",
+     "exact_limit = 100000"),
+    (GOOD.replace('name = "Acme"', 'name = "Acme"\nexact_limit = "lots"'), "[guild]", "`exact_limit` must be a int",
+     "exact_limit = 100000"),
 ])
 def test_each_mistake_names_file_entry_and_fix(tmp_path, text, entry, problem, fix):
     path = write(tmp_path, text)

@@ -1,0 +1,159 @@
+"""The crawl pipeline: last item per id wins, short commits, the connector thread and its errors.
+
+Real SQLite, real FAISS and the real packaged model; the connectors are plain generators.
+"""
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+
+import pytest
+
+import index.pipeline as pipeline
+from connectors.base import Checkpoint, Deleted, Document, SourceError, Unchanged
+from fakes_forge import shared_embedder
+from index.pipeline import crawl_source, read_ahead
+from index.store import Store
+from index.vectors import VectorIndex
+
+
+def doc(n: int | str, text: str = "") -> Document:
+    return Document(id=f"s:{n}", source="s", team="T", kind="doc", title=f"Page {n}",
+                    text=text or f"Notes number {n} about drift monitoring and alert thresholds.")
+
+
+@pytest.fixture
+def index(tmp_path):
+    store = Store(tmp_path)
+    embedder = shared_embedder()
+    vectors = VectorIndex(store, tmp_path, embedder.dim)
+
+    def crawl(*items, name: str = "s"):
+        def stream(state):
+            for item in items:
+                if isinstance(item, BaseException):
+                    raise item
+                if callable(item):
+                    item()
+                    continue
+                yield item
+        return crawl_source(store, vectors, embedder, name, "files", "T", stream)
+
+    yield store, vectors, crawl
+    store.close()
+
+
+def consistent(store: Store, vectors: VectorIndex) -> None:
+    assert store.query("SELECT count(*) AS n FROM chunks WHERE doc_id NOT IN (SELECT id FROM documents)")[0]["n"] == 0
+    assert store.count("chunks_fts") == store.count("chunks") == vectors.size
+    assert VectorIndex(store, vectors.dir, vectors.dim).size == vectors.size  # what another process would load
+
+
+def test_a_document_then_its_deletion_before_a_checkpoint_leaves_nothing(index):
+    store, vectors, crawl = index
+    report = crawl(doc(1), doc(2), Deleted("s:1"), Checkpoint({"n": 1}))
+    assert report.ok and report.added == 1 and report.deleted == 0
+    assert store.doc_ids("s") == {"s:2"}
+    assert store.query("SELECT DISTINCT doc_id FROM chunks") == [{"doc_id": "s:2"}]
+    consistent(store, vectors)
+
+
+def test_a_stored_document_changed_then_deleted_in_one_window_is_gone_with_its_chunks(index):
+    store, vectors, crawl = index
+    crawl(doc(1), doc(2), Checkpoint({}))
+    report = crawl(doc(1, "Entirely new text on feature stores."), Deleted("s:1"), Checkpoint({}))
+    assert report.ok and report.deleted == 1 and report.changed == 0
+    assert store.doc_ids("s") == {"s:2"} and store.chunk_ids("s:1") == []
+    consistent(store, vectors)
+
+
+def test_deleted_then_sent_again_keeps_the_document(index):
+    store, vectors, crawl = index
+    crawl(doc(1), Checkpoint({}))
+    report = crawl(Deleted("s:1"), doc(1), Checkpoint({}))
+    assert report.ok and report.unchanged == 1 and report.deleted == 0
+    assert store.doc_ids("s") == {"s:1"} and store.chunk_ids("s:1")
+    consistent(store, vectors)
+
+
+def test_the_same_document_twice_in_a_window_is_stored_once_with_the_last_text(index):
+    store, vectors, crawl = index
+    report = crawl(doc(1, "First draft about ranking."), doc(1, "Final text about ranking models."), Checkpoint({}))
+    assert report.ok and report.added == 1
+    texts = [r["text"] for r in store.query("SELECT text FROM chunks WHERE doc_id = 's:1'")]
+    assert len(texts) == 1 and "Final text" in texts[0]
+    consistent(store, vectors)
+
+
+def test_connector_errors_from_its_thread_are_the_source_error_and_keep_stored_documents(index):
+    store, vectors, crawl = index
+    crawl(doc(1), Checkpoint({"at": 1}, full_sweep=True))
+    report = crawl(doc(2), SourceError("s", "HTTP 503 from http://wiki/api", "try later"))
+    assert report.error == "source 's': HTTP 503 from http://wiki/api — try later"
+    assert store.doc_ids("s") == {"s:1"} and store.cursor("s") == {"at": 1}
+    assert store.source("s")["last_error"] == report.error
+    broken = crawl(doc(3), ValueError("bad page"))
+    assert broken.error == "source 's': unexpected ValueError: bad page"
+    consistent(store, vectors)
+
+
+def test_long_sources_commit_every_few_documents_and_keep_the_cursor_at_the_checkpoint(index, monkeypatch):
+    store, vectors, crawl = index
+    monkeypatch.setattr(pipeline, "COMMIT_DOCS", 4)
+    report = crawl(Checkpoint({"at": 0}), *[doc(i) for i in range(10)], SourceError("s", "connection reset"))
+    assert not report.ok
+    assert store.doc_ids("s") == {f"s:{i}" for i in range(8)}  # two commits of four; the last two were pending
+    assert report.added == 8 and store.cursor("s") == {"at": 0}  # the next crawl reads them again
+    consistent(store, vectors)
+    again = crawl(*[doc(i) for i in range(10)], Checkpoint({"at": 1}, full_sweep=True))
+    assert again.ok and again.added == 2 and again.unchanged == 8 and store.cursor("s") == {"at": 1}
+    consistent(store, vectors)
+
+
+def test_no_write_lock_is_held_while_the_connector_reads(index, tmp_path):
+    """Another process can write (a feedback click) while the connector waits on its source."""
+    store, vectors, crawl = index
+    wrote = []
+
+    def other_writer():
+        conn = sqlite3.connect(str(store.path), timeout=0.2, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO feedback (doc_id, query, value, user, at) VALUES ('s:1', 'q', 1, 'u', 'now')")
+        conn.execute("COMMIT")
+        conn.close()
+        wrote.append(True)
+
+    report = crawl(doc(1), doc(2), other_writer, Unchanged("s:9"), doc(3), other_writer, Checkpoint({}))
+    assert report.ok and wrote == [True, True] and store.count("feedback") == 2
+
+
+def test_the_connector_reads_ahead_of_the_consumer_through_a_bounded_queue():
+    produced = []
+    started = threading.Event()
+
+    def produce():
+        started.set()
+        for i in range(1000):
+            produced.append(i)
+            yield Unchanged(f"s:{i}")
+
+    stream = read_ahead(produce, size=8)
+    assert next(stream).id == "s:0"
+    time.sleep(0.3)  # the thread fills the queue while we wait, and no further
+    assert 8 <= len(produced) <= 11
+    stream.close()
+    n = len(produced)
+    time.sleep(0.3)
+    assert len(produced) == n  # closing the stream stops the connector
+
+
+def test_read_ahead_raises_the_connector_exception_in_the_consumer():
+    def produce():
+        yield Unchanged("s:1")
+        raise SourceError("s", "boom")
+
+    stream = read_ahead(produce)
+    assert next(stream).id == "s:1"
+    with pytest.raises(SourceError, match="boom"):
+        next(stream)
