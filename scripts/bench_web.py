@@ -68,21 +68,24 @@ def measure(config: Path, rounds: int) -> dict:
             "load": os.getloadavg()[0]}
 
 
-def section(r: dict, org: str, target: float) -> str:
+def rows(r: dict, org: str, target: float) -> str:
+    return f"""| {org} ({r['documents']} documents) | {r['samples']} | {r['p50']:.0f} ms | {r['p95']:.0f} ms (<= {target:.0f}) | \
+{r['max']:.0f} ms | {r['first_p95']:.0f} ms | {r['load']:.1f} |"""
+
+
+def section(results: list[tuple[dict, str, float]]) -> str:
+    table = "\n".join(rows(r, org, target) for r, org, target in results)
     return f"""{MARK_START}
 ## Web (`make bench`, scripts/bench_web.py)
 
 Search page render, in-process through the whole FastAPI app (sign-in, search with facets, the people
-to ask, the template), {r['samples']} requests on {org} ({r['documents']} documents): {len(QUESTIONS)} questions
-as typed, filtered by a team and on page 2. Machine: {platform.machine()}, {os.cpu_count()} cores (shared; load
-average {r['load']:.1f} at the end of the run).
+to ask, the template): {len(QUESTIONS)} questions as typed, filtered by a team and on page 2. "First asks"
+are questions the process had not embedded before. Machine: {platform.machine()}, {os.cpu_count()} cores
+(shared: the load average at the end of each run is given).
 
-| figure | value | target |
-|---|---|---|
-| search page p50 | {r['p50']:.0f} ms | |
-| search page p95 | {r['p95']:.0f} ms | <= {target:.0f} ms |
-| search page max | {r['max']:.0f} ms | |
-| first ask of a question p95 ({r['first']} asks) | {r['first_p95']:.0f} ms | |
+| org | requests | p50 | p95 (target) | max | first asks p95 | load |
+|---|---|---|---|---|---|---|
+{table}
 {MARK_END}"""
 
 
@@ -91,19 +94,25 @@ def main() -> int:
     p.add_argument("--config", type=Path, help="a crawled guild.toml (default: a fresh copy of the demo org)")
     p.add_argument("--rounds", type=int, default=1, help="times to ask the whole list (repeats reuse query vectors)")
     p.add_argument("--target", type=float, default=150.0, help="p95 target in ms (300 for the Northwind org)")
+    p.add_argument("--also", type=Path, help="a second crawled guild.toml to measure (a larger org)")
+    p.add_argument("--also-target", type=float, default=300.0, help="p95 target in ms for --also")
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     p.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     args = p.parse_args()
+    results = []
     with tempfile.TemporaryDirectory(prefix="guildbot-bench-web-") as tmp:
         config = args.config or build_demo(Path(tmp))
-        r = measure(config, args.rounds)
-    org = "the demo org" if args.config is None else str(args.config)
-    print(f"search page: p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms, max {r['max']:.0f} ms "
-          f"over {r['samples']} requests ({r['documents']} documents); first asks p95 {r['first_p95']:.0f} ms; "
-          f"load average {r['load']:.1f}")
+        results.append((measure(config, args.rounds), "the demo org" if args.config is None else config.parent.name,
+                        args.target))
+    if args.also:
+        results.append((measure(args.also, args.rounds), args.also.parent.name, args.also_target))
+    for r, org, target in results:
+        print(f"{org}: search page p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms (target {target:.0f}), max "
+              f"{r['max']:.0f} ms over {r['samples']} requests ({r['documents']} documents); first asks p95 "
+              f"{r['first_p95']:.0f} ms; load average {r['load']:.1f}")
     if not args.no_write:
-        write_section(args.out, MARK_START, MARK_END, section(r, org, args.target))
-    return 0 if r["p95"] <= args.target else 1
+        write_section(args.out, MARK_START, MARK_END, section(results))
+    return 0 if all(r["p95"] <= target for r, _, target in results) else 1
 
 
 if __name__ == "__main__":

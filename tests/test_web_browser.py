@@ -88,6 +88,7 @@ def test_keyboard_only_search_person_project_and_team_filter(page, web_site, dem
     after = documents(page)
     assert after and {d["team"] for d in after} == {"Home Feed"} and after != before
     assert {demo_guild.person(p).team for p in people(page)} == {"Home Feed"}
+    assert focused(page)["id"] == "apply-filters"  # results swapped in place, the keyboard stays where it was
     assert page.problems == []
 
 
