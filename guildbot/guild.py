@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # the pipeline (chunking, HTML cleaning) loads only for a cra
 
 Progress = Callable[[str, str, int], None]  # (source, "documents" | "chunks", n)
 DERIVING_MODULES = (index.people, index.catalog, index.profiles, index.docvectors)
-SEARCH_POOL = 100  # hits a search page filters, counts facets over and pages through
+SEARCH_POOL = 50  # hits a search page filters, counts facets over and pages through (5 pages of 10)
 TEAM_OVERLAPS = 50  # the best cross-team pairs a team or project page picks its own from
 
 
@@ -172,7 +172,8 @@ class Guild:
                     since: str | None = None, page: int = 1, per_page: int = 10) -> SearchPage:
         """One page of documents for the web: the best SEARCH_POOL hits filtered, counted by facet
         and paged. Raises ValueError when `since` is not a date or an age like 30d, 2y."""
-        return page_of(query, self.search(query, limit=SEARCH_POOL), team, source, kind, since, page, per_page)
+        pool = self.search(query, limit=SEARCH_POOL)
+        return page_of(query, pool, team, source, kind, since, page, per_page, capped=len(pool) >= SEARCH_POOL)
 
     def experts(self, question: str, limit: int = 10, team: str | None = None) -> list[Expert]:
         topic = topic_of(question)

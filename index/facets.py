@@ -10,6 +10,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Iterable
 
 from .search import Hit
@@ -44,6 +45,7 @@ def _newer(hit: Hit, cutoff: str | None) -> bool:
     return cutoff is None or bool(hit.updated_at and _utc(hit.updated_at) >= cutoff)
 
 
+@lru_cache(maxsize=4096)  # every hit is compared against several cut-offs
 def _utc(ts: str) -> str:
     """An ISO timestamp in UTC, so that timestamps compare as strings."""
     try:
@@ -84,10 +86,12 @@ class SearchPage:
     filters: dict[str, str | None] = field(default_factory=dict)  # team, source, kind, since as asked
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # team/source/kind -> counts
     since: list[tuple[str, str, int]] = field(default_factory=list)  # (value, label, count)
+    capped: bool = False  # the pool held as many hits as were asked for: counts are of the best ones only
 
 
 def page_of(query: str, pool: list[Hit], team: str | None = None, source: str | None = None, kind: str | None = None,
-            since: str | None = None, page: int = 1, per_page: int = 10, now: datetime | None = None) -> SearchPage:
+            since: str | None = None, page: int = 1, per_page: int = 10, now: datetime | None = None,
+            capped: bool = False) -> SearchPage:
     """Filter the pool, count facets, cut one page (pages past the end give the last page).
     Raises ValueError for an unreadable `since`."""
     cutoff = parse_since(since, now)
@@ -95,8 +99,12 @@ def page_of(query: str, pool: list[Hit], team: str | None = None, source: str | 
     kept = [h for h in pool if _keep(h, filters, cutoff)]
     facets = {name: counts(getattr(h, name) for h in pool if _keep(h, filters, cutoff, skip=name)) for name in FACETS}
     undated = [h for h in pool if _keep(h, filters, None, skip="since")]
-    ages = [(value, label, sum(_newer(h, parse_since(value, now)) for h in undated)) for value, label in SINCE_CHOICES]
+    now = now or datetime.now(timezone.utc)
+    ages = []
+    for value, label in SINCE_CHOICES:
+        age_cutoff = parse_since(value, now)
+        ages.append((value, label, sum(_newer(h, age_cutoff) for h in undated)))
     pages = max(1, math.ceil(len(kept) / per_page))
     page = min(max(1, page), pages)
     return SearchPage(query, kept[(page - 1) * per_page:page * per_page], len(kept), page, pages, per_page,
-                      {**filters, "since": since or None}, facets, ages)
+                      {**filters, "since": since or None}, facets, ages, capped)
