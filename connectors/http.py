@@ -176,7 +176,7 @@ def _failure(e: requests.exceptions.RequestException, timeout: float) -> str | N
     if isinstance(reason, NewConnectionError):  # a subclass of ConnectTimeoutError, but a refusal
         return f"cannot connect ({_reason(e)})"
     if isinstance(e, requests.exceptions.Timeout) or isinstance(reason, (ReadTimeoutError, ConnectTimeoutError)):
-        return f"timed out after {timeout:.0f}s"
+        return f"timed out after {timeout:g}s"
     if isinstance(e, requests.exceptions.ConnectionError):
         return f"cannot connect ({_reason(e)})"
     return None

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from typing import Any
@@ -61,12 +62,23 @@ def redact_value(value: Any) -> Any:
     return value
 
 
+SECRET_ENV = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|_PAT|API_KEY)$", re.IGNORECASE)
 _installed = False
 
 
+def register_env_secrets(environ: dict[str, str] | None = None) -> None:
+    """Register the values of environment variables named like secrets (SLACK_BOT_TOKEN,
+    CONFLUENCE_PAT, SLACK_SIGNING_SECRET, ...), so no message or log line can carry them."""
+    for name, value in (os.environ if environ is None else environ).items():
+        if SECRET_ENV.search(name):
+            register_secret(value)
+
+
 def install_log_redaction() -> None:
-    """Redact every log record as it is made, at any level and for any handler (idempotent)."""
+    """Redact every log record as it is made, at any level and for any handler (idempotent);
+    secrets in the environment are registered first."""
     global _installed
+    register_env_secrets()
     with _lock:
         if _installed:
             return

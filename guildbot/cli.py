@@ -1,8 +1,8 @@
 """The `guildbot` command line.
 
     guildbot --config guild.toml crawl            # progress on stderr, report at the end
-    guildbot --config guild.toml search "QUERY" [--json] [--limit N] [--team T]
-    guildbot --config guild.toml who "QUESTION" [--json] [--limit N] [--team T]
+    guildbot --config guild.toml search "QUERY" [--json] [--limit N] [--team T] [--as EMAIL]
+    guildbot --config guild.toml who "QUESTION" [--json] [--limit N] [--team T] [--as EMAIL]
     guildbot --config guild.toml sources [--json]
     guildbot --config guild.toml projects | project | overlaps | people | person | similar   (cli_catalog.py)
 
@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--limit", type=positive_int, default=10, help="how many answers (default 10)")
         s.add_argument("--team", help="only answers from this team")
         s.add_argument("--json", action="store_true", help="print JSON as documented in DESIGN.md")
+        cli_catalog.add_as(s)
 
     s = sub.add_parser("sources", help="last crawl, documents and last error per source")
     s.add_argument("--json", action="store_true")
@@ -135,7 +136,7 @@ def cmd_crawl(guild: Guild, args) -> int:
 
 
 def cmd_search(guild: Guild, args) -> int:
-    hits = guild.search(args.query, limit=args.limit, team=args.team)
+    hits = guild.search(args.query, limit=args.limit, team=args.team, viewer=cli_catalog.viewer(guild, args))
     if args.json:
         print(json.dumps([h.public() for h in hits], indent=1, ensure_ascii=False))
         return 0
@@ -149,7 +150,7 @@ def cmd_search(guild: Guild, args) -> int:
 
 
 def cmd_who(guild: Guild, args) -> int:
-    experts = guild.experts(args.question, limit=args.limit, team=args.team)
+    experts = guild.experts(args.question, limit=args.limit, team=args.team, viewer=cli_catalog.viewer(guild, args))
     if args.json:
         print(json.dumps([e.public() for e in experts], indent=1, ensure_ascii=False))
         return 0

@@ -6,6 +6,8 @@
     guildbot people [--ambiguous] [--json]
     guildbot person NAME|EMAIL [--json]
     guildbot similar PERSON [--limit N] [--json]
+
+Each takes `--as EMAIL`: the answer that person may see (index/visibility.py); default everything.
 """
 from __future__ import annotations
 
@@ -17,9 +19,28 @@ from typing import Any
 
 from index.catalog import Project
 from index.profiles import AmbiguousPerson
+from index.visibility import Viewer
 
 from .cli_args import positive_int
 from .guild import Guild
+
+
+AS_HELP = "answer as this person sees it (their directory team's sources); default: everything, as the owner"
+
+
+def add_as(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as", dest="as_email", metavar="EMAIL", help=AS_HELP)
+
+
+def viewer(guild: Guild, args: argparse.Namespace) -> Viewer | None:
+    """The viewer `--as EMAIL` names; None (everything) without it."""
+    email = getattr(args, "as_email", None)
+    if not email:
+        return None
+    v = guild.viewer_for(email=email)
+    if not v.team:
+        print(f"guildbot: {email} is not in the people directory: answering with public sources only", file=sys.stderr)
+    return v
 
 
 def add_parsers(sub: Any) -> None:
@@ -29,32 +50,38 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--team", help="only this team's projects")
     s.add_argument("--topic", help="only projects with a topic containing this text")
     s.add_argument("--json", action="store_true", help="print JSON")
+    add_as(s)
 
     s = sub.add_parser("project", help="one project in full", description="Show one project: every field and where it came from.")
     s.add_argument("name", metavar="NAME")
     s.add_argument("--json", action="store_true", help="print JSON")
+    add_as(s)
 
     s = sub.add_parser("overlaps", help="projects in different teams that work on the same thing",
                        description="Pairs of projects in different teams whose content is alike, with the people on each side.")
     s.add_argument("--limit", type=positive_int, default=10, help="how many pairs (default 10)")
     s.add_argument("--json", action="store_true", help="print JSON")
+    add_as(s)
 
     s = sub.add_parser("people", help="everyone guildbot knows; --ambiguous lists identities to review",
                        description="List people with team and emails, or with --ambiguous the identities that "
                                    "could not be placed with confidence.")
     s.add_argument("--ambiguous", action="store_true", help="identities that could not be placed with confidence")
     s.add_argument("--json", action="store_true", help="print JSON")
+    add_as(s)
 
     s = sub.add_parser("person", help="one person: team, identities, topics, projects, recent activity",
                        description="Show one person, found by name, email, handle or Slack id.")
     s.add_argument("query", metavar="NAME|EMAIL")
     s.add_argument("--json", action="store_true", help="print JSON")
+    add_as(s)
 
     s = sub.add_parser("similar", help="people in other teams who work on the same things",
                        description="People in other teams whose work is most like this person's.")
     s.add_argument("person", metavar="PERSON")
     s.add_argument("--limit", type=positive_int, default=5, help="how many people (default 5)")
     s.add_argument("--json", action="store_true", help="print JSON")
+    add_as(s)
 
 
 def _dump(value: Any) -> None:
@@ -81,7 +108,7 @@ def _print_project(p: Project, full: bool = False) -> None:
 
 
 def cmd_projects(guild: Guild, args: argparse.Namespace) -> int:
-    projects = guild.projects(team=args.team, topic=args.topic)
+    projects = guild.projects(team=args.team, topic=args.topic, viewer=viewer(guild, args))
     if args.json:
         _dump([p.public() for p in projects])
         return 0
@@ -94,7 +121,7 @@ def cmd_projects(guild: Guild, args: argparse.Namespace) -> int:
 
 
 def cmd_project(guild: Guild, args: argparse.Namespace) -> int:
-    p = guild.project(args.name)
+    p = guild.project(args.name, viewer=viewer(guild, args))
     if p is None:
         print(f"guildbot: no project named {args.name!r}; `guildbot projects` lists them", file=sys.stderr)
         return 2
@@ -106,7 +133,7 @@ def cmd_project(guild: Guild, args: argparse.Namespace) -> int:
 
 
 def cmd_overlaps(guild: Guild, args: argparse.Namespace) -> int:
-    overlaps = guild.overlaps(limit=args.limit)
+    overlaps = guild.overlaps(limit=args.limit, viewer=viewer(guild, args))
     if args.json:
         _dump([o.public() for o in overlaps])
         return 0
@@ -140,7 +167,7 @@ def cmd_people(guild: Guild, args: argparse.Namespace) -> int:
         if items:
             print('\nSettle these with [[people.aliases]] in guild.toml (action = "merge" or "split").')
         return 0
-    people = guild.people()
+    people = guild.people(viewer=viewer(guild, args))
     if args.json:
         _dump(people)
         return 0
@@ -156,7 +183,7 @@ def _ambiguous(e: AmbiguousPerson) -> int:
 
 def cmd_person(guild: Guild, args: argparse.Namespace) -> int:
     try:
-        p = guild.person(args.query)
+        p = guild.person(args.query, viewer=viewer(guild, args))
     except AmbiguousPerson as e:
         return _ambiguous(e)
     if p is None:
@@ -183,7 +210,7 @@ def cmd_person(guild: Guild, args: argparse.Namespace) -> int:
 
 def cmd_similar(guild: Guild, args: argparse.Namespace) -> int:
     try:
-        people = guild.similar(args.person, limit=args.limit)
+        people = guild.similar(args.person, limit=args.limit, viewer=viewer(guild, args))
     except AmbiguousPerson as e:
         return _ambiguous(e)
     except LookupError as e:

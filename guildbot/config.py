@@ -17,7 +17,7 @@ from connectors import KINDS, connector_class
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 BACKENDS = ("onnx-int8", "onnx", "torch")  # index/embeddings.py; the first is the default
 VECTOR_INDEXES = ("auto", "flat", "ivf-sq8", "hnsw")  # index/vectors.py
-SOURCE_COMMON = {"kind", "name", "team"}
+SOURCE_COMMON = {"kind", "name", "team", "visibility"}
 
 
 class ConfigError(Exception):
@@ -40,6 +40,7 @@ class SourceConfig:
     team: str
     options: dict[str, Any]
     entry: str  # "[[sources]] #3 (name = 'lightfm')", for messages
+    visibility: str | tuple[str, ...] = "public"  # or "team", or team names (index/visibility.py)
 
 
 @dataclass
@@ -92,6 +93,15 @@ def _expect(path: Path, entry: str, table: dict, key: str, typ: type | tuple, re
     if not isinstance(value, typ) or (isinstance(value, bool) and typ is int):
         names = typ.__name__ if isinstance(typ, type) else " or ".join(t.__name__ for t in typ)
         raise ConfigError(path, entry, f"`{key}` must be a {names}, not {type(value).__name__} ({value!r})", fix)
+    return value
+
+
+def _array(path: Path, entry: str, value: Any, fix: str) -> list:
+    """An array of tables ([[teams]], [[sources]], [[people.aliases]]) as a list, or a ConfigError."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ConfigError(path, entry, f"must be an array of tables, not {type(value).__name__}", fix)
     return value
 
 
@@ -158,8 +168,11 @@ def load_config(path: str | Path) -> Config:
         if not cfg.directory.is_file():
             raise ConfigError(path, "[people] directory", f"cannot read the people directory {cfg.directory}",
                               "fix the path (relative paths start at guild.toml's folder) or remove the line")
-    for i, rule in enumerate(people.get("aliases", []) or [], 1):
+    for i, rule in enumerate(_array(path, "[[people.aliases]]", people.get("aliases"),
+                                    "write each rule as a [[people.aliases]] table"), 1):
         entry = f"[[people.aliases]] #{i}"
+        if not isinstance(rule, dict):
+            raise ConfigError(path, entry, "must be a table", "write each rule as a [[people.aliases]] table")
         ids = _expect(path, entry, rule, "identities", list, True,
                       'list the identities to merge, e.g. identities = ["ada@corp.com", "wiki:ada"]')
         action = _expect(path, entry, rule, "action", str, False, 'use action = "merge" or "split"') or "merge"
@@ -168,7 +181,7 @@ def load_config(path: str | Path) -> Config:
         cfg.aliases.append(AliasRule([str(x) for x in ids], action,
                                      _expect(path, entry, rule, "name", str, False, "set name to a display name") or ""))
 
-    for i, t in enumerate(data.get("teams", []) or [], 1):
+    for i, t in enumerate(_array(path, "[[teams]]", data.get("teams"), 'write [[teams]] with name = "..."'), 1):
         entry = f"[[teams]] #{i}"
         if not isinstance(t, dict):
             raise ConfigError(path, entry, "must be a table", 'write [[teams]] with name = "..."')
@@ -179,7 +192,7 @@ def load_config(path: str | Path) -> Config:
 
     seen: set[str] = set()
     team_names = ", ".join(repr(t.name) for t in cfg.teams) or "none yet"
-    for i, s in enumerate(data.get("sources", []) or [], 1):
+    for i, s in enumerate(_array(path, "[[sources]]", data.get("sources"), "write each source as a [[sources]] table"), 1):
         entry = f"[[sources]] #{i}" + (f" (name = {s.get('name')!r})" if isinstance(s, dict) and s.get("name") else "")
         if not isinstance(s, dict):
             raise ConfigError(path, entry, "must be a table", "write each source as a [[sources]] table")
@@ -202,15 +215,38 @@ def load_config(path: str | Path) -> Config:
         for key in s:
             if key not in SOURCE_COMMON and key not in accepted:
                 raise ConfigError(path, entry, f"unknown field `{key}` for a {kind} source",
-                                  f"{kind} sources accept: {', '.join(['kind', 'name', 'team', *accepted])}")
+                                  f"{kind} sources accept: {', '.join(['kind', 'name', 'team', 'visibility', *accepted])}")
         options = {}
         for f in cls.fields:
             value = _expect(path, entry, s, f.name, f.type, f.required, f"set `{f.name}`: {f.help}")
             if value is not None:
                 options[f.name] = value
-        cfg.sources.append(SourceConfig(kind, sname, cfg.team(team).name, options, entry))
+        cfg.sources.append(SourceConfig(kind, sname, cfg.team(team).name, options, entry,
+                                        _visibility(path, entry, s, cfg)))
     cfg.web = _web_config(path, data.get("web", {}))
     return cfg
+
+
+def _visibility(path: Path, entry: str, source: dict, cfg: Config) -> str | tuple[str, ...]:
+    """A source's `visibility`: "public" (the default), "team", or a list of declared team names."""
+    fix = 'use visibility = "public", "team" (its own team only) or a list of teams, e.g. ["Risk", "ML Platform"]'
+    value = _expect(path, entry, source, "visibility", (str, list), False, fix)
+    if value is None:
+        return "public"
+    if isinstance(value, str):
+        if value not in ("public", "team"):
+            raise ConfigError(path, entry, f"unknown visibility {value!r}", fix)
+        return value
+    if not value:
+        raise ConfigError(path, entry, "visibility is an empty list: nobody but the owner could see the source", fix)
+    names = []
+    for t in value:
+        if not isinstance(t, str) or not cfg.team(t):
+            declared = ", ".join(repr(x.name) for x in cfg.teams) or "none yet"
+            raise ConfigError(path, entry, f"visibility names {t!r}, which is not a declared team",
+                              f"name declared teams ({declared}), or add a [[teams]] entry")
+        names.append(cfg.team(t).name)
+    return tuple(dict.fromkeys(names))
 
 
 def _web_config(path: Path, web: Any) -> WebConfig:

@@ -22,15 +22,18 @@ from index.docvectors import doc_centroids
 from index.embeddings import Embedder, cache_dir_for
 from index.experts import Expert, rank_experts, topic_of
 from index.facets import SearchPage, page_of
-from index.feedback import POOL, rerank
+from index.feedback import POOL, record_feedback, rerank
 from index.overlaps import Overlap, rank_overlaps
 from index.querycache import QueryVectors
 from index.people import DirectoryError, ResolveReport, load_directory, resolve
-from index.profiles import Profile, SimilarPerson, build_profiles, find_person, list_people, profile, similar_people
+from index.profiles import (Profile, SimilarPerson, build_profiles, find_person, list_people, profile, similar_people,
+                            suggest_names)
 from index.search import Hit, Searcher
+from index.seen import SeenEvents
 from index.store import Store
 from index.teams import Team, compose_team
-from index.vectors import IndexOptions, VectorIndex
+from index.vectors import GENERATION_KEY, IndexOptions, VectorIndex
+from index.visibility import Viewer, directory_team, effective, make_viewer, trim_identity_lists
 
 from .config import Config, ConfigError, SourceConfig, load_config
 
@@ -94,9 +97,27 @@ class Guild:
     def searcher(self) -> Searcher:
         return Searcher(self.store, self.vectors, QueryVectors(self.embedder))  # a query is embedded once
 
+    @cached_property
+    def seen_events(self) -> SeenEvents:
+        return SeenEvents(self.store.path)
+
     def close(self) -> None:
+        if "seen_events" in self.__dict__:
+            self.seen_events.close()
         if "store" in self.__dict__:
             self.store.close()
+
+    def refresh(self) -> bool:
+        """Pick up a crawl another process finished since the last call: SQLite is shared, but the
+        FAISS index is held in memory, so reload it when its generation moved on. True if reloaded."""
+        if "vectors" not in self.__dict__:
+            return False
+        generation, last = self.store.get_meta(GENERATION_KEY), self.__dict__.get("_generation")
+        self.__dict__["_generation"] = generation
+        if last is None or generation == last:
+            return False
+        self.vectors.reload()
+        return True
 
     # -- crawling ------------------------------------------------------------------------------
     def connector(self, source: SourceConfig):
@@ -154,31 +175,66 @@ class Guild:
         report.seconds = round(time.perf_counter() - t0, 2)
         return report
 
-    def sources(self) -> list[dict[str, Any]]:
-        """Configured sources with their last crawl, document count and last error."""
+    def sources(self, viewer: Viewer | None = None) -> list[dict[str, Any]]:
+        """Configured sources (those `viewer` may see) with their last crawl, document count and last error."""
         stored = {s["name"]: s for s in self.store.sources()}
         return [{"name": s.name, "kind": s.kind, "team": s.team,
                  "documents": stored.get(s.name, {}).get("documents", 0),
                  "last_crawl_at": stored.get(s.name, {}).get("last_crawl_at"),
                  "last_success_at": stored.get(s.name, {}).get("last_success_at"),
-                 "last_error": stored.get(s.name, {}).get("last_error")} for s in self.config.sources]
+                 "last_error": stored.get(s.name, {}).get("last_error")} for s in self.config.sources
+                if viewer is None or viewer.sees(s.name)]
 
     # -- answers -------------------------------------------------------------------------------
-    def search(self, query: str, limit: int = 10, team: str | None = None) -> list[Hit]:
+    def search(self, query: str, limit: int = 10, team: str | None = None, viewer: Viewer | None = None) -> list[Hit]:
         """Documents for a query; "Helpful" / "Not helpful" votes from Slack boost or demote them."""
-        return rerank(self.store, query, self.searcher.search(query, limit=limit + POOL, team=team))[:limit]
+        hits = self.searcher.search(query, limit=limit + POOL, team=team, viewer=self._scope(viewer))
+        return rerank(self.store, query, hits)[:limit]
 
     def search_page(self, query: str, team: str | None = None, source: str | None = None, kind: str | None = None,
-                    since: str | None = None, page: int = 1, per_page: int = 10) -> SearchPage:
+                    since: str | None = None, page: int = 1, per_page: int = 10,
+                    viewer: Viewer | None = None) -> SearchPage:
         """One page of documents for the web: the best SEARCH_POOL hits filtered, counted by facet
         and paged. Raises ValueError when `since` is not a date or an age like 30d, 2y."""
-        pool = self.search(query, limit=SEARCH_POOL)
+        pool = self.search(query, limit=SEARCH_POOL, viewer=viewer)
         return page_of(query, pool, team, source, kind, since, page, per_page, capped=len(pool) >= SEARCH_POOL)
 
-    def experts(self, question: str, limit: int = 10, team: str | None = None) -> list[Expert]:
+    def experts(self, question: str, limit: int = 10, team: str | None = None, viewer: Viewer | None = None) -> list[Expert]:
         topic = topic_of(question)
-        fused, _ = self.searcher.ranked(topic)
-        return rank_experts(self.store, fused, limit=limit, team=team)
+        viewer = self._scope(viewer)
+        fused, _ = self.searcher.ranked(topic, viewer=viewer)
+        experts = rank_experts(self.store, fused, limit=limit, team=team, viewer=viewer)
+        for e in experts if viewer is not None else []:
+            e.emails, e.aliases = trim_identity_lists(self.store, e.person_id, e.emails, e.aliases, viewer)
+        return experts
+
+    # -- who asks (index/visibility.py) ------------------------------------------------------------
+    def viewer_for(self, email: str = "", slack_id: str = "") -> Viewer:
+        """What the person with this email or Slack id may see: the sources their directory team is
+        allowed; public sources only when the directory does not know them."""
+        rules = {s.name: (s.team, s.visibility) for s in self.config.sources}
+        return make_viewer(rules, directory_team(self._directory(), email=email, slack_id=slack_id), email or slack_id)
+
+    def _scope(self, viewer: Viewer | None) -> Viewer | None:
+        return effective(self.store, viewer)
+
+    def _directory(self) -> list[dict[str, str]]:
+        """The people directory, read again when the file changes (a team move counts at once)."""
+        path = self.config.directory
+        if not path:
+            return []
+        try:
+            stamp = path.stat().st_mtime_ns
+        except OSError:
+            return []
+        cached = self.__dict__.get("_directory_cache")
+        if not cached or cached[0] != stamp:
+            try:
+                cached = (stamp, load_directory(path))
+            except DirectoryError:
+                cached = (stamp, [])  # an unreadable directory grants nothing beyond public sources
+            self.__dict__["_directory_cache"] = cached
+        return cached[1]
 
     # -- catalog and people ------------------------------------------------------------------------
     def rebuild_catalog(self) -> int:
@@ -190,49 +246,74 @@ class Guild:
         build_profiles(self.store, centroids)
         return len(projects)
 
-    def projects(self, team: str | None = None, topic: str | None = None) -> list[Project]:
-        return list_projects(self.store, team=team, topic=topic)
+    def projects(self, team: str | None = None, topic: str | None = None, viewer: Viewer | None = None) -> list[Project]:
+        return list_projects(self.store, team=team, topic=topic, viewer=self._scope(viewer))
 
-    def project(self, name: str) -> Project | None:
-        return get_project(self.store, name)
+    def project(self, name: str, viewer: Viewer | None = None) -> Project | None:
+        return get_project(self.store, name, viewer=self._scope(viewer))
 
-    def overlaps(self, limit: int = 10) -> list[Overlap]:
+    def overlaps(self, limit: int = 10, viewer: Viewer | None = None) -> list[Overlap]:
         """Pairs of projects in different teams with alike content, most alike first."""
-        return rank_overlaps(self.store, limit=limit)
+        return rank_overlaps(self.store, limit=limit, viewer=self._scope(viewer))
 
-    def people(self) -> list[dict[str, Any]]:
-        return list_people(self.store)
+    def people(self, viewer: Viewer | None = None) -> list[dict[str, Any]]:
+        return list_people(self.store, viewer=self._scope(viewer))
 
-    def project_documents(self, project_id: str, limit: int = 50) -> list[dict[str, Any]]:
-        """A project's documents, most recently updated first."""
+    def project_documents(self, project_id: str, limit: int = 50, viewer: Viewer | None = None) -> list[dict[str, Any]]:
+        """A project's documents, most recently updated first; none when `viewer` may not see the project."""
+        if self.project(project_id, viewer=viewer) is None:
+            return []
         return project_documents(self.store, project_id, limit)
 
-    def project_overlaps(self, project_id: str) -> list[Overlap]:
+    def project_overlaps(self, project_id: str, viewer: Viewer | None = None) -> list[Overlap]:
         """Cross-team pairs this project is on one side of."""
-        return [o for o in self.overlaps(limit=TEAM_OVERLAPS) if project_id in (o.a.id, o.b.id)]
+        return [o for o in self.overlaps(limit=TEAM_OVERLAPS, viewer=viewer) if project_id in (o.a.id, o.b.id)]
 
-    def teams(self) -> list[Team]:
-        """Every declared team with its projects, people, sources and overlaps."""
-        projects, people, overlaps = self.projects(), self.people(), self.overlaps(limit=TEAM_OVERLAPS)
-        return [compose_team(t.name, t.slack_channel, [s.name for s in self.config.sources if s.team == t.name],
+    def teams(self, viewer: Viewer | None = None) -> list[Team]:
+        """Every declared team with its projects, people, sources and overlaps (as `viewer` may see them)."""
+        projects, people = self.projects(viewer=viewer), self.people(viewer=viewer)
+        overlaps = self.overlaps(limit=TEAM_OVERLAPS, viewer=viewer)
+        visible = [s for s in self.config.sources if viewer is None or viewer.sees(s.name)]
+        return [compose_team(t.name, t.slack_channel, [s.name for s in visible if s.team == t.name],
                              projects, people, overlaps) for t in self.config.teams]
 
-    def team(self, name: str) -> Team | None:
+    def team(self, name: str, viewer: Viewer | None = None) -> Team | None:
         """A declared team by name (case-insensitive); None when no team has that name."""
         declared = self.config.team(name)
-        return next((t for t in self.teams() if t.name == declared.name), None) if declared else None
+        return next((t for t in self.teams(viewer=viewer) if t.name == declared.name), None) if declared else None
 
-    def person(self, query: str) -> Profile | None:
+    def person(self, query: str, viewer: Viewer | None = None) -> Profile | None:
         """A person by name, email, handle or Slack id; raises AmbiguousPerson when several match."""
-        found = find_person(self.store, query)
-        return profile(self.store, found) if found else None
+        viewer = self._scope(viewer)
+        found = find_person(self.store, query, viewer=viewer)
+        return profile(self.store, found, viewer=viewer) if found else None
 
-    def similar(self, person: str, limit: int = 5) -> list[SimilarPerson]:
+    def similar(self, person: str, limit: int = 5, viewer: Viewer | None = None) -> list[SimilarPerson]:
         """People in other teams who work on the same things; LookupError when nobody matches `person`."""
-        found = find_person(self.store, person)
+        viewer = self._scope(viewer)
+        found = find_person(self.store, person, viewer=viewer)
         if not found:
             raise LookupError(f"nobody matches {person!r}; try a full name or an email")
-        return similar_people(self.store, found, limit=limit)
+        return similar_people(self.store, found, limit=limit, viewer=viewer)
+
+    def suggest_people(self, query: str, viewer: Viewer | None = None) -> list[str]:
+        """Names close to a query that matched nobody."""
+        return suggest_names(self.store, query, viewer=self._scope(viewer))
+
+    def document_count(self) -> int:
+        return self.store.count("documents")
+
+    # -- what surfaces record ------------------------------------------------------------------------
+    def record_feedback(self, doc_id: str, query: str, value: int, user: str) -> str:
+        """Store a "Helpful" (+1) / "Not helpful" (-1) vote; returns the document's title."""
+        record_feedback(self.store, doc_id, query, value, user)
+        row = self.store.documents([doc_id]).get(doc_id)
+        return row["title"] if row else doc_id
+
+    def first_delivery(self, key: str) -> bool:
+        """True the first time any process on this data_dir offers `key` (a Slack event id) within
+        an hour; raises sqlite3.Error when the database is too busy to say."""
+        return self.seen_events.first(key)
 
     def ambiguous(self) -> list[Ambiguity]:
         """Identities that could not be placed with confidence."""

@@ -10,8 +10,15 @@ pool, so Slack gets its acknowledgement well inside three seconds however long a
   (index/feedback.py) that reorders documents in later answers.
 
 Events Slack delivers again (`x-slack-retry-num`) are recognised by their `event_id` and only
-acknowledged; a message is never answered twice even if it arrives as two events. Web API calls
-and response_url posts are retried after Slack's Retry-After on HTTP 429.
+acknowledged; a message is never answered twice even if it arrives as two events, nor by two bot
+processes on one data_dir (the store remembers deliveries, slack_limits.py). Each person may ask
+10 questions a minute (GUILDBOT_SLACK_RATE_LIMIT) and gets a polite reply beyond that. Web API calls and
+response_url posts are retried after Slack's Retry-After on HTTP 429.
+
+Who asks decides what the answer may show (index/visibility.py): a private answer (a command, a
+direct message) shows what the asker's directory team may see; an answer posted in a channel (a
+mention, "Share in channel") shows public sources only, since anyone in the channel reads it.
+Subcommands and their handlers are one table in slack_commands.py.
 
 The same App serves HTTP mode (guildbot/web.py) and Socket Mode (`socket_mode_handler`).
 """
@@ -23,10 +30,9 @@ import os
 import re
 import socket
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import Callable, Mapping
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.lazy_listener.thread_runner import ThreadLazyListenerRunner
@@ -35,18 +41,20 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
+from connectors.redact import register_secret
+from index.visibility import Viewer
+
 from . import slack_blocks as kit
-from . import slack_lookups
+from .guild import Guild
+from .slack_commands import Ask, answer, parse_command
+from .slack_limits import RATE_LIMIT, Deliveries, RateLimit, slow_down_text
+from .slack_users import SlackIds
 
 log = logging.getLogger("guildbot.slack")
 
 DEFAULT_API_URL = "https://slack.com/api/"
 COMMAND = kit.COMMAND
 RATE_LIMIT_RETRIES = 3
-DOCS = 5          # documents in an `ask` answer
-ASK_PEOPLE = 3    # people in an `ask` answer
-WHO_PEOPLE = 5    # people in a `who` answer
-SEEN_TTL = 3600.0  # seconds an event id / message is remembered for de-duplication
 
 ENV_HELP = {
     "SLACK_BOT_TOKEN": "the Bot User OAuth Token (xoxb-...): api.slack.com/apps -> your app -> OAuth & Permissions "
@@ -67,6 +75,7 @@ class SlackSettings:
     signing_secret: str = ""
     app_token: str = ""
     api_url: str = DEFAULT_API_URL
+    rate_limit: int = RATE_LIMIT  # questions per user per minute; 0: no limit
 
     @classmethod
     def from_env(cls, socket_mode: bool = False, environ: Mapping[str, str] | None = None) -> "SlackSettings":
@@ -81,14 +90,21 @@ class SlackSettings:
             problems.append("SLACK_BOT_TOKEN holds an app-level token (xapp-...); it must be " + ENV_HELP["SLACK_BOT_TOKEN"])
         if socket_mode and app_token and not app_token.startswith("xapp-"):
             problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp-; it is " + ENV_HELP["SLACK_APP_TOKEN"])
+        rate = (env.get("GUILDBOT_SLACK_RATE_LIMIT") or "").strip() or str(RATE_LIMIT)
+        if not rate.isdigit():
+            problems.append(f"GUILDBOT_SLACK_RATE_LIMIT={rate!r} is not a whole number; set the questions each person "
+                            f"may ask per minute (default {RATE_LIMIT}; 0 turns the limit off)")
+            rate = str(RATE_LIMIT)
         api_url = (env.get("SLACK_API_URL") or "").strip() or DEFAULT_API_URL
         if not re.match(r"^https?://[^/\s]+", api_url):
             problems.append(f"SLACK_API_URL={api_url!r} is not an http(s) URL; leave it unset for {DEFAULT_API_URL}")
         if problems:
             mode = "Socket Mode" if socket_mode else "HTTP mode"
             raise SlackConfigError(f"cannot start the Slack bot in {mode}:\n" + "\n".join(f"  - {p}" for p in problems))
-        return cls(bot, (env.get("SLACK_SIGNING_SECRET") or "").strip(), app_token,
-                   api_url if api_url.endswith("/") else api_url + "/")
+        secret = (env.get("SLACK_SIGNING_SECRET") or "").strip()
+        for value in (bot, secret, app_token):
+            register_secret(value)  # masked in every log line and message (connectors/redact.py)
+        return cls(bot, secret, app_token, api_url if api_url.endswith("/") else api_url + "/", int(rate))
 
 
 def retry_handlers() -> list:
@@ -101,25 +117,6 @@ def make_client(settings: SlackSettings) -> WebClient:
 
 
 # -- commands ----------------------------------------------------------------------------------------
-SUBCOMMANDS = ("ask", "who", "projects", "person", "help")
-ALIASES = {"search": "ask", "q": "ask", "experts": "who", "project": "projects", "people": "person", "?": "help"}
-
-
-def parse_command(text: str, free_text: bool = False) -> tuple[str, str]:
-    """(subcommand, argument) of `/guild` text. A single word that is not a subcommand is an unknown
-    subcommand ("unknown", word) unless `free_text` (mentions, DMs), where it is a question."""
-    text = kit.one_line(text)
-    if not text:
-        return "help", ""
-    first, _, rest = text.partition(" ")
-    key = first.casefold()
-    if key in SUBCOMMANDS or key in ALIASES:
-        return ALIASES.get(key, key), rest.strip()
-    if not free_text and " " not in text and not text.endswith("?"):
-        return "unknown", text
-    return "ask", text
-
-
 def strip_mentions(text: str, bot_user_id: str | None) -> str:
     """The text of a mention without the mention of the bot itself."""
     if bot_user_id:
@@ -127,143 +124,30 @@ def strip_mentions(text: str, bot_user_id: str | None) -> str:
     return kit.one_line(text)
 
 
-class Seen:
-    """Keys seen in the last `ttl` seconds (thread-safe): event ids and (channel, ts) of messages."""
-
-    def __init__(self, ttl: float = SEEN_TTL, limit: int = 100_000):
-        self.ttl, self.limit = ttl, limit
-        self._at: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def first(self, key: str) -> bool:
-        """True the first time `key` is offered within the ttl."""
-        now = time.monotonic()
-        with self._lock:
-            if len(self._at) > self.limit:
-                self._at = {k: t for k, t in self._at.items() if now - t < self.ttl}
-            at = self._at.get(key)
-            if at is not None and now - at < self.ttl:
-                return False
-            self._at[key] = now
-            return True
-
-
-class SlackIds:
-    """Slack user ids of people: from the directory, else users.lookupByEmail, cached."""
-
-    def __init__(self, client: WebClient, ttl: float = SEEN_TTL):
-        self.client, self.ttl = client, ttl
-        self._cache: dict[str, tuple[str, float]] = {}
-        self._lock = threading.Lock()
-
-    def by_email(self, email: str) -> str:
-        email = (email or "").strip().casefold()
-        if not email:
-            return ""
-        with self._lock:
-            hit = self._cache.get(email)
-            if hit and time.monotonic() - hit[1] < self.ttl:
-                return hit[0]
-        try:
-            user = self.client.users_lookupByEmail(email=email)["user"]
-            found = "" if user.get("deleted") or user.get("is_bot") else user.get("id", "")
-        except SlackApiError as e:
-            if e.response.get("error") not in ("users_not_found", "user_not_found"):
-                log.warning("users.lookupByEmail failed for %s: %s", email, e.response.get("error"))
-                return ""  # not cached: a missing scope or an outage is not an answer
-            found = ""
-        except Exception as e:  # noqa: BLE001 - the answer goes out without mentions rather than not at all
-            log.warning("users.lookupByEmail failed for %s: %s", email, e)
-            return ""
-        with self._lock:
-            self._cache[email] = (found, time.monotonic())
-        return found
-
-    def resolve(self, people: Iterable[Any]) -> dict[str, str]:
-        """person_id -> Slack id for people with `person_id`, `slack_id` and `emails`."""
-        out = {}
-        for p in people:
-            sid = p.slack_id or next((s for s in (self.by_email(e) for e in p.emails) if s), "")
-            if sid:
-                out[p.person_id] = sid
-        return out
-
-
 class Answers:
-    """Answers as Block Kit messages. Guild access is serialised (one SQLite connection, one
-    FAISS index, one model); Slack look-ups happen outside the lock."""
+    """Answers as Block Kit messages, through the subcommand table (slack_commands.COMMANDS).
+    Guild access is serialised by one lock; Slack look-ups happen outside it."""
 
-    def __init__(self, guild: Any, ids: SlackIds):
+    def __init__(self, guild: Guild, ids: SlackIds):
         self.guild, self.ids = guild, ids
         self.lock = threading.Lock()
-        self._generation: str | None = None
 
-    def _fresh(self) -> None:
-        """Pick up a crawl that ran in another process since the last answer: SQLite is shared,
-        but the FAISS index is held in memory, so reload it when its generation moved on."""
-        from index.vectors import GENERATION_KEY
-        store = getattr(self.guild, "store", None)
-        if store is None or "vectors" not in getattr(self.guild, "__dict__", {}):
-            return
-        generation = store.get_meta(GENERATION_KEY)
-        if self._generation is not None and generation != self._generation:
-            log.info("the index changed (vectors generation %s -> %s): reloading", self._generation, generation)
-            self.guild.vectors.reload()
-        self._generation = generation
+    def viewer(self, user: str | None, in_channel: bool) -> Viewer:
+        """Public sources for an answer everyone in a channel reads; else what `user` may see."""
+        if in_channel or not user:
+            return self.guild.viewer_for()
+        return self.ids.viewer(self.guild, user)
 
-    def message(self, sub: str, arg: str, *, share: bool, feedback: bool = True, shared_by: str | None = None,
-                client: WebClient | None = None) -> kit.Message:
-        if sub == "ask" and arg:
-            with self.lock:
-                self._fresh()
-                hits = self.guild.search(arg, limit=DOCS)
-                experts = self.guild.experts(arg, limit=ASK_PEOPLE)
-            return kit.ask_message(arg, hits, experts, self.ids.resolve(experts), share=share, feedback=feedback,
-                                   shared_by=shared_by)
-        if sub == "who" and arg:
-            from index.experts import topic_of
-            question = arg if arg.casefold().startswith("who") else f"who {arg}"
-            with self.lock:
-                self._fresh()
-                experts = self.guild.experts(question, limit=WHO_PEOPLE)
-            return kit.who_message(topic_of(question), experts, self.ids.resolve(experts), share=share, shared_by=shared_by)
-        if sub == "projects":
-            with self.lock:
-                self._fresh()
-                title, groups = slack_lookups.projects(self.guild, arg)
-            return kit.projects_message(title, groups, share=share, arg=arg, shared_by=shared_by)
-        if sub == "person" and arg:
-            profile = self._slack_profile(arg, client)
-            with self.lock:
-                self._fresh()
-                people, suggestions = slack_lookups.person(self.guild, arg, profile)
-            for p in people:
-                p.slack_id = p.slack_id or next((s for s in (self.ids.by_email(e) for e in p.emails) if s), "")
-            return kit.person_message(people, arg, suggestions=suggestions, share=share, shared_by=shared_by)
-        if sub in ("ask", "who", "person"):
-            return kit.help_message(missing=sub)
-        return kit.help_message(unknown=arg if sub == "unknown" else None)
-
-    def _slack_profile(self, arg: str, client: WebClient | None) -> dict | None:
-        kind, value = slack_lookups.parse_person_query(arg)
-        if kind != "slack" or client is None:
-            return None
-        try:
-            user = client.users_info(user=value)["user"]
-        except SlackApiError as e:
-            log.info("users.info %s: %s", value, e.response.get("error"))
-            return None
-        profile = user.get("profile") or {}
-        return {"email": profile.get("email", ""), "real_name": profile.get("real_name") or user.get("real_name", ""),
-                "display_name": profile.get("display_name", "")}
+    def message(self, sub: str, arg: str, *, user: str | None, in_channel: bool, share: bool, feedback: bool = True,
+                shared_by: str | None = None) -> kit.Message:
+        ask = Ask(self.guild, arg, self.viewer(user, in_channel), self.ids, self.lock, share=share, feedback=feedback,
+                  shared_by=shared_by)
+        return answer(sub, ask)
 
     def feedback(self, doc_id: str, query: str, value: int, user: str) -> str:
         """Record a vote; returns the document's title."""
-        from index.feedback import record_feedback
         with self.lock:
-            record_feedback(self.guild.store, doc_id, query, value, user)
-            row = self.guild.store.documents([doc_id]).get(doc_id)
-        return row["title"] if row else doc_id
+            return self.guild.record_feedback(doc_id, query, value, user)
 
 
 # -- delivery ------------------------------------------------------------------------------------------
@@ -331,9 +215,9 @@ def _guard(what: str):
 
 
 # -- the app ---------------------------------------------------------------------------------------------
-def build_app(guild: Any, settings: SlackSettings | None = None, client: WebClient | None = None, *,
+def build_app(guild: Guild, settings: SlackSettings | None = None, client: WebClient | None = None, *,
               ack_workers: int = 32, answer_workers: int = 4, token_verification: bool = True,
-              logger: logging.Logger | None = None) -> App:
+              logger: logging.Logger | None = None, rate_limit: RateLimit | None = None) -> App:
     """The slack-bolt App. `client` defaults to a WebClient made from `settings` (SLACK_API_URL)."""
     if client is None:
         if settings is None:
@@ -341,20 +225,28 @@ def build_app(guild: Any, settings: SlackSettings | None = None, client: WebClie
         client = make_client(settings)
     if not client.retry_handlers or not any(isinstance(h, RateLimitErrorRetryHandler) for h in client.retry_handlers):
         client.retry_handlers = [*(client.retry_handlers or []), RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)]
-    app = App(client=client, signing_secret=(settings.signing_secret if settings else None) or None,
+    secret = (settings.signing_secret if settings else None) or None
+    app = App(client=client, signing_secret=secret,
               process_before_response=False, token_verification_enabled=token_verification, name="guildbot",
               logger=logger, listener_executor=ThreadPoolExecutor(ack_workers, thread_name_prefix="guild-ack"))
+    app.guild_signing_secret = secret or ""  # for slack_http's checks before Bolt
     # Answers run on their own pool, so a burst of slow answers never delays an acknowledgement.
     app.listener_runner.lazy_listener_runner = ThreadLazyListenerRunner(
         logger=app.logger, executor=ThreadPoolExecutor(answer_workers, thread_name_prefix="guild-answer"))
 
     answers = Answers(guild, SlackIds(client))
-    events, messages = Seen(), Seen()
+    events, messages = Deliveries(guild.first_delivery), Deliveries(guild.first_delivery)
+    limit = rate_limit or RateLimit(settings.rate_limit if settings else RATE_LIMIT)
+
+    def slowed(user: str) -> kit.Message | None:
+        """The polite reply when `user` asks too often; None when they may ask."""
+        wait = limit.allow(user) if limit.limit else 0.0
+        return kit.text_message(slow_down_text(wait, limit.limit, limit.window)) if wait else None
 
     @app.use
     def drop_redelivered_events(body, request, next):
         if isinstance(body, dict) and body.get("type") == "event_callback" and body.get("event_id"):
-            if not events.first(body["event_id"]):
+            if not events.first(f"event:{body['event_id']}"):
                 retry = (request.headers.get("x-slack-retry-num") or ["?"])[0]
                 log.info("event %s delivered again (x-slack-retry-num %s): acknowledged, not answered",
                             body["event_id"], retry)
@@ -368,19 +260,25 @@ def build_app(guild: Any, settings: SlackSettings | None = None, client: WebClie
     @_guard("your /guild command")
     def answer_command(body, client):
         sub, arg = parse_command(body.get("text", ""))
-        message = answers.message(sub, arg, share=True, client=client)
-        deliver_private(client, message, user=body["user_id"], channel=body.get("channel_id"),
+        user = body["user_id"]
+        message = slowed(user) or answers.message(sub, arg, user=user, in_channel=False, share=True)
+        deliver_private(client, message, user=user, channel=body.get("channel_id"),
                         response_url=body.get("response_url"))
 
     app.command(COMMAND)(ack=ack_now, lazy=[answer_command])
 
     # @guildbot in a channel: answer in the thread; a direct message: answer there
     def answer_message(event: dict, client: WebClient, bot_user_id: str | None, in_thread: bool) -> None:
-        if not messages.first(f"{event.get('channel')}:{event.get('ts')}"):
+        if not messages.first(f"message:{event.get('channel')}:{event.get('ts')}"):
+            return
+        thread = (event.get("thread_ts") or event.get("ts")) if in_thread else event.get("thread_ts")
+        sorry = slowed(event.get("user") or "")
+        if sorry:
+            deliver_private(client, sorry, user=event.get("user"), channel=event.get("channel"), response_url=None,
+                            thread_ts=thread)
             return
         sub, arg = parse_command(strip_mentions(event.get("text", ""), bot_user_id), free_text=True)
-        message = answers.message(sub, arg, share=False, client=client)
-        thread = (event.get("thread_ts") or event.get("ts")) if in_thread else event.get("thread_ts")
+        message = answers.message(sub, arg, user=event.get("user"), in_channel=in_thread, share=False)
         client.chat_postMessage(channel=event["channel"], thread_ts=thread, unfurl_links=False, **message.payload())
 
     @_guard("your mention")
@@ -403,8 +301,8 @@ def build_app(guild: Any, settings: SlackSettings | None = None, client: WebClie
     @_guard("sharing the answer")
     def share_answer(body, action, client):
         v, user = kit.decode_value(action.get("value")), body["user"]["id"]
-        sub, arg = v.get("c", "ask"), v.get("a", "")
-        message = answers.message(sub, arg, share=False, shared_by=user, client=client)
+        sub, arg = str(v.get("c", "ask")), str(v.get("a", ""))
+        message = answers.message(sub, arg, user=user, in_channel=True, share=False, shared_by=user)
         url, channel = body.get("response_url"), (body.get("channel") or {}).get("id")
         if url:
             post_response_url(url, {"response_type": "in_channel", "replace_original": False, **message.payload()})
@@ -419,8 +317,8 @@ def build_app(guild: Any, settings: SlackSettings | None = None, client: WebClie
         v, user = kit.decode_value(action.get("value")), body["user"]["id"]
         if not v.get("d"):
             return
-        title = answers.feedback(v["d"], v.get("q", ""), value, user)
-        thanks = kit.thanks_message(value, title, v.get("q", ""))
+        title = answers.feedback(str(v["d"]), str(v.get("q", "")), value, user)
+        thanks = kit.thanks_message(value, title, str(v.get("q", "")))
         container = body.get("container") or {}
         channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
         if container.get("is_ephemeral"):
@@ -443,11 +341,12 @@ def build_app(guild: Any, settings: SlackSettings | None = None, client: WebClie
     return app
 
 
-def warm_up(guild: Any) -> int:
+def warm_up(guild: Guild) -> int:
     """Load the model, vectors and store before the first question; returns the document count."""
     guild.search("warm up", limit=1)
     guild.experts("who knows warm up", limit=1)
-    return guild.store.count("documents")
+    guild.refresh()
+    return guild.document_count()
 
 
 def socket_mode_handler(app: App, settings: SlackSettings):

@@ -3,8 +3,9 @@
 Everything is kept inside Slack's limits: at most 50 blocks a message, 3,000 characters of
 section text, 2,000 per section field, 150 for a header, 75 for button text and 2,000 for a button
 value. `validate()` checks a message with slack_sdk's own block models. User text (titles,
-snippets, questions) is escaped for mrkdwn, so a title like "<b> & co" cannot break formatting or
-ping anyone.
+snippets, questions, names) is escaped for mrkdwn in the blocks and in the fallback `text` alike
+(Slack renders both, and notifications show the text), so a title like "<b> & co" cannot break
+formatting and `<!channel>` typed into a question pings nobody.
 """
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 from urllib.parse import quote
+
+from index.experts import Evidence, Expert, describe
+from index.profiles import Profile
+from index.search import Hit
 
 MAX_BLOCKS = 50
 SECTION_TEXT = 3000
@@ -44,10 +49,30 @@ class Message:
         return {"text": self.text, "blocks": self.blocks}
 
 
+@dataclass
+class ProjectLine:
+    """One line of a projects answer: a catalog project, or a source with matching documents."""
+
+    name: str
+    team: str
+    kind: str = ""
+    url: str = ""
+    documents: int = 0
+    detail: str = ""
+
+
 # -- text helpers --------------------------------------------------------------------------------
 def escape(text: str) -> str:
     """Escape the three characters mrkdwn treats as control characters."""
     return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def fallback(text: str) -> str:
+    """The notification `text` of a message: escaped like the blocks, within Slack's limit."""
+    return clip(escape(one_line(text)), FALLBACK_TEXT)
+
+
+SLACK_ID = re.compile(r"^[UW][A-Z0-9]+$")
 
 
 def clip(text: str, limit: int) -> str:
@@ -80,7 +105,7 @@ def link(url: str, title: str) -> str:
 
 
 def mention(name: str, slack_id: str = "") -> str:
-    return f"<@{slack_id}>" if slack_id else f"*{escape(name)}*"
+    return f"<@{slack_id}>" if slack_id and SLACK_ID.match(slack_id) else f"*{escape(name)}*"
 
 
 def join_lines(lines: Sequence[str], limit: int = SECTION_TEXT, more: str = "…and {n} more") -> str:
@@ -176,12 +201,12 @@ def _quote(text: str) -> str:
 
 
 # -- answers ---------------------------------------------------------------------------------------
-def _evidence_line(ev: Any) -> str:
+def _evidence_line(ev: Evidence) -> str:
     what = f" — {escape(ev.what)}" if getattr(ev, "what", "") else ""
     return f"• {link(ev.url, ev.title)}{what}"
 
 
-def _expert_text(n: int, e: Any, slack_id: str, evidence: int = 3) -> str:
+def _expert_text(n: int, e: Expert, slack_id: str, evidence: int = 3) -> str:
     team = f" · {escape(e.team)}" if e.team else ""
     name = f"{mention(e.name, slack_id)} ({escape(e.name)})" if slack_id else mention(e.name)
     lines = [f"*{n}.* {name}{team}"] + [_evidence_line(ev) for ev in e.evidence[:evidence]]
@@ -189,10 +214,10 @@ def _expert_text(n: int, e: Any, slack_id: str, evidence: int = 3) -> str:
 
 
 def _shared_by(user: str | None) -> list[dict[str, Any]]:
-    return [context(f"Shared by <@{user}> · `{COMMAND}`")] if user else []
+    return [context(f"Shared by {mention('someone', user)} · `{COMMAND}`")] if user else []
 
 
-def ask_message(question: str, hits: Sequence[Any], experts: Sequence[Any], slack_ids: Mapping[str, str],
+def ask_message(question: str, hits: Sequence[Hit], experts: Sequence[Expert], slack_ids: Mapping[str, str],
                 *, share: bool = True, feedback: bool = True, shared_by: str | None = None) -> Message:
     """Top documents with snippets and links, then the people to ask."""
     q = escape(one_line(question))
@@ -219,11 +244,10 @@ def ask_message(question: str, hits: Sequence[Any], experts: Sequence[Any], slac
     tail = [share_button("ask", question)] if share else []
     blocks = fit(blocks + tail, keep_last=len(tail))
     top = hits[0].title if hits else "no documents"
-    text = f"{len(hits)} documents for “{clip(one_line(question), 200)}” (top: {top})"
-    return Message(clip(text, FALLBACK_TEXT), blocks)
+    return Message(fallback(f"{len(hits)} documents for “{clip(one_line(question), 200)}” (top: {top})"), blocks)
 
 
-def who_message(topic: str, experts: Sequence[Any], slack_ids: Mapping[str, str], *, share: bool = True,
+def who_message(topic: str, experts: Sequence[Expert], slack_ids: Mapping[str, str], *, share: bool = True,
                 shared_by: str | None = None) -> Message:
     """People who know a topic, with team and evidence, as Slack mentions where the id is known."""
     t = escape(one_line(topic))
@@ -235,12 +259,12 @@ def who_message(topic: str, experts: Sequence[Any], slack_ids: Mapping[str, str]
     tail = [share_button("who", topic)] if share else []
     blocks = fit(blocks + tail, keep_last=len(tail))
     names = ", ".join(e.name for e in experts[:5]) or "nobody yet"
-    return Message(clip(f"People who know about “{clip(one_line(topic), 200)}”: {names}", FALLBACK_TEXT), blocks)
+    return Message(fallback(f"People who know about “{clip(one_line(topic), 200)}”: {names}"), blocks)
 
 
-def projects_message(title: str, groups: Sequence[tuple[str, str, Sequence[Any]]], *, share: bool = True,
+def projects_message(title: str, groups: Sequence[tuple[str, str, Sequence[ProjectLine]]], *, share: bool = True,
                      arg: str = "", shared_by: str | None = None) -> Message:
-    """groups: (team, channel, projects); a project has name, kind, url, documents, detail."""
+    """groups: (team, Slack channel, project lines)."""
     blocks: list[dict[str, Any]] = [*_shared_by(shared_by), section(f"*{escape(title)}*")]
     if not groups:
         blocks.append(section("No projects found. `/guild projects` lists every team's projects."))
@@ -257,71 +281,69 @@ def projects_message(title: str, groups: Sequence[tuple[str, str, Sequence[Any]]
     tail = [share_button("projects", arg)] if share else []
     blocks = fit(blocks + tail, keep_last=len(tail))
     n = sum(len(p) for _, _, p in groups)
-    return Message(clip(f"{title}: {n} projects", FALLBACK_TEXT), blocks)
+    return Message(fallback(f"{title}: {n} projects"), blocks)
 
 
-def person_message(people: Sequence[Any], query: str, *, suggestions: Sequence[str] = (), share: bool = True,
-                   shared_by: str | None = None) -> Message:
-    """people: name, team, emails, slack_id, tz, documents [title, url, what], sources. Several
-    people can share a name; each gets a section."""
+def _work_line(r: Mapping[str, Any]) -> str:
+    what = describe(r["role"], int(r.get("count") or 0), None, r.get("last_at")) if r.get("role") else ""
+    return f"• {link(r.get('url') or '', r.get('title') or '')}" + (f" — {escape(what)}" if what else "")
+
+
+def person_message(people: Sequence[Profile], query: str, slack_ids: Mapping[str, str] | None = None, *,
+                   suggestions: Sequence[str] = (), share: bool = True, shared_by: str | None = None) -> Message:
+    """people: profiles (index/profiles.Profile: name, team, tz, emails, recent, projects); several
+    people can share a name, each gets a section. `slack_ids`: person id -> Slack id."""
+    slack_ids = slack_ids or {}
     if not people:
         hint = f" Did you mean {', '.join(escape(s) for s in suggestions)}?" if suggestions else ""
-        return Message(f"Nobody called {clip(one_line(query), 200)} in the index",
+        return Message(fallback(f"Nobody called {clip(one_line(query), 200)} in the index"),
                        [section(f"Nobody called _{escape(clip(one_line(query), 300))}_ in the index.{hint}")])
     blocks: list[dict[str, Any]] = [*_shared_by(shared_by)]
     if len(people) > 1:
         blocks.append(section(f"*{len(people)} people match* _{escape(clip(one_line(query), 300))}_"))
     for n, person in enumerate(people, 1):
+        sid = slack_ids.get(person.person_id) or person.slack_id
         facts = [escape(x) for x in (person.team, person.tz) if x]
-        head = (mention(person.name, person.slack_id) + (f" ({escape(person.name)})" if person.slack_id else "")
+        head = (mention(person.name, sid) + (f" ({escape(person.name)})" if sid else "")
                 + (" · " + " · ".join(facts) if facts else ""))
         if person.emails:
             head += "\n" + ", ".join(escape(e) for e in person.emails[:5])
-        docs = [f"• {link(d.url, d.title)}" + (f" — {escape(d.what)}" if d.what else "") for d in person.documents]
+        docs = [_work_line(r) for r in person.recent]
         body = ("\n*Wrote or worked on*\n" + join_lines(docs, SECTION_TEXT - len(head) - 30)) if docs else ""
         blocks.append(section(head + body, block_id=f"person:{n}"))
-        if getattr(person, "sources", None):
-            blocks.append(context("Projects: " + ", ".join(escape(s) for s in person.sources[:20])))
+        if person.projects:
+            blocks.append(context("Projects: " + ", ".join(escape(p["name"]) for p in person.projects[:20])))
     tail = [share_button("person", query)] if share else []
     blocks = fit(blocks + tail, keep_last=len(tail))
-    names = "; ".join(f"{p.name}" + (f" ({p.team})" if p.team else "") for p in people)
-    return Message(clip(names, FALLBACK_TEXT), blocks)
+    return Message(fallback("; ".join(f"{p.name}" + (f" ({p.team})" if p.team else "") for p in people)), blocks)
 
 
-HELP = [
-    ("ask <question>", "the top documents with snippets and links, and the people to ask (also plain `/guild <question>`)"),
-    ("who <topic>", "people who know a topic, with their team and evidence"),
-    ("projects [team|topic]", "projects by team, or the projects about a topic"),
-    ("person <name|@mention>", "what someone has written and worked on"),
-    ("help", "this help"),
-]
-
-
-def help_message(unknown: str | None = None, missing: str | None = None) -> Message:
-    """The command list; `unknown`: a subcommand that does not exist; `missing`: one given no argument."""
-    lines = [f"• `{COMMAND} {escape(cmd)}` — {escape(what)}" for cmd, what in HELP]
+def help_message(commands: Sequence[tuple[str, str]], unknown: str | None = None, missing: str | None = None) -> Message:
+    """The command list ((usage, what) pairs); `unknown`: a subcommand that does not exist;
+    `missing`: one given no argument."""
+    lines = [f"• `{COMMAND} {escape(cmd)}` — {escape(what)}" for cmd, what in commands]
     intro = ""
     if unknown:
         intro = (f"I don't know the command `{escape(clip(unknown, 100))}`. To search for it, use "
                  f"`{COMMAND} ask {escape(clip(unknown, 100))}`.\n\n")
     elif missing:
-        usage = next((c for c in (c for c, _ in HELP) if c.split()[0] == missing), missing)
-        intro = f"`{COMMAND} {missing}` needs something to look for: `{COMMAND} {escape(usage)}`.\n\n"
+        usage = next((c for c, _ in commands if c.split()[0] == missing), missing)
+        intro = f"`{COMMAND} {escape(missing)}` needs something to look for: `{COMMAND} {escape(usage)}`.\n\n"
     blocks = [section(intro + "*guildbot* finds who in the company already built it, and where it is written down.\n"
                       + "\n".join(lines)),
               context("Answers are only visible to you until you press *Share in channel*. "
                       "Mention me in a channel to get an answer in the thread, or send me a direct message.")]
-    return Message("guildbot help: " + ", ".join(f"{COMMAND} {c.split()[0]}" for c, _ in HELP), blocks)
+    return Message(fallback("guildbot help: " + ", ".join(f"{COMMAND} {c.split()[0]}" for c, _ in commands)), blocks)
 
 
 def text_message(text: str) -> Message:
-    return Message(clip(text, FALLBACK_TEXT), [section(escape(text))])
+    return Message(fallback(text), [section(escape(text))])
 
 
 def thanks_message(value: int, title: str, question: str) -> Message:
     verb = "helpful" if value > 0 else "not helpful"
     text = f"Thanks, noted: {link('', title)} was {verb} for _{escape(clip(one_line(question), 200))}_."
-    return Message(f"Thanks, noted: {title} was {verb}", [context(text + " Later answers take it into account.")])
+    return Message(fallback(f"Thanks, noted: {title} was {verb}"), [context(text + " Later answers take it into account.")])
 
 
 # -- checks and rendering ----------------------------------------------------------------------------

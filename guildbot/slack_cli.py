@@ -12,7 +12,10 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .guild import Guild
 
 from .cli_args import positive_seconds
 
@@ -39,7 +42,7 @@ def _logging(level: str) -> None:
     logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
 
 
-def _start(guild: Any, socket_mode: bool, command: str):
+def _start(guild: "Guild", socket_mode: bool, command: str):
     """Settings, warm index and the Bolt app, or (None, exit code) after saying what is wrong."""
     from slack_bolt.error import BoltError
 
@@ -62,7 +65,7 @@ def _start(guild: Any, socket_mode: bool, command: str):
     return (settings, app), 0
 
 
-def cmd_slack(guild: Any, args: argparse.Namespace) -> int:
+def cmd_slack(guild: "Guild", args: argparse.Namespace) -> int:
     if not args.socket:
         print("guildbot slack: add --socket to connect over Socket Mode; for HTTP mode run `guildbot serve`",
               file=sys.stderr)

@@ -74,13 +74,14 @@ class WebAuth:
 
     def person(self, email: str) -> SignedIn:
         """The directory's person for a signed-in email; the email alone when nobody (or several) match."""
+        access = self.guild.viewer_for(email=email)  # public sources only when the directory does not know them
         try:
-            found = self.guild.person(email)
+            found = self.guild.person(email, viewer=access)
         except AmbiguousPerson:
             found = None
         if found is None:
-            return SignedIn(email=email)
-        return SignedIn(email=email, person_id=found.person_id, name=found.name, team=found.team)
+            return SignedIn(email=email, access=access)
+        return SignedIn(email=email, person_id=found.person_id, name=found.name, team=found.team, access=access)
 
 
 @functools.lru_cache(maxsize=None)

@@ -38,6 +38,7 @@ from .docvectors import doc_centroids, from_blob, mean_direction, to_blob
 from .keywords import document_frequency, file_words, fold, terms, tokens, top_keywords, written_form
 from .people import identity_keys
 from .store import Store, now_iso
+from .visibility import Viewer, source_filter
 
 DORMANT_DAYS = 180
 SPACE_KINDS = frozenset({"mediawiki", "files"})  # sources whose page paths group into project spaces
@@ -481,10 +482,12 @@ def _topic_match(p: Project, topic: str) -> bool:
 
 
 def list_projects(store: Store, team: str | None = None, topic: str | None = None,
-                  now: datetime | None = None) -> list[Project]:
-    """Catalog projects, by team then name; `team` matches exactly, `topic` within any topic (case-insensitive)."""
+                  now: datetime | None = None, viewer: Viewer | None = None) -> list[Project]:
+    """Catalog projects, by team then name; `team` matches exactly, `topic` within any topic (case-insensitive);
+    only projects of sources `viewer` may see."""
     ensure_schema(store)
-    out = [_from_row(r, now) for r in store.query("SELECT * FROM projects ORDER BY team, name")]
+    where, params = source_filter(viewer, "source")
+    out = [_from_row(r, now) for r in store.query(f"SELECT * FROM projects WHERE 1{where} ORDER BY team, name", params)]
     if team:
         out = [p for p in out if p.team.casefold() == team.strip().casefold()]
     if topic:
@@ -492,11 +495,12 @@ def list_projects(store: Store, team: str | None = None, topic: str | None = Non
     return out
 
 
-def get_project(store: Store, name: str, now: datetime | None = None) -> Project | None:
-    """A project by id, else by name (case-insensitive); None when nothing matches."""
+def get_project(store: Store, name: str, now: datetime | None = None, viewer: Viewer | None = None) -> Project | None:
+    """A project by id, else by name (case-insensitive); None when nothing matches or `viewer` may not see it."""
     ensure_schema(store)
-    rows = store.query("SELECT * FROM projects WHERE id = ?", [name]) or \
-        store.query("SELECT * FROM projects WHERE lower(name) = lower(?) ORDER BY id", [name.strip()])
+    where, params = source_filter(viewer, "source")
+    rows = store.query(f"SELECT * FROM projects WHERE id = ?{where}", [name, *params]) or \
+        store.query(f"SELECT * FROM projects WHERE lower(name) = lower(?){where} ORDER BY id", [name.strip(), *params])
     return _from_row(rows[0], now) if rows else None
 
 

@@ -66,7 +66,7 @@ def model_identity(name: str, backend: str) -> str:
     if backend == "torch":
         return name
     if backend == "onnx-int8":
-        return f"{name}+onnx-int8-{quantization_config()}"
+        return f"{name}+onnx-int8-{quantization_config()}-rows"
     return f"{name}+{backend}"
 
 
@@ -185,9 +185,15 @@ class Tokenizer:
 
 class OnnxEncoder:
     """Tokenize, run the exported transformer, mean-pool and normalise: the model's own pipeline
-    (modules.json: Transformer, mean Pooling, Normalize) without torch."""
+    (modules.json: Transformer, mean Pooling, Normalize) without torch.
 
-    def __init__(self, folder: Path):
+    `per_text`: run every text on its own. Dynamic int8 quantisation scales each activation tensor
+    by its range over the whole batch (padding included), so in a batch a text's vector depends on
+    its neighbours (cosine 0.99 between two batchings, enough to swap near-tied ranks). One text
+    per run gives every chunk the same vector whatever it was embedded with: a re-crawl, a
+    recovery after a crash and a first crawl agree. Without padding the cost is small."""
+
+    def __init__(self, folder: Path, per_text: bool = False):
         import onnxruntime as ort
 
         config = json.loads((folder / "sentence_bert_config.json").read_text()) \
@@ -204,6 +210,7 @@ class OnnxEncoder:
         self.dim = int(pooling.get("embedding_dimension") or pooling.get("word_embedding_dimension")
                        or self.session.get_outputs()[0].shape[-1])
         self.lock = threading.Lock()  # one run at a time: the session already uses every core
+        self.per_text = per_text
 
     @cached_property
     def tokenizer(self) -> Tokenizer:
@@ -217,7 +224,7 @@ class OnnxEncoder:
         start = 0
         while start < len(order):
             longest = len(encs[order[min(len(order), start + batch_size) - 1]].ids)
-            n = max(1, min(batch_size, TOKEN_BUDGET // max(longest, 1)))
+            n = 1 if self.per_text else max(1, min(batch_size, TOKEN_BUDGET // max(longest, 1)))
             part = order[start:start + n]
             out[part] = self._run([encs[i] for i in part])
             start += n
@@ -255,7 +262,7 @@ def _pooling(folder: Path) -> dict[str, Any]:
 def _load_onnx(name: str, backend: str, cache_dir: str) -> OnnxEncoder:
     folder = export_onnx(name, backend, Path(cache_dir))
     try:
-        return OnnxEncoder(folder)
+        return OnnxEncoder(folder, per_text=backend == "onnx-int8")
     except ModelError:
         raise
     except Exception as e:  # noqa: BLE001 - a damaged cache gets the same advice

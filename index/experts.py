@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .store import Store
+from .visibility import Viewer, only_visible
 
 ROLE_WEIGHT = {"author": 1.0, "owner": 1.0, "editor": 0.8, "committer": 0.7, "mentioned": 0.3}
 VOTING_DOCS = 60
@@ -123,14 +124,15 @@ def _project_members(store: Store, source: str, prefix: str) -> list[dict[str, A
 
 def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, team: str | None = None,
                  voting_docs: int = VOTING_DOCS, now: datetime | None = None,
-                 project_weight: float = PROJECT_WEIGHT) -> list[Expert]:
+                 project_weight: float = PROJECT_WEIGHT, viewer: Viewer | None = None) -> list[Expert]:
     """People ranked by the votes of the best documents in `doc_scores` (doc id -> fused score).
 
     Two kinds of votes are mixed: document votes (each document's contributors, by their share of
     it) and project votes (the projects those documents belong to, passed on to everyone who
     built the project, by their share of it) — the second answers "who built X" rather than
-    "who touched one page about X".
+    "who touched one page about X". Only documents `viewer` may see vote (a project is one source).
     """
+    doc_scores = only_visible(store, doc_scores, viewer)
     now = now or datetime.now(timezone.utc)
     top = sorted(doc_scores.items(), key=lambda kv: -kv[1])[:voting_docs]
     if not top:

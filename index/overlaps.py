@@ -15,6 +15,7 @@ from .catalog import Project, list_projects, project_vectors
 from .docvectors import doc_centroids
 from .keywords import fold, tokens
 from .store import Store
+from .visibility import Viewer
 
 TOPIC_WEIGHT = 0.2  # a pair sharing every topic word gains this much over its cosine
 PEOPLE_PER_SIDE = 3
@@ -71,9 +72,9 @@ def _evidence(store: Store, a: Project, b: Project, n: int = 2) -> list[dict[str
     return out
 
 
-def rank_overlaps(store: Store, limit: int = 10, min_score: float = 0.0) -> list[Overlap]:
-    """Cross-team project pairs, most alike first."""
-    projects = {p.id: p for p in list_projects(store)}
+def rank_overlaps(store: Store, limit: int = 10, min_score: float = 0.0, viewer: Viewer | None = None) -> list[Overlap]:
+    """Cross-team project pairs, most alike first; both sides among the projects `viewer` may see."""
+    projects = {p.id: p for p in list_projects(store, viewer=viewer)}
     vectors = project_vectors(store)
     scored = []
     for x, y in itertools.combinations(sorted(p for p in projects if p in vectors), 2):

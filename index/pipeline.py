@@ -32,6 +32,7 @@ from .vectors import VectorIndex
 EMBED_BATCH = 256  # chunks gathered before one encode call: large enough to keep the model busy
 COMMIT_DOCS = 200  # documents written per transaction at most: the write lock is held briefly
 COMMIT_CHUNKS = 2048  # chunks written per transaction at most
+COMMIT_CHARS = 40_000_000  # text held in memory before a commit at most (a few huge pages)
 READ_AHEAD = 64  # items the connector thread may read ahead of the encoder
 
 
@@ -141,12 +142,13 @@ class _Window:
         self.chunks = 0  # chunks of the changed documents in ops
         self.unchanged = 0  # Unchanged items
         self.embedded = 0
+        self.chars = 0  # text of the documents held
 
     def __bool__(self) -> bool:
         return bool(self.ops) or bool(self.unchanged)
 
     def full(self) -> bool:
-        return len(self.ops) >= COMMIT_DOCS or self.chunks >= COMMIT_CHUNKS
+        return len(self.ops) >= COMMIT_DOCS or self.chunks >= COMMIT_CHUNKS or self.chars >= COMMIT_CHARS
 
     def document(self, doc: Document) -> None:
         chash = content_hash(doc)
@@ -162,6 +164,7 @@ class _Window:
             self.waiting.append(op)
             self.waiting_chunks += len(op.chunks)
         self._set(doc.id, op)
+        self.chars += len(doc.text)
         if self.waiting_chunks >= EMBED_BATCH:
             self.embed()
 

@@ -8,6 +8,7 @@ answers `guildbot similar`: people in other teams whose work points the same way
 """
 from __future__ import annotations
 
+import difflib
 import json
 import math
 from collections import Counter, defaultdict
@@ -21,6 +22,8 @@ from .docvectors import doc_centroids, from_blob, mean_direction, to_blob
 from .keywords import file_words, terms, top_keywords, written_form
 from .people import identity_keys, norm_name
 from .store import Store, now_iso
+from .visibility import (Viewer, named_visibly, source_filter, trim_identity_lists, visible_doc_ids, visible_identities,
+                         visible_people, visible_profiles, visible_topics)
 
 TOPICS = 8
 RECENT = 8
@@ -95,16 +98,23 @@ def build_profiles(store: Store, centroids: Mapping[str, np.ndarray] | None = No
 
 
 # -- finding people -------------------------------------------------------------------------------
-def list_people(store: Store) -> list[dict[str, Any]]:
-    """Everyone, by team then name: {"id", "name", "team", "emails", "aliases", "in_directory"}."""
-    return [{"id": r["id"], "name": r["name"], "team": r["team"] or "", "emails": json.loads(r["emails"] or "[]"),
-             "aliases": json.loads(r["aliases"] or "[]"), "in_directory": bool(r["in_directory"])}
-            for r in store.query("SELECT * FROM people ORDER BY team, name, id")]
+def list_people(store: Store, viewer: Viewer | None = None) -> list[dict[str, Any]]:
+    """Everyone (`viewer` may know of), by team then name: {"id", "name", "team", "emails", "aliases", "in_directory"}."""
+    known = visible_people(store, viewer)
+    rows = [r for r in store.query("SELECT * FROM people ORDER BY team, name, id") if known is None or r["id"] in known]
+    lists = {r["id"]: trim_identity_lists(store, r["id"], json.loads(r["emails"] or "[]"), json.loads(r["aliases"] or "[]"),
+                                          viewer) for r in rows}
+    return [{"id": r["id"], "name": r["name"], "team": r["team"] or "", "emails": lists[r["id"]][0],
+             "aliases": lists[r["id"]][1], "in_directory": bool(r["in_directory"])} for r in rows]
 
 
 # -- finding people -------------------------------------------------------------------------------
-def find_people(store: Store, query: str) -> list[dict[str, Any]]:
-    """People rows a query names: a person id, an email, a Slack id, a name, an alias or a handle."""
+def find_people(store: Store, query: str, viewer: Viewer | None = None) -> list[dict[str, Any]]:
+    """People rows a query names: a person id, an email, a Slack id, a name, an alias or a handle;
+    only people `viewer` may know of."""
+    known = visible_people(store, viewer)
+    if known is not None:
+        return [r for r in find_people(store, query) if r["id"] in known and named_visibly(store, r, query, viewer)]
     q = query.strip()
     if not q:
         return []
@@ -136,12 +146,19 @@ def _people(store: Store, ids: set[str]) -> list[dict[str, Any]]:
     return store.query(f"SELECT * FROM people WHERE id IN ({','.join('?' * len(ids))}) ORDER BY name, id", sorted(ids))
 
 
-def find_person(store: Store, query: str) -> dict[str, Any] | None:
+def find_person(store: Store, query: str, viewer: Viewer | None = None) -> dict[str, Any] | None:
     """The one person a query names; None when nobody matches; AmbiguousPerson when several do."""
-    found = find_people(store, query)
+    found = find_people(store, query, viewer)
     if len(found) > 1:
         raise AmbiguousPerson(query, found)
     return found[0] if found else None
+
+
+def suggest_names(store: Store, query: str, viewer: Viewer | None = None, n: int = 3) -> list[str]:
+    """Names of people (`viewer` may know of) close to a query that matched nobody: 'did you mean'."""
+    names = sorted({p["name"] for p in list_people(store, viewer) if p["name"]})
+    by_norm = {norm_name(x): x for x in names}
+    return [by_norm[c] for c in difflib.get_close_matches(norm_name(query), list(by_norm), n=n, cutoff=0.6)]
 
 
 # -- profiles -------------------------------------------------------------------------------------
@@ -164,33 +181,34 @@ class Profile:
         return {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "person_id"} | {"id": self.person_id}
 
 
-def profile(store: Store, person: dict[str, Any]) -> Profile:
-    """Everything guildbot knows about one person (a people row)."""
+def profile(store: Store, person: dict[str, Any], viewer: Viewer | None = None) -> Profile:
+    """Everything guildbot knows about one person (a people row), as far as `viewer` may see."""
     ensure_schema(store)
     ensure_catalog(store)
     pid = person["id"]
-    p = Profile(pid, person["name"], person["team"] or "", json.loads(person["emails"] or "[]"),
-                json.loads(person["aliases"] or "[]"), person["slack_id"] or "", person["tz"] or "",
+    where, params = source_filter(viewer)
+    emails, aliases = trim_identity_lists(store, pid, json.loads(person["emails"] or "[]"),
+                                          json.loads(person["aliases"] or "[]"), viewer)
+    p = Profile(pid, person["name"], person["team"] or "", emails, aliases, person["slack_id"] or "", person["tz"] or "",
                 bool(person["in_directory"]))
-    p.identities = [{k: r[k] or "" for k in ("kind", "name", "email", "username")} for r in store.query(
-        "SELECT kind, name, email, username FROM identities WHERE person_id = ? ORDER BY kind, name, email", [pid])]
+    p.identities = [{k: r[k] or "" for k in ("kind", "name", "email", "username")} for r in visible_identities(store, pid, viewer)]
     row = store.query("SELECT topics FROM person_profiles WHERE person_id = ?", [pid])
-    p.topics = json.loads(row[0]["topics"]) if row else []
-    projects = store.query("""SELECT pr.name, pr.team, pr.id, sum(c.count) AS n FROM contributions c
+    p.topics = visible_topics(store, pid, json.loads(row[0]["topics"]) if row else [], viewer)
+    projects = store.query(f"""SELECT pr.name, pr.team, pr.id, sum(c.count) AS n FROM contributions c
                               JOIN identities i ON i.id = c.identity_id
                               JOIN project_documents pd ON pd.doc_id = c.doc_id
-                              JOIN projects pr ON pr.id = pd.project_id
-                              WHERE i.person_id = ? GROUP BY pr.id ORDER BY n DESC, pr.name""", [pid])
+                              JOIN projects pr ON pr.id = pd.project_id JOIN documents d ON d.id = c.doc_id
+                              WHERE i.person_id = ?{where} GROUP BY pr.id ORDER BY n DESC, pr.name""", [pid, *params])
     total = sum(r["n"] or 0 for r in projects) or 1
     p.projects = [{"name": r["name"], "id": r["id"], "team": r["team"] or "", "count": r["n"] or 0,
                    "share": round((r["n"] or 0) / total, 3)} for r in projects]
     p.recent = [{"title": r["title"], "url": r["url"], "project": r["project"] or "", "role": r["role"],
                  "count": r["count"], "last_at": r["last_at"]} for r in store.query(
-        """SELECT d.title, d.url, pr.name AS project, c.role, sum(c.count) AS count, max(c.last_at) AS last_at
+        f"""SELECT d.title, d.url, pr.name AS project, c.role, sum(c.count) AS count, max(c.last_at) AS last_at
            FROM contributions c JOIN identities i ON i.id = c.identity_id JOIN documents d ON d.id = c.doc_id
            LEFT JOIN project_documents pd ON pd.doc_id = d.id LEFT JOIN projects pr ON pr.id = pd.project_id
-           WHERE i.person_id = ? AND c.last_at IS NOT NULL
-           GROUP BY d.id ORDER BY last_at DESC, d.title LIMIT ?""", [pid, RECENT])]
+           WHERE i.person_id = ? AND c.last_at IS NOT NULL{where}
+           GROUP BY d.id ORDER BY last_at DESC, d.title LIMIT ?""", [pid, *params, RECENT])]
     return p
 
 
@@ -208,10 +226,11 @@ class SimilarPerson:
                 "shared_topics": self.shared_topics, "evidence": self.evidence}
 
 
-def similar_people(store: Store, person: dict[str, Any], limit: int = 5) -> list[SimilarPerson]:
-    """People in other teams whose work is most like this person's (cosine of work directions)."""
+def similar_people(store: Store, person: dict[str, Any], limit: int = 5, viewer: Viewer | None = None) -> list[SimilarPerson]:
+    """People in other teams whose work is most like this person's (cosine of work directions),
+    from the work `viewer` may see."""
     ensure_schema(store)
-    rows = {r["person_id"]: r for r in store.query("SELECT * FROM person_profiles")}
+    rows = visible_profiles(store, {r["person_id"]: r for r in store.query("SELECT * FROM person_profiles")}, viewer)
     mine = rows.get(person["id"])
     me = from_blob(mine["vector"]) if mine else None
     if me is None:
@@ -234,7 +253,7 @@ def similar_people(store: Store, person: dict[str, Any], limit: int = 5) -> list
     by_person = shares(store) if top else {}
     for s in top:
         docs = by_person.get(s.person_id, {})
-        vecs = doc_centroids(store, docs)
+        vecs = doc_centroids(store, visible_doc_ids(store, docs, viewer))
         best = sorted(vecs, key=lambda d: -float(vecs[d] @ me))[:2]
         meta = store.documents(best)
         s.evidence = [{"title": meta[d]["title"], "url": meta[d]["url"]} for d in best if d in meta]

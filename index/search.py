@@ -13,6 +13,7 @@ import numpy as np
 from .embeddings import Embedder
 from .store import Store
 from .vectors import VectorIndex
+from .visibility import Viewer, visible_doc_ids
 
 RRF_K = 60
 CANDIDATES = 200  # chunks taken from each retriever before fusion
@@ -98,13 +99,17 @@ class Searcher:
     def __init__(self, store: Store, vectors: VectorIndex, embedder: Embedder):
         self.store, self.vectors, self.embedder = store, vectors, embedder
 
-    def ranked(self, query: str, candidates: int = CANDIDATES) -> tuple[dict[str, float], dict[str, int]]:
-        """Fused document scores and each document's best chunk."""
+    def ranked(self, query: str, candidates: int = CANDIDATES,
+               viewer: Viewer | None = None) -> tuple[dict[str, float], dict[str, int]]:
+        """Fused document scores and each document's best chunk, among the documents `viewer` may see."""
         match = fts_query(query)
         lexical = self.store.fts(match, candidates) if match else []
         semantic = self.vectors.search(self.embedder.encode([query])[0], candidates) if query.strip() else []
         rows = self.store.chunk_rows({c for c, _ in lexical} | {c for c, _ in semantic})
         chunk_doc = {cid: r["doc_id"] for cid, r in rows.items()}
+        if viewer is not None:  # ranks are counted among visible documents only
+            keep = visible_doc_ids(self.store, chunk_doc.values(), viewer)
+            chunk_doc = {cid: d for cid, d in chunk_doc.items() if d in keep}
         lex_docs, lex_best = _doc_ranking([c for c, _ in lexical], chunk_doc)
         sem_docs, sem_best = _doc_ranking([c for c, _ in semantic], chunk_doc)
         fused = rrf([lex_docs, sem_docs])
@@ -112,8 +117,8 @@ class Searcher:
         return fused, best
 
     def search(self, query: str, limit: int = 10, team: str | None = None, source: str | None = None,
-               kinds: set[str] | None = None, candidates: int = CANDIDATES) -> list[Hit]:
-        fused, best = self.ranked(query, candidates)
+               kinds: set[str] | None = None, candidates: int = CANDIDATES, viewer: Viewer | None = None) -> list[Hit]:
+        fused, best = self.ranked(query, candidates, viewer)
         docs = self.store.documents(fused)
         terms = query_terms(query)
         pool = []

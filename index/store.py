@@ -57,6 +57,9 @@ CREATE TABLE IF NOT EXISTS people (
 CREATE TABLE IF NOT EXISTS feedback (
     id INTEGER PRIMARY KEY, doc_id TEXT, query TEXT, value INTEGER, user TEXT, at TEXT);
 CREATE INDEX IF NOT EXISTS feedback_doc ON feedback(doc_id);
+-- Slack: deliveries already answered, shared by every bot process (index/seen.py)
+CREATE TABLE IF NOT EXISTS seen_events (key TEXT PRIMARY KEY, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS seen_events_at ON seen_events(at);
 """
 
 

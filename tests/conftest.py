@@ -51,6 +51,15 @@ class ScriptedRepo:
         return self.git("rev-parse", "HEAD").strip()
 
 
+def drift_repo(make, name: str) -> ScriptedRepo:
+    """A small real repository (README and one doc by Ada) made with the make_repo fixture."""
+    repo = make(name)
+    repo.commit("Ada Lovelace", "ada@northwind.test",
+                {"README.md": f"# {name.title()}\n\nDrift monitoring with the population stability index.\n",
+                 "docs/alerts.md": "# Alerts\n\nPaging thresholds for the churn model.\n"})
+    return repo
+
+
 @pytest.fixture
 def make_repo(tmp_path):
     def make(name: str = "repo") -> ScriptedRepo:

@@ -23,8 +23,12 @@ def ready() -> None:
 
 def crawl(config: str, commit_docs: int, embed_batch: int) -> None:
     """One uninterrupted-unless-killed crawl, committing every `commit_docs` documents."""
+    import torch
+
     import index.pipeline as pipeline
     from guildbot.guild import Guild
+
+    torch.set_num_threads(1)  # many small encode calls: one thread each wastes least on a shared machine
 
     pipeline.COMMIT_DOCS, pipeline.EMBED_BATCH = commit_docs, embed_batch
     guild = Guild.from_config(config)

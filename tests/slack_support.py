@@ -218,7 +218,8 @@ def bot(demo_guild, fake_slack):
     from guildbot.web import create_app
 
     warm_up(demo_guild)
-    settings = SlackSettings(bot_token=fake_slack.token, signing_secret=SECRET, api_url=fake_slack.api_url)
+    settings = SlackSettings(bot_token=fake_slack.token, signing_secret=SECRET, api_url=fake_slack.api_url,
+                             rate_limit=0)  # tests ask fast; test_slack_hardening checks the limit
     app = build_app(demo_guild, settings)
     server = ServerThread(create_app(demo_guild, app)).start()
     with httpx.Client(timeout=30) as http:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_config
+from conftest import drift_repo, write_config
 from fakes_forge import FakeForge, dead_port
 
 GUILDBOT = str(Path(sys.executable).with_name("guildbot"))
@@ -22,10 +22,7 @@ GUILDBOT = str(Path(sys.executable).with_name("guildbot"))
 
 @pytest.fixture
 def broken_org(tmp_path, make_repo):
-    healthy = make_repo("healthy")
-    healthy.commit("Ada Lovelace", "ada@northwind.test",
-                   {"README.md": "# Healthy\n\nDrift monitoring with the population stability index.\n",
-                    "docs/alerts.md": "# Alerts\n\nPaging thresholds for the churn model.\n"})
+    healthy = drift_repo(make_repo, "healthy")
     fake = FakeForge("gitlab", "northwind")
     fake.mode = "500"
     port = dead_port()

@@ -92,3 +92,12 @@ def test_a_git_url_with_credentials_never_reaches_output_logs_or_the_database(tm
         assert SECRET not in (tmp_path / "data" / "crawl.lock").read_text()
     finally:
         fake.stop()
+
+
+def test_environment_secrets_are_registered_by_name():
+    from connectors.redact import register_env_secrets
+
+    register_env_secrets({"SLACK_BOT_TOKEN": "xoxb-111-222-abcdef", "CONFLUENCE_PAT": "pat-value-123",
+                          "SLACK_SIGNING_SECRET": "signsecret42", "HOME": "/home/ada-lovelace"})
+    assert redact("tokens xoxb-111-222-abcdef pat-value-123 signsecret42 in /home/ada-lovelace") == \
+        f"tokens {MASK} {MASK} {MASK} in /home/ada-lovelace"

@@ -8,9 +8,10 @@ import pytest
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, SectionBlock
 
 from guildbot import slack_blocks as kit
-from guildbot.slack_app import SlackConfigError, SlackSettings, parse_command, strip_mentions
-from guildbot.slack_lookups import DocRef, PersonInfo, ProjectInfo, parse_person_query
+from guildbot.slack_app import SlackConfigError, SlackSettings, strip_mentions
+from guildbot.slack_commands import help_lines, parse_command, parse_person_query
 from index.experts import Evidence, Expert
+from index.profiles import Profile
 from index.search import Hit
 
 HUGE = "recommender " * 2000  # 24,000 characters
@@ -60,9 +61,10 @@ def test_huge_answers_are_cut_to_slacks_limits():
     hits = [hit(n, title=HUGE, snippet=HUGE, url="https://wiki.example/" + "x" * 2500) for n in range(1, 80)]
     experts = [expert(n, name=HUGE[:500], evidence=40) for n in range(1, 80)]
     for msg in (kit.ask_message(HUGE, hits, experts, {}), kit.who_message(HUGE, experts, {}),
-                kit.person_message([PersonInfo(HUGE, HUGE, [HUGE], documents=[DocRef(HUGE, "https://x/" + HUGE[:200], HUGE)] * 200)],
-                                   HUGE),
-                kit.projects_message(HUGE, [(HUGE, "#x", [ProjectInfo(HUGE, HUGE, "repo", "", 3, HUGE)] * 300)] * 60, arg=HUGE)):
+                kit.person_message([Profile("p1", HUGE, HUGE, [HUGE], recent=[{"title": HUGE, "url": "https://x/" + HUGE[:200],
+                                                                               "role": "author", "count": 3}] * 200,
+                                            projects=[{"name": HUGE}] * 50)], HUGE),
+                kit.projects_message(HUGE, [(HUGE, "#x", [kit.ProjectLine(HUGE, HUGE, "repo", "", 3, HUGE)] * 300)] * 60, arg=HUGE)):
         kit.validate(msg.blocks)  # raises on any model violation
         assert len(msg.blocks) <= kit.MAX_BLOCKS
         assert msg.blocks[-1]["type"] == "actions" and msg.blocks[-1]["elements"][0]["action_id"] == kit.SHARE
@@ -131,10 +133,10 @@ def test_shared_message_credits_the_user_and_has_no_share_button():
 
 
 def test_help_and_unknown_subcommand():
-    assert "/guild who <topic>" in all_text(kit.help_message().blocks).replace("&lt;", "<").replace("&gt;", ">")
-    unknown = all_text(kit.help_message(unknown="frobnicate").blocks)
+    assert "/guild who <topic>" in all_text(kit.help_message(help_lines()).blocks).replace("&lt;", "<").replace("&gt;", ">")
+    unknown = all_text(kit.help_message(help_lines(), unknown="frobnicate").blocks)
     assert "I don't know the command `frobnicate`" in unknown and "/guild ask frobnicate" in unknown
-    assert "needs something to look for" in all_text(kit.help_message(missing="who").blocks)
+    assert "needs something to look for" in all_text(kit.help_message(help_lines(), missing="who").blocks)
 
 
 def test_to_text_renders_blocks_readably():
@@ -169,6 +171,14 @@ def test_person_query_forms():
     assert parse_person_query("@Omar Haddad") == ("name", "Omar Haddad")
 
 
+def test_slack_tokens_from_the_environment_are_masked_in_messages_and_logs():
+    from connectors.redact import redact
+    env = {"SLACK_BOT_TOKEN": "xoxb-1234-abcdefSECRET", "SLACK_SIGNING_SECRET": "f00dfeedsigningsecret"}
+    SlackSettings.from_env(environ=env)
+    line = redact("token xoxb-1234-abcdefSECRET and secret f00dfeedsigningsecret in a log line")
+    assert "abcdefSECRET" not in line and "f00dfeedsigningsecret" not in line
+
+
 def test_settings_say_which_variable_is_missing_and_where_to_find_it():
     with pytest.raises(SlackConfigError) as e:
         SlackSettings.from_env(environ={})
@@ -188,6 +198,10 @@ def test_settings_say_which_variable_is_missing_and_where_to_find_it():
     s = SlackSettings.from_env(environ={"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
                                         "SLACK_API_URL": "https://proxy.corp.example/slack/api"})
     assert s.api_url == "https://proxy.corp.example/slack/api/"
+    base = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
+    assert s.rate_limit == 10 and SlackSettings.from_env(environ={**base, "GUILDBOT_SLACK_RATE_LIMIT": "0"}).rate_limit == 0
+    with pytest.raises(SlackConfigError, match="GUILDBOT_SLACK_RATE_LIMIT='lots' is not a whole number"):
+        SlackSettings.from_env(environ={**base, "GUILDBOT_SLACK_RATE_LIMIT": "lots"})
 
 
 def test_section_model_limits_are_the_ones_we_enforce():
@@ -197,38 +211,31 @@ def test_section_model_limits_are_the_ones_we_enforce():
     assert ButtonElement.value_max_length == kit.BUTTON_VALUE
 
 
-def test_answers_reload_the_vectors_after_a_crawl_in_another_process():
-    from guildbot.slack_app import Answers, SlackIds
-    from index.vectors import GENERATION_KEY
+HOSTILE = "<!channel> <!here> <@U999> & <https://evil.example|click>"
 
-    class Store:
-        meta = {GENERATION_KEY: "3"}
 
-        def get_meta(self, key, default=None):
-            return self.meta.get(key, default)
+def test_fallback_text_is_escaped_like_the_blocks_in_every_message():
+    """Slack renders the notification `text` as mrkdwn too: nothing the user typed may ping or link."""
+    person = Profile("p1", HOSTILE, HOSTILE, [HOSTILE], recent=[{"title": HOSTILE, "url": "", "role": "author", "count": 1}],
+                     projects=[{"name": HOSTILE}])
+    messages = [kit.ask_message(HOSTILE, [hit(1, title=HOSTILE, snippet=HOSTILE)], [expert(1, HOSTILE)], {}),
+                kit.who_message(HOSTILE, [expert(1, HOSTILE)], {}),
+                kit.projects_message(HOSTILE, [(HOSTILE, HOSTILE, [kit.ProjectLine(HOSTILE, HOSTILE, HOSTILE, "", 1, HOSTILE)])],
+                                     arg=HOSTILE),
+                kit.person_message([person], HOSTILE), kit.person_message([], HOSTILE, suggestions=[HOSTILE]),
+                kit.help_message(help_lines(), unknown=HOSTILE), kit.help_message(help_lines(), missing=HOSTILE),
+                kit.thanks_message(1, HOSTILE, HOSTILE), kit.text_message(HOSTILE)]
+    for msg in messages:
+        kit.validate(msg.blocks)
+        for text in (msg.text, all_text(msg.blocks)):
+            for ping in ("<!channel>", "<!here>", "<@U999>", "<https://evil.example"):
+                assert ping not in text, (ping, text)
+        assert "&lt;!channel&gt;" in msg.text or "&lt;!channel&gt;" in all_text(msg.blocks)
+    assert "&lt;!channel&gt; &lt;!here&gt; &lt;@U999&gt; &amp;" in messages[0].text
 
-    class Vectors:
-        reloads = 0
 
-        def reload(self):
-            self.reloads += 1
-
-    class Guild:
-        def __init__(self):
-            self.store, self.vectors = Store(), Vectors()
-
-        def search(self, q, limit=10, team=None):
-            return []
-
-        def experts(self, q, limit=10, team=None):
-            return []
-
-    guild = Guild()
-    answers = Answers(guild, SlackIds(client=None))
-    answers.message("ask", "drift", share=False)
-    answers.message("who", "drift", share=False)
-    assert guild.vectors.reloads == 0
-    guild.store.meta[GENERATION_KEY] = "4"  # `guildbot crawl` wrote a new generation
-    answers.message("ask", "drift", share=False)
-    answers.message("ask", "drift", share=False)
-    assert guild.vectors.reloads == 1
+def test_a_forged_slack_id_never_becomes_a_mention():
+    assert kit.mention("Ada", "U1ADA") == "<@U1ADA>"
+    assert kit.mention("Ada", "U1>|<!channel") == "*Ada*"
+    msg = kit.who_message("drift", [expert(1)], {}, share=False, shared_by="U0X> <!channel")
+    assert "<!channel>" not in all_text(msg.blocks)

@@ -318,43 +318,34 @@ def test_url_verification_and_healthz(slack):
     assert health.status_code == 200 and health.json() == {"ok": True, "guild": "Acme", "slack": True}
 
 
-class WithoutCatalog:
-    """The Guild facade without Guild.projects / Guild.person (before the catalog existed)."""
+def test_a_subcommand_is_one_entry_in_the_table(slack):
+    from guildbot import slack_commands
 
-    def __init__(self, guild):
-        self._guild, self.config, self.store = guild, guild.config, guild.store
+    def echo(ask):
+        return kit.text_message(f"echo: {ask.arg} (viewer sees {len(ask.viewer.sources)} sources)")
 
-    def search(self, *args, **kwargs):
-        return self._guild.search(*args, **kwargs)
+    slack_commands.COMMANDS["echo"] = slack_commands.Command(echo, "echo <words>", "say it back", ("say",))
+    try:
+        for text in ("echo hello there", "say hello there"):
+            _, key = slack.command(text)
+            assert section_text(slack.reply(key)["blocks"]).startswith("echo: hello there (viewer sees 7 sources)")
+        _, key = slack.command("help")
+        assert "say it back" in section_text(slack.reply(key)["blocks"])
+        _, key = slack.command("echo")
+        assert "`/guild echo` needs something to look for" in section_text(slack.reply(key)["blocks"])
+    finally:
+        del slack_commands.COMMANDS["echo"]
 
-    def sources(self):
-        return self._guild.sources()
 
+def test_answers_pick_up_a_crawl_finished_by_another_process(demo_guild, demo_dir):
+    from guildbot import Guild
 
-def test_projects_and_person_fall_back_to_sources_search_and_people_without_the_catalog(demo_guild):
-    from guildbot import slack_lookups
-
-    thin = WithoutCatalog(demo_guild)
-    _, groups = slack_lookups.projects(thin)
-    assert [team for team, _, _ in groups] == [t.name for t in demo_guild.config.teams]
-    assert sorted(p.name for _, _, ps in groups for p in ps) == sorted(s.name for s in demo_guild.config.sources)
-    assert all(p.documents > 0 for _, _, ps in groups for p in ps)
-    _, groups = slack_lookups.projects(thin, "risk")
-    assert [team for team, _, _ in groups] == ["Risk"]
-    title, groups = slack_lookups.projects(thin, "drift monitoring")
-    assert title == "Projects about drift monitoring"
-    assert demo_guild.search("drift monitoring", limit=1)[0].source in [p.name for _, _, ps in groups for p in ps]
-
-    people = demo_guild.store.query("SELECT * FROM people")
-    row = next(r for r in people if r["slack_id"])
-    for query in (f"<@{row['slack_id']}>", json.loads(row["emails"])[0], row["name"].upper()):
-        found, _ = slack_lookups.person(thin, query)
-        assert row["id"] in [p.person_id for p in found], query
-    rich, _ = slack_lookups.person(demo_guild, row["name"])
-    assert row["id"] in [p.person_id for p in rich]  # the catalog's answer names the same person
-    names = [r["name"] for r in people]
-    shared = next((n for n in names if names.count(n) > 1), None)
-    if shared:  # two people with one name: both are shown
-        assert len(slack_lookups.person(thin, shared)[0]) == names.count(shared)
-        assert len(slack_lookups.person(demo_guild, shared)[0]) == names.count(shared)
-    assert slack_lookups.person(thin, "Nobody Atall") == ([], [])
+    demo_guild.refresh()
+    assert not demo_guild.refresh()
+    other = Guild.from_config(demo_dir / "guild.toml")
+    try:
+        other.vectors.write_next_generation()  # what a crawl in another process leaves behind
+    finally:
+        other.close()
+    assert demo_guild.refresh() and not demo_guild.refresh()
+    assert demo_guild.search("drift monitoring", limit=1)

@@ -4,6 +4,7 @@ of them, `guildbot slack-console`, start-up errors, and the app manifest."""
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import os
 import re
 import subprocess
@@ -17,7 +18,8 @@ import yaml
 from fake_slack import RESPONSE_URL
 from guildbot import slack_blocks as kit
 from serve_support import GUILDBOT, free_port, serve_process
-from slack_support import SECRET, assert_names_recommender_authors, fake_slack, signed_headers, slash_command  # noqa: F401
+from slack_support import (SECRET, assert_names_recommender_authors, bot, event_callback, fake_slack,  # noqa: F401
+                           mention_event, signed_headers, slash_command)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,6 +66,26 @@ def test_a_burst_of_commands_is_acknowledged_in_time_and_answered_exactly_once(s
     fake_slack.quiet(1.0)
     keys = [c.key for c in fake_slack.calls_to(RESPONSE_URL)]
     assert sorted(keys) == sorted(f"burst-{i}" for i in range(n))
+
+
+def test_a_retried_event_is_answered_once_across_two_bot_processes(served, bot, fake_slack):
+    """`guildbot serve` in its own process and the in-process app, on one data_dir, both get each event."""
+    fake_slack.reset()
+    for n in range(3):
+        event = mention_event(f"<@{fake_slack.bot_user_id}> who knows drift monitoring? {n}", user="U0TWICE")
+        body = json.dumps(event_callback(event, None, fake_slack.bot_user_id))
+
+        def send(url: str, retry: str) -> httpx.Response:
+            headers = signed_headers(body, content_type="application/json", **{"X-Slack-Retry-Num": retry})
+            return httpx.post(url, content=body, headers=headers, timeout=30)
+
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            sent = list(pool.map(send, [served + "/slack/events", bot.url], ["1", "1"]))
+        assert [r.status_code for r in sent] == [200, 200]
+        assert send(served + "/slack/events", "2").status_code == 200
+        fake_slack.wait_for(lambda c: c.method == "chat.postMessage" and c.args.get("thread_ts") == event["ts"], timeout=60)
+        fake_slack.quiet(1.5)
+        assert len([c for c in fake_slack.calls_to("chat.postMessage") if c.args.get("thread_ts") == event["ts"]]) == 1
 
 
 def console(*args: str, secret: str = SECRET, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -137,6 +159,8 @@ def test_manifest_covers_the_command_events_interactivity_and_every_api_method_u
     assert settings["interactivity"]["is_enabled"] is True
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"commands", "app_mentions:read", "im:history"} <= scopes
-    used = set(re.findall(r"\bclient\.(\w+)\(", (ROOT / "guildbot" / "slack_app.py").read_text())) - {"auth_test"}
+    code = "".join(p.read_text() for p in (ROOT / "guildbot").glob("slack_*.py"))
+    used = set(re.findall(r"\bclient\.(\w+)\(", code)) - {"auth_test"}
+    assert {"users_info", "users_lookupByEmail", "chat_postMessage"} <= used
     assert used and used <= set(SCOPE_OF), f"add the scope of {used - set(SCOPE_OF)} to the manifest and SCOPE_OF"
     assert {SCOPE_OF[m] for m in used} <= scopes

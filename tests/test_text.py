@@ -64,3 +64,24 @@ def test_decoration_runs_are_dropped_but_numbers_kept():
     assert drop_repeats("Title ==========").split() == ["Title"]
     assert drop_repeats("Bench ab.cd@x.orgab.cd@x.orgab.cd@x.org rest").split() == ["Bench", "rest"]
     assert drop_repeats("w1111 1000000 2020-01-01 aaaa") == "w1111 1000000 2020-01-01 aaaa"
+
+
+def test_rst_read_by_docutils_keeps_prose_and_drops_markup():
+    from connectors.text import rst_document
+
+    rst = ("Population stability index\n==========================\n\n:orphan:\n\n"
+           "Use :py:func:`~drift.psi` and :ref:`the guide <guide>`; see ``bins``.\n\n"
+           ".. note:: Bins are **quantiles**.\n\n.. code-block:: python\n\n   psi = compute(a, b)\n\n"
+           ".. toctree::\n   :maxdepth: 2\n\n   intro\n\n.. a comment nobody reads\n\n.. _guide:\n\n"
+           "Usage\n-----\n\n* `Link text <http://x>`_ here\n")
+    title, text = rst_document(rst)
+    assert title == "Population stability index"
+    assert "Use drift.psi and the guide; see bins." in text and "Bins are quantiles." in text
+    assert "psi = compute(a, b)" in text and "Usage" in text and "Link text here" in text
+    for markup in (":py:func:", ":ref:", "``", "**", "maxdepth", "comment nobody", "http://x", ":orphan:", "===="):
+        assert markup not in text
+
+
+def test_rst_that_docutils_cannot_parse_cleanly_still_gives_its_words():
+    title, text, _ = prose_to_text("rst", "no title\n\n`unclosed\n\n.. bogus-directive::\n\n===\nbad\n\n+--+\n| x\n")
+    assert "no title" in text and "unclosed" in text and "bogus" not in text

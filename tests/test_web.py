@@ -347,3 +347,16 @@ def test_unreachable_server_is_reported(tmp_path, shared_embedder, sleeps):
         assert guild.sources()[0]["last_error"] == report.error
     finally:
         guild.close()
+
+
+def test_page_encodings_by_bom_header_meta_then_detection():
+    from connectors.web import decode_html
+
+    assert decode_html("<p>café</p>".encode("utf-8-sig"), "text/html; charset=iso-8859-1") == "<p>café</p>"  # BOM wins
+    assert decode_html("<p>café</p>".encode("cp1252"), 'text/html; charset="windows-1252"') == "<p>café</p>"
+    meta = "<meta charset='iso-8859-1'><p>café</p>"
+    assert decode_html(meta.encode("latin-1"), "text/html") == meta
+    assert decode_html("<p>Привет</p>".encode("koi8-r"), "text/html; charset=koi8-r") == "<p>Привет</p>"
+    assert decode_html(b"<p>caf\xe9</p>", "text/html; charset=utf-8") == "<p>caf\ufffd</p>"  # declared: trusted
+    assert decode_html("<p>café</p>".encode(), "text/html; charset=no-such-codec") == "<p>café</p>"
+    assert "caf" in decode_html(b"<p>caf\xe9 au lait</p>", "text/html")  # undeclared, not UTF-8: a guess, no error

@@ -79,7 +79,7 @@ def test_the_viewer_is_resolved_once_and_reaches_guild_calls_that_take_it(demo_g
     assert not auth.from_trusted_proxy(None) and not auth.from_trusted_proxy("not-an-ip")
     viewer = auth.viewer("192.0.2.7", {"x-forwarded-email": "omar.haddad@acme.example"})
     assert viewer == SignedIn("omar.haddad@acme.example", demo_guild.person("omar.haddad@acme.example").person_id,
-                              "Omar Haddad", "Marketplace")
+                              "Omar Haddad", "Marketplace", demo_guild.viewer_for(email="omar.haddad@acme.example"))
 
     class Recorder:
         def __init__(self):
@@ -120,3 +120,39 @@ def test_web_config_defaults_and_values(tmp_path):
     assert load_config(config).web == WebConfig()
     config.write_text(config.read_text() + '\n[web]\nauth = "proxy"\ntrusted_proxies = ["10.0.0.0/8", "::1"]\nhost = "0.0.0.0"\n')
     assert load_config(config).web == WebConfig("proxy", ["10.0.0.0/8", "::1"], "0.0.0.0")
+
+
+# -- what a signed-in person may see (the restricted org of tests/visibility_org.py) ---------------------------
+from fakes.guilds import shared_embedder  # noqa: E402,F401 - fixture
+from visibility_org import SECRET, org, vault_urls  # noqa: E402,F401 - fixture
+
+
+def test_the_signed_in_person_sees_only_what_their_team_may(org):
+    config = dataclasses.replace(org.config, web=WebConfig(auth="proxy", trusted_proxies=["127.0.0.1"]))
+    guild = type(org).__new__(type(org))
+    guild.__dict__.update(org.__dict__, config=config)
+    server = ServerThread(create_app(guild)).start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=120) as http:
+            def as_(email: str, url: str) -> httpx.Response:
+                return http.get(url, headers={"X-Forwarded-Email": email})
+
+            vault = vault_urls(org)
+            outsider = as_("bo@corp.example", f"/search?q={SECRET}+ledger")  # Feed: the vault is not theirs
+            soup = BeautifulSoup(outsider.text, "html.parser")
+            links = {a["href"] for a in soup.select("ol.hits h3 a")}
+            answers = " ".join(x.get_text(" ") for x in soup.select("ol.hits, .people-to-ask"))
+            assert outsider.status_code == 200 and not links & vault and SECRET not in answers and "Zed" not in answers
+            assert "Zed Quill" not in as_("bo@corp.example", "/people").text
+            assert {h["url"] for h in as_("bo@corp.example", f"/api/search?q={SECRET}").json()}.isdisjoint(vault)
+            assert "vault" not in {s["name"] for s in as_("bo@corp.example", "/api/sources").json()}
+            assert as_("bo@corp.example", "/projects/vault").status_code == 404
+
+            insider = as_("cy@corp.example", f"/search?q={SECRET}+ledger")  # Vault: their own repository
+            links = {a["href"] for a in BeautifulSoup(insider.text, "html.parser").select("ol.hits h3 a")}
+            assert links & vault and "Signed in as" in insider.text
+            assert as_("cy@corp.example", "/projects/vault").status_code == 200
+            stranger = as_("someone@else.example", f"/api/search?q={SECRET}").json()  # not in the directory: public only
+            assert {h["url"] for h in stranger}.isdisjoint(vault)
+    finally:
+        server.stop()
