@@ -29,6 +29,7 @@ dev: $(VENV)/.dev
 demo: install
 	$(PY) examples/make_demo.py
 	$(GUILD) --config examples/guild.toml crawl
+	$(PY) examples/make_demo.py --questions examples/guild.toml
 	$(PY) examples/ask.py examples/guild.toml
 
 test: dev

@@ -263,7 +263,7 @@ def _crawl_repo(ctx: SourceContext, repo: Repo, git_state: dict[str, Any] | None
     """Yield one repository's items under the forge source; return its new git state."""
     sub = SourceContext(name=f"{ctx.name}/{repo.name}", team=ctx.team, work_dir=_work_dir(ctx, repo.name),
                         base_dir=ctx.base_dir)
-    options = {"url": repo.clone_url}
+    options: dict[str, Any] = {"url": repo.clone_url, "history": False}  # the Unchanged sweep below confirms files only
     if repo.browse_url:
         options["browse_url"] = repo.browse_url
     git = GitConnector(options, sub)

@@ -3,8 +3,12 @@
 Prose files (Markdown, reStructuredText, text, notebook Markdown cells) give their text; every
 other tracked file gives a path-only document so file names count. Contributors per file come
 from one `git log --numstat` pass (mailmap applied, Co-authored-by trailers credited, bots
-dropped); the README carries the repository-level contributors. The state is the last indexed
-commit: a re-crawl reads only the diff since then, and a rewritten history is read again whole.
+dropped); the README carries the repository-level contributors. With `history` (the default),
+every commit made by a person (subject and body; merges and bots skipped) and every folder of two or
+more files (path, names, README or package docstring, subjects of the commits that changed it,
+each person's distinct commits) is a document too: evidence for questions about a part of the
+repository (connectors/history.py). The state is the last indexed commit: a re-crawl reads only
+the diff since then, and a rewritten history is read again whole.
 """
 from __future__ import annotations
 
@@ -12,16 +16,18 @@ import os
 import re
 import subprocess
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from .base import Checkpoint, Contributor, Deleted, Document, Field, Item, SourceContext, SourceError, is_bot, make_id
+from .history import (Commit, ancestors, clean_subject, common_folder, docstring, folder_readme, folder_subjects,
+                      folder_text, folders_of, message_body, MAX_COMMIT_PATHS, FOLDER_README_CHARS)
 from .projectfiles import MAX_PROJECT_FILE_BYTES, project_files, project_metadata
 from .text import PROSE_SUFFIXES, decode, is_binary, path_words, prose_to_text
 
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: commits and folders are documents too
 MAX_PROSE_BYTES = 5_000_000
 INCREMENTAL_PATH_LIMIT = 400  # beyond this many changed paths one full log pass is cheaper
 CO_AUTHOR = re.compile(r"^\s*(.*?)\s*<([^>]*)>\s*$")
@@ -43,6 +49,14 @@ class _Stat:
         self.last = max(self.last, when)
 
 
+@dataclass
+class _History:
+    per_path: dict[str, dict[tuple[str, str], _Stat]] = field(default_factory=lambda: defaultdict(dict))
+    per_folder: dict[str, dict[tuple[str, str], _Stat]] = field(default_factory=lambda: defaultdict(dict))
+    repo: dict[tuple[str, str], _Stat] = field(default_factory=dict)
+    commits: list[Commit] = field(default_factory=list)
+
+
 def _ts(epoch: int) -> datetime | None:
     return datetime.fromtimestamp(epoch, tz=timezone.utc) if epoch else None
 
@@ -53,6 +67,8 @@ class GitConnector:
         Field("url", str, True, "a local repository path or any URL git can clone"),
         Field("branch", str, False, "the branch to read (default: the repository's HEAD)"),
         Field("browse_url", str, False, "link template for files, e.g. https://git.example/x/blob/main/{path}"),
+        Field("history", bool, False, "also index commits and folders, for questions about parts of the repository "
+                                      "(default true)"),
     )
 
     def __init__(self, options: dict[str, Any], ctx: SourceContext):
@@ -60,6 +76,7 @@ class GitConnector:
         self.url = str(options["url"])
         self.branch = options.get("branch")
         self.browse_url = options.get("browse_url")
+        self.history = bool(options.get("history", True))  # commit and folder documents
         local = Path(os.path.expanduser(self.url))
         if not local.is_absolute() and "://" not in self.url and ":" not in self.url.split("/")[0]:
             local = ctx.base_dir / local
@@ -155,18 +172,17 @@ class GitConnector:
                 result[(n, e)] = (m.group(1), m.group(2)) if m else (n, e)
         return result
 
-    def _log(self, head: str, paths: list[str] | None = None):
-        """Per-path and repository-level contributor statistics from one log pass."""
-        fmt = "%x1e%H%x1f%aN%x1f%aE%x1f%at%x1f%(trailers:key=Co-authored-by,valueonly,separator=%x1d)%x1f"
-        args = ["log", head, "--no-renames", "--numstat", f"--format={fmt}"]
-        out = self._git(*args, *(["--", *paths] if paths else []))
-        commits = []
+    def _log(self, head: str) -> "_History":
+        """Per-path, per-folder and repository-level contributor statistics, and the commits, from one log pass."""
+        fmt = "%x1e%H%x1f%P%x1f%aN%x1f%aE%x1f%at%x1f%(trailers:key=Co-authored-by,valueonly,separator=%x1d)%x1f%s%x1f%b%x1f"
+        out = self._git("log", head, "--no-renames", "--numstat", f"--format={fmt}")
+        raw = []
         co_contacts: set[tuple[str, str]] = set()
         for rec in out.split("\x1e")[1:]:
             fields = rec.split("\x1f")
-            if len(fields) < 6:
+            if len(fields) < 9:
                 continue
-            _sha, name, email, at, trailers, rest = fields[:6]
+            sha, parents, name, email, at, trailers, subject, body, rest = fields[:9]
             co = []
             for t in trailers.split("\x1d"):
                 m = CO_AUTHOR.match(t.strip()) if t.strip() else None
@@ -179,32 +195,39 @@ class GitConnector:
                 if len(parts) == 3:
                     a, d, p = parts
                     changes.append((p, (int(a) if a.isdigit() else 0) + (int(d) if d.isdigit() else 0)))
-            commits.append(((name, email), co, int(at or 0), changes))
+            raw.append((sha, len(parents.split()) > 1, (name, email), co, int(at or 0), subject, body, changes))
         mapped = self._mailmap(co_contacts) if co_contacts else {}
-        per_path: dict[str, dict[tuple[str, str], _Stat]] = defaultdict(dict)
-        repo: dict[tuple[str, str], _Stat] = {}
-        for author, co, when, changes in commits:
-            people = [author] + [mapped.get(c, c) for c in co]
-            seen = set()
-            for name, email in people:
+        history = _History()
+        for sha, merge, author, co, when, subject, body, changes in raw:
+            people = []
+            for name, email in [author] + [mapped.get(c, c) for c in co]:
                 key = (name.strip(), email.strip().lower())
-                if key in seen or is_bot(name, email) or not (key[0] or key[1]):
-                    continue
-                seen.add(key)
-                repo.setdefault(key, _Stat(*key)).add(when, sum(n for _, n in changes))
+                if key not in people and not is_bot(name, email) and (key[0] or key[1]):
+                    people.append(key)
+            history.commits.append(Commit(sha, merge, people, when, subject, body, changes))
+            total = sum(n for _, n in changes)
+            for key in people:
+                history.repo.setdefault(key, _Stat(*key)).add(when, total)
+                inside: dict[str, int] = defaultdict(int)
                 for path, lines in changes:
-                    per_path[path].setdefault(key, _Stat(*key)).add(when, lines)
-        return per_path, repo
+                    history.per_path[path].setdefault(key, _Stat(*key)).add(when, lines)
+                    for folder in ancestors(path):
+                        inside[folder] += lines
+                for folder, lines in inside.items():  # one commit counts once per folder
+                    history.per_folder[folder].setdefault(key, _Stat(*key)).add(when, lines)
+        return history
 
     # -- documents ---------------------------------------------------------------------------
-    def _url(self, path: str, head: str) -> str:
+    def _url(self, path: str, head: str, view: str = "blob") -> str:
+        """A link to a file (view "blob"), a folder ("tree") or a commit ("commit": head is its sha)."""
         if self.browse_url:
             return self.browse_url.format(path=path, commit=head)
         m = re.match(r"^(https?://(?:github\.com|gitlab\.com)/[^/]+/[^/]+?)(?:\.git)?/?$", self.url)
         if m:
-            return f"{m.group(1)}/blob/{head}/{path}"
+            return f"{m.group(1)}/commit/{head}" if view == "commit" else f"{m.group(1)}/{view}/{head}/{path}"
         base = str(self.local) if self.local else self.url
-        return f"{base}#{path}" if "://" in base else f"file://{base}#{path}"
+        anchor = head if view == "commit" else path
+        return f"{base}#{anchor}" if "://" in base else f"file://{base}#{anchor}"
 
     @staticmethod
     def _contributors(stats: dict[tuple[str, str], _Stat], role: str) -> list[Contributor]:
@@ -254,6 +277,48 @@ class GitConnector:
                         title=title or name, text=text, url=self._url(path, head), path=path,
                         updated_at=_ts(last), contributors=contributors, metadata=meta)
 
+    def _folders(self, head: str, folders: list[str], tree: dict[str, tuple[str, int]], history: _History) -> Iterator[Document]:
+        """One document per folder: what it holds, its README or docstring, what changed it, and who."""
+        units = folders_of(tree)
+        subjects = folder_subjects(history.commits, set(folders))
+        about_paths = {f: folder_readme(f, units[f]) for f in folders}
+        for i in range(0, len(folders), 500):
+            part = folders[i:i + 500]
+            blobs = self._blobs([tree[p][0] for f in part if (p := about_paths[f]) and tree[p][1] <= MAX_PROSE_BYTES])
+            for folder in part:
+                about, path = "", about_paths[folder]
+                data = blobs.get(tree[path][0]) if path else None
+                if data is not None and not is_binary(data):
+                    if path.endswith(".py"):
+                        about = docstring(decode(data))
+                    else:
+                        fmt = PROSE_SUFFIXES.get(PurePosixPath(path).suffix.lower()) or "text"
+                        about = prose_to_text(fmt, decode(data))[1][:FOLDER_README_CHARS]
+                stats = history.per_folder.get(folder, {})
+                yield Document(id=make_id(self.ctx.name, folder), source=self.ctx.name, team=self.ctx.team, kind="folder",
+                               title=folder, text=folder_text(folder, units[folder], about, subjects.get(folder, [])),
+                               url=self._url(folder.rstrip("/"), head, "tree"), path=folder,
+                               updated_at=_ts(max((s.last for s in stats.values()), default=0)),
+                               contributors=self._contributors(stats, "author"),
+                               metadata={"repo": self.ctx.name, "files": len(units[folder])})
+
+    def _commits(self, commits: Iterable[Commit]) -> Iterator[Document]:
+        """One document per commit a person made: its message, attached to the paths it changed."""
+        for c in commits:
+            subject = clean_subject(c.subject)
+            if c.merge or not c.people or not c.changes or not subject:
+                continue
+            paths = [p for p, _ in c.changes]
+            when = _ts(c.when)
+            body = message_body(c.body)
+            yield Document(id=make_id(self.ctx.name, f"commit:{c.sha}"), source=self.ctx.name, team=self.ctx.team,
+                           kind="commit", title=subject[:200], text=subject + ("\n" + body if body else ""),
+                           url=self._url(common_folder(paths), c.sha, "commit"), path=common_folder(paths), updated_at=when,
+                           contributors=[Contributor(name=n, email=e, role="author", count=1, lines=c.lines,
+                                                     first_at=when, last_at=when) for n, e in c.people],
+                           metadata={"repo": self.ctx.name, "sha": c.sha, "files": len(paths),
+                                     "paths": paths[:MAX_COMMIT_PATHS]})
+
     @staticmethod
     def _readme(tree: dict[str, tuple[str, int]]) -> str | None:
         roots = sorted((p for p in tree if "/" not in p and p.lower().startswith("readme")),
@@ -264,12 +329,14 @@ class GitConnector:
     def crawl(self, state: dict[str, Any] | None) -> Iterator[Item]:
         self._sync()
         head = self._head()
-        old = (state or {}).get("commit") if (state or {}).get("v") == STATE_VERSION else None
+        state = state or {}
+        same = state.get("v") == STATE_VERSION and state.get("history", True) == self.history
+        old = state.get("commit") if same else None  # a new version or a toggled `history` reads everything again
         if head is None:
-            yield Checkpoint({"v": STATE_VERSION, "commit": None}, full_sweep=True)
+            yield Checkpoint({"v": STATE_VERSION, "commit": None, "history": self.history}, full_sweep=True)
             return
         if old == head:
-            yield Checkpoint(dict(state or {}))
+            yield Checkpoint(dict(state))
             return
         tree = self._tree(head)
         if old and self._is_ancestor(old, head):
@@ -277,16 +344,26 @@ class GitConnector:
             pairs = list(zip(changed[0::2], changed[1::2]))
             upserts = [p for s, p in pairs if s[:1] in "AMT" and p in tree]
             if len(upserts) <= INCREMENTAL_PATH_LIMIT:
-                per_path, repo = self._log(head, upserts) if upserts else ({}, {})
-                if self._readme(tree):
-                    _, repo = self._log(head, ["."])
-                yield from self._documents(head, upserts, tree, per_path, repo)
+                history = self._log(head)
+                new = set(self._git("rev-list", f"{old}..{head}").split())
+                yield from self._documents(head, upserts, tree, history.per_path, history.repo)
                 for s, p in pairs:
                     if s.startswith("D") and p not in tree:
                         yield Deleted(make_id(self.ctx.name, p))
-                yield Checkpoint({"v": STATE_VERSION, "commit": head})
+                units = folders_of(tree) if self.history else {}
+                touched = sorted({f for _, p in pairs for f in ancestors(p)}) if self.history else []
+                yield from self._folders(head, [f for f in touched if f in units], tree, history)
+                for f in touched:
+                    if f not in units:
+                        yield Deleted(make_id(self.ctx.name, f))
+                if self.history:
+                    yield from self._commits(c for c in history.commits if c.sha in new)
+                yield Checkpoint({"v": STATE_VERSION, "commit": head, "history": self.history})
                 return
         # first crawl, rewritten history (force-push) or a very large change: read everything
-        per_path, repo = self._log(head)
-        yield from self._documents(head, sorted(tree), tree, per_path, repo)
-        yield Checkpoint({"v": STATE_VERSION, "commit": head}, full_sweep=True)
+        history = self._log(head)
+        yield from self._documents(head, sorted(tree), tree, history.per_path, history.repo)
+        if self.history:
+            yield from self._folders(head, sorted(folders_of(tree)), tree, history)
+            yield from self._commits(history.commits)
+        yield Checkpoint({"v": STATE_VERSION, "commit": head, "history": self.history}, full_sweep=True)

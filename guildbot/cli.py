@@ -18,7 +18,7 @@ import sys
 import textwrap
 from typing import Any, Callable
 
-from . import cli_catalog, slack_cli, web_cli
+from . import cli_catalog, cli_digest, slack_cli, web_cli
 from connectors.redact import install_log_redaction, redact
 from index.crawl_lock import CrawlLocked
 from index.embeddings import ModelError
@@ -67,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_catalog.add_parsers(sub)
     slack_cli.add_parsers(sub)  # slack --socket, slack-console
     web_cli.add_parsers(sub)  # serve: the web app, and Slack when configured
+    cli_digest.add_parsers(sub)  # digest
     return p
 
 
@@ -136,7 +137,8 @@ def cmd_crawl(guild: Guild, args) -> int:
 
 
 def cmd_search(guild: Guild, args) -> int:
-    hits = guild.search(args.query, limit=args.limit, team=args.team, viewer=cli_catalog.viewer(guild, args))
+    hits = guild.search(args.query, limit=args.limit, team=args.team, viewer=cli_catalog.viewer(guild, args),
+                        surface="cli", asker=cli_digest.asker(args))
     if args.json:
         print(json.dumps([h.public() for h in hits], indent=1, ensure_ascii=False))
         return 0
@@ -150,7 +152,8 @@ def cmd_search(guild: Guild, args) -> int:
 
 
 def cmd_who(guild: Guild, args) -> int:
-    experts = guild.experts(args.question, limit=args.limit, team=args.team, viewer=cli_catalog.viewer(guild, args))
+    experts = guild.experts(args.question, limit=args.limit, team=args.team, viewer=cli_catalog.viewer(guild, args),
+                            surface="cli", asker=cli_digest.asker(args))
     if args.json:
         print(json.dumps([e.public() for e in experts], indent=1, ensure_ascii=False))
         return 0
@@ -177,7 +180,7 @@ def cmd_sources(guild: Guild, args) -> int:
 
 
 COMMANDS = {"crawl": cmd_crawl, "search": cmd_search, "who": cmd_who, "sources": cmd_sources, **cli_catalog.COMMANDS,
-            **slack_cli.COMMANDS, **web_cli.COMMANDS}
+            **slack_cli.COMMANDS, **web_cli.COMMANDS, **cli_digest.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:

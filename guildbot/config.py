@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,32 @@ class AliasRule:
     name: str = ""
 
 
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass
+class DigestConfig:
+    """[digest]: where and when the weekly digest goes (guildbot/digest.py)."""
+
+    channel: str = ""            # guild-wide channel, e.g. "#ml-guild"
+    per_team: bool = False       # also each team's slack_channel, with that team's view
+    day: str = "monday"
+    time: str = "09:00"
+    tz: str = "UTC"
+    max_items: int = 5           # per section; the rest is on the web page
+    min_overlap: float = 0.45    # overlap score from which a pair is worth announcing
+    empty: str = "skip"          # a week with nothing to say: "skip" posts nothing, "line" posts one line
+    web_url: str = ""            # the web app's base URL, for links to /digest/{week}
+
+
+@dataclass
+class QueryLogConfig:
+    """[query_log]: the questions asked on every surface (index/querylog.py)."""
+
+    retention_days: int = 90
+    weak_below: float = 0.45     # answer strength under which a question is a knowledge gap
+
+
 @dataclass
 class WebConfig:
     """[web]: who the web app trusts to say who is signed in."""
@@ -75,6 +102,8 @@ class Config:
     sources: list[SourceConfig] = field(default_factory=list)
     aliases: list[AliasRule] = field(default_factory=list)
     web: WebConfig = field(default_factory=WebConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
+    query_log: QueryLogConfig = field(default_factory=QueryLogConfig)
 
     @property
     def base_dir(self) -> Path:
@@ -145,7 +174,7 @@ def load_config(path: str | Path) -> Config:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(path, "", f"not valid TOML: {e}", "fix the syntax at the line and column shown")
 
-    known = {"guild", "people", "teams", "sources", "web"}
+    known = {"guild", "people", "teams", "sources", "web", "digest", "query_log"}
     for key in data:
         if key not in known:
             raise ConfigError(path, f"[{key}]", "unknown section", f"use only {', '.join(sorted(known))}")
@@ -224,7 +253,96 @@ def load_config(path: str | Path) -> Config:
         cfg.sources.append(SourceConfig(kind, sname, cfg.team(team).name, options, entry,
                                         _visibility(path, entry, s, cfg)))
     cfg.web = _web_config(path, data.get("web", {}))
+    cfg.digest = _digest(path, data.get("digest", {}), cfg)
+    cfg.query_log = _query_log(path, data.get("query_log", {}))
     return cfg
+
+
+def _table(path: Path, name: str, value: Any, example: str) -> dict:
+    if not isinstance(value, dict):
+        raise ConfigError(path, f"[{name}]", "must be a table", f"write it as [{name}] with {example}")
+    return value
+
+
+def _unknown_keys(path: Path, entry: str, table: dict, accepted: Any) -> None:
+    for key in table:
+        if key not in accepted:
+            raise ConfigError(path, entry, f"unknown field `{key}`", f"{entry} accepts: {', '.join(accepted)}")
+
+
+def _digest(path: Path, raw: Any, cfg: Config) -> DigestConfig:
+    """[digest], validated: channel, per_team, day, time, tz, max_items, min_overlap, empty, web_url."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    entry, d = "[digest]", DigestConfig()
+    raw = _table(path, "digest", raw, 'channel = "#ml-guild"')
+    _unknown_keys(path, entry, raw, DigestConfig.__dataclass_fields__)
+    channel = _expect(path, entry, raw, "channel", str, False, 'e.g. channel = "#ml-guild" (or a channel id)')
+    if channel is not None:
+        if not re.fullmatch(r"#[\w.-]+|[CG][A-Z0-9]{6,}", channel.strip()):
+            raise ConfigError(path, entry + " channel", f"{channel!r} is neither a #channel name nor a channel id",
+                              'write channel = "#ml-guild" or the channel id, e.g. "C0123456789"')
+        d.channel = channel.strip()
+    d.per_team = bool(_expect(path, entry, raw, "per_team", bool, False, "use per_team = true or false") or False)
+    day = _expect(path, entry, raw, "day", str, False, 'e.g. day = "monday"')
+    if day is not None:
+        if day.strip().casefold() not in DAYS:
+            raise ConfigError(path, entry + " day", f"unknown day {day!r}", f"use one of: {', '.join(DAYS)}")
+        d.day = day.strip().casefold()
+    at = _expect(path, entry, raw, "time", str, False, 'e.g. time = "09:00"')
+    if at is not None:
+        m = re.fullmatch(r"(\d{1,2}):(\d{2})", at.strip())
+        if not m or int(m[1]) > 23 or int(m[2]) > 59:
+            raise ConfigError(path, entry + " time", f"{at!r} is not a time of day", 'write 24-hour time, e.g. time = "09:00"')
+        d.time = f"{int(m[1]):02d}:{m[2]}"
+    tz = _expect(path, entry, raw, "tz", str, False, 'e.g. tz = "Europe/London"')
+    if tz is not None:
+        try:
+            ZoneInfo(tz.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(path, entry + " tz", f"unknown time zone {tz!r}",
+                              'use an IANA zone name such as "Europe/London", "America/New_York" or "UTC"')
+        d.tz = tz.strip()
+    n = _expect(path, entry, raw, "max_items", int, False, "e.g. max_items = 5")
+    if n is not None:
+        if not 1 <= n <= 20:
+            raise ConfigError(path, entry + " max_items", f"max_items = {n} is out of range", "use a number from 1 to 20")
+        d.max_items = n
+    score = _expect(path, entry, raw, "min_overlap", (int, float), False, "e.g. min_overlap = 0.45")
+    if score is not None:
+        d.min_overlap = float(score)
+    empty = _expect(path, entry, raw, "empty", str, False, 'use empty = "skip" or "line"')
+    if empty is not None:
+        if empty not in ("skip", "line"):
+            raise ConfigError(path, entry + " empty", f"unknown value {empty!r}",
+                              'use "skip" (post nothing in a quiet week) or "line" (post one line)')
+        d.empty = empty
+    web = _expect(path, entry, raw, "web_url", str, False, 'e.g. web_url = "https://guild.acme.example"')
+    if web is not None:
+        if not re.match(r"^https?://[^/\s]+", web.strip()):
+            raise ConfigError(path, entry + " web_url", f"{web!r} is not an http(s) URL",
+                              'write the web app\'s address, e.g. web_url = "https://guild.acme.example"')
+        d.web_url = web.strip().rstrip("/")
+    if d.per_team and not any(t.slack_channel for t in cfg.teams):
+        raise ConfigError(path, entry + " per_team", "per_team = true but no team declares a slack_channel",
+                          'add slack_channel = "#team" to the [[teams]] that should get their own digest')
+    return d
+
+
+def _query_log(path: Path, raw: Any) -> QueryLogConfig:
+    entry, q = "[query_log]", QueryLogConfig()
+    raw = _table(path, "query_log", raw, "retention_days = 90")
+    _unknown_keys(path, entry, raw, QueryLogConfig.__dataclass_fields__)
+    days = _expect(path, entry, raw, "retention_days", int, False, "e.g. retention_days = 90")
+    if days is not None:
+        if days < 1:
+            raise ConfigError(path, entry + " retention_days", f"retention_days = {days} keeps nothing",
+                              "use a number of days of at least 1")
+        q.retention_days = days
+    weak = _expect(path, entry, raw, "weak_below", (int, float), False, "e.g. weak_below = 0.45")
+    if weak is not None:
+        q.weak_below = float(weak)
+    return q
 
 
 def _visibility(path: Path, entry: str, source: dict, cfg: Config) -> str | tuple[str, ...]:

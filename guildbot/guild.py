@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -10,14 +11,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 import index.catalog
+import index.digest
 import index.docvectors
 import index.people
 import index.profiles
+from index import querylog
 from connectors import SourceContext, connector_class
 from index.ambiguity import Ambiguity, find_ambiguous
 from index.browse import project_documents
 from index.catalog import Project, build_catalog, get_project, list_projects
 from index.crawl_lock import CrawlLock
+from index.digest import DigestData, Week, build_digest, last_week, week_bounds
 from index.docvectors import doc_centroids
 from index.embeddings import Embedder, cache_dir_for
 from index.experts import Expert, rank_experts, topic_of
@@ -32,7 +36,7 @@ from index.search import Hit, Searcher
 from index.seen import SeenEvents
 from index.store import Store
 from index.teams import Team, compose_team
-from index.vectors import GENERATION_KEY, IndexOptions, VectorIndex
+from index.vectors import GENERATION_KEY, LAGGING_KEY, IndexOptions, VectorIndex
 from index.visibility import Viewer, directory_team, effective, make_viewer, trim_identity_lists
 
 from .config import Config, ConfigError, SourceConfig, load_config
@@ -109,10 +113,14 @@ class Guild:
 
     def refresh(self) -> bool:
         """Pick up a crawl another process finished since the last call: SQLite is shared, but the
-        FAISS index is held in memory, so reload it when its generation moved on. True if reloaded."""
+        FAISS index is held in memory, so reload it when its generation moved on, or while a running
+        crawl's chunks are committed ahead of its next file (reloading adds them from SQLite). True if reloaded."""
         if "vectors" not in self.__dict__:
             return False
-        generation, last = self.store.get_meta(GENERATION_KEY), self.__dict__.get("_generation")
+        generation = self.store.get_meta(GENERATION_KEY)
+        if self.store.get_meta(LAGGING_KEY) == "1":  # a crawl elsewhere committed chunks its file lacks yet
+            generation = f"{generation}+{self.store.count('chunks')}"
+        last = self.__dict__.get("_generation")
         self.__dict__["_generation"] = generation
         if last is None or generation == last:
             return False
@@ -164,6 +172,7 @@ class Guild:
             report.sources.append(crawl_source(self.store, self.vectors, self.embedder, source.name, source.kind,
                                                source.team, items, tick))
         self.vectors.flush()  # the crawl's one vector-index write (long crawls also write every few minutes)
+        index.digest.note_first_seen(self.store)  # so a later edit of a page is not "new" in a digest
         inputs = _derived_inputs(self.config, directory)
         if self.store.derived_stale() or self.store.get_meta("derived_inputs") != inputs:
             report.people = resolve(self.store, directory, self.config.aliases)
@@ -186,27 +195,48 @@ class Guild:
                 if viewer is None or viewer.sees(s.name)]
 
     # -- answers -------------------------------------------------------------------------------
-    def search(self, query: str, limit: int = 10, team: str | None = None, viewer: Viewer | None = None) -> list[Hit]:
-        """Documents for a query; "Helpful" / "Not helpful" votes from Slack boost or demote them."""
+    def search(self, query: str, limit: int = 10, team: str | None = None, viewer: Viewer | None = None, *,
+               surface: str | None = "api", asker: str | None = None) -> list[Hit]:
+        """Documents for a query; "Helpful" / "Not helpful" votes from Slack boost or demote them.
+        The question goes to the query log under `surface` ("slack", "web", "cli"; None: not logged),
+        asked by `asker` (a Slack id, email or name; default the viewer's)."""
         hits = self.searcher.search(query, limit=limit + POOL, team=team, viewer=self._scope(viewer))
-        return rerank(self.store, query, hits)[:limit]
+        hits = rerank(self.store, query, hits)[:limit]
+        self._log_question(query, surface, asker or (viewer.who if viewer else None), "search", [h.doc_id for h in hits])
+        return hits
 
     def search_page(self, query: str, team: str | None = None, source: str | None = None, kind: str | None = None,
                     since: str | None = None, page: int = 1, per_page: int = 10,
-                    viewer: Viewer | None = None) -> SearchPage:
+                    viewer: Viewer | None = None, *, asker: str | None = None) -> SearchPage:
         """One page of documents for the web: the best SEARCH_POOL hits filtered, counted by facet
         and paged. Raises ValueError when `since` is not a date or an age like 30d, 2y."""
-        pool = self.search(query, limit=SEARCH_POOL, viewer=viewer)
+        pool = self.search(query, limit=SEARCH_POOL, viewer=viewer, surface="web", asker=asker)
         return page_of(query, pool, team, source, kind, since, page, per_page, capped=len(pool) >= SEARCH_POOL)
 
-    def experts(self, question: str, limit: int = 10, team: str | None = None, viewer: Viewer | None = None) -> list[Expert]:
+    def experts(self, question: str, limit: int = 10, team: str | None = None, viewer: Viewer | None = None, *,
+                surface: str | None = "api", asker: str | None = None) -> list[Expert]:
         topic = topic_of(question)
+        asker = asker or (viewer.who if viewer else None)
         viewer = self._scope(viewer)
         fused, _ = self.searcher.ranked(topic, viewer=viewer)
         experts = rank_experts(self.store, fused, limit=limit, team=team, viewer=viewer)
         for e in experts if viewer is not None else []:
             e.emails, e.aliases = trim_identity_lists(self.store, e.person_id, e.emails, e.aliases, viewer)
+        self._log_question(question, surface, asker, "experts", sorted(fused, key=lambda d: -fused[d]), topic, len(experts))
         return experts
+
+    def _log_question(self, question: str, surface: str | None, asker: str | None, kind: str, doc_ids: list[str],
+                      topic: str | None = None, results: int | None = None) -> None:
+        """One entry in the query log (index/querylog.py); never lets logging break an answer."""
+        if not surface or not question.strip():
+            return
+        try:
+            vector = self.embedder.encode([topic or question])[0]
+            querylog.record(self.store, question, surface, kind, querylog.strength(self.store, vector, doc_ids),
+                            len(doc_ids) if results is None else results, asker=asker,
+                            retention_days=self.config.query_log.retention_days)
+        except Exception as e:  # noqa: BLE001 - a locked or read-only database must not cost the answer
+            logging.getLogger("guildbot").warning("could not log the question: %s", e)
 
     # -- who asks (index/visibility.py) ------------------------------------------------------------
     def viewer_for(self, email: str = "", slack_id: str = "") -> Viewer:
@@ -318,3 +348,37 @@ class Guild:
     def ambiguous(self) -> list[Ambiguity]:
         """Identities that could not be placed with confidence."""
         return find_ambiguous(self.store, self.config.aliases)
+
+    # -- the weekly digest ----------------------------------------------------------------------------
+    def digest(self, week: str | None = None, team: str | None = None, now: Any = None) -> DigestData:
+        """The digest of an ISO week ("2026-W49"; default: the week that just ended in [digest] tz),
+        guild-wide or one team's view. ValueError for a malformed week, LookupError for an unknown team."""
+        cfg = self.config.digest
+        bounds = week_bounds(week or last_week(now, cfg.tz), cfg.tz)
+        name = ""
+        if team:
+            found = self.config.team(team)
+            if not found:
+                raise LookupError(f"no team named {team!r}; use one of: {', '.join(t.name for t in self.config.teams)}")
+            name = found.name
+
+        # a digest is read by a whole channel: the guild's shows public sources, a team's what that team may see
+        rules = {s.name: (s.team, s.visibility) for s in self.config.sources}
+        viewer = make_viewer(rules, name, f"digest {name or 'guild'}")
+
+        def who_knows(question: str) -> list[dict[str, Any]]:
+            """People whose own documents come near the question; nobody rather than noise."""
+            vector = self.embedder.encode([topic_of(question)])[0]
+            near = [e for e in self.experts(question, limit=5, viewer=viewer, surface=None)
+                    if querylog.might_know(querylog.strength(self.store, vector, [v.doc_id for v in e.evidence if v.doc_id]))]
+            return [{"name": e.name, "team": e.team, "slack_id": e.slack_id} for e in near[:3]]
+
+        return build_digest(self.store, bounds, self.overlaps(limit=50, viewer=viewer), who_knows, name, cfg.min_overlap,
+                            self.config.query_log.weak_below, syncs=self.upcoming_syncs(bounds, name),
+                            sources=viewer.sources)
+
+    def upcoming_syncs(self, week: Week, team: str = "") -> list[dict[str, Any]]:
+        """HOOK for the syncs feature: cross-team syncs scheduled after `week` ends, as dicts with
+        "topic", "teams", "members" [{"name", "team", "slack_id"}], "start", "url". The digest
+        renders a section for them; it renders nothing while this returns []."""
+        return []

@@ -141,7 +141,7 @@ class Answers:
     def message(self, sub: str, arg: str, *, user: str | None, in_channel: bool, share: bool, feedback: bool = True,
                 shared_by: str | None = None) -> kit.Message:
         ask = Ask(self.guild, arg, self.viewer(user, in_channel), self.ids, self.lock, share=share, feedback=feedback,
-                  shared_by=shared_by)
+                  shared_by=shared_by, asker=None if shared_by else user)
         return answer(sub, ask)
 
     def feedback(self, doc_id: str, query: str, value: int, user: str) -> str:
@@ -343,8 +343,8 @@ def build_app(guild: Guild, settings: SlackSettings | None = None, client: WebCl
 
 def warm_up(guild: Guild) -> int:
     """Load the model, vectors and store before the first question; returns the document count."""
-    guild.search("warm up", limit=1)
-    guild.experts("who knows warm up", limit=1)
+    guild.search("warm up", limit=1, surface=None)
+    guild.experts("who knows warm up", limit=1, surface=None)
     guild.refresh()
     return guild.document_count()
 

@@ -47,6 +47,11 @@ class Ask:
     share: bool = True         # offer "Share in channel"
     feedback: bool = True      # offer "Helpful" / "Not helpful"
     shared_by: str | None = None
+    asker: str | None = None   # who asked, for the query log; None for an answer shown again (shared)
+
+    def log(self) -> dict:
+        """The query log's arguments for Guild.search / Guild.experts."""
+        return {"surface": "slack" if self.asker else None, "asker": self.asker}
 
     @contextmanager
     def index(self) -> Iterator[Guild]:
@@ -70,8 +75,8 @@ class Command:
 # -- handlers ---------------------------------------------------------------------------------------
 def answer_ask(a: Ask) -> kit.Message:
     with a.index() as g:
-        hits = g.search(a.arg, limit=DOCS, viewer=a.viewer)
-        experts = g.experts(a.arg, limit=ASK_PEOPLE, viewer=a.viewer)
+        hits = g.search(a.arg, limit=DOCS, viewer=a.viewer, **a.log())
+        experts = g.experts(a.arg, limit=ASK_PEOPLE, viewer=a.viewer, **a.log())
     return kit.ask_message(a.arg, hits, experts, a.ids.resolve(experts), share=a.share, feedback=a.feedback,
                            shared_by=a.shared_by)
 
@@ -79,7 +84,7 @@ def answer_ask(a: Ask) -> kit.Message:
 def answer_who(a: Ask) -> kit.Message:
     question = a.arg if a.arg.casefold().startswith("who") else f"who {a.arg}"
     with a.index() as g:
-        experts = g.experts(question, limit=WHO_PEOPLE, viewer=a.viewer)
+        experts = g.experts(question, limit=WHO_PEOPLE, viewer=a.viewer, **a.log())
     return kit.who_message(topic_of(question), experts, a.ids.resolve(experts), share=a.share, shared_by=a.shared_by)
 
 
@@ -92,7 +97,7 @@ def projects_about(a: Ask, topic: str, limit: int = 8) -> list[kit.ProjectLine]:
     """Sources with documents about `topic`, best first, each with its best document (when no
     catalog project has the topic)."""
     with a.index() as g:
-        hits = g.search(topic, limit=limit, viewer=a.viewer)
+        hits = g.search(topic, limit=limit, viewer=a.viewer, surface=None)
     best, count = {}, defaultdict(int)
     for h in hits:
         best.setdefault(h.source, h)

@@ -55,14 +55,17 @@ def search(request: Request, q: str | None = None, team: str | None = None, sour
         return RedirectResponse("/", status_code=303)
     notes = [f"Your query was cut to its first {MAX_QUERY} characters."] if len(raw) > MAX_QUERY else []
     team, source, kind, since = clean(team), clean(source), clean(kind), clean(since, 20)
+    asker = guild.signed_in.email or None  # for the query log
     try:
         result = guild.search_page(query, team=team, source=source, kind=kind, since=since,
-                                   page=page_number(page), per_page=PER_PAGE)
+                                   page=page_number(page), per_page=PER_PAGE, asker=asker)
     except ValueError as e:  # an unreadable `since`: say so and search without it
         notes.append(str(e))
         since = ""
-        result = guild.search_page(query, team=team, source=source, kind=kind, page=page_number(page), per_page=PER_PAGE)
-    people = [e for e in guild.experts(query, limit=PEOPLE_BESIDE, team=team or None) if e.score > 0]
+        result = guild.search_page(query, team=team, source=source, kind=kind, page=page_number(page), per_page=PER_PAGE,
+                                   asker=asker)
+    people = [e for e in guild.experts(query, limit=PEOPLE_BESIDE, team=team or None, surface="web", asker=asker)
+              if e.score > 0]
     return render(request, "search.html", q=query, result=result, people=people, notes=notes,
                   topics=_topics(guild) if not result.total else [])
 

@@ -1,10 +1,13 @@
 """Identities guildbot could not place with confidence, for a person to review.
 
-Four kinds, most serious first:
+Five kinds, most serious first:
 - refused_merge: two groups shared a key (a name, a handle, an email) but each holds a different
   directory person or a different side of a split rule, so they were kept apart;
 - name_collision: an identity without a directory email whose name or handle matches several
   directory people: it was placed with one of them by rule order, not by evidence;
+- inferred_join: an identity known only by a one-word name or handle, joined to a person because
+  it is the first name of the only full name of that kind among the people of the same sources
+  ("viktor" -> Viktor Petrov) or because it spells that person's name parts ("mateoegan");
 - one_word_name: an identity without an email joined to its person only by a one-word name or
   handle ("priya"), which many people may share;
 - not_in_directory: a person with contributions whom no directory row matched (team guessed).
@@ -20,7 +23,7 @@ from typing import Any, Iterable
 from .people import _matches, identity_keys, norm_name
 from .store import Store
 
-KINDS = ("refused_merge", "name_collision", "one_word_name", "not_in_directory")
+KINDS = ("refused_merge", "name_collision", "inferred_join", "one_word_name", "not_in_directory")
 
 
 @dataclass
@@ -73,8 +76,8 @@ def find_ambiguous(store: Store, aliases: Iterable[Any] = ()) -> list[Ambiguity]
     for a, b, reason in json.loads(store.get_meta("people_refused", "[]") or "[]"):
         if a in idents and b in idents:
             pa, pb = idents[a]["person_id"], idents[b]["person_id"]
-            if pa and pb and pa != pb:
-                pairs.setdefault((pa, pb), (b, set()))[1].add(reason)
+            if pa and pb and pa != pb:  # one entry per pair of people, whichever side the refusal came from
+                pairs.setdefault((pa, pb) if (pb, pa) not in pairs else (pb, pa), (b, set()))[1].add(reason)
     for (pa, pb), (ident, reasons) in sorted(pairs.items()):
         shared = ", ".join(dict.fromkeys(_key_label(r) for r in sorted(reasons)))
         out.append(Ambiguity("refused_merge", describe_identity(idents[ident]), person_label(pb),
@@ -94,8 +97,15 @@ def find_ambiguous(store: Store, aliases: Iterable[Any] = ()) -> list[Ambiguity]
                 directory_keys[k].add(r["person_id"])
     directory_emails = {r["email"] for r in idents.values() if r["kind"] == "directory" and r["email"]}
 
+    inferred: dict[str, str] = {}
+    for ident, _target, reason in json.loads(store.get_meta("people_joins", "[]") or "[]"):
+        r = idents.get(ident)
+        if r and r["person_id"] and ident not in merged_by_rule and ident not in inferred:
+            inferred[ident] = reason
+            out.append(Ambiguity("inferred_join", describe_identity(r), person_label(r["person_id"]),
+                                 f"joined by {reason}; add a [[people.aliases]] split rule if this is someone else"))
     for i, r in sorted(idents.items()):
-        if r["kind"] == "directory" or not r["person_id"] or i in merged_by_rule:
+        if r["kind"] == "directory" or not r["person_id"] or i in merged_by_rule or i in inferred:
             continue
         label = describe_identity(r)
         # 2. a name or handle that several directory people carry

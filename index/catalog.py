@@ -444,7 +444,8 @@ def build_catalog(store: Store, source_kinds: Mapping[str, str] | None = None, p
         kinds.setdefault(r["name"], r["kind"])
     prefixes = dict(prefixes or {})
     docs = []
-    for r in store.query("SELECT id, source, team, kind, title, url, path, text, updated_at, metadata FROM documents"):
+    for r in store.query("SELECT id, source, team, kind, title, url, path, text, updated_at, metadata FROM documents "
+                         "WHERE kind NOT IN ('commit', 'folder')"):  # history units are evidence for `who` only
         r["metadata"] = json.loads(r["metadata"] or "{}")
         docs.append(r)
     groups = group_documents(docs, kinds, prefixes)

@@ -122,15 +122,33 @@ def _project_members(store: Store, source: str, prefix: str) -> list[dict[str, A
     return rows
 
 
+def is_part(doc: dict[str, Any]) -> bool:
+    """A document that stands for one part of a repository (a file, a folder, a commit), not the whole of it."""
+    meta = doc.get("metadata") or ""
+    return doc.get("kind") != "readme" and ('"repo"' in meta if isinstance(meta, str) else "repo" in meta)
+
+
+WHOLE_WEIGHT = 4.0  # the README speaks for the whole project: a weak README match still says "the project"
+
+
+def _grain(parts: list[float], whole: list[float]) -> float:
+    """How much a project's match lies in its parts rather than in its whole (README, wiki pages):
+    1 when only parts match, 1/5 when the best part and the README match alike."""
+    p, w = max(parts, default=0.0), WHOLE_WEIGHT * max(whole, default=0.0)
+    return p / (p + w) if p + w > 0 else 0.0
+
+
 def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, team: str | None = None,
                  voting_docs: int = VOTING_DOCS, now: datetime | None = None,
                  project_weight: float = PROJECT_WEIGHT, viewer: Viewer | None = None) -> list[Expert]:
     """People ranked by the votes of the best documents in `doc_scores` (doc id -> fused score).
 
     Two kinds of votes are mixed: document votes (each document's contributors, by their share of
-    it) and project votes (the projects those documents belong to, passed on to everyone who
-    built the project, by their share of it) — the second answers "who built X" rather than
-    "who touched one page about X". Only documents `viewer` may see vote (a project is one source).
+    it) and project votes (the projects those documents belong to, passed on to the people who
+    built them) — the second answers "who built X" rather than "who touched one page about X".
+    A project passes its votes on at the grain of the match: by commits to the matching parts
+    (files, folders, commits) as far as the question matches parts, by commits to the whole
+    project as far as it matches the whole (README, wiki pages). Only documents `viewer` may see vote (a project is one source).
     """
     doc_scores = only_visible(store, doc_scores, viewer)
     now = now or datetime.now(timezone.utc)
@@ -149,35 +167,50 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
         totals[r["doc_id"]] += r["count"] or 0
     doc_votes: dict[str, float] = defaultdict(float)
     proof: dict[str, dict[str, list]] = defaultdict(dict)
+    shares: dict[str, dict[str, list]] = defaultdict(dict)  # doc -> person -> [share x recency, count, first, last]
     for r in rows:
         share = (r["count"] or 0) / totals[r["doc_id"]] if totals[r["doc_id"]] else 0.0
-        vote = doc_weight[r["doc_id"]] * share * ROLE_WEIGHT.get(r["role"], 0.5) * recency(r["last_at"], now)
+        fresh = recency(r["last_at"], now)
+        vote = doc_weight[r["doc_id"]] * share * ROLE_WEIGHT.get(r["role"], 0.5) * fresh
         pid = r["person_id"]
         doc_votes[pid] += vote
         p = proof[pid].setdefault(r["doc_id"], [0.0, r["role"], 0, r["first_at"], r["last_at"]])
         p[0] += vote
         p[2] += r["count"] or 0
+        s = shares[r["doc_id"]].setdefault(pid, [0.0, 0, r["first_at"], r["last_at"]])
+        s[0] += share * fresh
+        s[1] += r["count"] or 0
 
     docs = store.documents(d for d, _ in top)
-    per_project: dict[tuple[str, str], list[float]] = defaultdict(list)
-    for d, w in doc_weight.items():
+    per_project: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for d in doc_weight:
         if d in docs:
-            per_project[project_scope(docs[d])].append(w)
+            per_project[project_scope(docs[d])].append(d)
     # only a project's best few documents count, so a big project does not win by size alone
-    mass = {scope: sum(sorted(ws, reverse=True)[:PROJECT_DOCS]) for scope, ws in per_project.items()}
+    mass = {scope: sum(sorted((doc_weight[d] for d in ds), reverse=True)[:PROJECT_DOCS]) for scope, ds in per_project.items()}
     project_votes: dict[str, float] = defaultdict(float)
     project_proof: dict[str, list] = {}
+    module_proof: dict[str, list] = {}
     if mass and project_weight > 0:
         heaviest = max(mass.values())
         chosen = [pr for pr in sorted(mass, key=lambda k: -mass[k])[:TOP_PROJECTS] if mass[pr] >= PROJECT_FLOOR * heaviest]
         for scope in chosen:
-            members = _project_members(store, *scope)
-            total = sum(r["n"] or 0 for r in members)
-            for r in members:
-                vote = (mass[scope] / heaviest) * ((r["n"] or 0) / total if total else 0) * recency(r["last_at"], now)
-                project_votes[r["person_id"]] += vote
-                if vote > project_proof.get(r["person_id"], [0])[0]:
-                    project_proof[r["person_id"]] = [vote, scope, r["n"], r["first_at"], r["last_at"]]
+            weight = mass[scope] / heaviest
+            parts = [d for d in per_project[scope] if is_part(docs[d])]
+            grain = _grain([doc_weight[d] for d in parts], [doc_weight[d] for d in per_project[scope] if d not in parts])
+            if grain < 1:
+                members = _project_members(store, *scope)
+                total = sum(r["n"] or 0 for r in members)
+                for r in members:
+                    vote = weight * (1 - grain) * ((r["n"] or 0) / total if total else 0) * recency(r["last_at"], now)
+                    project_votes[r["person_id"]] += vote
+                    if vote > project_proof.get(r["person_id"], [0])[0]:
+                        project_proof[r["person_id"]] = [vote, scope, r["n"], r["first_at"], r["last_at"]]
+            if grain > 0:
+                for pid, (vote, best_doc, count, first, last) in _part_votes(parts, doc_weight, shares, docs).items():
+                    project_votes[pid] += weight * grain * vote
+                    if weight * grain * vote > module_proof.get(pid, [0])[0]:
+                        module_proof[pid] = [weight * grain * vote, best_doc, count, first, last]
     score = _mix(doc_votes, project_votes, project_weight)
     if not score:
         return []
@@ -185,20 +218,46 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
         f"SELECT * FROM people WHERE id IN ({','.join('?' * len(score))})", list(score))}
     ranked = [pid for pid in sorted(score, key=lambda p: -score[p]) if pid in people and
               (not team or (people[pid]["team"] or "").casefold() == team.casefold())][:limit]
-    evidence_docs = store.documents(d for pid in ranked for d in proof.get(pid, {}))
+    evidence_docs = store.documents({d for pid in ranked for d in proof.get(pid, {})} |
+                                    {module_proof[pid][1] for pid in ranked if pid in module_proof})
     out = []
     for pid in ranked:
         p = people[pid]
-        evidence = []
+        # the part they changed and the project they built, the larger vote first
+        module = module_proof.get(pid)
+        evidence = [(module[0], _part_evidence(evidence_docs[module[1]], *module))] if module and module[1] in evidence_docs else []
         if pid in project_proof:
-            evidence.append(_project_evidence(store, *project_proof[pid]))
+            evidence.append((project_proof[pid][0], _project_evidence(store, *project_proof[pid])))
+        evidence = [e for _, e in sorted(evidence, key=lambda x: -x[0])]
         for doc_id, (w, role, count, first, last) in sorted(proof.get(pid, {}).items(), key=lambda kv: -kv[1][0]):
             d = evidence_docs.get(doc_id)
-            if d and len(evidence) < 3 and all(e.url != d["url"] for e in evidence):
+            if d and len(evidence) < 3 and all(e.url != d["url"] for e in evidence if e):
                 evidence.append(Evidence(d["title"], d["url"], doc_id, d["source"], describe(role, count, first, last, '"repo"' in (d["metadata"] or "")), w))
         out.append(Expert(pid, p["name"], p["team"] or "", score[pid], json.loads(p["emails"] or "[]"),
                           json.loads(p["aliases"] or "[]"), p["slack_id"] or "", [e for e in evidence if e]))
     return out
+
+
+UNIT_WEIGHT = {"folder": 1.0, "code_path": 1.0, "doc": 1.0, "commit": 0.5}  # a commit is one event; a file or folder sums many
+
+
+def _part_votes(parts: list[str], doc_weight: dict[str, float], shares: dict[str, dict[str, list]],
+                docs: dict[str, dict[str, Any]]) -> dict[str, list]:
+    """person -> [vote, best part, commits there, first, last]: each matching part passes its weight on to the
+    people who changed it, by their share of its commits; the votes sum to at most 1."""
+    weights = {d: doc_weight[d] * UNIT_WEIGHT.get(docs[d]["kind"], 1.0) for d in parts}
+    total = sum(weights.values())
+    out: dict[str, list] = {}
+    for d in parts:
+        for pid, (share, count, first, last) in shares.get(d, {}).items():
+            vote = weights[d] * share / total
+            row = out.setdefault(pid, [0.0, d, count, first, last, -1.0])
+            row[0] += vote
+            # the evidence shown: the person's best file or folder here, a single commit only when there is none
+            rank, best = (docs[d]["kind"] != "commit", vote), (docs[row[1]]["kind"] != "commit", row[5])
+            if rank > best:
+                row[1:6] = [d, count, first, last, vote]
+    return {pid: row[:5] for pid, row in out.items()}
 
 
 def _mix(doc_votes: dict[str, float], project_votes: dict[str, float], project_weight: float) -> dict[str, float]:
@@ -209,14 +268,27 @@ def _mix(doc_votes: dict[str, float], project_votes: dict[str, float], project_w
             for pid in set(doc_votes) | set(project_votes)}
 
 
+def _part_evidence(doc: dict[str, Any], vote: float, doc_id: str, count: int, first: str | None,
+                   last: str | None) -> Evidence:
+    """'14 commits to pkg/samplers/nsga2/, 2023–2025' for a folder or file; the subject for a commit."""
+    if doc["kind"] == "commit":
+        return Evidence(doc["title"], doc["url"], doc_id, doc["source"], f"1 commit{_span(first, last)}", vote)
+    what = f"{count} commit{'s' if count != 1 else ''} to {doc['path'] or doc['title']}{_span(first, last)}"
+    return Evidence(doc["source"], doc["url"], doc_id, doc["source"], what, vote)
+
+
+def _span(first: str | None, last: str | None) -> str:
+    years = sorted({y[:4] for y in (first, last) if y})
+    return f", {years[0]}–{years[-1]}" if len(years) == 2 and years[0] != years[-1] else (f", {years[0]}" if years else "")
+
+
 def _project_evidence(store: Store, vote: float, scope: tuple[str, str], count: int, first: str | None,
                       last: str | None) -> Evidence | None:
     source, prefix = scope
     rows = store.query("SELECT id, title, url FROM documents WHERE source = ? AND kind = 'readme' LIMIT 1", [source]) \
         if not prefix else []
     name = prefix.rstrip("/").split("/")[-1] if prefix else source
-    years = sorted({y[:4] for y in (first, last) if y})
-    span = f" {years[0]}–{years[-1]}" if len(years) == 2 and years[0] != years[-1] else (f" {years[0]}" if years else "")
+    span = _span(first, last)
     unit = "commit" if rows else "edit"  # a repository (it has a README) counts commits; a wiki space, edits
     what = f"{count} {unit}{'s' if count != 1 else ''} to {name}{span}"
     if rows:

@@ -119,8 +119,14 @@ def _keys(ident: dict[str, Any]) -> list[tuple[int, str]]:
         keys.append((1, f"u:{tokens[0]}"))
     elif len(tokens) >= 2:
         keys.append((2, f"n:{name}"))
-        keys.append((2, f"u:{''.join(tokens)}"))
+        keys += [(2, f"u:{h}") for h in name_handles(tokens)]
     return keys
+
+
+def name_handles(tokens: list[str]) -> list[str]:
+    """Handles written from a full name's parts: 'mateoegan', 'eganmateo', and 'joseruiz' for José Luis Ruiz."""
+    forms = ["".join(tokens), tokens[-1] + tokens[0], tokens[0] + tokens[-1]]
+    return list(dict.fromkeys(f for f in forms if len(f) >= 5))
 
 
 class _Groups:
@@ -161,12 +167,77 @@ class _Groups:
         return True
 
 
+def bare_words(ident: dict[str, Any]) -> set[str]:
+    """The one-word names an identity goes by: a one-word name, a username, an email local part."""
+    words = set()
+    email = (ident.get("email") or "").casefold()
+    m = NOREPLY.match(email)
+    for v in (ident.get("name"), ident.get("username"), m.group(1) if m else email.split("@", 1)[0] if email else ""):
+        tokens = norm_name(v or "").split()
+        if len(tokens) == 1 and len(tokens[0]) >= 3 and tokens[0].isalpha() and tokens[0] not in GENERIC_LOCAL_PARTS:
+            words.add(tokens[0])
+    return words
+
+
+def join_first_names(groups: "_Groups", idents: dict[str, dict[str, Any]], ids: list[str],
+                     sources: dict[str, set[str]]) -> list[tuple[str, str, str]]:
+    """Join a person known only by a one-word name ('viktor') to the one full name starting with it among
+    the people active in the same sources. Several full names with that first name: no join.
+    Returns (identity, identity joined to, reason) for each join made."""
+    members: dict[str, list[str]] = defaultdict(list)
+    for i in ids:
+        members[groups.find(i)].append(i)
+    full = {root: {n for i in m if (n := full_name(idents[i]))} for root, m in members.items()}
+    active = {root: set().union(*(sources.get(i, set()) for i in m)) for root, m in members.items()}
+    by_first: dict[tuple[str, str], set[str]] = defaultdict(set)  # (first name, source) -> groups
+    for root, names in full.items():
+        for n in names:
+            for src in active[root]:
+                by_first[(n.split()[0], src)].add(root)
+    joins = []
+    for root, m in members.items():
+        if full[root] or not active[root]:
+            continue
+        for word in sorted(set().union(*(bare_words(idents[i]) for i in m))):
+            found = set().union(*(by_first.get((word, src), set()) for src in active[root]))
+            if len(found) != 1:
+                continue
+            target = next(iter(found))
+            name = next(n for n in sorted(full[target]) if n.split()[0] == word)
+            where = ", ".join(sorted(active[root] & active[target])) or ", ".join(sorted(active[root]))
+            reason = f"first name {word!r}: the only full name starting with it among the people of {where} is {name!r}"
+            if groups.union(members[target][0], m[0], reason, check_names=True):
+                joins.append((m[0], members[target][0], reason))
+                break
+    return joins
+
+
+def _handle_joins(key_members: dict[str, dict[str, int]], idents: dict[str, dict[str, Any]],
+                  groups: "_Groups") -> list[tuple[str, str, str]]:
+    """Joins made because a bare handle spells a full name's parts ('mateoegan' and Mateo Egan), not by email."""
+    joins = []
+    for key, members in sorted(key_members.items()):
+        ids = sorted(members)
+        if not key.startswith("u:"):
+            continue
+        named = [i for i in ids if (n := full_name(idents[i])) and key[2:] in name_handles(n.split())]
+        for i in ids:
+            if full_name(idents[i]) or not named:
+                continue
+            target = next((j for j in named if groups.find(i) == groups.find(j)), None)
+            email = (idents[i]["email"] or "").casefold()
+            if target and not (email and any(email == (idents[j]["email"] or "").casefold() for j in named)):
+                joins.append((i, target, f"the handle {key[2:]!r}, made of the parts of the name {idents[target]['name']!r}"))
+    return list(dict.fromkeys(joins))
+
+
 @dataclass
 class ResolveReport:
     identities: int = 0
     people: int = 0
     bots: int = 0
     refused: list[tuple[str, str, str]] = field(default_factory=list)
+    joins: list[tuple[str, str, str]] = field(default_factory=list)  # (identity, joined to, reason) by inference
 
 
 def _matches(spec: str, ident: dict[str, Any]) -> bool:
@@ -225,13 +296,28 @@ def resolve(store: Store, directory: list[dict[str, str]] | None = None, aliases
         for i in people_ids:
             for key in identity_keys(idents[i], ambiguous):
                 by_key[key].append(i)
-        for tier in (0, 1, 2):
-            for (t, key), members in sorted(by_key.items()):
-                if t == tier:
-                    for other in members[1:]:
-                        groups.union(members[0], other, key, check_names=tier > 0)
+        # a key links identities at the weaker of their two tiers: a handle ('felixberg', tier 1) meets the
+        # same handle written from a full name ('Felix Berg', tier 2) at tier 2
+        key_members: dict[str, dict[str, int]] = defaultdict(dict)
+        for (t, key), ids in by_key.items():
+            for i in ids:
+                key_members[key][i] = min(t, key_members[key].get(i, t))
+        links = []
+        for key, tiers in key_members.items():
+            ids = sorted(tiers, key=lambda i: (tiers[i], i))
+            links += [(max(tiers[ids[0]], tiers[other]), key, ids[0], other) for other in ids[1:]]
+        for t, key, a, b in sorted(links):
+            groups.union(a, b, key, check_names=t > 0)
+        joins = _handle_joins(key_members, idents, groups)
+        sources: dict[str, set[str]] = defaultdict(set)
+        for r in store.query("""SELECT DISTINCT c.identity_id, d.source FROM contributions c
+                                JOIN documents d ON d.id = c.doc_id"""):
+            sources[r["identity_id"]].add(r["source"])
+        joins += join_first_names(groups, idents, people_ids, sources)
         report.refused = groups.refused
+        report.joins = joins
         store.set_meta("people_refused", json.dumps(sorted(set(groups.refused)), ensure_ascii=False))
+        store.set_meta("people_joins", json.dumps(sorted(set(joins)), ensure_ascii=False))
 
         weight = Counter()
         for r in store.query("SELECT identity_id, sum(count) AS n FROM contributions GROUP BY identity_id"):
@@ -265,7 +351,7 @@ def resolve(store: Store, directory: list[dict[str, str]] | None = None, aliases
             forced = next((rule.name for rule in aliases if rule.action == "merge" and rule.name and
                            any(_matches(s, r) for s in rule.identities for r in rows)), "")
             display = forced or (directory_row["name"] if directory_row else "") or \
-                (max(names, key=lambda n: (names[n], " " in n, n)) if names else (emails[0] if emails else root))
+                (max(names, key=lambda n: (len(norm_name(n).split()) >= 2, names[n], n)) if names else (emails[0] if emails else root))
             teams = Counter()
             for i in ids:
                 teams.update(team_votes.get(i, {}))

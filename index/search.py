@@ -19,6 +19,7 @@ RRF_K = 60
 CANDIDATES = 200  # chunks taken from each retriever before fusion
 DUPLICATE_COSINE = 0.95  # best passages this alike, in different sources, are one document published twice
 KIND_PRIOR = {"code_path": 0.6}  # a file known only by its name is weaker evidence than a page of prose
+UNIT_KINDS = frozenset({"commit", "folder"})  # history units: evidence for `who`, not answers for `search` unless asked
 PRESENTATION = {"wiki_page": 0, "web_page": 0}  # the published page represents its copies; repository files next
 STOPWORDS = frozenset("""a an and are as at be been but by can could do does did for from has have had he her his how
 i if in into is it its me my no not of on or our she so than that the their them then there these they this to
@@ -100,16 +101,25 @@ class Searcher:
         self.store, self.vectors, self.embedder = store, vectors, embedder
 
     def ranked(self, query: str, candidates: int = CANDIDATES,
-               viewer: Viewer | None = None) -> tuple[dict[str, float], dict[str, int]]:
-        """Fused document scores and each document's best chunk, among the documents `viewer` may see."""
+               viewer: Viewer | None = None,
+               skip_kinds: frozenset[str] = frozenset()) -> tuple[dict[str, float], dict[str, int]]:
+        """Fused document scores and each document's best chunk, among the documents `viewer` may see;
+        documents of `skip_kinds` take no rank."""
+        pool = candidates * (3 if skip_kinds else 1)
         match = fts_query(query)
-        lexical = self.store.fts(match, candidates) if match else []
-        semantic = self.vectors.search(self.embedder.encode([query])[0], candidates) if query.strip() else []
+        lexical = self.store.fts(match, pool) if match else []
+        semantic = self.vectors.search(self.embedder.encode([query])[0], pool) if query.strip() else []
         rows = self.store.chunk_rows({c for c, _ in lexical} | {c for c, _ in semantic})
         chunk_doc = {cid: r["doc_id"] for cid, r in rows.items()}
         if viewer is not None:  # ranks are counted among visible documents only
             keep = visible_doc_ids(self.store, chunk_doc.values(), viewer)
             chunk_doc = {cid: d for cid, d in chunk_doc.items() if d in keep}
+        if skip_kinds:
+            kinds = {d: r["kind"] for d, r in self.store.documents(set(chunk_doc.values())).items()}
+            chunk_doc = {c: d for c, d in chunk_doc.items() if kinds.get(d) not in skip_kinds}
+        if viewer is not None or skip_kinds:
+            lexical = [x for x in lexical if x[0] in chunk_doc][:candidates]
+            semantic = [x for x in semantic if x[0] in chunk_doc][:candidates]
         lex_docs, lex_best = _doc_ranking([c for c, _ in lexical], chunk_doc)
         sem_docs, sem_best = _doc_ranking([c for c, _ in semantic], chunk_doc)
         fused = rrf([lex_docs, sem_docs])
@@ -118,7 +128,7 @@ class Searcher:
 
     def search(self, query: str, limit: int = 10, team: str | None = None, source: str | None = None,
                kinds: set[str] | None = None, candidates: int = CANDIDATES, viewer: Viewer | None = None) -> list[Hit]:
-        fused, best = self.ranked(query, candidates, viewer)
+        fused, best = self.ranked(query, candidates, viewer, frozenset() if kinds else UNIT_KINDS)
         docs = self.store.documents(fused)
         terms = query_terms(query)
         pool = []

@@ -60,6 +60,19 @@ CREATE INDEX IF NOT EXISTS feedback_doc ON feedback(doc_id);
 -- Slack: deliveries already answered, shared by every bot process (index/seen.py)
 CREATE TABLE IF NOT EXISTS seen_events (key TEXT PRIMARY KEY, at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS seen_events_at ON seen_events(at);
+-- the query log (index/querylog.py): every question asked on any surface
+CREATE TABLE IF NOT EXISTS query_log (
+    id INTEGER PRIMARY KEY, at TEXT NOT NULL, surface TEXT, question TEXT, qkey TEXT, kind TEXT,
+    asker TEXT, asker_team TEXT, strength REAL, results INTEGER);
+CREATE INDEX IF NOT EXISTS query_log_at ON query_log(at);
+-- the weekly digest (index/digest_runs.py): one run record per (channel, week), and which overlaps
+-- each view has announced; documents' first sighting, so an edited wiki page is not "new"
+CREATE TABLE IF NOT EXISTS digest_runs (
+    channel TEXT NOT NULL, week TEXT NOT NULL, view TEXT, channel_id TEXT, ts TEXT, content_hash TEXT,
+    owner TEXT, claimed_at TEXT, posted_at TEXT, updated_at TEXT, PRIMARY KEY (channel, week));
+CREATE TABLE IF NOT EXISTS digest_overlaps (
+    view TEXT NOT NULL, pair TEXT NOT NULL, week TEXT NOT NULL, PRIMARY KEY (view, pair));
+CREATE TABLE IF NOT EXISTS doc_first_seen (doc_id TEXT PRIMARY KEY, first_seen TEXT);
 """
 
 

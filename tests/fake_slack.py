@@ -10,6 +10,11 @@ on what a user would see.
     client = WebClient(token=fake.token, base_url=fake.api_url)
     fake.rate_limit("chat.postMessage", times=1, retry_after=1)
     fake.wait_for(lambda c: c.method == "chat.postMessage")
+
+With `channels={"ml-guild": "C0MLGUILD"}` it also knows channels by name, as Slack does:
+chat.postMessage to "#ml-guild" lands in C0MLGUILD (an unknown #name is channel_not_found),
+conversations.list lists them, and conversations.history returns a channel's messages newest
+first (paginated, message metadata only with include_all_metadata).
 """
 from __future__ import annotations
 
@@ -82,8 +87,10 @@ def _valid_blocks(blocks: Any) -> str | None:
 
 class FakeSlack:
     def __init__(self, token: str = "xoxb-fake-token", team_id: str = "T0GUILD", bot_user_id: str = "U0GUILDBOT",
-                 users: list[User] | None = None, port: int = 0):
+                 users: list[User] | None = None, port: int = 0, channels: dict[str, str] | None = None):
         self.token, self.team_id, self.bot_user_id, self.port = token, team_id, bot_user_id, port
+        self.bot_id = "B0GUILDBOT"
+        self.channels: dict[str, str] = dict(channels or {})  # name (without #) -> id
         self.users: dict[str, User] = {u.id: u for u in users or []}
         self.calls: list[Call] = []
         self.messages: dict[str, list[dict[str, Any]]] = {}
@@ -216,7 +223,7 @@ class FakeSlack:
                     return self._send(req, 400, {"ok": False, "error": "invalid_json"})
             else:
                 args.update(parse_qsl(raw.decode("utf-8")))
-        for key in ("blocks", "attachments"):
+        for key in ("blocks", "attachments", "metadata"):
             if isinstance(args.get(key), str):
                 try:
                     args[key] = json.loads(args[key])
@@ -267,7 +274,7 @@ class FakeSlack:
         with self._cond:
             if method == "auth.test":
                 return {"ok": True, "url": "https://acme.slack.com/", "team": "Acme", "user": "guildbot",
-                        "team_id": self.team_id, "user_id": self.bot_user_id, "bot_id": "B0GUILDBOT",
+                        "team_id": self.team_id, "user_id": self.bot_user_id, "bot_id": self.bot_id,
                         "is_enterprise_install": False}
             if method in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
                 if not a.get("channel"):
@@ -277,22 +284,41 @@ class FakeSlack:
                 error = _valid_blocks(a.get("blocks"))
                 if error:
                     return {"ok": False, "error": error}
-                channel = a["channel"]
+                channel = self._channel_id(a["channel"])
+                if channel is None:
+                    return {"ok": False, "error": "channel_not_found"}
                 if method == "chat.update":
                     msg = next((m for m in self.messages.get(channel, []) if m["ts"] == a.get("ts")), None)
                     if msg is None:
                         return {"ok": False, "error": "message_not_found"}
-                    msg.update({k: a[k] for k in ("text", "blocks") if k in a}, edited=True)
+                    msg.update({k: a[k] for k in ("text", "blocks", "metadata") if k in a}, edited=True)
                     return {"ok": True, "channel": channel, "ts": msg["ts"], "text": msg.get("text", "")}
-                ts = f"{1_700_000_000 + next(self._ts)}.000100"
+                ts = f"{int(time.time())}.{next(self._ts):06d}"  # now, unique: conversations.history filters by it
                 if method == "chat.postEphemeral":
                     if a.get("user") not in self.users and not str(a.get("user", "")).startswith(("U", "W")):
                         return {"ok": False, "error": "user_not_found"}
                     return {"ok": True, "message_ts": ts}
-                msg = {"ts": ts, "channel": channel, "user": self.bot_user_id, "text": a.get("text", ""),
-                       "blocks": a.get("blocks") or [], "thread_ts": a.get("thread_ts")}
+                msg = {"ts": ts, "channel": channel, "user": self.bot_user_id, "bot_id": self.bot_id,
+                       "text": a.get("text", ""), "blocks": a.get("blocks") or [], "thread_ts": a.get("thread_ts")}
+                if isinstance(a.get("metadata"), dict):
+                    msg["metadata"] = a["metadata"]
                 self.messages.setdefault(channel, []).append(msg)
                 return {"ok": True, "channel": channel, "ts": ts, "message": msg}
+            if method == "conversations.list":
+                listed = [{"id": cid, "name": name, "is_channel": True, "is_member": True}
+                          for name, cid in sorted(self.channels.items())]
+                return {"ok": True, **self._page(listed, a, "channels")}
+            if method == "conversations.history":
+                channel = str(a.get("channel", ""))
+                if channel.startswith("#") or not channel:
+                    return {"ok": False, "error": "channel_not_found"}
+                oldest = float(a.get("oldest") or 0)
+                with_meta = str(a.get("include_all_metadata", "")).lower() in ("1", "true")
+                found = [{k: v for k, v in m.items() if k != "metadata" or with_meta}
+                         for m in reversed(self.messages.get(channel, [])) if float(m["ts"]) >= oldest]
+                page = self._page(found, a, "messages")
+                page["has_more"] = bool(page["response_metadata"]["next_cursor"])
+                return {"ok": True, **page}
             if method == "users.lookupByEmail":
                 email = (a.get("email") or "").casefold()
                 user = next((u for u in self.users.values() if u.email.casefold() == email and email), None)
@@ -308,6 +334,27 @@ class FakeSlack:
                     return {"ok": False, "error": "user_not_found"}
                 return {"ok": True, "channel": {"id": "D" + users[0][1:], "is_im": len(users) == 1}}
         return {"ok": False, "error": "unknown_method"}
+
+    def _channel_id(self, channel: str) -> str | None:
+        """A channel id for a name ('#ml-guild') or id; None for an unknown name when channels are declared."""
+        if channel.startswith("#") and self.channels:
+            return self.channels.get(channel[1:])
+        return channel
+
+    @staticmethod
+    def _page(items: list, a: dict[str, Any], key: str) -> dict[str, Any]:
+        """Cursor pagination as Slack does it: `limit` items from the opaque `cursor` on."""
+        start = int(a.get("cursor") or 0)
+        limit = max(1, min(int(a.get("limit") or 100), 1000))
+        part = items[start:start + limit]
+        more = start + limit < len(items)
+        return {key: part, "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+
+    def messages_in(self, channel: str) -> list[dict[str, Any]]:
+        """Top-level messages in a channel (by name or id), oldest first."""
+        with self._cond:
+            cid = self._channel_id(channel) or ""
+            return [m for m in self.messages.get(cid, []) if not m.get("thread_ts")]
 
     def _take(self, queue: dict, method: str):
         """Use up one of the [times left, value] a test queued for `method`; None when none is left."""

@@ -82,6 +82,14 @@ PATHS = [("guild", k) for k in ("name", "data_dir", "model")] + [("people", "ali
         [("people", "aliases", 0, k) for k in ("identities", "action", "name")]
 
 
+def _child(node, key):
+    if isinstance(node, dict) and isinstance(key, str):
+        return node.get(key)
+    if isinstance(node, list) and isinstance(key, int) and key < len(node):
+        return node[key]
+    return None
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.sampled_from(PATHS), VALUES), min_size=1, max_size=3))
@@ -89,13 +97,11 @@ def test_a_valid_config_with_any_field_replaced_loads_or_is_a_config_error(tmp_p
     data = json.loads(json.dumps(VALID))
     for where, value in edits:
         node = data
-        for key in where[:-1]:
-            node = node[key] if isinstance(node, (dict, list)) and (key in node if isinstance(node, dict)
-                                                                    else key < len(node)) else None
-            if node is None:
-                break
-        if isinstance(node, dict) or (isinstance(node, list) and where[-1] < len(node)):
-            node[where[-1]] = value
+        for key in where[:-1]:  # an earlier edit may have replaced a table on the way: skip this edit then
+            node = _child(node, key)
+        last = where[-1]
+        if isinstance(node, dict) and isinstance(last, str) or isinstance(node, list) and _child(node, last) is not None:
+            node[last] = value
     assert isinstance(_load(tmp_path_factory, document(data).encode()), (Config, ConfigError))
 
 

@@ -64,7 +64,7 @@ def test_project_votes_reward_who_built_the_project(store):
 
 def test_evidence_says_what_they_did_and_when(store):
     ada = rank_experts(store, {"ranker:README.md": 1.0}, now=when(2025))[0]
-    assert ada.evidence[0].what == "40 commits to ranker 2024"
+    assert ada.evidence[0].what == "40 commits to ranker, 2024"
     assert ada.evidence[0].title == "Ranker"
 
 
@@ -80,3 +80,22 @@ def test_describe_says_commits_for_files_and_edits_for_pages():
 
     assert describe("author", 3, "2021-01-01", "2023-05-01") == "author: 3 commits, 2021–2023"
     assert describe("editor", 1, "2024-01-01", "2024-02-01", in_repository=False) == "editor: 1 edit, 2024"
+
+
+@pytest.mark.parametrize("question, builder", [
+    ("who built the embedding cache?", "Tomás Ortega"),
+    ("who knows the nightly batch scoring jobs?", "Lena Fischer"),
+    ("anyone who worked on the label review queue?", "Jo Brandt"),
+])
+def test_module_questions_name_the_module_builders_not_the_monorepo_top_committer(demo_guild, question, builder):
+    # Mei Lin made most of mlkit's commits, but each module was built by someone else
+    experts = demo_guild.experts(question, limit=5)
+    assert experts[0].name == builder
+    assert "mlkit/" in experts[0].evidence[0].what and "commit" in experts[0].evidence[0].what
+    names = [e.name for e in experts]
+    assert "Mei Lin" not in names or names.index("Mei Lin") > 0
+
+
+def test_the_monorepo_as_a_whole_is_still_its_top_committers(demo_guild):
+    experts = demo_guild.experts("who maintains the shared ML monorepo?", limit=3)
+    assert experts[0].name == "Mei Lin"

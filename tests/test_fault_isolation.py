@@ -59,7 +59,7 @@ def test_failures_are_named_and_the_healthy_source_is_indexed(broken_org):
     crawl = run("crawl")
     assert crawl.returncode == 0, crawl.stderr
     table = rows(crawl.stdout)
-    assert table["healthy"][0] == "2" and int(table["healthy"][4]) >= 2 and table["healthy"][-1] == "ok"  # added, chunks
+    assert table["healthy"][0] == "3" and int(table["healthy"][4]) >= 2 and table["healthy"][-1] == "ok"  # added (two files, one commit), chunks
     assert table["gh-dead"][-1] == "FAILED" and table["gl-broken"][-1] == "FAILED"
     errors = [line for line in crawl.stderr.splitlines() if line.startswith("error:")]
     dead = next(line for line in errors if "'gh-dead'" in line)
@@ -73,7 +73,7 @@ def test_failures_are_named_and_the_healthy_source_is_indexed(broken_org):
     by_name = {s["name"]: s for s in json.loads(sources.stdout)}
     assert "connection refused" in by_name["gh-dead"]["last_error"]
     assert "HTTP 500" in by_name["gl-broken"]["last_error"]
-    assert by_name["healthy"]["last_error"] is None and by_name["healthy"]["documents"] == 2
+    assert by_name["healthy"]["last_error"] is None and by_name["healthy"]["documents"] == 3
     plain = run("sources").stdout
     assert "ERROR: source 'gh-dead'" in plain and "ERROR: source 'gl-broken'" in plain
 
@@ -83,7 +83,7 @@ def test_strict_exits_1_and_still_crawls_the_rest(broken_org):
     crawl = run("crawl", "--strict", "--json")
     assert crawl.returncode == 1, crawl.stderr
     report = {s["name"]: s for s in json.loads(crawl.stdout)["sources"]}
-    assert report["healthy"]["error"] == "" and report["healthy"]["added"] == 2
+    assert report["healthy"]["error"] == "" and report["healthy"]["added"] == 3
     assert "connection refused" in report["gh-dead"]["error"] and "HTTP 500" in report["gl-broken"]["error"]
     assert "exit status 1 (--strict)" in crawl.stderr
 

@@ -8,10 +8,16 @@ ADA = ("Ada Lovelace", "ada@acme.example")
 BOB = ("Bob Stone", "bob@acme.example")
 
 
+def files(ids):
+    """The ids of file documents among `ids` (not commits, not folders)."""
+    return sorted(i for i in ids if ":commit:" not in i and not i.endswith("/"))
+
+
 def people_of(guild, path):
     rows = guild.store.query(
         """SELECT p.name, c.count FROM contributions c JOIN identities i ON i.id = c.identity_id
-           JOIN people p ON p.id = i.person_id JOIN documents d ON d.id = c.doc_id WHERE d.path = ?""", [path])
+           JOIN people p ON p.id = i.person_id JOIN documents d ON d.id = c.doc_id WHERE d.path = ? AND d.kind != 'commit'""",
+        [path])
     return {r["name"]: r["count"] for r in rows}
 
 
@@ -31,8 +37,11 @@ def test_first_crawl_indexes_prose_and_paths(repo_and_guild):
     repo, guild = repo_and_guild
     report = guild.crawl()
     s = report.sources[0]
-    assert s.ok and s.added == 4 and s.deleted == 0
-    docs = {r["path"]: r for r in guild.store.query("SELECT path, kind, title, text FROM documents")}
+    # four files, the docs/ folder (src/ holds one file only) and two commits
+    assert s.ok and s.added == 7 and s.deleted == 0
+    assert len(files(s.reprocessed)) == 4
+    docs = {r["path"]: r for r in guild.store.query("SELECT path, kind, title, text FROM documents WHERE kind NOT IN ('commit')")}
+    assert docs["docs/"]["kind"] == "folder" and "intro" in docs["docs/"]["text"]
     assert docs["README.md"]["kind"] == "readme"
     assert docs["docs/intro.md"]["kind"] == "doc" and "Collaborative filtering" in docs["docs/intro.md"]["text"]
     assert docs["src/model.py"]["kind"] == "code_path" and "model" in docs["src/model.py"]["text"]
@@ -48,8 +57,10 @@ def test_incremental_add_modify_delete(repo_and_guild):
                        "docs/new.md": "# New\n\nSession-based recommendations with transformers.\n",
                        "docs/old.md": None})
     s = guild.crawl().sources[0]
-    assert (s.added, s.changed, s.deleted) == (1, 1, 1)
-    assert sorted(s.reprocessed) == ["ranker:docs/intro.md", "ranker:docs/new.md", "ranker:docs/old.md"]
+    # the three files, the docs/ folder they changed, and the new commit
+    assert (s.added, s.changed, s.deleted) == (2, 2, 1)
+    assert files(s.reprocessed) == ["ranker:docs/intro.md", "ranker:docs/new.md", "ranker:docs/old.md"]
+    assert "ranker:docs/" in s.reprocessed and sum(":commit:" in i for i in s.reprocessed) == 1
     assert s.unchanged == 1  # the README, re-read for its repository-level contributors
     assert guild.search("alternating least squares", limit=1)[0].path == "docs/intro.md"
     assert guild.search("session-based transformers", limit=1)[0].path == "docs/new.md"
@@ -79,9 +90,12 @@ def test_force_push_is_detected_and_reread(repo_and_guild):
     repo.commit(*BOB, {"docs/rewrite.md": "# Rewrite\n\nHistory was rewritten with a new page on bandits.\n"})
     s = guild.crawl().sources[0]
     assert s.ok
-    paths = {r["path"] for r in guild.store.query("SELECT path FROM documents")}
+    paths = {r["path"] for r in guild.store.query("SELECT path FROM documents WHERE kind NOT IN ('commit', 'folder')")}
     assert paths == {"README.md", "docs/intro.md", "src/model.py", "docs/rewrite.md"}
-    assert s.deleted == 1 and s.added == 1
+    # docs/old.md and Bob's first commit are gone; docs/rewrite.md and the new commit are new
+    assert s.deleted == 2 and s.added == 2
+    commits = {r["id"].rsplit(":", 1)[1] for r in guild.store.query("SELECT id FROM documents WHERE kind = 'commit'")}
+    assert commits == set(repo.git("rev-list", "HEAD").split())
     assert guild.search("bandits", limit=1)[0].path == "docs/rewrite.md"
 
 
@@ -133,7 +147,7 @@ def test_failure_keeps_previous_documents_and_resumes(repo_and_guild, monkeypatc
     assert guild.sources()[0]["last_error"] == s.error
     monkeypatch.setattr(git.GitConnector, "_document", real)
     s = guild.crawl().sources[0]
-    assert s.ok and (s.added, s.changed) == (1, 1)
+    assert s.ok and (s.added, s.changed) == (2, 2)  # two files, the new commit, the docs/ folder
     assert guild.sources()[0]["last_error"] is None
 
 
@@ -154,7 +168,7 @@ def test_index_upgrade_reembeds_stored_documents_once(repo_and_guild, monkeypatc
 
     monkeypatch.setattr(index.store, "INDEX_VERSION", index.store.INDEX_VERSION + 1)
     report = guild.crawl()
-    assert report.refreshed == 4 and report.sources[0].chunks_embedded == 0
+    assert report.refreshed == guild.store.count("documents") == 7 and report.sources[0].chunks_embedded == 0
     assert guild.store.count("chunks") == chunks_before == guild.vectors.size
     assert guild.crawl().refreshed == 0
     assert guild.search("alternating least squares collaborative filtering", limit=1)[0].path == "docs/intro.md"
@@ -166,12 +180,12 @@ def test_repository_url_is_cloned_then_fetched(make_repo, tmp_path):
     url = "file://" + str(repo.path)
     guild = Guild.from_config(write_config(tmp_path, [dict(kind="git", name="remote", team="T", url=url)]))
     try:
-        assert guild.crawl().sources[0].added == 1
+        assert guild.crawl().sources[0].added == 2  # the README and its commit
         mirror = tmp_path / "data" / "sources" / "remote" / "repo.git"
         assert (mirror / "HEAD").exists()
         repo.commit(*BOB, {"docs/holidays.md": "# Holidays\n\nHoliday effects in forecasts.\n"})
         s = guild.crawl().sources[0]
-        assert (s.added, s.changed, s.deleted) == (1, 0, 0)
+        assert (s.added, s.changed, s.deleted) == (2, 0, 0)
         assert guild.search("holiday effects", limit=1)[0].path == "docs/holidays.md"
         assert guild.search("holiday effects", limit=1)[0].url.startswith(url)
     finally:
@@ -211,9 +225,95 @@ def test_huge_and_binary_files_are_indexed_by_path_only(make_repo, tmp_path):
     guild = Guild.from_config(write_config(tmp_path, [dict(kind="git", name="big", team="T", url=str(repo.path))]))
     try:
         s = guild.crawl().sources[0]
-        assert s.ok and s.added == 3
+        assert s.ok and len(files(s.reprocessed)) == 3
         rows = {r["path"]: r for r in guild.store.query("SELECT path, text, metadata FROM documents")}
         assert "larger than 5 MB" in rows["docs/huge.md"]["metadata"] and len(rows["docs/huge.md"]["text"]) < 200
         assert "\x00" not in rows["docs/blob.txt"]["text"]
+    finally:
+        guild.close()
+
+
+CY = ("Cy Ito", "cy@acme.example")
+
+
+def test_folders_count_each_commit_once_and_say_what_they_hold(make_repo, tmp_path):
+    repo = make_repo("monitor")
+    repo.commit(*ADA, {"README.md": "# Monitor\n\nModel monitoring.\n",
+                       "monitor/drift/__init__.py": '"""Drift detectors: PSI and KS tests on feature windows."""\n',
+                       "monitor/drift/psi.py": "x = 1\n", "monitor/drift/ks.py": "x = 1\n",
+                       "monitor/alerts/pager.py": "x = 1\n", "monitor/alerts/slack.py": "x = 1\n"},
+                message="[ENH] Start the monitor (#1)")
+    repo.commit(*BOB, {"monitor/drift/psi.py": "x = 2\n"}, message="Quantile bins for the population stability index")
+    repo.commit(*BOB, {"monitor/drift/ks.py": "x = 2\n", "monitor/drift/psi.py": "x = 3\n"},
+                message="Two-sample KS test per feature\n\nUses the training window as reference.\n\n"
+                        "Signed-off-by: Bob Stone <bob@acme.example>", co_authors=[CY])
+    repo.commit("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com", {"monitor/drift/ks.py": "x = 4\n"},
+                message="Bump scipy")
+    guild = Guild.from_config(write_config(tmp_path, [dict(kind="git", name="monitor", team="Risk", url=str(repo.path))]))
+    try:
+        guild.crawl()
+        # one commit that changed two files of the folder counts once
+        assert people_of(guild, "monitor/drift/") == {"Ada Lovelace": 1, "Bob Stone": 2, "Cy Ito": 1}
+        assert people_of(guild, "monitor/drift/psi.py") == {"Ada Lovelace": 1, "Bob Stone": 2, "Cy Ito": 1}
+        folder = guild.store.query("SELECT * FROM documents WHERE path = 'monitor/drift/' AND kind = 'folder'")[0]
+        assert folder["kind"] == "folder" and folder["title"] == "monitor/drift/"
+        text = folder["text"]
+        assert "Drift detectors: PSI and KS tests" in text and "psi py" in text and "ks py" in text
+        assert "Quantile bins for the population stability index" in text and "Two-sample KS test per feature" in text
+        assert "Bump scipy" not in text and "pager" not in text
+        # commits: subject and body without trailers; bots skipped; attached to the paths they changed
+        commits = {r["title"]: r for r in guild.store.query("SELECT * FROM documents WHERE kind = 'commit'")}
+        assert set(commits) == {"Start the monitor", "Quantile bins for the population stability index",
+                                "Two-sample KS test per feature"}
+        ks = commits["Two-sample KS test per feature"]
+        assert "training window as reference" in ks["text"] and "Signed-off-by" not in ks["text"]
+        assert ks["path"] == "monitor/drift/" and "monitor/drift/ks.py" in ks["metadata"]
+        # commits and folders are evidence for `who`, not answers of `search`
+        assert all(h.doc_id.count(":commit:") == 0 and not h.path.endswith("/")
+                   for h in guild.search("population stability index quantile bins", limit=10))
+    finally:
+        guild.close()
+
+
+def test_merge_commits_are_skipped_and_folders_follow_the_tree(make_repo, tmp_path):
+    repo = make_repo("flow")
+    repo.commit(*ADA, {"README.md": "# Flow\n", "flow/a.py": "x\n", "flow/b.py": "x\n", "old/c.py": "x\n", "old/d.py": "x\n"},
+                message="Start")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit(*BOB, {"flow/b.py": "y\n"}, message="Faster flow solver")
+    repo.git("checkout", "-q", "main")
+    repo.commit(*ADA, {"README.md": "# Flow\n\nSolvers.\n"}, message="Describe the solvers")
+    env = {"GIT_AUTHOR_NAME": ADA[0], "GIT_AUTHOR_EMAIL": ADA[1], "GIT_COMMITTER_NAME": ADA[0], "GIT_COMMITTER_EMAIL": ADA[1]}
+    repo.git("-c", "commit.gpgsign=false", "merge", "-q", "--no-ff", "-m", "Merge branch 'feature'", "feature", env=env)
+    guild = Guild.from_config(write_config(tmp_path, [dict(kind="git", name="flow", team="T", url=str(repo.path))]))
+    try:
+        guild.crawl()
+        titles = {r["title"] for r in guild.store.query("SELECT title FROM documents WHERE kind = 'commit'")}
+        assert titles == {"Start", "Faster flow solver", "Describe the solvers"}
+        assert {r["path"] for r in guild.store.query("SELECT path FROM documents WHERE kind = 'folder'")} == {"flow/", "old/"}
+        repo.commit(*CY, {"old/c.py": None, "old/d.py": None, "flow/c.py": "z\n"}, message="Drop the old solver")
+        s = guild.crawl().sources[0]
+        assert s.ok and "flow:old/" not in guild.store.doc_ids("flow") and "flow:flow/" in s.reprocessed
+        assert people_of(guild, "flow/") == {"Ada Lovelace": 1, "Bob Stone": 1, "Cy Ito": 1}
+        assert "Drop the old solver" in {r["title"] for r in guild.store.query("SELECT title FROM documents WHERE kind = 'commit'")}
+    finally:
+        guild.close()
+
+
+def test_history_can_be_turned_off_and_on(make_repo, tmp_path):
+    repo = make_repo("plain")
+    repo.commit(*ADA, {"README.md": "# Plain\n", "pkg/a.py": "x\n", "pkg/b.py": "x\n"}, message="Start")
+    source = dict(kind="git", name="plain", team="T", url=str(repo.path), history=False)
+    guild = Guild.from_config(write_config(tmp_path, [source]))
+    try:
+        guild.crawl()
+        assert {r["kind"] for r in guild.store.query("SELECT kind FROM documents")} == {"readme", "code_path"}
+    finally:
+        guild.close()
+    source["history"] = True  # toggling the option reads the repository again
+    guild = Guild.from_config(write_config(tmp_path, [source]))
+    try:
+        guild.crawl()
+        assert {r["kind"] for r in guild.store.query("SELECT kind FROM documents")} == {"readme", "code_path", "folder", "commit"}
     finally:
         guild.close()

@@ -143,3 +143,67 @@ def test_directory_email_is_listed_first(store):
     resolve(store, [{"name": "Ada Lovelace", "email": "ada.lovelace@acme.example", "team": "R", "slack_id": "", "tz": ""}])
     assert json.loads(store.query("SELECT emails FROM people")[0]["emails"]) == ["ada.lovelace@acme.example",
                                                                                  "aaa.personal@gmail.com"]
+
+
+def add_to(store, source, doc_id, *contributors):
+    with store.transaction():
+        store.put_document(Document(id=f"{source}:{doc_id}", source=source, team="T", kind="doc", title=doc_id,
+                                    text="t", contributors=list(contributors)), "h", "git")
+
+
+def names(store):
+    return sorted(r["name"] for r in store.query("SELECT name FROM people"))
+
+
+def test_a_first_name_joins_the_one_full_name_of_its_repositories(store):
+    from index.ambiguity import find_ambiguous
+
+    add_to(store, "optim", "a", Contributor(name="Viktor Petrov", email="vp@corp.example"))
+    add_to(store, "optim", "b", Contributor(name="viktor", email="viktor.dev@gmail.com", count=30))
+    add_to(store, "other", "c", Contributor(name="Viktor Lund", email="vl@corp.example"))  # another repository
+    report = resolve(store)
+    assert names(store) == ["Viktor Lund", "Viktor Petrov"]
+    assert len(report.joins) == 1
+    joined = [a for a in find_ambiguous(store) if a.kind == "inferred_join"]
+    assert len(joined) == 1 and "viktor.dev@gmail.com" in joined[0].identity
+    assert "Viktor Petrov" in joined[0].person and "first name 'viktor'" in joined[0].detail and "optim" in joined[0].detail
+
+
+def test_a_first_name_shared_in_its_repositories_never_joins(store):
+    add_to(store, "optim", "a", Contributor(name="Viktor Petrov", email="vp@corp.example"))
+    add_to(store, "optim", "b", Contributor(name="Viktor Lund", email="vl@corp.example"))
+    add_to(store, "optim", "c", Contributor(name="viktor", email="viktor.dev@gmail.com"))
+    report = resolve(store)
+    assert names(store) == ["Viktor Lund", "Viktor Petrov", "viktor"] and report.joins == []
+
+
+def test_first_names_never_merge_two_directory_people(store):
+    directory = [{"name": n, "email": e, "team": "T", "slack_id": "", "tz": ""}
+                 for n, e in (("Ines Duarte", "ines.duarte@acme.example"), ("Ines Moreau", "ines.moreau@acme.example"))]
+    add_to(store, "r", "a", Contributor(name="Ines Duarte", email="ines.duarte@acme.example"))
+    add_to(store, "r", "b", Contributor(name="Ines Moreau", email="ines.moreau@acme.example"))
+    add_to(store, "r", "c", Contributor(name="ines", email="ines@home.example"))
+    resolve(store, directory)
+    assert names(store) == ["Ines Duarte", "Ines Moreau", "ines"]
+
+
+@pytest.mark.parametrize("name, email", [("mateoegan", "12+mateoegan@users.noreply.github.com"),
+                                         ("eganmateo", "12+em@users.noreply.github.com"), ("MateoEgan", "")])
+def test_a_handle_made_of_name_parts_joins_and_is_listed(store, name, email):
+    from index.ambiguity import find_ambiguous
+
+    add_to(store, "r", "a", Contributor(name="Mateo Egan", email="m.egan@acme.example"))
+    add_to(store, "r", "b", Contributor(name=name, email=email, count=50))
+    resolve(store, [{"name": "Mateo Egan", "email": "m.egan@acme.example", "team": "T", "slack_id": "", "tz": ""}])
+    assert names(store) == ["Mateo Egan"]
+    joined = [a for a in find_ambiguous(store) if a.kind == "inferred_join"]
+    assert len(joined) == 1 and "parts of the name 'Mateo Egan'" in joined[0].detail
+
+
+def test_a_person_is_shown_by_a_real_name_not_a_busier_handle(store):
+    add_to(store, "r", "a", Contributor(name="felixberg", email="felix@berg.example", count=500))
+    add_to(store, "r", "b", Contributor(name="Felix Berg", email="felix@berg.example", count=2))
+    resolve(store)
+    assert names(store) == ["Felix Berg"]
+    aliases = json.loads(store.query("SELECT aliases FROM people")[0]["aliases"])
+    assert aliases == ["felixberg"]
