@@ -5,7 +5,7 @@ PIP     = $(VENV)/bin/pip -q --disable-pip-version-check
 GUILD   = $(VENV)/bin/guildbot
 export HF_HUB_OFFLINE = 1
 
-.PHONY: install dev demo test bench clean
+.PHONY: install dev demo test bench screenshots web clean
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -40,6 +40,15 @@ bench: dev
 	$(PY) scripts/bench_cli.py
 	$(PY) scripts/bench_scale.py
 	$(PY) scripts/bench_slack.py
+	$(PY) scripts/bench_web.py
+
+# a screenshot of each page of the demo org's web app, into docs/img (after make demo)
+screenshots: dev
+	$(PY) scripts/screenshots.py
+
+# the demo's web page at http://127.0.0.1:3000/ (after make demo)
+web: install
+	$(GUILD) --config examples/guild.toml serve --port 3000
 
 clean:
 	rm -rf $(VENV) examples/build .pytest_cache

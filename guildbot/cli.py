@@ -18,7 +18,7 @@ import sys
 import textwrap
 from typing import Any, Callable
 
-from . import cli_catalog, cli_digest, cli_syncs, slack_cli
+from . import cli_catalog, cli_digest, cli_syncs, slack_cli, web_cli
 from connectors.redact import install_log_redaction, redact
 from index.crawl_lock import CrawlLocked
 from index.embeddings import ModelError
@@ -66,7 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     cli_catalog.add_parsers(sub)
     cli_syncs.add_parsers(sub)  # syncs propose | post | list | ics | optout
-    slack_cli.add_parsers(sub)  # serve, slack --socket, slack-console
+    slack_cli.add_parsers(sub)  # slack --socket, slack-console
+    web_cli.add_parsers(sub)  # serve: the web app, and Slack when configured
     cli_digest.add_parsers(sub)  # digest
     return p
 
@@ -180,7 +181,7 @@ def cmd_sources(guild: Guild, args) -> int:
 
 
 COMMANDS = {"crawl": cmd_crawl, "search": cmd_search, "who": cmd_who, "sources": cmd_sources, **cli_catalog.COMMANDS,
-            **slack_cli.COMMANDS, **cli_digest.COMMANDS, **cli_syncs.COMMANDS}
+            **slack_cli.COMMANDS, **web_cli.COMMANDS, **cli_digest.COMMANDS, **cli_syncs.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,6 +5,7 @@ and exits 2. Secrets never live here: connectors read them from environment vari
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -85,6 +86,12 @@ class ProjectConfig:
     name: str
     sources: list[str]
     entry: str = ""
+class WebConfig:
+    """[web]: who the web app trusts to say who is signed in."""
+
+    auth: str = "none"  # or "proxy": the user comes from X-Forwarded-Email, set by a trusted proxy
+    trusted_proxies: list[str] = field(default_factory=list)  # addresses or networks ("10.0.0.0/8")
+    host: str = "127.0.0.1"  # where `guildbot serve` listens unless --host says otherwise
 
 
 @dataclass
@@ -101,6 +108,7 @@ class Config:
     sources: list[SourceConfig] = field(default_factory=list)
     aliases: list[AliasRule] = field(default_factory=list)
     syncs: Any = None  # guildbot.config_syncs.SyncsConfig
+    web: WebConfig = field(default_factory=WebConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
     query_log: QueryLogConfig = field(default_factory=QueryLogConfig)
     projects: list[ProjectConfig] = field(default_factory=list)
@@ -175,7 +183,7 @@ def load_config(path: str | Path) -> Config:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(path, "", f"not valid TOML: {e}", "fix the syntax at the line and column shown")
 
-    known = {"guild", "people", "teams", "sources", "digest", "query_log", "projects", "overlaps", "syncs"}
+    known = {"guild", "people", "teams", "sources", "web", "digest", "query_log", "projects", "overlaps", "syncs"}
     for key in data:
         if key not in known:
             raise ConfigError(path, f"[{key}]", "unknown section", f"use only {', '.join(sorted(known))}")
@@ -255,6 +263,7 @@ def load_config(path: str | Path) -> Config:
                                         _visibility(path, entry, s, cfg)))
     from .config_syncs import parse_syncs  # cross-team syncs (issue 10)
     cfg.syncs = parse_syncs(path, data.get("syncs"))
+    cfg.web = _web_config(path, data.get("web", {}))
     cfg.digest = _digest(path, data.get("digest", {}), cfg)
     cfg.query_log = _query_log(path, data.get("query_log", {}))
     _load_projects(path, data, cfg)
@@ -411,3 +420,28 @@ def _load_projects(path: Path, data: dict, cfg: Config) -> None:
         if isinstance(score, bool) or not 0 <= score <= 1:
             raise ConfigError(path, "[overlaps] min_score", f"{score!r} is not between 0 and 1", fix)
         cfg.overlaps_min_score = float(score)
+
+
+def _web_config(path: Path, web: Any) -> WebConfig:
+    """[web] auth, trusted_proxies, host."""
+    if not isinstance(web, dict):
+        raise ConfigError(path, "[web]", "must be a table", 'write [web] with auth = "none" or auth = "proxy"')
+    for key in web:
+        if key not in ("auth", "trusted_proxies", "host"):
+            raise ConfigError(path, "[web]", f"unknown field `{key}`", "[web] accepts: auth, trusted_proxies, host")
+    auth = _expect(path, "[web]", web, "auth", str, False, 'use auth = "none" or auth = "proxy"') or "none"
+    if auth not in ("none", "proxy"):
+        raise ConfigError(path, "[web] auth", f"unknown auth {auth!r}", 'use auth = "none" or auth = "proxy"')
+    proxies = _expect(path, "[web]", web, "trusted_proxies", list, False,
+                      'list the proxy addresses, e.g. trusted_proxies = ["127.0.0.1", "10.0.0.0/8"]') or []
+    for p in proxies:
+        try:
+            ipaddress.ip_network(str(p), strict=False)
+        except ValueError:
+            raise ConfigError(path, "[web] trusted_proxies", f"{p!r} is not an IP address or network",
+                              'write addresses or networks, e.g. ["127.0.0.1", "10.0.0.0/8"]')
+    if auth == "proxy" and not proxies:
+        raise ConfigError(path, "[web] trusted_proxies", 'auth = "proxy" needs the addresses of the proxy',
+                          'add trusted_proxies = ["<your proxy\'s address>"], e.g. ["127.0.0.1"]')
+    host = _expect(path, "[web]", web, "host", str, False, 'e.g. host = "127.0.0.1"') or "127.0.0.1"
+    return WebConfig(auth, [str(p) for p in proxies], host)

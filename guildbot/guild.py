@@ -21,20 +21,24 @@ import index.projectcontent
 from index import querylog
 from connectors import SourceContext, connector_class
 from index.ambiguity import Ambiguity, find_ambiguous
+from index.browse import project_documents
 from index.catalog import DeclaredProject, Project, build_catalog, get_project, list_projects
 from index.crawl_lock import CrawlLock
 from index.digest import DigestData, Week, build_digest, last_week, week_bounds
 from index.docvectors import doc_centroids
 from index.embeddings import Embedder, cache_dir_for
 from index.experts import Expert, rank_experts, topic_of
+from index.facets import SearchPage, page_of
 from index.feedback import POOL, record_feedback, rerank
 from index.overlaps import Overlap, rank_overlaps
+from index.querycache import QueryVectors
 from index.people import DirectoryError, ResolveReport, load_directory, resolve
 from index.profiles import (Profile, SimilarPerson, build_profiles, find_person, list_people, profile, similar_people,
                             suggest_names)
 from index.search import Hit, Searcher
 from index.seen import SeenEvents
 from index.store import Store
+from index.teams import Team, compose_team
 from index.vectors import GENERATION_KEY, LAGGING_KEY, IndexOptions, VectorIndex
 from index.visibility import Viewer, directory_team, effective, make_viewer, trim_identity_lists
 
@@ -46,6 +50,8 @@ if TYPE_CHECKING:  # the pipeline (chunking, HTML cleaning) loads only for a cra
 Progress = Callable[[str, str, int], None]  # (source, "documents" | "chunks", n)
 DERIVING_MODULES = (index.people, index.catalog, index.profiles, index.docvectors, index.projectcontent, index.pairs,
                     index.keywords)
+SEARCH_POOL = 50  # hits a search page filters, counts facets over and pages through (5 pages of 10)
+TEAM_OVERLAPS = 50  # the best cross-team pairs a team or project page picks its own from
 
 
 @dataclass
@@ -98,7 +104,7 @@ class Guild:
 
     @cached_property
     def searcher(self) -> Searcher:
-        return Searcher(self.store, self.vectors, self.embedder)
+        return Searcher(self.store, self.vectors, QueryVectors(self.embedder))  # a query is embedded once
 
     @cached_property
     def seen_events(self) -> SeenEvents:
@@ -204,6 +210,14 @@ class Guild:
         self._log_question(query, surface, asker or (viewer.who if viewer else None), "search", [h.doc_id for h in hits])
         return hits
 
+    def search_page(self, query: str, team: str | None = None, source: str | None = None, kind: str | None = None,
+                    since: str | None = None, page: int = 1, per_page: int = 10,
+                    viewer: Viewer | None = None, *, asker: str | None = None) -> SearchPage:
+        """One page of documents for the web: the best SEARCH_POOL hits filtered, counted by facet
+        and paged. Raises ValueError when `since` is not a date or an age like 30d, 2y."""
+        pool = self.search(query, limit=SEARCH_POOL, viewer=viewer, surface="web", asker=asker)
+        return page_of(query, pool, team, source, kind, since, page, per_page, capped=len(pool) >= SEARCH_POOL)
+
     def experts(self, question: str, limit: int = 10, team: str | None = None, viewer: Viewer | None = None, *,
                 surface: str | None = "api", asker: str | None = None) -> list[Expert]:
         topic = topic_of(question)
@@ -284,6 +298,29 @@ class Guild:
 
     def people(self, viewer: Viewer | None = None) -> list[dict[str, Any]]:
         return list_people(self.store, viewer=self._scope(viewer))
+
+    def project_documents(self, project_id: str, limit: int = 50, viewer: Viewer | None = None) -> list[dict[str, Any]]:
+        """A project's documents, most recently updated first; none when `viewer` may not see the project."""
+        if self.project(project_id, viewer=viewer) is None:
+            return []
+        return project_documents(self.store, project_id, limit)
+
+    def project_overlaps(self, project_id: str, viewer: Viewer | None = None) -> list[Overlap]:
+        """Cross-team pairs this project is on one side of."""
+        return [o for o in self.overlaps(limit=TEAM_OVERLAPS, viewer=viewer) if project_id in (o.a.id, o.b.id)]
+
+    def teams(self, viewer: Viewer | None = None) -> list[Team]:
+        """Every declared team with its projects, people, sources and overlaps (as `viewer` may see them)."""
+        projects, people = self.projects(viewer=viewer), self.people(viewer=viewer)
+        overlaps = self.overlaps(limit=TEAM_OVERLAPS, viewer=viewer)
+        visible = [s for s in self.config.sources if viewer is None or viewer.sees(s.name)]
+        return [compose_team(t.name, t.slack_channel, [s.name for s in visible if s.team == t.name],
+                             projects, people, overlaps) for t in self.config.teams]
+
+    def team(self, name: str, viewer: Viewer | None = None) -> Team | None:
+        """A declared team by name (case-insensitive); None when no team has that name."""
+        declared = self.config.team(name)
+        return next((t for t in self.teams(viewer=viewer) if t.name == declared.name), None) if declared else None
 
     def person(self, query: str, viewer: Viewer | None = None) -> Profile | None:
         """A person by name, email, handle or Slack id; raises AmbiguousPerson when several match."""

@@ -1,6 +1,6 @@
-"""The Slack subcommands of the `guildbot` CLI: serve, slack --socket, slack-console.
+"""The Slack subcommands of the `guildbot` CLI: slack --socket, slack-console (serve is in web_cli.py).
 
-    guildbot serve [--host 127.0.0.1] [--port 3000]     HTTP mode: POST /slack/events, GET /healthz
+    guildbot serve                                      HTTP mode, with the web app (web_cli.py)
     guildbot slack --socket                             Socket Mode (SLACK_APP_TOKEN), no public URL
     guildbot slack-console "/guild who recommender"     a signed slash command to a running server
 
@@ -17,18 +17,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .guild import Guild
 
-from .cli_args import port_number, positive_seconds
-
-SERVE_HELP = "serve the Slack bot over HTTP: POST /slack/events (commands, events, buttons) and GET /healthz"
+from .cli_args import positive_seconds
 
 
 def add_parsers(sub: Any) -> None:
-    s = sub.add_parser("serve", help=SERVE_HELP, description=SERVE_HELP + ". Needs SLACK_BOT_TOKEN and "
-                       "SLACK_SIGNING_SECRET in the environment; see docs/slack.md.")
-    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    s.add_argument("--port", type=port_number, default=3000, help="port to listen on (default 3000)")
-    s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
-
     s = sub.add_parser("slack", help="run the Slack bot over Socket Mode (no public URL needed)",
                        description="Run the Slack bot over Socket Mode. Needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN "
                                    "(an xapp- token with connections:write); see docs/slack.md.")
@@ -73,21 +65,6 @@ def _start(guild: "Guild", socket_mode: bool, command: str):
     return (settings, app), 0
 
 
-def cmd_serve(guild: "Guild", args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from .web import SLACK_PATH, create_app
-
-    _logging(args.log_level)
-    started, code = _start(guild, False, "serve")
-    if not started:
-        return code
-    _, app = started
-    print(f"guildbot serve: Slack Request URL http://{args.host}:{args.port}{SLACK_PATH}", file=sys.stderr)
-    uvicorn.run(create_app(guild, app), host=args.host, port=args.port, log_level=args.log_level)
-    return 0
-
-
 def cmd_slack(guild: "Guild", args: argparse.Namespace) -> int:
     if not args.socket:
         print("guildbot slack: add --socket to connect over Socket Mode; for HTTP mode run `guildbot serve`",
@@ -109,5 +86,5 @@ def cmd_slack_console(args: argparse.Namespace) -> int:
     return run(args.line, url=args.url, user=args.user, channel=args.channel, timeout=args.timeout)
 
 
-COMMANDS = {"serve": cmd_serve, "slack": cmd_slack}
+COMMANDS = {"slack": cmd_slack}  # serve: web_cli.py
 NO_GUILD = {"slack-console": cmd_slack_console}  # commands that need no guild.toml

@@ -1,29 +1,108 @@
-"""The FastAPI application: Slack's HTTP endpoint and a health check (a search page comes later).
+"""The FastAPI application: the web pages, the JSON API and, when configured, Slack's endpoint.
 
-    POST /slack/events   slash commands, events and interactivity (one Request URL for all three);
-                         signature and timestamp checked (401), then the body (400), in slack_http.py
-    GET  /healthz        liveness: {"ok": true, "guild": ..., "slack": true|false}
+    GET  /, /search, /people, /projects, /teams, /overlaps, /sources ...   pages (web_pages.py)
+    GET  /api/...                 JSON in the CLI's --json shapes; /api/docs, /api/openapi.json (web_api.py)
+    POST /slack/events            slash commands, events and interactivity (one Request URL for all three);
+                                  signature and timestamp checked (401), then the body (400), in slack_http.py
+    GET  /healthz                 liveness: {"ok": true, "guild": ..., "slack": true|false}
+    GET  /static/...              the stylesheet and the vendored htmx; every page works without it
+
+Every response carries a Content-Security-Policy without inline script, nosniff and
+frame-ancestors 'none'. Who is signed in is resolved once per request (web_auth.py).
 """
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from slack_bolt import App
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from .config import WebConfig
 from .slack_http import ThreadedSlackRequestHandler  # signature 401, malformed 400, dispatch off the event loop
+from .web_auth import ANONYMOUS, Unauthorized, ViewerGuild, WebAuth
+from .web_render import render
 
 SLACK_PATH = "/slack/events"
+STATIC = Path(__file__).parent / "static"
+OPEN_PATHS = ("/healthz", SLACK_PATH, "/static/")  # need no sign-in: Slack signs its own requests
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+log = logging.getLogger("guildbot.web")
 
 
-def create_app(guild: Any = None, slack_app: App | None = None) -> FastAPI:
-    api = FastAPI(title="guildbot", docs_url=None, redoc_url=None, openapi_url=None)
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/api"
+
+
+def viewer_guild(request: Request) -> ViewerGuild:
+    """The dependency every page and API route uses: the Guild as the signed-in viewer sees it."""
+    return ViewerGuild(request.app.state.guild, getattr(request.state, "viewer", ANONYMOUS))
+
+
+def _error(request: Request, status: int, title: str, detail: str) -> Response:
+    if wants_json(request):
+        return JSONResponse({"detail": detail}, status_code=status, headers=SECURITY_HEADERS)
+    response = render(request, "error.html", status_code=status, title=title, detail=detail)
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def create_app(guild: Any = None, slack_app: App | None = None, web: WebConfig | None = None) -> FastAPI:
+    from . import web_api, web_pages
+
+    api = FastAPI(title="guildbot", description="Search, people to ask, the project catalog and cross-team overlaps.",
+                  docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+    web = web or (guild.config.web if guild is not None else WebConfig())
     api.state.guild = guild
+    api.state.guild_name = guild.config.name if guild is not None else "guildbot"
     api.state.slack_app = slack_app
+    api.state.auth = WebAuth(web, guild)
 
-    @api.get("/healthz")
+    @api.middleware("http")
+    async def sign_in_and_secure(request: Request, call_next) -> Response:
+        path = request.url.path
+        request.state.viewer = ANONYMOUS
+        if not path.startswith(OPEN_PATHS):
+            try:
+                client = request.client.host if request.client else None
+                request.state.viewer = await run_in_threadpool(api.state.auth.viewer, client, request.headers)
+            except Unauthorized as e:
+                return _error(request, 401, "Sign-in required", str(e))
+        try:
+            response = await call_next(request)
+        except Exception:  # a bug must not show a traceback; the log keeps it
+            log.exception("error answering %s", path)
+            return _error(request, 500, "Something went wrong",
+                          "guildbot could not answer this page; the server log has the details")
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    @api.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        titles = {404: "Not found", 405: "Method not allowed"}
+        return _error(request, exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail))
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(f"{'.'.join(str(x) for x in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors())
+        if wants_json(request):
+            return JSONResponse({"detail": problems}, status_code=422, headers=SECURITY_HEADERS)
+        return _error(request, 422, "Cannot read this address", problems)
+
+    @api.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
         name = guild.config.name if guild is not None else None
         return JSONResponse({"ok": True, "guild": name, "slack": slack_app is not None})
@@ -31,8 +110,12 @@ def create_app(guild: Any = None, slack_app: App | None = None) -> FastAPI:
     if slack_app is not None:
         handler = ThreadedSlackRequestHandler(slack_app)
 
-        @api.post(SLACK_PATH)
+        @api.post(SLACK_PATH, include_in_schema=False)
         async def slack_events(req: Request) -> Response:
             return await handler.handle(req)
 
+    if guild is not None:
+        api.include_router(web_api.router)
+        api.include_router(web_pages.router)
+    api.mount("/static", StaticFiles(directory=STATIC), name="static")
     return api

@@ -118,12 +118,12 @@ def build_profiles(store: Store, centroids: Mapping[str, np.ndarray] | None = No
 
 # -- finding people -------------------------------------------------------------------------------
 def list_people(store: Store, viewer: Viewer | None = None) -> list[dict[str, Any]]:
-    """Everyone (`viewer` may know of), by team then name: {"name", "team", "emails", "aliases", "in_directory"}."""
+    """Everyone (`viewer` may know of), by team then name: {"id", "name", "team", "emails", "aliases", "in_directory"}."""
     known = visible_people(store, viewer)
     rows = [r for r in store.query("SELECT * FROM people ORDER BY team, name, id") if known is None or r["id"] in known]
     lists = {r["id"]: trim_identity_lists(store, r["id"], json.loads(r["emails"] or "[]"), json.loads(r["aliases"] or "[]"),
                                           viewer) for r in rows}
-    return [{"name": r["name"], "team": r["team"] or "", "emails": lists[r["id"]][0],
+    return [{"id": r["id"], "name": r["name"], "team": r["team"] or "", "emails": lists[r["id"]][0],
              "aliases": lists[r["id"]][1], "in_directory": bool(r["in_directory"])} for r in rows]
 
 

@@ -7,10 +7,7 @@ import concurrent.futures
 import json
 import os
 import re
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -20,17 +17,11 @@ import yaml
 
 from fake_slack import RESPONSE_URL
 from guildbot import slack_blocks as kit
+from serve_support import GUILDBOT, free_port, serve_process
 from slack_support import (SECRET, assert_names_recommender_authors, bot, event_callback, fake_slack,  # noqa: F401
                            mention_event, signed_headers, slash_command)
 
 ROOT = Path(__file__).resolve().parent.parent
-GUILDBOT = [sys.executable, "-m", "guildbot"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def slack_env(fake, **extra: str) -> dict[str, str]:
@@ -44,29 +35,9 @@ def slack_env(fake, **extra: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def served(demo_dir, demo_guild, fake_slack, tmp_path_factory):
     """`guildbot serve` in its own process (the index was crawled by demo_guild)."""
-    port = free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([*GUILDBOT, "--config", str(demo_dir / "guild.toml"), "serve", "--port", str(port),
-                                 "--log-level", "warning"], env=slack_env(fake_slack), stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while True:
-        assert proc.poll() is None, f"guildbot serve exited {proc.returncode}:\n{log.read_text()}"
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, f"guildbot serve did not come up:\n{log.read_text()}"
-        time.sleep(0.2)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    with serve_process(demo_dir / "guild.toml", slack_env(fake_slack), log) as url:
+        yield url
 
 
 def command(url: str, fake, text: str, key: str) -> httpx.Response:
@@ -152,10 +123,12 @@ def run_cli(demo_dir, *args: str, env: dict[str, str]) -> subprocess.CompletedPr
 
 
 def test_start_up_stops_with_a_message_naming_what_is_missing(demo_dir, fake_slack):
-    bare = slack_env(fake_slack, SLACK_BOT_TOKEN=None, SLACK_SIGNING_SECRET=None)
-    done = run_cli(demo_dir, "serve", "--port", str(free_port()), env=bare)
+    # with neither variable serve runs the web app alone (tests/test_web_serve.py); with one, the other is missing
+    done = run_cli(demo_dir, "serve", "--port", str(free_port()), env=slack_env(fake_slack, SLACK_BOT_TOKEN=None))
     assert done.returncode == 2
     assert "SLACK_BOT_TOKEN is not set" in done.stderr and "OAuth & Permissions" in done.stderr
+    done = run_cli(demo_dir, "serve", "--port", str(free_port()), env=slack_env(fake_slack, SLACK_SIGNING_SECRET=None))
+    assert done.returncode == 2
     assert "SLACK_SIGNING_SECRET is not set" in done.stderr and "Signing Secret" in done.stderr
     done = run_cli(demo_dir, "slack", "--socket", env=slack_env(fake_slack, SLACK_APP_TOKEN=None))
     assert done.returncode == 2 and "SLACK_APP_TOKEN is not set" in done.stderr and "connections:write" in done.stderr

@@ -1,0 +1,44 @@
+"""Query vectors remembered: the same short text is embedded once per process, not once per ask.
+
+A search page embeds its query for the documents and its topic for the people to ask (often the
+same text), and every filter change or next page asks the same query again. Only single texts
+are cached; batches (crawls) go straight to the embedder.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from threading import Lock
+from typing import Any
+
+import numpy as np
+
+SIZE = 512
+
+
+class QueryVectors:
+    """An Embedder with an LRU of single-text encodings; everything else is the embedder's."""
+
+    def __init__(self, embedder: Any, size: int = SIZE):
+        self.embedder, self.size = embedder, size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = Lock()
+
+    def encode(self, texts: list[str], *args: Any, **kwargs: Any) -> np.ndarray:
+        if len(texts) != 1:
+            return self.embedder.encode(texts, *args, **kwargs)
+        key = texts[0]
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        vecs = self.embedder.encode(texts, *args, **kwargs)
+        vecs.setflags(write=False)  # shared between callers
+        with self._lock:
+            self._cache[key] = vecs
+            while len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+        return vecs
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.embedder, name)
