@@ -86,6 +86,9 @@ class ProjectConfig:
     name: str
     sources: list[str]
     entry: str = ""
+
+
+@dataclass
 class WebConfig:
     """[web]: who the web app trusts to say who is signed in."""
 

@@ -165,8 +165,32 @@ def jobs_for(guild: Any, scheduler: Scheduler, environ: dict[str, str] | None = 
     if (d.channel or d.per_team) and (env.get("SLACK_BOT_TOKEN") or "").strip():
         scheduler.weekly("digest", digest_job(guild.config.path, environ), d.day, d.time, d.tz, missed=digest_missed(guild))
         names.append("digest")
-    # syncs (helper G): scheduler.weekly("syncs", ...) or scheduler.every("syncs", ...) here
+    if _syncs_configured(guild) and (env.get("SLACK_BOT_TOKEN") or "").strip():
+        scheduler.every("syncs", syncs_job(guild.config.path), SYNCS_EVERY_S)
+        names.append("syncs")
     return names
+
+
+SYNCS_EVERY_S = 3600.0  # plan (once per cycle), post, remind and check in: each run does what is due
+
+
+def _syncs_configured(guild: Any) -> bool:
+    from .config_syncs import SyncsConfig
+    return guild.config.syncs is not None and guild.config.syncs != SyncsConfig()
+
+
+def syncs_job(config_path: Any) -> Callable[[datetime | None], None]:
+    """One sync cycle run (guildbot/slack_syncs.run_cycle), with a Guild of its own."""
+    def run(_when: datetime | None) -> None:
+        from .guild import Guild
+        from .slack_syncs import run_cycle
+
+        guild = Guild.from_config(config_path)
+        try:
+            log.info("syncs: %s", run_cycle(guild))
+        finally:
+            guild.close()
+    return run
 
 
 def start_for(guild: Any, environ: dict[str, str] | None = None) -> Scheduler | None:

@@ -7,6 +7,8 @@ guildbot/calendar_caldav.py. Surfaces reach all of this through the Guild facade
 """
 from __future__ import annotations
 
+from collections import Counter
+
 import logging
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -74,9 +76,9 @@ def _busy(guild: "Guild", first, last) -> list[tuple[datetime, datetime]]:
         return []
 
 
-def _pairs(guild: "Guild") -> list[Pair]:
+def _pairs(guild: "Guild", overlaps: list | None = None) -> list[Pair]:
     out = []
-    for o in guild.overlaps(limit=OVERLAPS, viewer=shared(guild)):
+    for o in overlaps if overlaps is not None else guild.overlaps(limit=OVERLAPS, viewer=shared(guild)):
         evidence = [side for e in o.evidence for side in (e["a"], e["b"])]
         out.append(Pair(o.a.id, o.a.team, o.b.id, o.b.team, o.score, evidence))
     return out
@@ -98,10 +100,17 @@ def _expertise(guild: "Guild", query: str, projects: list[str], activity: dict[s
 
 
 def topics(guild: "Guild") -> list[Topic]:
-    """Topics worth a meeting, best first."""
+    """Topics worth a meeting, best first. Titles come from key phrases: each project's own, and
+    those an overlap found on both of its sides (index/overlaps.py)."""
     terms, surface = syncstore.project_terms(guild.store)
+    overlaps = guild.overlaps(limit=OVERLAPS, viewer=shared(guild))
+    for o in overlaps:
+        for rank, phrase in enumerate(o.shared_topics):
+            for side in (o.a.id, o.b.id):
+                terms.setdefault(side, Counter())[phrase.casefold()] += len(o.shared_topics) - rank
+            surface[(phrase.casefold(), phrase)] += 1
     projects = guild.projects(viewer=shared(guild))
-    return topics_from_pairs(_pairs(guild), settings(guild).plan, terms, {p.id: p.name for p in projects}, surface,
+    return topics_from_pairs(_pairs(guild, overlaps), settings(guild).plan, terms, {p.id: p.name for p in projects}, surface,
                              exclude=syncstore.name_words(guild.store), all_teams={p.id: p.team for p in projects})
 
 

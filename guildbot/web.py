@@ -115,7 +115,10 @@ def create_app(guild: Any = None, slack_app: App | None = None, web: WebConfig |
             return await handler.handle(req)
 
     if guild is not None:
+        from . import web_digest, web_syncs
         api.include_router(web_api.router)
         api.include_router(web_pages.router)
+        api.include_router(web_digest.router)
+        api.include_router(web_syncs.router)
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
     return api

@@ -58,7 +58,13 @@ def cmd_serve(guild: Any, args: argparse.Namespace) -> int:
     print(f"guildbot serve: web app at http://{shown}:{args.port}/  (JSON API at /api/docs)", file=sys.stderr)
     if slack_app is not None:
         print(f"guildbot serve: Slack Request URL http://{shown}:{args.port}{SLACK_PATH}", file=sys.stderr)
-    uvicorn.run(create_app(guild, slack_app), host=host, port=args.port, log_level=args.log_level)
+    from .scheduler import start_for
+    scheduler = start_for(guild)  # the weekly digest and the sync cycle, when configured with a bot token
+    try:
+        uvicorn.run(create_app(guild, slack_app), host=host, port=args.port, log_level=args.log_level)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown()
     return 0
 
 

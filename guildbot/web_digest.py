@@ -1,65 +1,51 @@
 """The digest on the web: `/digest` (the archive), `/digest/{week}` (one week, every item) and
-`/api/digest/{week}` (the same data as `guildbot digest --json`). `?team=T` gives a team's view.
+`/api/digest/{week}` (the same data as `guildbot digest --json`). `?team=T` gives a team's view,
+to that team's members (and to the data_dir's owner under `[web] auth = "none"`).
 
-`add_routes(api, guild)` is the one call the web app makes. Pages are rendered by
-guildbot/digest.py from the same data as the Slack message, so the two never disagree.
+Pages are rendered by guildbot/digest.py from the same data as the Slack message, so the two
+never disagree; the web app includes this router like its other pages.
 """
 from __future__ import annotations
 
-import html
-import threading
-from typing import Any
-
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse, Response
+from markupsafe import Markup
 
 from . import digest as dg
+from .web import viewer_guild
+from .web_auth import ViewerGuild
+from .web_render import render
 
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body><nav><a href="/digest">All weeks</a></nav>
-{body}
-</body></html>"""
+router = APIRouter(include_in_schema=False)
 
 
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(PAGE.format(title=html.escape(title), body=body), status_code=status)
+def _build(guild: ViewerGuild, week: str, team: str | None):
+    """The digest of `week` in the view the signed-in person may read; HTTPException otherwise."""
+    me = guild.signed_in
+    if team and me.access is not None and me.team.casefold() != team.casefold():
+        raise HTTPException(404, f"no digest of team {team!r} for you: a team's digest is for its members")
+    try:
+        return guild.digest(week, team or None)
+    except ValueError as e:
+        raise HTTPException(400, str(e))
+    except LookupError as e:
+        raise HTTPException(404, str(e))
 
 
-def add_routes(api: FastAPI, guild: Any, lock: threading.Lock | None = None) -> None:
-    """Register the digest pages on `api`; `lock` serialises use of the guild with other handlers."""
-    lock = lock or threading.Lock()
+@router.get("/digest")
+def archive(request: Request, guild: ViewerGuild = Depends(viewer_guild)) -> Response:
+    cfg = guild.config
+    body = dg.render_archive_html(dg.archive_weeks(tz=cfg.digest.tz), cfg.name)
+    return render(request, "digest.html", title="Weekly digests", body=Markup(body))
 
-    def build(week: str, team: str | None):
-        with lock:
-            return guild.digest(week, team or None)
 
-    def problem(e: Exception, status: int, as_json: bool):
-        if as_json:
-            return JSONResponse({"error": str(e)}, status_code=status)
-        return _page("Digest", f"<p class=\"error\">{html.escape(str(e))}</p>", status)
+@router.get("/digest/{week}")
+def week_page(request: Request, week: str, team: str | None = None,
+              guild: ViewerGuild = Depends(viewer_guild)) -> Response:
+    data = _build(guild, week, team)
+    return render(request, "digest.html", title=f"Digest {data.week}", body=Markup(dg.render_html(data, guild.config.name)))
 
-    @api.get("/digest", response_class=HTMLResponse)
-    def archive() -> HTMLResponse:
-        cfg = guild.config
-        return _page(f"{cfg.name} weekly digests", dg.render_archive_html(dg.archive_weeks(tz=cfg.digest.tz), cfg.name))
 
-    @api.get("/digest/{week}", response_class=HTMLResponse)
-    def week_page(week: str, team: str | None = None):
-        try:
-            data = build(week, team)
-        except ValueError as e:
-            return problem(e, 400, False)
-        except LookupError as e:
-            return problem(e, 404, False)
-        return _page(f"{guild.config.name} digest {data.week}", dg.render_html(data, guild.config.name))
-
-    @api.get("/api/digest/{week}")
-    def week_data(week: str, team: str | None = None):
-        try:
-            return JSONResponse(build(week, team).public())
-        except ValueError as e:
-            return problem(e, 400, True)
-        except LookupError as e:
-            return problem(e, 404, True)
+@router.get("/api/digest/{week}")
+def week_data(week: str, team: str | None = None, guild: ViewerGuild = Depends(viewer_guild)) -> JSONResponse:
+    return JSONResponse(_build(guild, week, team).public())

@@ -24,6 +24,8 @@ NAV: list[tuple[str, str]] = [
     ("/projects", "Projects"),
     ("/teams", "Teams"),
     ("/overlaps", "Overlaps"),
+    ("/digest", "Digest"),
+    ("/syncs", "Syncs"),
     ("/sources", "Sources"),
 ]
 SLACK_USER_URL = "https://slack.com/app_redirect?channel={id}"

@@ -14,8 +14,7 @@ from typing import Any, Iterable
 
 from connectors.base import is_bot
 
-from .catalog import README_WEIGHT
-from .keywords import terms
+from .catalog import list_projects
 from .store import Store, now_iso
 from .syncplan import Person
 
@@ -82,19 +81,18 @@ def projects_of(store: Store, doc_ids: Iterable[str]) -> list[str]:
 
 
 def project_terms(store: Store) -> tuple[dict[str, Counter], Counter]:
-    """Each project's term counts over its prose documents, and the written forms. A README and
-    every title count README_WEIGHT times, as in the catalog's keywords: they say what a project is."""
+    """Each project's key phrases (the catalog's topics, index/keywords.py) weighted by rank, and
+    their written forms: a sync's title is made of phrases that projects of two teams share."""
     surface: Counter = Counter()
-    out: dict[str, Counter] = defaultdict(Counter)
-    for r in store.query("""SELECT pd.project_id, d.kind, d.title, d.text FROM project_documents pd
-                            JOIN documents d ON d.id = pd.doc_id WHERE d.kind != 'code_path'"""):
-        counts = out[r["project_id"]]
-        for t, n in terms(r["title"] or "", surface).items():
-            counts[t] += n * README_WEIGHT
-        weight = README_WEIGHT if r["kind"] == "readme" else 1.0
-        for t, n in terms(r["text"] or "", surface).items():
-            counts[t] += n * weight
-    return dict(out), surface
+    out: dict[str, Counter] = {}
+    for p in list_projects(store):
+        counts: Counter = Counter()
+        for rank, phrase in enumerate(p.topics):
+            key = phrase.casefold()
+            counts[key] += len(p.topics) - rank
+            surface[(key, phrase)] += 1
+        out[p.id] = counts
+    return out, surface
 
 
 # -- syncs -------------------------------------------------------------------------------------------

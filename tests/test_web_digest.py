@@ -5,7 +5,6 @@ import httpx
 import pytest
 
 from guildbot.web import create_app
-from guildbot.web_digest import add_routes
 
 from digest_support import demo_week  # noqa: F401 - a fixture
 from slack_support import ServerThread
@@ -14,7 +13,6 @@ from slack_support import ServerThread
 @pytest.fixture(scope="module")
 def site(demo_guild):
     api = create_app(demo_guild)
-    add_routes(api, demo_guild)
     server = ServerThread(api).start()
     with httpx.Client(base_url=server.url, timeout=60) as http:
         yield http
