@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .catalog import doc_projects, project_intro, project_members
+from .search import UNIT_KINDS
 from .store import Store
 from .visibility import Viewer, only_visible
 
@@ -137,6 +138,8 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
         f"""SELECT c.doc_id, c.role, c.count, c.first_at, c.last_at, i.person_id
             FROM contributions c JOIN identities i ON i.id = c.identity_id
             WHERE c.doc_id IN ({marks}) AND i.person_id IS NOT NULL""", [d for d, _ in top])
+    docs = store.documents(d for d, _ in top)
+    units = {d for d, r in docs.items() if r["kind"] in UNIT_KINDS}  # commits and folders: module evidence only
     totals: dict[str, float] = defaultdict(float)
     for r in rows:
         totals[r["doc_id"]] += r["count"] or 0
@@ -146,7 +149,7 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
     for r in rows:
         share = (r["count"] or 0) / totals[r["doc_id"]] if totals[r["doc_id"]] else 0.0
         fresh = recency(r["last_at"], now)
-        vote = doc_weight[r["doc_id"]] * share * ROLE_WEIGHT.get(r["role"], 0.5) * fresh
+        vote = 0.0 if r["doc_id"] in units else doc_weight[r["doc_id"]] * share * ROLE_WEIGHT.get(r["role"], 0.5) * fresh
         pid = r["person_id"]
         doc_votes[pid] += vote
         p = proof[pid].setdefault(r["doc_id"], [0.0, r["role"], 0, r["first_at"], r["last_at"]])
@@ -156,14 +159,15 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
         s[0] += share * fresh
         s[1] += r["count"] or 0
 
-    docs = store.documents(d for d, _ in top)
     per_project: dict[str, list[str]] = defaultdict(list)
     project_of = doc_projects(store, docs)  # the catalog's definition of a project
     for d in doc_weight:
         if d in docs and d in project_of:
             per_project[project_of[d]].append(d)
     # only a project's best few documents count, so a big project does not win by size alone
-    mass = {scope: sum(sorted((doc_weight[d] for d in ds), reverse=True)[:PROJECT_DOCS]) for scope, ds in per_project.items()}
+    mass = {scope: sum(sorted((doc_weight[d] for d in ds if d not in units), reverse=True)[:PROJECT_DOCS])
+            for scope, ds in per_project.items()}
+    mass = {scope: m for scope, m in mass.items() if m > 0}
     project_votes: dict[str, float] = defaultdict(float)
     project_proof: dict[str, list] = {}
     module_proof: dict[str, list] = {}
