@@ -300,7 +300,8 @@ def overlap_items(store: Store, overlaps: Sequence[Any], week: Week, team: str =
     out = []
     for o in overlaps:
         if o.score < min_score or pair_key(o) in seen or not _in_view(team, o.a.team, o.b.team) \
-                or not (_visible(sources, o.a.source) and _visible(sources, o.b.source)):
+                or not (_visible(sources, o.a.source) and _visible(sources, o.b.source)) \
+                or not (_begun_by(o.a, week) and _begun_by(o.b, week)):
             continue
         item = o.public()
         for side, project in (("a", o.a), ("b", o.b)):
@@ -312,6 +313,13 @@ def overlap_items(store: Store, overlaps: Sequence[Any], week: Week, team: str =
         item["pair"] = pair_key(o)
         out.append(item)
     return out
+
+
+def _begun_by(project: Any, week: Week) -> bool:
+    """Whether the project had any activity before the week ended: a digest of an earlier week never
+    announces an overlap with work that did not exist yet."""
+    first = getattr(project, "first_activity", None)
+    return not first or first < iso(week.end)
 
 
 # -- knowledge gaps ----------------------------------------------------------------------------------------

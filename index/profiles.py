@@ -47,11 +47,13 @@ def ensure_schema(store: Store) -> None:
 
 
 def shares(store: Store) -> dict[str, dict[str, float]]:
-    """person id -> {doc id: the person's share of the document's contributions}."""
+    """person id -> {doc id: the person's share of the document's contributions}. Commits and
+    folders are left out: they repeat the files' work, as module evidence for `who`."""
     totals: Counter = Counter()
     per: dict[str, Counter] = defaultdict(Counter)
     for r in store.query("""SELECT c.doc_id, i.person_id, sum(c.count) AS n FROM contributions c
-                            JOIN identities i ON i.id = c.identity_id GROUP BY c.doc_id, i.person_id"""):
+                            JOIN identities i ON i.id = c.identity_id JOIN documents d ON d.id = c.doc_id
+                            WHERE d.kind NOT IN ('commit', 'folder') GROUP BY c.doc_id, i.person_id"""):
         n = r["n"] or 0
         totals[r["doc_id"]] += n  # bots and unresolved identities count in the total, not as people
         if r["person_id"]:
@@ -226,7 +228,7 @@ def profile(store: Store, person: dict[str, Any], viewer: Viewer | None = None) 
         f"""SELECT d.title, d.url, pr.name AS project, c.role, sum(c.count) AS count, max(c.last_at) AS last_at
            FROM contributions c JOIN identities i ON i.id = c.identity_id JOIN documents d ON d.id = c.doc_id
            LEFT JOIN project_documents pd ON pd.doc_id = d.id LEFT JOIN projects pr ON pr.id = pd.project_id
-           WHERE i.person_id = ? AND c.last_at IS NOT NULL{where}
+           WHERE i.person_id = ? AND c.last_at IS NOT NULL AND d.kind NOT IN ('commit', 'folder'){where}
            GROUP BY d.id ORDER BY last_at DESC, d.title LIMIT ?""", [pid, *params, RECENT])]
     return p
 

@@ -54,6 +54,8 @@ def org(tmp_path_factory, shared_embedder):  # noqa: F811
     guild.close()
 
 
-def vault_urls(guild) -> set[str]:
-    """The restricted repository's documents, from the index itself."""
-    return {r["url"] for r in guild.store.query("SELECT url FROM documents WHERE source = 'vault'")}
+def vault_urls(guild, answers_only: bool = False) -> set[str]:
+    """The restricted repository's documents, from the index itself; `answers_only` leaves out its
+    commits and folders, which are evidence for `who`, never search hits."""
+    kinds = " AND kind NOT IN ('commit', 'folder')" if answers_only else ""
+    return {r["url"] for r in guild.store.query(f"SELECT url FROM documents WHERE source = 'vault'{kinds}")}
