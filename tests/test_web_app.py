@@ -296,3 +296,16 @@ def test_raw_query_strings_of_any_shape_never_give_a_500(http, web_site, raw):
         assert resp.status_code in (200, 303, 422), (path, raw[:40], resp.status_code, resp.text[:200])
         if resp.headers.get("content-type", "").startswith("text/html"):
             assert "<script>" not in resp.text.split("</head>")[1].replace('<script src="/static/htmx.min.js" defer></script>', "")
+
+
+def test_syncs_page_lists_the_planned_syncs_with_their_people(http, demo_dir, demo_guild, capsys):
+    before = page(http, "/syncs")
+    assert before.find("nav").find("a", href="/syncs") and before.find("nav").find("a", href="/digest")
+    assert cli(["--config", str(demo_dir / "guild.toml"), "syncs", "propose", "--json"]) == 0
+    proposals = json.loads(capsys.readouterr().out)
+    assert proposals
+    soup = page(http, "/syncs")
+    rows = [r.get_text(" ", strip=True) for r in soup.select("main table tbody tr")]
+    for p in proposals:  # every planned sync is listed with its topic and people
+        row = next(r for r in rows if p["topic"] in r)
+        assert all(m["name"] in row for m in p["members"])
