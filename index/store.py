@@ -15,6 +15,7 @@ import json
 import os
 import re
 import sqlite3
+import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -174,6 +175,8 @@ class Store:
             raise store_error(e, self.path) from None
         self.db = sqlite_utils.Database(conn)
         self.conn = conn
+        self._writer = threading.RLock()  # one write transaction at a time on this shared connection
+        self._held = threading.local()
         self._wrote = False
         try:
             self._open()
@@ -204,7 +207,7 @@ class Store:
     # -- transactions and meta ---------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        self.conn.execute("BEGIN IMMEDIATE")
+        self.begin()
         try:
             yield
         except BaseException:
@@ -213,13 +216,29 @@ class Store:
         self.commit()
 
     def begin(self) -> None:
-        self.conn.execute("BEGIN IMMEDIATE")
+        """BEGIN IMMEDIATE; threads sharing this Store (the Slack and web handlers, a test) wait for
+        each other's transaction here instead of failing with "cannot start a transaction within a transaction"."""
+        self._writer.acquire()
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._writer.release()
+            raise
+        self._held.n = getattr(self._held, "n", 0) + 1
+
+    def _release(self) -> None:
+        if getattr(self._held, "n", 0) > 0:
+            self._held.n -= 1
+            self._writer.release()
 
     def commit(self) -> None:
-        if self._wrote:
-            self.set_meta(DERIVED_STALE, "1")  # people and catalog must be rebuilt from what changed
-            self._wrote = False
-        self.conn.execute("COMMIT")
+        try:
+            if self._wrote:
+                self.set_meta(DERIVED_STALE, "1")  # people and catalog must be rebuilt from what changed
+                self._wrote = False
+            self.conn.execute("COMMIT")
+        finally:
+            self._release()
 
     def derived_stale(self) -> bool:
         return self.get_meta(DERIVED_STALE, "1") == "1"
@@ -231,8 +250,11 @@ class Store:
 
     def rollback(self) -> None:
         self._wrote = False
-        if self.conn.in_transaction:
-            self.conn.execute("ROLLBACK")
+        try:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+        finally:
+            self._release()
 
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
