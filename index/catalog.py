@@ -42,7 +42,7 @@ from .docvectors import doc_centroids, mean_direction, to_blob
 from . import pairs
 from . import projectcontent as content
 from .people import identity_keys
-from .store import Store, now_iso
+from .store import Store, not_unit, now_iso
 from .visibility import Viewer, source_filter
 
 DORMANT_DAYS = 180
@@ -538,7 +538,7 @@ def build_catalog(store: Store, source_kinds: Mapping[str, str] | None = None, p
     prefixes = dict(prefixes or {})
     docs = []
     for r in store.query("SELECT id, source, team, kind, title, url, path, updated_at, metadata, content_hash FROM documents "
-                         "WHERE kind NOT IN ('commit', 'folder')"):  # history units are evidence for `who` only
+                         f"WHERE {not_unit()}"):  # history units are evidence for `who` only
         r["metadata"] = json.loads(r["metadata"] or "{}")
         docs.append(r)
     groups = group_documents(docs, kinds, prefixes)

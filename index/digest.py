@@ -28,10 +28,10 @@ from zoneinfo import ZoneInfo
 
 from . import querylog
 from .catalog import DORMANT_DAYS, list_projects
-from .store import Store, iso, now_iso
+from .store import UNIT_KINDS, Store, iso, now_iso
 
 WEEK = re.compile(r"^(\d{4})-?W(\d{2})$")
-DOC_KINDS_SKIPPED = ("code_path", "commit", "folder")  # file names and history units are not pages
+DOC_KINDS_SKIPPED = ("code_path", *sorted(UNIT_KINDS))  # file names and history units are not pages
 OVERLAP_PEOPLE = 3
 
 

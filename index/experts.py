@@ -15,8 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .catalog import doc_projects, project_intro, project_members
-from .search import UNIT_KINDS
-from .store import Store
+from .store import UNIT_KINDS, Store
 from .visibility import Viewer, only_visible
 
 ROLE_WEIGHT = {"author": 1.0, "owner": 1.0, "editor": 0.8, "committer": 0.7, "mentioned": 0.3}

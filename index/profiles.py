@@ -21,7 +21,7 @@ from .docvectors import doc_centroids, from_blob, mean_direction, to_blob
 from . import projectcontent as content
 from .keywords import nested, phrase_key
 from .people import identity_keys, norm_name
-from .store import Store, now_iso
+from .store import Store, not_unit, now_iso
 from .visibility import (Viewer, named_visibly, source_filter, trim_identity_lists, visible_doc_ids, visible_identities,
                          visible_people, visible_profiles, visible_topics)
 
@@ -51,9 +51,9 @@ def shares(store: Store) -> dict[str, dict[str, float]]:
     folders are left out: they repeat the files' work, as module evidence for `who`."""
     totals: Counter = Counter()
     per: dict[str, Counter] = defaultdict(Counter)
-    for r in store.query("""SELECT c.doc_id, i.person_id, sum(c.count) AS n FROM contributions c
+    for r in store.query(f"""SELECT c.doc_id, i.person_id, sum(c.count) AS n FROM contributions c
                             JOIN identities i ON i.id = c.identity_id JOIN documents d ON d.id = c.doc_id
-                            WHERE d.kind NOT IN ('commit', 'folder') GROUP BY c.doc_id, i.person_id"""):
+                            WHERE {not_unit("d.kind")} GROUP BY c.doc_id, i.person_id"""):
         n = r["n"] or 0
         totals[r["doc_id"]] += n  # bots and unresolved identities count in the total, not as people
         if r["person_id"]:
@@ -228,7 +228,7 @@ def profile(store: Store, person: dict[str, Any], viewer: Viewer | None = None) 
         f"""SELECT d.title, d.url, pr.name AS project, c.role, sum(c.count) AS count, max(c.last_at) AS last_at
            FROM contributions c JOIN identities i ON i.id = c.identity_id JOIN documents d ON d.id = c.doc_id
            LEFT JOIN project_documents pd ON pd.doc_id = d.id LEFT JOIN projects pr ON pr.id = pd.project_id
-           WHERE i.person_id = ? AND c.last_at IS NOT NULL AND d.kind NOT IN ('commit', 'folder'){where}
+           WHERE i.person_id = ? AND c.last_at IS NOT NULL AND {not_unit("d.kind")}{where}
            GROUP BY d.id ORDER BY last_at DESC, d.title LIMIT ?""", [pid, *params, RECENT])]
     return p
 

@@ -11,7 +11,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from .embeddings import Embedder
-from .store import Store
+from .store import UNIT_KINDS, Store
 from .vectors import VectorIndex
 from .visibility import Viewer, visible_doc_ids
 
@@ -19,7 +19,6 @@ RRF_K = 60
 CANDIDATES = 200  # chunks taken from each retriever before fusion
 DUPLICATE_COSINE = 0.95  # best passages this alike, in different sources, are one document published twice
 KIND_PRIOR = {"code_path": 0.6}  # a file known only by its name is weaker evidence than a page of prose
-UNIT_KINDS = frozenset({"commit", "folder"})  # history units: evidence for `who`, not answers for `search` unless asked
 PRESENTATION = {"wiki_page": 0, "web_page": 0}  # the published page represents its copies; repository files next
 STOPWORDS = frozenset("""a an and are as at be been but by can could do does did for from has have had he her his how
 i if in into is it its me my no not of on or our she so than that the their them then there these they this to

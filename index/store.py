@@ -27,6 +27,15 @@ from connectors.base import Contributor, Document
 from connectors.redact import redact, redact_value
 
 SCHEMA_VERSION = 1
+# history units (connectors/history.py): evidence for `who` at a module's grain, never answers,
+# pages or catalog members of their own
+UNIT_KINDS = frozenset({"commit", "folder"})
+
+
+def not_unit(column: str = "kind") -> str:
+    """SQL: the row's document kind is not a history unit."""
+    return f"{column} NOT IN ({', '.join(repr(k) for k in sorted(UNIT_KINDS))})"
+
 BUSY_TIMEOUT = 15.0  # seconds a writer waits for another's short transaction before giving up
 SQLiteError = sqlite3.Error  # what surfaces catch to turn a broken database into a StoreError
 DERIVED_STALE = "derived_stale"  # meta key: "1" while people and catalog lag behind the documents
