@@ -15,12 +15,20 @@ Index kinds ([guild] vector_index): "flat" is exact inner product; "ivf-sq8" kee
 (about 0.4 KB a chunk) in inverted lists and scans a few of them; "hnsw" is a graph over full
 vectors. "auto" (the default) is exact up to `exact_limit` chunks, then IVF-SQ8. The index is
 rebuilt when the size class changes (and for IVF when the list count is out of step with the size).
+
+During a crawl that rebuild runs in a background thread (`_Rebuild`) from a read snapshot of SQLite on
+its own connection, so checkpoints keep committing and readers keep answering from the current index
+(training IVF on 100k vectors takes most of a minute here). The crawl swaps the new index in at a later
+checkpoint, or waits for it at the end, and brings it up to date by chunk id, re-adding every chunk it
+touched meanwhile (SQLite may reuse the id of a deleted chunk for a new one).
 """
 from __future__ import annotations
 
 import logging
 import math
 import os
+import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,6 +135,59 @@ def search_index(index: faiss.Index, vectors: np.ndarray, k: int, nprobe: int = 
         faiss.omp_set_num_threads(threads)
 
 
+class _Rebuild:
+    """A new index of `kind` for about n chunks, built in a thread from a committed snapshot of the
+    chunks' vectors. It starts after the transaction that asked for it has committed (`start`)."""
+
+    def __init__(self, db_path: Path, dim: int, kind: str, n: int, decode, touched: set[int]):
+        self.kind, self.dim, self.n, self.path, self.decode = kind, dim, n, db_path, decode
+        self.touched = set(touched)  # chunk ids the crawl changed since (or just before) the snapshot
+        self.index: faiss.Index | None = None
+        self.error: BaseException | None = None
+        self.snapshot = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="vector-rebuild", daemon=True)
+
+    def start(self) -> None:
+        """Begin, and return once the snapshot is taken: what is committed now is in it."""
+        if self.thread.ident is None:
+            self.thread.start()
+            self.snapshot.wait(60)
+
+    def _run(self) -> None:
+        try:
+            conn = sqlite3.connect(f"{Path(self.path).resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+            try:
+                conn.execute("BEGIN")  # one read snapshot for the sample and the vectors
+                n = conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+                self.snapshot.set()
+                sample = None
+                if self.kind == "ivf-sq8":
+                    rows = conn.execute("SELECT id, vector FROM chunks ORDER BY random() LIMIT ?",
+                                        (training_size(max(n, self.n)),))
+                    sample = np.vstack(self.decode(rows)[1])
+                index = build_index(self.kind, self.dim, max(n, self.n), sample)
+                rows = conn.execute("SELECT id, vector FROM chunks")
+                while batch := rows.fetchmany(20_000):
+                    ids, vecs = self.decode(batch)
+                    if ids:
+                        index.add_with_ids(np.vstack(vecs), np.asarray(ids, dtype="int64"))
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+            self.index = index
+        except BaseException as e:  # noqa: BLE001 - reported to the crawl, which keeps its current index
+            self.error = e
+        finally:
+            self.snapshot.set()
+
+    def done(self) -> bool:
+        return self.thread.ident is not None and not self.thread.is_alive()
+
+    def wait(self) -> None:
+        self.start()
+        self.thread.join()
+
+
 class VectorIndex:
     def __init__(self, store: Store, data_dir: Path, dim: int, options: IndexOptions | None = None):
         self.store, self.dir, self.dim = store, data_dir, dim
@@ -135,6 +196,8 @@ class VectorIndex:
         self.removed: set[int] = set()  # HNSW cannot remove in place: hidden here until the next write
         self.hnsw_removals = False
         self.last_write = time.monotonic()
+        self.background: _Rebuild | None = None  # a size-class rebuild running during a crawl
+        self._recent: set[int] = set()  # chunk ids changed in this transaction (not yet committed)
         self.index = self._load()
 
     def _file(self, generation: int) -> Path:
@@ -256,6 +319,11 @@ class VectorIndex:
 
     def apply(self, add_ids: list[int], add_vecs: list[np.ndarray], remove_ids: list[int]) -> None:
         """Change the index in memory; the next `write_next_generation` records it."""
+        self._recent.update(int(i) for i in add_ids)
+        self._recent.update(int(i) for i in remove_ids)
+        if self.background is not None:
+            self.background.start()  # the transaction that asked for it has committed by now
+            self.background.touched.update(self._recent)
         if remove_ids:
             self._remove(np.asarray(remove_ids, dtype="int64"))
         if add_ids:
@@ -264,31 +332,68 @@ class VectorIndex:
         if add_ids or remove_ids:
             self.pending = True
 
-    def _resized(self) -> bool:
-        """Rebuild when the size class changed (flat <-> IVF, or IVF lists 4x off the size)."""
+    def _size_class_kind(self) -> str | None:
+        """The kind to rebuild as when the size class changed (flat <-> IVF, or IVF lists 4x off the
+        size); None when the current index fits."""
         n = self.size
         current = self.kind
         want = wanted_kind(self.options, n, current)
-        stale_lists = False
         if current == want == "ivf-sq8":
             nlist = faiss.extract_index_ivf(self.index).nlist
-            stale_lists = not (ivf_lists(n) / 4 <= nlist <= ivf_lists(n) * 4)
-        if want != current or stale_lists or (current == "hnsw" and self.hnsw_removals):
-            log.info("vector index: rebuilding as %s for %d chunks (was %s)", want, n, current)
-            self.rebuild(want)
-            return True
-        return False
+            return want if not (ivf_lists(n) / 4 <= nlist <= ivf_lists(n) * 4) else None
+        return want if want != current else None
+
+    def _resized(self) -> bool:
+        """Rebuild now, in this thread, when the size class changed or HNSW holds removed vectors."""
+        want = self._size_class_kind()
+        if want is None and self.kind == "hnsw" and self.hnsw_removals:
+            want = "hnsw"
+        if want is None:
+            return False
+        log.info("vector index: rebuilding as %s for %d chunks (was %s)", want, self.size, self.kind)
+        self.rebuild(want)
+        return True
+
+    def _swap_in_background_index(self, wait: bool) -> bool:
+        """Take the background rebuild's index when it is done (or, with `wait`, once it is), brought
+        up to the chunks this transaction sees. True when the index was replaced."""
+        job = self.background
+        if job is None or not (wait or job.done()):
+            return False
+        job.wait()
+        self.background = None
+        if job.error is not None or job.index is None:
+            log.warning("vector index: the background rebuild failed (%s); rebuilding at the write instead",
+                        job.error)
+            return False
+        self.index, self.removed, self.hnsw_removals = job.index, set(), False
+        if job.touched:  # chunks changed since the snapshot, including any id SQLite handed out again
+            touched = np.asarray(sorted(job.touched), dtype="int64")
+            present = np.intersect1d(index_ids(self.index), touched, assume_unique=True)
+            if len(present):
+                self._remove(present)
+        self._sync_from_store()
+        log.info("vector index: now %s for %d chunks (built in the background)", self.kind, self.size)
+        return True
 
     def write_next_generation(self, force: bool = False) -> int:
         """Record this transaction's vector changes. Inside a crawl the file is written when due
-        (WRITE_EVERY_S since the last write, or a size-class change) and otherwise marked lagging in
-        the same transaction; `force` writes now. The caller commits SQLite."""
+        (WRITE_EVERY_S since the last write, or a background rebuild that finished) and otherwise
+        marked lagging in the same transaction; `force` writes now. A size-class change starts a
+        background rebuild; `force` waits for it. The caller commits SQLite."""
         gen = self._generation()
-        due = force or time.monotonic() - self.last_write >= WRITE_EVERY_S
-        if not due and wanted_kind(self.options, self.size, self.kind) == self.kind:
+        swapped = self._swap_in_background_index(wait=force)
+        if self.background is None and not force and (want := self._size_class_kind()) is not None:
+            log.info("vector index: %d chunks call for %s (now %s); rebuilding in the background",
+                     self.size, want, self.kind)
+            self.background = _Rebuild(self.store.path, self.dim, want, self.size, self._decode, self._recent)
+        self._recent = set()
+        due = force or swapped or time.monotonic() - self.last_write >= WRITE_EVERY_S
+        if not due:
             self.store.set_meta(LAGGING_KEY, "1")
             return gen
-        self._resized()
+        if self.background is None:
+            self._resized()
         gen += 1
         tmp = self._file(gen).with_suffix(".tmp")
         faiss.write_index(self.index, str(tmp))
@@ -300,8 +405,11 @@ class VectorIndex:
         return gen
 
     def flush(self) -> bool:
-        """At the end of a crawl: write the generation file if vector changes are pending."""
-        if not self.pending and self.store.get_meta(LAGGING_KEY) != "1":
+        """At the end of a crawl: write the generation file if vector changes are pending (after
+        waiting, outside any transaction, for a background rebuild)."""
+        if self.background is not None:
+            self.background.wait()
+        if not self.pending and self.store.get_meta(LAGGING_KEY) != "1" and self.background is None:
             return False
         self.store.begin()
         try:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from index.store import Store
+import index.vectors as vectors_module
 from index.vectors import (GENERATION_KEY, LAGGING_KEY, IndexOptions, VectorIndex, index_ids, ivf_lists,
                            wanted_kind)
 
@@ -157,8 +158,10 @@ def test_size_classes_exact_then_ivf_sq8_and_back(store, tmp_path):
     ids = checkpoint(store, vectors, "a", data[:2000])
     vectors.flush()
     assert vectors.kind == "flat"
-    ids += checkpoint(store, vectors, "b", data[2000:])  # past the limit: written and rebuilt at once
-    assert vectors.kind == "ivf-sq8" and store.get_meta(LAGGING_KEY) == "0"
+    ids += checkpoint(store, vectors, "b", data[2000:])  # past the limit: rebuilt in the background
+    assert vectors.background is not None and vectors.kind == "flat"
+    vectors.flush()  # the end of the crawl waits for it and writes the new kind
+    assert vectors.kind == "ivf-sq8" and store.get_meta(LAGGING_KEY) == "0" and vectors.background is None
     assert VectorIndex(store, tmp_path, DIM, options).kind == "ivf-sq8"
     found = sum(vectors.search(data[i], 1)[0][0] == ids[i] for i in range(0, 3000, 30))
     assert found >= 95  # a stored vector finds itself through the inverted lists
@@ -199,3 +202,68 @@ def test_wanted_kind_and_list_counts():
     assert wanted_kind(IndexOptions(kind="hnsw"), 10) == "hnsw"
     assert wanted_kind(IndexOptions(kind="ivf-sq8"), 100) == "flat"
     assert ivf_lists(1_000_000) == 1024 and ivf_lists(10) == 64
+
+
+def clustered(rng: np.random.Generator, n: int) -> np.ndarray:
+    centers = unit(rng, 40)
+    data = centers[rng.integers(0, 40, n)] + 0.05 * rng.standard_normal((n, DIM)).astype("float32")
+    return data / np.linalg.norm(data, axis=1, keepdims=True)
+
+
+def test_a_size_class_change_rebuilds_in_the_background_while_checkpoints_commit(store, tmp_path, monkeypatch):
+    """The crawl keeps committing and answering from the exact index while IVF is trained; the swapped-in
+    index holds exactly the stored chunks, including ones changed during the build and a reused chunk id."""
+    rng = np.random.default_rng(21)
+    options = IndexOptions(kind="auto", exact_limit=2600)
+    vectors = VectorIndex(store, tmp_path, DIM, options)
+    data = clustered(rng, 3400)
+    ids = checkpoint(store, vectors, "a", data[:2000])
+    vectors.flush()
+    release = __import__("threading").Event()
+    real_build = vectors_module.build_index
+
+    def held_build(*args, **kwargs):
+        release.wait(30)  # the build waits until the crawl below has changed chunks under it
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(vectors_module, "build_index", held_build)
+    ids += checkpoint(store, vectors, "b", data[2000:2800])
+    job = vectors.background
+    assert job is not None and vectors.kind == "flat"
+    # the next checkpoint starts the build from what is committed (a and b): it deletes the highest
+    # chunk and SQLite hands that id to a new chunk with another vector
+    top = max(ids)
+    reused = checkpoint(store, vectors, "d", data[3000:3001], remove=[top])
+    assert reused == [top] and job.snapshot.is_set()  # the situation this test is about
+    # the crawl goes on: another checkpoint commits, removes chunks, and searches answer meanwhile
+    more = checkpoint(store, vectors, "c", data[2800:3000], remove=ids[100:150])
+    assert vectors.search(data[2900], 1)[0][0] == more[100]
+    assert vectors.kind == "flat" and store.get_meta(LAGGING_KEY) == "1"
+    release.set()
+    job.wait()
+    assert job.error is None
+    vectors.flush()
+    assert vectors.kind == "ivf-sq8" and vectors.background is None
+    stored = sorted(r["id"] for r in store.query("SELECT id FROM chunks"))
+    assert sorted(index_ids(vectors.index).tolist()) == stored
+    assert vectors.search(data[3000], 1)[0][0] == top  # the reused id carries its new vector
+    reopened = VectorIndex(store, tmp_path, DIM, options)
+    assert reopened.kind == "ivf-sq8" and sorted(index_ids(reopened.index).tolist()) == stored
+
+
+def test_a_failed_background_rebuild_falls_back_to_rebuilding_at_the_write(store, tmp_path, monkeypatch, caplog):
+    rng = np.random.default_rng(22)
+    options = IndexOptions(kind="auto", exact_limit=2600)
+    vectors = VectorIndex(store, tmp_path, DIM, options)
+    data = clustered(rng, 3000)
+    checkpoint(store, vectors, "a", data[:2000])
+    vectors.flush()
+    real_build = vectors_module.build_index
+    monkeypatch.setattr(vectors_module, "build_index", lambda *a, **k: (_ for _ in ()).throw(MemoryError("no room")))
+    checkpoint(store, vectors, "b", data[2000:])
+    vectors.background.wait()
+    monkeypatch.setattr(vectors_module, "build_index", real_build)
+    with caplog.at_level(logging.WARNING):
+        vectors.flush()
+    assert "background rebuild failed" in caplog.text and "no room" in caplog.text
+    assert vectors.kind == "ivf-sq8" and vectors.size == 3000
