@@ -157,6 +157,11 @@ def _speed_options(path: Path, guild: dict) -> dict[str, Any]:
     if backend is not None and backend not in BACKENDS:
         raise ConfigError(path, "[guild] backend", f"unknown embedding backend {backend!r}",
                           f'use one of {", ".join(BACKENDS)} (default "{BACKENDS[0]}"), or remove the line')
+    if os.environ.get("GUILDBOT_BACKEND"):  # try another backend without editing the file (it re-embeds once)
+        backend = os.environ["GUILDBOT_BACKEND"].strip()
+        if backend not in BACKENDS:
+            raise ConfigError(path, "environment GUILDBOT_BACKEND", f"unknown embedding backend {backend!r}",
+                              f'set GUILDBOT_BACKEND to one of {", ".join(BACKENDS)}, or unset it')
     kind = _expect(path, "[guild]", guild, "vector_index", str, False, f"use one of {', '.join(VECTOR_INDEXES)}")
     if kind is not None and kind not in VECTOR_INDEXES:
         raise ConfigError(path, "[guild] vector_index", f"unknown vector index {kind!r}",

@@ -33,6 +33,16 @@ def test_valid_config_loads_with_defaults(tmp_path):
     assert (cfg.backend, cfg.vector_index, cfg.exact_limit) == ("onnx", "auto", 100_000)
 
 
+def test_the_environment_chooses_the_embedding_backend_over_the_file(tmp_path, monkeypatch):
+    path = write(tmp_path, GOOD.replace('name = "Acme"', 'name = "Acme"\nbackend = "onnx"'))
+    monkeypatch.setenv("GUILDBOT_BACKEND", "torch")
+    assert load_config(path).backend == "torch"
+    monkeypatch.setenv("GUILDBOT_BACKEND", "tpu")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert "GUILDBOT_BACKEND" in str(err.value) and "unknown embedding backend 'tpu'" in str(err.value)
+
+
 @pytest.mark.parametrize("text, entry, problem, fix", [
     (GOOD.replace('kind = "git"', 'kind = "svn"'), "[[sources]] #1 (name = 'ranker')", "unknown source kind 'svn'", "use one of: git"),
     (GOOD.replace('url = "/srv/ranker"', ""), "[[sources]] #1", "missing required field `url`", "set `url`"),
