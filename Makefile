@@ -41,6 +41,7 @@ bench: dev
 	$(PY) scripts/bench_scale.py
 	$(PY) scripts/bench_slack.py
 	$(PY) scripts/bench_web.py
+	$(PY) scripts/bench_crawl.py  # needs the evaluation org beside the checkout; says so and skips without it
 
 # a screenshot of each page of the demo org's web app, into docs/img (after make demo)
 screenshots: dev
