@@ -124,7 +124,8 @@ def report(rows: list[dict], queries: int) -> str:
                      f"**{r['p99']:.2f} ms**{f' (<= {target:.0f} ms)' if target else ''} | {r['cpu_p99']:.2f} ms | "
                      f"**{r['recall']:.3f}** (>= 0.95) | {r['bytes']:.0f} B{mem_target} |")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    lines += ["", f"Peak resident memory of the whole benchmark: {peak:.0f} MB.", MARK_END]
+    lines += ["", f"Peak resident memory of the whole benchmark: {peak:.0f} MB. Load average at the end: "
+              f"{os.getloadavg()[0]:.1f}; the benchmark ran at niceness {os.nice(0)}.", MARK_END]
     return "\n".join(lines)
 
 
