@@ -64,8 +64,7 @@ def shares(store: Store) -> dict[str, dict[str, float]]:
 def _phrase_pool(store: Store, model: str) -> tuple[dict[str, dict[str, list]], dict[str, np.ndarray]]:
     """Each project's candidate key phrases, and the cached vectors of their written forms."""
     cands = {r["project_id"]: json.loads(r["candidates"] or "{}") for r in store.query(
-        "SELECT project_id, candidates FROM project_content")} if store.conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE name = 'project_content'").fetchone() else {}
+        "SELECT project_id, candidates FROM project_content")} if store.columns("project_content") else {}
     forms = sorted({c[0] for pc in cands.values() for c in pc.values()})
     vecs = content.cached_vectors(store, forms, model) if forms else {}
     return cands, vecs

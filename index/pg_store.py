@@ -1,0 +1,175 @@
+"""The Postgres store: the same `Store` interface over one Postgres database (psycopg 3 + pgvector).
+
+Tables are SQLite's SCHEMA (index/store.py) read through the connection adapter (index/pg_conn.py),
+so a table added there exists here too; what only Postgres has (pgvector, the tsvector full text)
+comes from the numbered files in index/migrations/postgres, applied in order and recorded in
+`schema_migrations`. Opening an up-to-date database reads two rows and writes nothing.
+
+Write transactions take one transaction-level advisory lock, so writers on every replica take
+turns as SQLite's BEGIN IMMEDIATE makes them do: the read-then-write steps in index/ (digest
+claims, sync invitations, seen events) keep their meaning on any number of processes.
+"""
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from importlib import resources
+from typing import Any, Iterable, Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+from .pg_conn import PgConnection, split_statements
+from .store import SCHEMA, SCHEMA_VERSION, Store, StoreError, identifier_words, now_iso, schema_fingerprint
+
+WRITER_LOCK = 0x6775696C64  # pg_advisory_xact_lock key every write transaction takes ("guild")
+FINGERPRINT_KEY = "schema_fingerprint"
+TITLE_WEIGHT_FLOOR = 0.01
+
+
+def display_url(url: str) -> str:
+    """The database URL without any password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    user = parts.username or ""
+    netloc = f"{user}@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def pg_schema(schema: str = SCHEMA) -> list[str]:
+    """SQLite's SCHEMA as Postgres statements: FTS5's virtual table has its Postgres form in a migration."""
+    return [s for s in split_statements(schema) if not re.match(r"CREATE\s+VIRTUAL\s+TABLE", s, re.I)]
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(number, name, SQL) of every Postgres migration, in order."""
+    folder = resources.files("index") / "migrations" / "postgres"
+    out = []
+    for f in folder.iterdir():
+        m = re.match(r"(\d+)_(\w+)\.sql$", f.name)
+        if m:
+            out.append((int(m.group(1)), m.group(2), f.read_text()))
+    return sorted(out)
+
+
+def vector_text(vec: Any) -> str:
+    """pgvector's text form of one embedding."""
+    return "[" + ",".join(f"{x:.7g}" for x in vec.tolist()) + "]"
+
+
+class PgStore(Store):
+    """`Store` on Postgres; `path` is the database URL without its password."""
+
+    backend = "postgres"
+
+    def __init__(self, url: str):
+        self.url = url
+        self.path = display_url(url)  # type: ignore[assignment]
+        try:
+            self.conn = PgConnection(url)  # type: ignore[assignment]
+        except sqlite3.Error as e:
+            raise StoreError(self.path, f"cannot connect to the Postgres database ({str(e).splitlines()[0]})",
+                             "check [guild] database / GUILDBOT_DATABASE (host, port, user, database name), "
+                             "that the server runs, and PGPASSWORD") from None
+        self._writer = threading.RLock()
+        self._held = threading.local()
+        self._wrote = False
+        try:
+            self._open()
+        except sqlite3.Error as e:
+            self.conn.close()
+            raise StoreError(self.path, f"the Postgres database cannot be used ({e})",
+                             "check that the user may create tables and the `vector` extension "
+                             "(CREATE EXTENSION vector), or ask the database owner to run it") from None
+
+    def _fingerprint(self) -> str:
+        return f"{schema_fingerprint(SCHEMA)}:{len(migrations())}"
+
+    def _open(self) -> None:
+        """The schema and migrations, only when the database lacks them (two reads otherwise)."""
+        raw = self.conn.raw
+        if raw.execute("SELECT to_regclass('meta') IS NOT NULL AND to_regclass('schema_migrations') IS NOT NULL"
+                       ).fetchone()[0]:
+            row = raw.execute("SELECT value FROM meta WHERE key = %s", (FINGERPRINT_KEY,)).fetchone()
+            if row and row[0] == self._fingerprint():
+                return
+        self.begin()
+        try:
+            for statement in pg_schema():
+                self.conn.execute(statement)
+            self.conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT, "
+                              "applied_at TEXT)")
+            stamp = now_iso()
+            done = {r[0] for r in self.conn.execute("SELECT version FROM schema_migrations")}
+            for number, name, sql in migrations():
+                if number not in done:
+                    self.conn.executescript(sql)
+                    self.conn.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                                      (number, name, stamp))
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
+            self.set_meta(FINGERPRINT_KEY, self._fingerprint())
+        except BaseException:
+            self.rollback()
+            raise
+        self.commit_schema()
+
+    def commit_schema(self) -> None:
+        try:
+            self.conn.execute("COMMIT")
+        finally:
+            self._release()
+        self.conn.forget_tables()
+
+    # -- transactions --------------------------------------------------------------------------
+    def begin(self) -> None:
+        """BEGIN, then the writers' advisory lock: one write transaction at a time across replicas."""
+        self._writer.acquire()
+        try:
+            self.conn.execute("BEGIN")
+            try:
+                self.conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITER_LOCK,))
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        except BaseException:
+            self._writer.release()
+            raise
+        self._held.n = getattr(self._held, "n", 0) + 1
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def query(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+        return self.conn.query(sql, params)
+
+    def columns(self, table: str) -> list[str]:
+        return self.conn.table(table)[0]
+
+    # -- chunks: the embedding column and the tsvector table --------------------------------------
+    def add_chunks(self, doc_id: str, title: str, texts: list[str], vectors: Any) -> list[int]:
+        ids = []
+        for seq, (text, vec) in enumerate(zip(texts, vectors)):
+            vec = vec.astype("float32")
+            cur = self.conn.execute("INSERT INTO chunks (doc_id, seq, text, vector, embedding) VALUES (?,?,?,?,?::halfvec)",
+                                    (doc_id, seq, text, vec.tobytes(), vector_text(vec)))
+            ids.append(cur.lastrowid)
+            self.conn.execute("INSERT INTO chunks_fts (rowid, title, body) VALUES (?,?,?)",
+                              (cur.lastrowid, title + " " + identifier_words(title), text + "\n" + identifier_words(text)))
+        return ids
+
+    def all_vectors(self) -> Iterator[tuple[int, bytes]]:
+        yield from self.conn.execute("SELECT id, vector FROM chunks ORDER BY id")
+
+    def fts(self, match: str, limit: int, title_weight: float = 4.0) -> list[tuple[int, float]]:
+        """(chunk id, -ts_rank_cd; lower is better) for the quoted terms of search.fts_query's expression:
+        any term matches, the title (weight A) counts `title_weight` times the body (weight D)."""
+        terms = [t for t in re.findall(r'"([^"]*)"', match) if t.strip()]
+        if not terms:
+            return []
+        body = max(TITLE_WEIGHT_FLOOR, 1.0 / title_weight)
+        tsquery = " || ".join(["plainto_tsquery('english', ?)"] * len(terms))
+        return [(r[0], -float(r[1])) for r in self.conn.execute(
+            f"""SELECT f.rowid, ts_rank_cd('{{{body}, 0.2, 0.4, 1.0}}', f.tsv, q.q, 1) AS s
+                FROM chunks_fts f, (SELECT {tsquery} AS q) q WHERE f.tsv @@ q.q ORDER BY s DESC, f.rowid LIMIT ?""",
+            (*terms, limit))]
