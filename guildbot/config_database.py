@@ -28,7 +28,7 @@ def check_url(path: Path, entry: str, url: str, from_file: bool) -> str:
     if parts.scheme not in SCHEMES:
         raise ConfigError(path, entry, f"unsupported database {url.split(':', 1)[0]!r}: only Postgres is supported",
                           FIX)
-    if from_file and (password is not None or "password" in parse_qs(parts.query)):
+    if from_file and (password or "password" in parse_qs(parts.query)):  # "user:@host" names none
         raise ConfigError(path, entry, "a password is written in guild.toml",
                           "remove it from the URL and give it to guildbot through PGPASSWORD (or ~/.pgpass, "
                           f"or the {ENV} environment variable)")

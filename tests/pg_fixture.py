@@ -40,7 +40,21 @@ def pg_server():
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def new_pg_database(pg_server):
+    """A function making a new, empty database on the session's server (for module-scoped fixtures)."""
+    return lambda: create_database(pg_server, f"t{next(_numbers)}")
+
+
 @pytest.fixture
-def pg_url(pg_server):
+def pg_url(new_pg_database):
     """A new, empty database on the session's server."""
-    return create_database(pg_server, f"t{next(_numbers)}")
+    return new_pg_database()
+
+
+def backend_url(request, backend: str) -> str:
+    """'' for the embedded default, else a fresh Postgres database's URL (for backend-parametrized fixtures)."""
+    return request.getfixturevalue("new_pg_database")() if backend == "postgres" else ""
+
+
+BACKENDS = ["sqlite", "postgres"]
