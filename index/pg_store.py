@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import time
 from importlib import resources
 from typing import Any, Iterable, Iterator
 from urllib.parse import urlsplit, urlunsplit
@@ -23,7 +24,9 @@ from .store import SCHEMA, SCHEMA_VERSION, Store, StoreError, identifier_words, 
 
 WRITER_LOCK = 0x6775696C64  # pg_advisory_xact_lock key every write transaction takes ("guild")
 FINGERPRINT_KEY = "schema_fingerprint"
-TITLE_WEIGHT_FLOOR = 0.01
+BM25_K1, BM25_B = 1.2, 0.75  # FTS5's bm25() constants
+FTS_STATS_S = 300.0  # seconds the row count and mean length behind BM25's weights are reused
+FTS_STATS_MIN_ROWS = 20_000  # below this many rows they are counted at every search (a few milliseconds)
 
 
 def display_url(url: str) -> str:
@@ -75,6 +78,7 @@ class PgStore(Store):
         self._writer = threading.RLock()
         self._held = threading.local()
         self._wrote = False
+        self._stats: tuple[float, int, float] | None = None
         try:
             self._open()
         except sqlite3.Error as e:
@@ -162,14 +166,31 @@ class PgStore(Store):
         yield from self.conn.execute("SELECT id, vector FROM chunks ORDER BY id")
 
     def fts(self, match: str, limit: int, title_weight: float = 4.0) -> list[tuple[int, float]]:
-        """(chunk id, -ts_rank_cd; lower is better) for the quoted terms of search.fts_query's expression:
-        any term matches, the title (weight A) counts `title_weight` times the body (weight D)."""
+        """(chunk id, -BM25; lower is better) for the quoted terms of search.fts_query's expression, scored
+        as FTS5's bm25() scores them: any term matches, a title token counts `title_weight` body tokens,
+        k1 = 1.2, b = 0.75, lengths in tokens of title and body together."""
         terms = [t for t in re.findall(r'"([^"]*)"', match) if t.strip()]
         if not terms:
             return []
-        body = max(TITLE_WEIGHT_FLOOR, 1.0 / title_weight)
-        tsquery = " || ".join(["plainto_tsquery('english', ?)"] * len(terms))
-        return [(r[0], -float(r[1])) for r in self.conn.execute(
-            f"""SELECT f.rowid, ts_rank_cd('{{{body}, 0.2, 0.4, 1.0}}', f.tsv, q.q, 1) AS s
-                FROM chunks_fts f, (SELECT {tsquery} AS q) q WHERE f.tsv @@ q.q ORDER BY s DESC, f.rowid LIMIT ?""",
-            (*terms, limit))]
+        n, avgdl = self._fts_stats()
+        rows = self.conn.execute(
+            f"""WITH terms AS (SELECT DISTINCT lexeme FROM unnest(to_tsvector('english', ?))),
+                     q AS (SELECT to_tsquery('simple', string_agg(quote_literal(lexeme), ' | ')) AS q FROM terms),
+                     hits AS (SELECT f.rowid, f.ntokens, u.lexeme,
+                                     (SELECT sum(CASE WHEN w = 'A' THEN ? ELSE 1.0 END) FROM unnest(u.weights) w) AS tf
+                              FROM chunks_fts f CROSS JOIN q CROSS JOIN LATERAL unnest(f.tsv) u
+                              WHERE f.tsv @@ q.q AND u.lexeme IN (SELECT lexeme FROM terms)),
+                     df AS (SELECT lexeme, count(*) AS n FROM hits GROUP BY lexeme)
+                SELECT h.rowid, sum(greatest(ln((? - df.n + 0.5) / (df.n + 0.5)), 1e-6)
+                                    * h.tf * {BM25_K1 + 1} / (h.tf + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * h.ntokens / ?))) AS s
+                FROM hits h JOIN df USING (lexeme) GROUP BY h.rowid ORDER BY s DESC, h.rowid LIMIT ?""",
+            (re.sub(r"[\W_]+", " ", " ".join(terms)), float(title_weight), float(n), max(avgdl, 1.0), limit))
+        return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def _fts_stats(self) -> tuple[int, float]:
+        """(rows, mean length) of the full-text table, read again after FTS_STATS_S (a count is a scan)."""
+        now = time.monotonic()
+        if self._stats is None or now - self._stats[0] > FTS_STATS_S:
+            row = self.conn.execute("SELECT count(*), coalesce(avg(ntokens), 0) FROM chunks_fts").fetchone()
+            self._stats = (now if row[0] >= FTS_STATS_MIN_ROWS else -FTS_STATS_S, int(row[0]), float(row[1]))
+        return self._stats[1], self._stats[2]

@@ -321,10 +321,12 @@ class Store:
                 """INSERT INTO contributions (doc_id, identity_id, role, count, lines, first_at, last_at)
                    VALUES (?,?,?,?,?,?,?) ON CONFLICT (doc_id, identity_id, role) DO UPDATE SET
                    count = contributions.count + excluded.count, lines = contributions.lines + excluded.lines,
-                   first_at = CASE WHEN excluded.first_at < contributions.first_at THEN excluded.first_at
+                   first_at = CASE WHEN excluded.first_at IS NULL OR contributions.first_at IS NULL THEN NULL
+                                   WHEN excluded.first_at < contributions.first_at THEN excluded.first_at
                                    ELSE contributions.first_at END,
-                   last_at = CASE WHEN excluded.last_at > contributions.last_at THEN excluded.last_at
-                                  ELSE contributions.last_at END""",
+                   last_at = CASE WHEN excluded.last_at IS NULL OR contributions.last_at IS NULL THEN NULL
+                                  WHEN excluded.last_at > contributions.last_at THEN excluded.last_at
+                                  ELSE contributions.last_at END""",  # SQLite's min()/max() of two, NULL included
                 (doc.id, iid, c.role, c.count, c.lines, iso(c.first_at), iso(c.last_at)))
 
     def delete_document(self, doc_id: str) -> list[int]:
