@@ -18,7 +18,7 @@ import sys
 import textwrap
 from typing import Any, Callable
 
-from . import cli_catalog, cli_digest, cli_syncs, slack_cli, web_cli
+from . import cli_catalog, cli_digest, cli_syncs, cli_worker, slack_cli, web_cli
 from connectors.redact import install_log_redaction, redact
 from index.crawl_lock import CrawlLocked
 from index.embeddings import ModelError
@@ -53,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     c.add_argument("--allow-shrink", action="store_true",
                    help="accept a GitHub/GitLab listing that lost most of its repositories (their documents are deleted)")
+    cli_worker.add_every(c)  # the crawl worker (issue 14)
 
     for name, what, helptext in (("search", "QUERY", "find documents"), ("who", "QUESTION", "find people who know a topic")):
         s = sub.add_parser(name, help=helptext, description=helptext.capitalize() + ".")
@@ -120,6 +121,12 @@ def _print_crawl(report: CrawlReport) -> None:
 
 
 def cmd_crawl(guild: Guild, args) -> int:
+    if getattr(args, "every", None):
+        return cli_worker.every(args.every, lambda: _crawl_once(guild, args))
+    return _crawl_once(guild, args)
+
+
+def _crawl_once(guild: Guild, args) -> int:
     tick, on_source, close = _progress_bar(args.quiet or args.json)
     try:
         report = guild.crawl(only=args.source, progress=tick, on_source=on_source, allow_shrink=args.allow_shrink)
