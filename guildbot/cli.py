@@ -22,6 +22,7 @@ from . import cli_catalog, cli_digest, cli_syncs, cli_worker, slack_cli, web_cli
 from connectors.redact import install_log_redaction, redact
 from index.crawl_lock import CrawlLocked
 from index.embeddings import ModelError
+from index.dburl import database_error
 from index.store import SQLiteError, StoreError, store_error
 
 from .cli_args import positive_int
@@ -209,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"guildbot: {redact(str(e))}", file=sys.stderr)
         return 2
     except SQLiteError as e:  # a database that broke after it was opened
-        print(f"guildbot: {store_error(e, guild.config.data_dir / 'guild.db')}", file=sys.stderr)
+        print(f"guildbot: {database_error(e, guild.config.database) if guild.config.database else store_error(e, guild.config.data_dir / 'guild.db')}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("guildbot: interrupted; stored work is kept, run the command again to resume", file=sys.stderr)

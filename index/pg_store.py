@@ -17,8 +17,8 @@ import threading
 import time
 from importlib import resources
 from typing import Any, Iterable, Iterator
-from urllib.parse import urlsplit, urlunsplit
 
+from .dburl import display_url
 from .pg_conn import PgConnection, split_statements
 from .store import SCHEMA, SCHEMA_VERSION, Store, StoreError, identifier_words, now_iso, schema_fingerprint
 
@@ -27,17 +27,6 @@ FINGERPRINT_KEY = "schema_fingerprint"
 BM25_K1, BM25_B = 1.2, 0.75  # FTS5's bm25() constants
 FTS_STATS_S = 300.0  # seconds the row count and mean length behind BM25's weights are reused
 FTS_STATS_MIN_ROWS = 20_000  # below this many rows they are counted at every search (a few milliseconds)
-
-
-def display_url(url: str) -> str:
-    """The database URL without any password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    user = parts.username or ""
-    netloc = f"{user}@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def pg_schema(schema: str = SCHEMA) -> list[str]:

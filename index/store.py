@@ -108,7 +108,8 @@ class StoreError(Exception):
 
     def __init__(self, path: Path | str, problem: str, fix: str):
         self.path, self.problem, self.fix = Path(os.path.normpath(path)), problem, fix
-        super().__init__(f"{self.path}: {problem}\n  fix: {fix}")
+        where = path if isinstance(path, str) and "://" in path else self.path  # a database URL stays one
+        super().__init__(f"{where}: {problem}\n  fix: {fix}")
 
 
 def store_error(exc: BaseException, path: Path) -> StoreError:
