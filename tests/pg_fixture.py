@@ -6,6 +6,7 @@ database of its own (CREATE DATABASE), so tests never see each other's rows.
 from __future__ import annotations
 
 import itertools
+import re
 import shutil
 import tempfile
 from urllib.parse import urlsplit, urlunsplit
@@ -58,3 +59,28 @@ def backend_url(request, backend: str) -> str:
 
 
 BACKENDS = ["sqlite", "postgres"]
+
+
+def with_database(config, url: str, data_dir: str | None = None):
+    """Point an existing guild.toml at a Postgres database (and optionally another data_dir); returns its path."""
+    text = config.read_text()
+    if data_dir:
+        text = re.sub(r"(?m)^data_dir = .*$", f'data_dir = "{data_dir}"', text, count=1)
+    config.write_text(text.replace("[guild]\n", f'[guild]\ndatabase = "{url}"\n', 1))
+    return config
+
+
+@pytest.fixture(scope="session")
+def pg_demo(demo_dir, new_pg_database):
+    """The demo org crawled once into a fresh Postgres database; its guild-pg.toml."""
+    from fakes_forge import open_guild
+
+    config = demo_dir / "guild-pg.toml"
+    config.write_text((demo_dir / "guild.toml").read_text())
+    with_database(config, new_pg_database(), "build/.guildbot-pg")
+    guild = open_guild(config)
+    report = guild.crawl()
+    assert not report.failed, [s.error for s in report.failed]
+    assert guild.store.backend == "postgres" and guild.store.count("chunks") > 0
+    guild.close()
+    return config

@@ -12,16 +12,14 @@ from urllib.parse import urlsplit
 
 import psycopg
 
-from pg_fixture import database_url
+from pg_fixture import database_url, with_database
 from test_crash import _config, _recover, _run, _write_sources, forkserver  # noqa: F401
 
 TRIALS = 3  # per phase
 
 
 def _pg_config(root, folder, url: str):
-    config = _config(root, folder)
-    config.write_text(config.read_text().replace("[guild]\n", f'[guild]\ndatabase = "{url}"\n', 1))
-    return config
+    return with_database(_config(root, folder), url)
 
 
 def _clone(server: str, source_url: str, name: str) -> str:

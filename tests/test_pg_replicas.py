@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
-import re
 from urllib.parse import urlencode
 
 import httpx
@@ -18,24 +17,6 @@ from fake_slack import RESPONSE_URL
 from serve_support import serve_process
 from slack_support import event_callback, fake_slack, mention_event, signed_headers, slash_command  # noqa: F401
 from test_slack_serve import slack_env
-
-
-@pytest.fixture(scope="module")
-def pg_demo(demo_dir, new_pg_database):
-    """The demo org's guild.toml pointed at a fresh Postgres database, crawled once."""
-    from fakes_forge import open_guild
-
-    url = new_pg_database()
-    text = (demo_dir / "guild.toml").read_text()
-    text = re.sub(r'(?m)^data_dir = .*$', 'data_dir = "build/.guildbot-pg"', text, count=1)
-    config = demo_dir / "guild-pg.toml"
-    config.write_text(text.replace("[guild]\n", f'[guild]\ndatabase = "{url}"\n', 1))
-    guild = open_guild(config)
-    report = guild.crawl()
-    assert not report.failed, [s.error for s in report.failed]
-    assert guild.store.backend == "postgres" and guild.store.count("chunks") > 0
-    guild.close()
-    return config
 
 
 @pytest.fixture(scope="module")
