@@ -58,3 +58,36 @@ def test_who_agrees(pair, question):
     a = [e.person_id for e in sqlite.experts(question, limit=5)]
     b = [e.person_id for e in pg.experts(question, limit=5)]
     assert a and a[0] == b[0] and len(set(a[:3]) & set(b[:3])) >= 2, (a, b)
+
+
+def _public(x):
+    """Comparable plain data from a facade answer (dataclasses, lists, dicts)."""
+    import dataclasses
+    if dataclasses.is_dataclass(x):
+        return _public(dataclasses.asdict(x))
+    if isinstance(x, dict):
+        return {k: _public(v) for k, v in x.items() if k not in ("score", "last_crawl_at", "last_success_at")}
+    if isinstance(x, (list, tuple)):
+        return [_public(v) for v in x]
+    return round(x, 6) if isinstance(x, float) else x
+
+
+FACADE = {  # the Guild calls that read the catalog, people, profiles, digest and syncs (no full-text ranking)
+    "projects": lambda g: g.projects(),
+    "project": lambda g: g.project("drift-watch"),
+    "people": lambda g: g.people(),
+    "profile": lambda g: g.person("mei.lin@acme.example"),
+    "teams": lambda g: g.teams(),
+    "ambiguous": lambda g: g.ambiguous(),
+    "overlaps": lambda g: g.overlaps(),
+    "project_documents": lambda g: g.project_documents("feed-ranker"),
+    "sources": lambda g: g.sources(),
+    "viewer": lambda g: g.viewer_for(email="mei.lin@acme.example"),
+}
+
+
+@pytest.mark.parametrize("call", sorted(FACADE))
+def test_the_catalog_people_and_profiles_agree(pair, call):
+    sqlite, pg = pair
+    a, b = _public(FACADE[call](sqlite)), _public(FACADE[call](pg))
+    assert a and a == b
