@@ -20,7 +20,8 @@ from typing import Any, Iterable, Iterator
 
 from .dburl import display_url
 from .pg_conn import PgConnection, split_statements
-from .store import SCHEMA, SCHEMA_VERSION, Store, StoreError, identifier_words, now_iso, schema_fingerprint
+from . import store as store_module
+from .store import SCHEMA_VERSION, Store, StoreError, identifier_words, now_iso, schema_fingerprint
 
 WRITER_LOCK = 0x6775696C64  # pg_advisory_xact_lock key every write transaction takes ("guild")
 FINGERPRINT_KEY = "schema_fingerprint"
@@ -29,9 +30,10 @@ FTS_STATS_S = 300.0  # seconds the row count and mean length behind BM25's weigh
 FTS_STATS_MIN_ROWS = 20_000  # below this many rows they are counted at every search (a few milliseconds)
 
 
-def pg_schema(schema: str = SCHEMA) -> list[str]:
+def pg_schema(schema: str | None = None) -> list[str]:
     """SQLite's SCHEMA as Postgres statements: FTS5's virtual table has its Postgres form in a migration."""
-    return [s for s in split_statements(schema) if not re.match(r"CREATE\s+VIRTUAL\s+TABLE", s, re.I)]
+    return [s for s in split_statements(schema or store_module.SCHEMA)
+            if not re.match(r"CREATE\s+VIRTUAL\s+TABLE", s, re.I)]
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -77,7 +79,7 @@ class PgStore(Store):
                              "(CREATE EXTENSION vector), or ask the database owner to run it") from None
 
     def _fingerprint(self) -> str:
-        return f"{schema_fingerprint(SCHEMA)}:{len(migrations())}"
+        return f"{schema_fingerprint(store_module.SCHEMA)}:{len(migrations())}"
 
     def _open(self) -> None:
         """The schema and migrations, only when the database lacks them (two reads otherwise)."""

@@ -143,10 +143,10 @@ def main() -> None:
                 print(f"{n:>9,} {row['kind']:<30} build {row['build_s']:7.1f} s  p50 {row['p50']:6.2f} ms  "
                       f"p99 {row['p99']:6.2f} ms  recall@10 {row['recall']:.3f}", flush=True)
                 rows.append(row)
-        text = report(rows, args.queries, pg_version)
+            text = report(rows, args.queries, pg_version)  # written after each size: a long 1M build keeps 100k's
+            if not args.no_write:
+                write_section(args.out, MARK_START, MARK_END, text)
         print(text)
-        if not args.no_write:
-            write_section(args.out, MARK_START, MARK_END, text)
     finally:
         server.cleanup()
         shutil.rmtree(folder, ignore_errors=True)
