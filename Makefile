@@ -39,6 +39,7 @@ bench: dev
 	$(PY) scripts/bench.py
 	$(PY) scripts/bench_cli.py
 	$(PY) scripts/bench_scale.py
+	$(PY) scripts/bench_pg.py
 	$(PY) scripts/bench_slack.py
 	$(PY) scripts/bench_web.py
 	$(PY) scripts/bench_crawl.py  # needs the evaluation org beside the checkout; says so and skips without it

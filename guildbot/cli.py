@@ -18,10 +18,11 @@ import sys
 import textwrap
 from typing import Any, Callable
 
-from . import cli_catalog, cli_digest, cli_syncs, slack_cli, web_cli
+from . import cli_catalog, cli_digest, cli_syncs, cli_worker, slack_cli, web_cli
 from connectors.redact import install_log_redaction, redact
 from index.crawl_lock import CrawlLocked
 from index.embeddings import ModelError
+from index.dburl import database_error
 from index.store import SQLiteError, StoreError, store_error
 
 from .cli_args import positive_int
@@ -53,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     c.add_argument("--allow-shrink", action="store_true",
                    help="accept a GitHub/GitLab listing that lost most of its repositories (their documents are deleted)")
+    cli_worker.add_every(c)  # the crawl worker (issue 14)
 
     for name, what, helptext in (("search", "QUERY", "find documents"), ("who", "QUESTION", "find people who know a topic")):
         s = sub.add_parser(name, help=helptext, description=helptext.capitalize() + ".")
@@ -120,6 +122,12 @@ def _print_crawl(report: CrawlReport) -> None:
 
 
 def cmd_crawl(guild: Guild, args) -> int:
+    if getattr(args, "every", None):
+        return cli_worker.every(args.every, lambda: _crawl_once(guild, args))
+    return _crawl_once(guild, args)
+
+
+def _crawl_once(guild: Guild, args) -> int:
     tick, on_source, close = _progress_bar(args.quiet or args.json)
     try:
         report = guild.crawl(only=args.source, progress=tick, on_source=on_source, allow_shrink=args.allow_shrink)
@@ -202,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"guildbot: {redact(str(e))}", file=sys.stderr)
         return 2
     except SQLiteError as e:  # a database that broke after it was opened
-        print(f"guildbot: {store_error(e, guild.config.data_dir / 'guild.db')}", file=sys.stderr)
+        print(f"guildbot: {database_error(e, guild.config.database) if guild.config.database else store_error(e, guild.config.data_dir / 'guild.db')}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("guildbot: interrupted; stored work is kept, run the command again to resume", file=sys.stderr)

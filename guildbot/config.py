@@ -116,6 +116,7 @@ class Config:
     query_log: QueryLogConfig = field(default_factory=QueryLogConfig)
     projects: list[ProjectConfig] = field(default_factory=list)
     overlaps_min_score: float = 0.5  # [overlaps] min_score: weaker pairs appear nowhere
+    database: str = ""  # [guild] database / GUILDBOT_DATABASE: a Postgres URL, "" for the embedded index
 
     @property
     def base_dir(self) -> Path:
@@ -275,6 +276,8 @@ def load_config(path: str | Path) -> Config:
     cfg.digest = _digest(path, data.get("digest", {}), cfg)
     cfg.query_log = _query_log(path, data.get("query_log", {}))
     _load_projects(path, data, cfg)
+    from .config_database import database_url  # Postgres backend (issue 14)
+    cfg.database = database_url(path, guild)
     return cfg
 
 

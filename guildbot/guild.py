@@ -20,10 +20,10 @@ import index.profiles
 import index.projectcontent
 from index import querylog
 from connectors import SourceContext, connector_class
+from index.backend import crawl_lock, open_seen_events, open_store, open_vectors
 from index.ambiguity import Ambiguity, find_ambiguous
 from index.browse import project_documents
 from index.catalog import DeclaredProject, Project, build_catalog, get_project, list_projects
-from index.crawl_lock import CrawlLock
 from index.digest import DigestData, Week, build_digest, last_week, week_bounds
 from index.docvectors import doc_centroids
 from index.embeddings import Embedder, cache_dir_for
@@ -91,7 +91,7 @@ class Guild:
     # -- parts, built on first use -------------------------------------------------------------
     @cached_property
     def store(self) -> Store:
-        return Store(self.config.data_dir)
+        return open_store(self.config.data_dir, self.config.database)
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -100,7 +100,7 @@ class Guild:
     @cached_property
     def vectors(self) -> VectorIndex:
         options = IndexOptions(kind=self.config.vector_index, exact_limit=self.config.exact_limit)
-        return VectorIndex(self.store, self.config.data_dir, self.embedder.dim, options)
+        return open_vectors(self.store, self.config.data_dir, self.embedder.dim, options)
 
     @cached_property
     def searcher(self) -> Searcher:
@@ -108,7 +108,7 @@ class Guild:
 
     @cached_property
     def seen_events(self) -> SeenEvents:
-        return SeenEvents(self.store.path)
+        return open_seen_events(self.store)
 
     def close(self) -> None:
         if "seen_events" in self.__dict__:
@@ -145,7 +145,8 @@ class Guild:
         catalog if anything they are derived from changed. Raises CrawlLocked at once when another
         crawl runs on the same data_dir; `allow_shrink` lets a forge listing lose most repositories."""
         self.allow_shrink = allow_shrink
-        with CrawlLock(self.config.data_dir):
+        names = [s.name for s in self.config.sources if not only or s.name in only]
+        with crawl_lock(self.store, self.config.data_dir, names):
             return self._crawl(only, progress, on_source)
 
     def _crawl(self, only: list[str] | None, progress: Progress | None,

@@ -259,6 +259,8 @@ def build_app(guild: Guild, settings: SlackSettings | None = None, client: WebCl
     # /guild ...
     @_guard("your /guild command")
     def answer_command(body, client):
+        if body.get("trigger_id") and not events.first(f"command:{body['trigger_id']}"):
+            return  # the same invocation reached another replica (or came again): answered there
         sub, arg = parse_command(body.get("text", ""))
         user = body["user_id"]
         message = slowed(user) or answers.message(sub, arg, user=user, in_channel=False, share=True)

@@ -340,7 +340,7 @@ def ensure_schema(store: Store) -> None:
     """Create the catalog tables; recreate one whose columns differ (it only holds derived data)."""
     for table, ddl in {**SCHEMA, **content.SCHEMA}.items():
         wanted = re.findall(r"(?:\(|,)\s*(\w+) ", ddl)
-        have = [r[1] for r in store.conn.execute(f"PRAGMA table_info([{table}])")]
+        have = store.columns(table)
         if have and have != wanted:
             store.conn.execute(f"DROP TABLE [{table}]")
             have = []
@@ -616,7 +616,7 @@ def list_projects(store: Store, team: str | None = None, topic: str | None = Non
     only projects of sources `viewer` may see."""
     ensure_schema(store)
     where, params = source_filter(viewer, "source")
-    out = [_from_row(r, now) for r in store.query(f"SELECT * FROM projects WHERE 1{where} ORDER BY team, name", params)]
+    out = [_from_row(r, now) for r in store.query(f"SELECT * FROM projects WHERE 1 = 1{where} ORDER BY team, name", params)]
     if team:
         out = [p for p in out if p.team.casefold() == team.strip().casefold()]
     if topic:

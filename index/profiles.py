@@ -64,8 +64,7 @@ def shares(store: Store) -> dict[str, dict[str, float]]:
 def _phrase_pool(store: Store, model: str) -> tuple[dict[str, dict[str, list]], dict[str, np.ndarray]]:
     """Each project's candidate key phrases, and the cached vectors of their written forms."""
     cands = {r["project_id"]: json.loads(r["candidates"] or "{}") for r in store.query(
-        "SELECT project_id, candidates FROM project_content")} if store.conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE name = 'project_content'").fetchone() else {}
+        "SELECT project_id, candidates FROM project_content")} if store.columns("project_content") else {}
     forms = sorted({c[0] for pc in cands.values() for c in pc.values()})
     vecs = content.cached_vectors(store, forms, model) if forms else {}
     return cands, vecs
@@ -219,17 +218,23 @@ def profile(store: Store, person: dict[str, Any], viewer: Viewer | None = None) 
                               JOIN identities i ON i.id = c.identity_id
                               JOIN project_documents pd ON pd.doc_id = c.doc_id
                               JOIN projects pr ON pr.id = pd.project_id JOIN documents d ON d.id = c.doc_id
-                              WHERE i.person_id = ?{where} GROUP BY pr.id ORDER BY n DESC, pr.name""", [pid, *params])
+                              WHERE i.person_id = ?{where} GROUP BY pr.id, pr.name, pr.team ORDER BY n DESC, pr.name""", [pid, *params])
     total = sum(r["n"] or 0 for r in projects) or 1
     p.projects = [{"name": r["name"], "id": r["id"], "team": r["team"] or "", "count": r["n"] or 0,
                    "share": round((r["n"] or 0) / total, 3)} for r in projects]
     p.recent = [{"title": r["title"], "url": r["url"], "project": r["project"] or "", "role": r["role"],
                  "count": r["count"], "last_at": r["last_at"]} for r in store.query(
-        f"""SELECT d.title, d.url, pr.name AS project, c.role, sum(c.count) AS count, max(c.last_at) AS last_at
-           FROM contributions c JOIN identities i ON i.id = c.identity_id JOIN documents d ON d.id = c.doc_id
-           LEFT JOIN project_documents pd ON pd.doc_id = d.id LEFT JOIN projects pr ON pr.id = pd.project_id
-           WHERE i.person_id = ? AND c.last_at IS NOT NULL AND {not_unit("d.kind")}{where}
-           GROUP BY d.id ORDER BY last_at DESC, d.title LIMIT ?""", [pid, *params, RECENT])]
+        # per document: the totals, and project and role from its latest contribution (a window, not
+        # SQLite's bare columns beside max(), so Postgres answers the same)
+        f"""SELECT title, url, project, role, count, last_at FROM (
+               SELECT d.title, d.url, pr.name AS project, c.role, sum(c.count) OVER per_doc AS count,
+                      max(c.last_at) OVER per_doc AS last_at,
+                      row_number() OVER (PARTITION BY d.id ORDER BY c.last_at DESC) AS latest
+               FROM contributions c JOIN identities i ON i.id = c.identity_id JOIN documents d ON d.id = c.doc_id
+               LEFT JOIN project_documents pd ON pd.doc_id = d.id LEFT JOIN projects pr ON pr.id = pd.project_id
+               WHERE i.person_id = ? AND c.last_at IS NOT NULL AND {not_unit("d.kind")}{where}
+               WINDOW per_doc AS (PARTITION BY d.id)) AS recent
+           WHERE latest = 1 ORDER BY last_at DESC, title LIMIT ?""", [pid, *params, RECENT])]
     return p
 
 

@@ -12,6 +12,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS seen_events (key TEXT PRIMARY KEY, at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS seen_events_at ON seen_events(at);"""
@@ -20,13 +21,17 @@ SWEEP_EVERY = 200  # deliveries between deletions of expired keys
 
 
 class SeenEvents:
-    def __init__(self, db_path: Path, ttl: float = TTL, timeout: float = 1.0):
-        self.path, self.ttl, self.timeout = Path(db_path), ttl, timeout
+    def __init__(self, db_path: Path, ttl: float = TTL, timeout: float = 1.0,
+                 connect: Callable[[float], Any] | None = None):
+        """`connect(timeout)` opens another database's connection (Postgres: index/backend.py)."""
+        self.path, self.ttl, self.timeout, self._open = Path(db_path), ttl, timeout, connect
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self._calls = 0
 
     def _connect(self) -> sqlite3.Connection:
+        if self._conn is None and self._open is not None:
+            self._conn = self._open(self.timeout)  # its schema is the store's
         if self._conn is None:
             conn = sqlite3.connect(str(self.path), timeout=self.timeout, isolation_level=None, check_same_thread=False)
             conn.executescript(SCHEMA)

@@ -108,7 +108,8 @@ class StoreError(Exception):
 
     def __init__(self, path: Path | str, problem: str, fix: str):
         self.path, self.problem, self.fix = Path(os.path.normpath(path)), problem, fix
-        super().__init__(f"{self.path}: {problem}\n  fix: {fix}")
+        where = path if isinstance(path, str) and "://" in path else self.path  # a database URL stays one
+        super().__init__(f"{where}: {problem}\n  fix: {fix}")
 
 
 def store_error(exc: BaseException, path: Path) -> StoreError:
@@ -320,8 +321,13 @@ class Store:
             self.conn.execute(
                 """INSERT INTO contributions (doc_id, identity_id, role, count, lines, first_at, last_at)
                    VALUES (?,?,?,?,?,?,?) ON CONFLICT (doc_id, identity_id, role) DO UPDATE SET
-                   count = count + excluded.count, lines = lines + excluded.lines,
-                   first_at = min(first_at, excluded.first_at), last_at = max(last_at, excluded.last_at)""",
+                   count = contributions.count + excluded.count, lines = contributions.lines + excluded.lines,
+                   first_at = CASE WHEN excluded.first_at IS NULL OR contributions.first_at IS NULL THEN NULL
+                                   WHEN excluded.first_at < contributions.first_at THEN excluded.first_at
+                                   ELSE contributions.first_at END,
+                   last_at = CASE WHEN excluded.last_at IS NULL OR contributions.last_at IS NULL THEN NULL
+                                  WHEN excluded.last_at > contributions.last_at THEN excluded.last_at
+                                  ELSE contributions.last_at END""",  # SQLite's min()/max() of two, NULL included
                 (doc.id, iid, c.role, c.count, c.lines, iso(c.first_at), iso(c.last_at)))
 
     def delete_document(self, doc_id: str) -> list[int]:
@@ -343,6 +349,10 @@ class Store:
                                   f"FROM documents WHERE id IN ({marks})", part):
                 out[row["id"]] = row
         return out
+
+    def columns(self, table: str) -> list[str]:
+        """The table's column names in order ([] when it does not exist)."""
+        return [r[1] for r in self.conn.execute(f"PRAGMA table_info([{table}])")]
 
     def count(self, table: str) -> int:
         return self.conn.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0]

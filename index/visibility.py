@@ -128,7 +128,7 @@ def visible_identities(store: Store, person_id: str, viewer: Viewer | None) -> l
     where, params = source_filter(viewer)
     return store.query(
         f"""SELECT * FROM identities WHERE person_id = ? AND (kind = 'directory' OR id IN (
-                SELECT c.identity_id FROM contributions c JOIN documents d ON d.id = c.doc_id WHERE 1{where}))
+                SELECT c.identity_id FROM contributions c JOIN documents d ON d.id = c.doc_id WHERE 1 = 1{where}))
             ORDER BY kind, name, email""", [person_id, *params])
 
 

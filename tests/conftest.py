@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from pg_fixture import new_pg_database, pg_demo, pg_server, pg_url  # noqa: F401  (a real Postgres for the Postgres backend tests)
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # one ONNX export of the model for every guild the tests make (exporting takes seconds, once)
 os.environ.setdefault("GUILDBOT_MODEL_CACHE", str(Path(tempfile.gettempdir()) / "guildbot-test-models"))

@@ -3,6 +3,7 @@ import pytest
 
 from conftest import write_config
 from guildbot import Guild
+from pg_fixture import BACKENDS, backend_url
 
 ADA = ("Ada Lovelace", "ada@acme.example")
 BOB = ("Bob Stone", "bob@acme.example")
@@ -21,14 +22,16 @@ def people_of(guild, path):
     return {r["name"]: r["count"] for r in rows}
 
 
-@pytest.fixture
-def repo_and_guild(make_repo, tmp_path):
+@pytest.fixture(params=BACKENDS)
+def repo_and_guild(request, make_repo, tmp_path, monkeypatch):
+    monkeypatch.setenv("GUILDBOT_DATABASE", backend_url(request, request.param))  # "": the embedded default
     repo = make_repo("ranker")
     repo.commit(*ADA, {"README.md": "# Ranker\n\nA recommender for the home feed.\n",
                        "docs/intro.md": "# Intro\n\nCollaborative filtering on implicit feedback.\n",
                        "src/model.py": "x = 1\n"})
     repo.commit(*BOB, {"docs/old.md": "# Old\n\nAn obsolete page about gradient boosting.\n"})
     guild = Guild.from_config(write_config(tmp_path, [dict(kind="git", name="ranker", team="Feed", url=str(repo.path))]))
+    assert getattr(guild.store, "backend", "sqlite") == request.param
     yield repo, guild
     guild.close()
 

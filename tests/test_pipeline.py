@@ -13,7 +13,11 @@ import pytest
 import index.pipeline as pipeline
 from connectors.base import Checkpoint, Deleted, Document, SourceError, Unchanged
 from fakes_forge import shared_embedder
+from index.backend import is_postgres, open_store, open_vectors
+from index.pg_conn import PgConnection
+from index.pg_store import WRITER_LOCK
 from index.pipeline import crawl_source, read_ahead
+from pg_fixture import BACKENDS, backend_url
 from index.store import Store
 from index.vectors import VectorIndex
 
@@ -23,11 +27,11 @@ def doc(n: int | str, text: str = "") -> Document:
                     text=text or f"Notes number {n} about drift monitoring and alert thresholds.")
 
 
-@pytest.fixture
-def index(tmp_path):
-    store = Store(tmp_path)
+@pytest.fixture(params=BACKENDS)
+def index(request, tmp_path):
+    store = open_store(tmp_path, backend_url(request, request.param))
     embedder = shared_embedder()
-    vectors = VectorIndex(store, tmp_path, embedder.dim)
+    vectors = open_vectors(store, tmp_path, embedder.dim)
 
     def crawl(*items, name: str = "s"):
         def stream(state):
@@ -47,7 +51,7 @@ def index(tmp_path):
 def consistent(store: Store, vectors: VectorIndex) -> None:
     assert store.query("SELECT count(*) AS n FROM chunks WHERE doc_id NOT IN (SELECT id FROM documents)")[0]["n"] == 0
     assert store.count("chunks_fts") == store.count("chunks") == vectors.size
-    assert VectorIndex(store, vectors.dir, vectors.dim).size == vectors.size  # what another process would load
+    assert open_vectors(store, vectors.dir, vectors.dim).size == vectors.size  # what another process would load
 
 
 def test_a_document_then_its_deletion_before_a_checkpoint_leaves_nothing(index):
@@ -117,8 +121,13 @@ def test_no_write_lock_is_held_while_the_connector_reads(index, tmp_path):
     wrote = []
 
     def other_writer():
-        conn = sqlite3.connect(str(store.path), timeout=0.2, isolation_level=None)
-        conn.execute("BEGIN IMMEDIATE")
+        if is_postgres(store):  # the writers' advisory lock, waited for at most 0.2 s
+            conn = PgConnection(store.url, timeout=0.2)
+            conn.execute("BEGIN")
+            conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITER_LOCK,))
+        else:
+            conn = sqlite3.connect(str(store.path), timeout=0.2, isolation_level=None)
+            conn.execute("BEGIN IMMEDIATE")
         conn.execute("INSERT INTO feedback (doc_id, query, value, user, at) VALUES ('s:1', 'q', 1, 'u', 'now')")
         conn.execute("COMMIT")
         conn.close()

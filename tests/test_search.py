@@ -5,8 +5,8 @@ from connectors.base import Document
 from index.embeddings import Embedder
 from index.pipeline import crawl_source
 from index.search import Searcher, fts_query, query_terms, rrf
-from index.store import Store
-from index.vectors import VectorIndex
+from index.backend import open_store, open_vectors
+from pg_fixture import BACKENDS, backend_url
 from connectors.base import Checkpoint
 
 HOSTILE = ['"', '""', "'", "NEAR(a b)", "a NEAR b", "*", "recommender*", "-drift", "title:drift", "a:b:c", "((",
@@ -32,11 +32,11 @@ def test_rrf_rewards_agreement():
     assert rrf([], k=60) == {}
 
 
-@pytest.fixture(scope="module")
-def small_index(tmp_path_factory):
+@pytest.fixture(scope="module", params=BACKENDS)
+def small_index(request, tmp_path_factory):
     root = tmp_path_factory.mktemp("search")
-    store, embedder = Store(root), Embedder()
-    vectors = VectorIndex(store, root, embedder.dim)
+    store, embedder = open_store(root, backend_url(request, request.param)), Embedder()
+    vectors = open_vectors(store, root, embedder.dim)
     docs = [
         Document(id="s:1", source="s", team="Feed", kind="doc", title="Drift monitoring",
                  text="How we watch feature distributions in production."),
