@@ -56,8 +56,9 @@ def figure(result: dict, group: str, name: str) -> float | None:
 def render(results: dict[str, dict], org: str, wiki: bool, load: float) -> str:
     ref = results.get("torch")
     rows = ["| backend | first crawl | speed-up over torch (target >= 2.5x) | "
-            + " | ".join(f"{g} {n}" for g, n in FIGURES) + " | largest gap to torch (target <= 0.01) |",
-            "|---|---|---|" + "---|" * len(FIGURES) + "---|"]
+            + " | ".join(f"{g} {n}" for g, n in FIGURES) + " | largest gap to torch (target <= 0.01) "
+            "| CLI question median (target <= 1 s) |",
+            "|---|---|---|" + "---|" * len(FIGURES) + "---|---|"]
     for backend, r in results.items():
         speed = f"**{ref['crawl_s'] / r['crawl_s']:.2f}x**" if ref and backend != "torch" else ""
         cells, gaps = [], []
@@ -68,7 +69,9 @@ def render(results: dict[str, dict], org: str, wiki: bool, load: float) -> str:
             if v is not None and w is not None and backend != "torch":
                 gaps.append(w - v)
         gap = f"**{max(gaps):+.3f}**" if gaps else ""
-        rows.append(f"| `{backend}` | {r['crawl_s']:.0f} s | {speed} | " + " | ".join(cells) + f" | {gap} |")
+        cli = r.get("cli_query_s_median")
+        rows.append(f"| `{backend}` | {r['crawl_s']:.0f} s | {speed} | " + " | ".join(cells) + f" | {gap} | "
+                    + (f"{cli:.2f} s |" if isinstance(cli, (int, float)) else " |"))
     return "\n".join([
         MARK_START,
         "## A first crawl of an evaluation org, backend by backend (`make bench`, scripts/bench_crawl.py)",
@@ -76,7 +79,8 @@ def render(results: dict[str, dict], org: str, wiki: bool, load: float) -> str:
         f"Measured {date.today()} on {platform.machine()}, {os.cpu_count()} cores, CPU only: the org `{org}`"
         f" ({'git + real MediaWiki' if wiki else 'git only'}) restored, crawled from nothing and asked its"
         " questions by the evaluation script, once per backend, one after the other in one run. Gaps are"
-        " torch's figure minus the backend's (positive: worse than torch).",
+        " torch's figure minus the backend's (positive: worse than torch). The CLI median is the evaluation's"
+        " `cli_query_s_median`: whole `guildbot who` processes on the crawled org.",
         f"Load average at the end: {load:.1f}.",
         "",
         *rows,
@@ -93,6 +97,7 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=8480)
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--save", type=Path, help="also write every backend's evaluation figures here (JSON)")
     a = ap.parse_args()
     if not (a.org / "org.json").exists():
         print(f"bench_crawl: no evaluation org at {a.org}; pass --org PATH to measure a first crawl "
@@ -105,6 +110,8 @@ def main() -> None:
             results[backend] = run_one(a.org, backend, Path(tmp), a.port + i, not a.no_wiki)
             r = results[backend]
             print(f"  crawl {r['crawl_s']:.0f} s, experts {r.get('experts')}, documents {r.get('documents')}", flush=True)
+    if a.save:
+        a.save.write_text(json.dumps(results, indent=1))
     text = render(results, a.org.name, not a.no_wiki, os.getloadavg()[0])
     print(text)
     if not a.no_write:
