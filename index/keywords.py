@@ -4,6 +4,8 @@ Used for project topics (index/projectcontent.py) and people's topics (index/pro
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import re
 from collections import Counter
 
@@ -119,6 +121,7 @@ def _inside(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
     return any(long[i:i + len(short)] == short for i in range(len(long) - len(short) + 1))
 
 
+@lru_cache(maxsize=1 << 18)
 def nested(a: str, b: str) -> bool:
     """One phrase inside the other, word by word: 'cold' and 'cold start', 'stability index' and
     'population stability index'."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from functools import lru_cache
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
@@ -70,6 +71,13 @@ def _phrase_pool(store: Store, model: str) -> tuple[dict[str, dict[str, list]], 
     return cands, vecs
 
 
+@lru_cache(maxsize=1 << 16)
+def _excluded(key: str, exclude: tuple[str, ...]) -> bool:
+    """A candidate inside (or holding) a project or team name; cached, since every person's
+    candidates meet the same names."""
+    return any(nested(key, x) for x in exclude)
+
+
 def person_topics(projects: Mapping[str, float], cands: Mapping[str, Mapping[str, list]], vecs: Mapping[str, np.ndarray],
                   direction: np.ndarray | None, centre: np.ndarray | None, limit: int = TOPICS,
                   exclude: Iterable[str] = ()) -> list[str]:
@@ -82,10 +90,10 @@ def person_topics(projects: Mapping[str, float], cands: Mapping[str, Mapping[str
         for key, (form, rel) in cands.get(pid, {}).items():
             weight[key] += share * max(rel, 0.0) + 1e-6
             forms.setdefault(key, form)
-    exclude = [phrase_key(x) for x in exclude]
-    weight = Counter(dict(Counter({k: w for k, w in weight.items() if not any(nested(k, x) for x in exclude)}).most_common(POOL)))
+    keys = tuple(phrase_key(x) for x in exclude)
+    weight = Counter(dict(Counter({k: w for k, w in weight.items() if not _excluded(k, keys)}).most_common(POOL)))
     if direction is None or not any(forms[k] in vecs for k in weight):
-        return [forms[k] for k, _ in weight.most_common() if not any(nested(k, x) for x in exclude)][:limit]
+        return [forms[k] for k, _ in weight.most_common()][:limit]  # already free of excluded phrases
     return content.rank_phrases(weight, forms, vecs, direction, centre, exclude, limit=limit)[1]
 
 
