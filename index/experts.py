@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .catalog import doc_projects, project_intro, project_members
+from .modules import module_votes, names_project
 from .store import UNIT_KINDS, Store
 from .visibility import Viewer, only_visible
 
@@ -23,6 +24,9 @@ VOTING_DOCS = 60
 SCORE_POWER = 16  # votes as (score / best score) ** power; near-ties stay ties, one-retriever hits fall away
 RECENCY_HALF_LIFE_DAYS = 2 * 365
 RECENCY_FLOOR = 0.6
+MODULE_LOCUS = True
+MASS_UNITS = False
+NAMED_OTHERS = 0.3  # mass kept by the projects a question does not name when it names one
 PROJECT_WEIGHT = 0.75  # share of project votes in the final score
 TOP_PROJECTS = 3  # projects that pass their votes on
 PROJECT_FLOOR = 0.25
@@ -115,7 +119,8 @@ def _grain(parts: list[float], whole: list[float]) -> float:
 
 def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, team: str | None = None,
                  voting_docs: int = VOTING_DOCS, now: datetime | None = None,
-                 project_weight: float = PROJECT_WEIGHT, viewer: Viewer | None = None) -> list[Expert]:
+                 project_weight: float = PROJECT_WEIGHT, viewer: Viewer | None = None, topic: str = "",
+                 unit_scores: dict[str, float] | None = None) -> list[Expert]:
     """People ranked by the votes of the best documents in `doc_scores` (doc id -> fused score).
 
     Two kinds of votes are mixed: document votes (each document's contributors, by their share of
@@ -132,6 +137,12 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
         return []
     best = top[0][1]
     doc_weight = {d: (s / best) ** SCORE_POWER for d, s in top}
+    if unit_scores:  # history units ranked among themselves: thousands of commits do not crowd the files out
+        unit_scores = only_visible(store, unit_scores, viewer)
+        units_top = sorted(unit_scores.items(), key=lambda kv: -kv[1])[:voting_docs]
+        if units_top:
+            doc_weight.update({d: (s / units_top[0][1]) ** SCORE_POWER for d, s in units_top})
+            top = list(doc_weight.items())
     marks = ",".join("?" * len(top))
     rows = store.query(
         f"""SELECT c.doc_id, c.role, c.count, c.first_at, c.last_at, i.person_id
@@ -164,12 +175,17 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
         if d in docs and d in project_of:
             per_project[project_of[d]].append(d)
     # only a project's best few documents count, so a big project does not win by size alone
-    mass = {scope: sum(sorted((doc_weight[d] for d in ds if d not in units), reverse=True)[:PROJECT_DOCS])
+    mass = {scope: sum(sorted((doc_weight[d] for d in ds if MASS_UNITS or d not in units), reverse=True)[:PROJECT_DOCS])
             for scope, ds in per_project.items()}
     mass = {scope: m for scope, m in mass.items() if m > 0}
     project_votes: dict[str, float] = defaultdict(float)
     project_proof: dict[str, list] = {}
     module_proof: dict[str, list] = {}
+    if mass and topic and NAMED_OTHERS < 1:  # a question naming a project is about that project
+        named = {scope for scope in mass if names_project(topic, project_intro(store, scope)["name"])}
+        if named:
+            top_mass = max(mass.values())
+            mass = {scope: top_mass if scope in named else m * NAMED_OTHERS for scope, m in mass.items()}
     if mass and project_weight > 0:
         heaviest = max(mass.values())
         chosen = [pr for pr in sorted(mass, key=lambda k: -mass[k])[:TOP_PROJECTS] if mass[pr] >= PROJECT_FLOOR * heaviest]
@@ -186,7 +202,9 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
                     if vote > project_proof.get(r["person_id"], [0])[0]:
                         project_proof[r["person_id"]] = [vote, scope, r["n"], r["first_at"], r["last_at"]]
             if grain > 0:
-                for pid, (vote, best_doc, count, first, last) in _part_votes(parts, doc_weight, shares, docs).items():
+                votes = (module_votes(store, parts, doc_weight, docs, lambda ts: recency(ts, now)) if MODULE_LOCUS
+                         else _part_votes(parts, doc_weight, shares, docs))
+                for pid, (vote, best_doc, count, first, last) in votes.items():
                     project_votes[pid] += weight * grain * vote
                     if weight * grain * vote > module_proof.get(pid, [0])[0]:
                         module_proof[pid] = [weight * grain * vote, best_doc, count, first, last]

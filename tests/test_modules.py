@@ -1,0 +1,80 @@
+"""Module votes: the locus of a question's matching parts and who built it, on a hand-made store."""
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from connectors.base import Contributor, Document
+from index.modules import drill_down, locus, module_votes, names_project
+from index.people import resolve
+from index.store import Store
+
+
+def when(year):
+    return datetime(year, 1, 1, tzinfo=timezone.utc)
+
+
+def doc(path, kind="code_path", people=(), meta=None):
+    return Document(f"r:{path}", "r", "T", kind, path, path, path=path, metadata={"repo": "r", **(meta or {})},
+                    contributors=[Contributor(n, f"{n.lower()}@x.example", count=c, last_at=when(2024)) for n, c in people])
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path)
+    docs = [doc("split/expanding.py", people=[("Emil", 4), ("Zane", 1)]),
+            doc("split/tests/test_expanding.py", people=[("Emil", 3), ("Zane", 1)]),
+            doc("split/__init__.py", people=[("Zane", 30), ("Amara", 10), ("Emil", 1)]),
+            doc("split/", "folder", people=[("Zane", 40), ("Emil", 5), ("Amara", 10)]),
+            doc("CHANGELOG.md", "doc", people=[("Zane", 200), ("Amara", 50)]),
+            doc("commit:1", "commit", people=[("Emil", 1)],
+                meta={"paths": ["split/expanding.py", "split/tests/test_expanding.py", "split/__init__.py", "CHANGELOG.md"]})]
+    with s.transaction():
+        for d in docs:
+            s.put_document(d, "h", "git")
+    resolve(s)
+    yield s
+    s.close()
+
+
+def rows(store, ids):
+    return store.documents(ids)
+
+
+def test_a_commit_stands_for_the_files_it_changed(store):
+    docs = rows(store, ["r:commit:1"])
+    direct, via, hits = locus(["r:commit:1"], {"r:commit:1": 1.0}, docs, author_share=0.5)
+    assert direct == {"r:commit:1": pytest.approx(0.25)}  # half its weight (a commit weighs 0.5) stays with its author
+    assert set(via) == {"r:split/expanding.py", "r:split/tests/test_expanding.py", "r:split/__init__.py", "r:CHANGELOG.md"}
+    assert sum(via.values()) == pytest.approx(0.25) and hits["r:CHANGELOG.md"] == 1.0
+
+
+def test_the_builder_of_the_changed_files_leads_not_the_owner_of_the_files_every_commit_touches(store):
+    docs = rows(store, ["r:commit:1"])
+    votes = module_votes(store, ["r:commit:1"], {"r:commit:1": 1.0}, docs, lambda ts: 1.0)
+    ranked = sorted(votes, key=lambda p: -votes[p][0])
+    assert ranked[0] == "p:emil@x.example"
+    assert votes["p:emil@x.example"][1] in ("r:split/expanding.py", "r:split/tests/test_expanding.py")  # his evidence: a file
+    assert sum(v[0] for v in votes.values()) <= 1.0 + 1e-9
+
+
+def test_a_folder_passes_its_weight_to_the_matching_units_inside_it():
+    weights = {"r:split/": 1.0, "r:split/expanding.py": 1.0, "r:other.py": 0.5}
+    out = drill_down(weights, ["r:split/"], keep=0.0)
+    assert out["r:split/"] == pytest.approx(0.5) and out["r:split/expanding.py"] == pytest.approx(1.5)
+    assert out["r:other.py"] == 0.5
+    assert drill_down({"r:split/": 1.0, "r:b.py": 1.0}, ["r:split/"]) == {"r:split/": 1.0, "r:b.py": 1.0}  # nothing inside
+
+
+def test_a_folder_question_names_the_folder_builders(store):
+    docs = rows(store, ["r:split/"])
+    votes = module_votes(store, ["r:split/"], {"r:split/": 1.0}, docs, lambda ts: 1.0)
+    assert max(votes, key=lambda p: votes[p][0]) == "p:zane@x.example"
+
+
+@pytest.mark.parametrize("topic, name, named", [("the shapelet model in tslearn", "tslearn", True),
+                                                ("the category encoders hashing", "category_encoders", True),
+                                                ("shapelets", "tslearn", False), ("the ml kit", "ml", False),
+                                                ("tslearnish models", "tslearn", False)])
+def test_names_project(topic, name, named):
+    assert names_project(topic, name) is named
