@@ -79,9 +79,6 @@ def _derived_inputs(config: Config, directory: list[dict[str, str]] | None) -> s
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
-SPLIT_UNITS: frozenset[str] | None = None
-
-
 class Guild:
     def __init__(self, config: Config):
         self.config = config
@@ -227,11 +224,7 @@ class Guild:
         asker = asker or (viewer.who if viewer else None)
         viewer = self._scope(viewer)
         fused, _ = self.searcher.ranked(topic, viewer=viewer)
-        units = None
-        if SPLIT_UNITS:  # files and pages ranked without the commits, and the commits on their own
-            units = self.searcher.ranked(topic, viewer=viewer, only_kinds=SPLIT_UNITS)[0]
-            fused = self.searcher.ranked(topic, viewer=viewer, skip_kinds=SPLIT_UNITS)[0]
-        experts = rank_experts(self.store, fused, limit=limit, team=team, viewer=viewer, topic=topic, unit_scores=units)
+        experts = rank_experts(self.store, fused, limit=limit, team=team, viewer=viewer, topic=topic)
         for e in experts if viewer is not None else []:
             e.emails, e.aliases = trim_identity_lists(self.store, e.person_id, e.emails, e.aliases, viewer)
         self._log_question(question, surface, asker, "experts", sorted(fused, key=lambda d: -fused[d]), topic, len(experts))

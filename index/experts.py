@@ -24,8 +24,6 @@ VOTING_DOCS = 60
 SCORE_POWER = 16  # votes as (score / best score) ** power; near-ties stay ties, one-retriever hits fall away
 RECENCY_HALF_LIFE_DAYS = 2 * 365
 RECENCY_FLOOR = 0.6
-MODULE_LOCUS = True
-MASS_UNITS = False
 NAMED_OTHERS = 0.3  # mass kept by the projects a question does not name when it names one
 PROJECT_WEIGHT = 0.75  # share of project votes in the final score
 TOP_PROJECTS = 3  # projects that pass their votes on
@@ -119,16 +117,17 @@ def _grain(parts: list[float], whole: list[float]) -> float:
 
 def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, team: str | None = None,
                  voting_docs: int = VOTING_DOCS, now: datetime | None = None,
-                 project_weight: float = PROJECT_WEIGHT, viewer: Viewer | None = None, topic: str = "",
-                 unit_scores: dict[str, float] | None = None) -> list[Expert]:
+                 project_weight: float = PROJECT_WEIGHT, viewer: Viewer | None = None, topic: str = "") -> list[Expert]:
     """People ranked by the votes of the best documents in `doc_scores` (doc id -> fused score).
 
     Two kinds of votes are mixed: document votes (each document's contributors, by their share of
     it) and project votes (the projects those documents belong to, passed on to the people who
     built them) — the second answers "who built X" rather than "who touched one page about X".
-    A project passes its votes on at the grain of the match: by commits to the matching parts
-    (files, folders, commits) as far as the question matches parts, by commits to the whole
-    project as far as it matches the whole (README, wiki pages). Only documents `viewer` may see vote (a project is one source).
+    A project passes its votes on at the grain of the match: to the builders of the module the
+    matching parts (files, folders, commits) locate (index/modules.py) as far as the question
+    matches parts, by commits to the whole project as far as it matches the whole (README, wiki
+    pages). A `topic` naming a project keeps the others to NAMED_OTHERS of their mass. Only
+    documents `viewer` may see vote (a project is one source).
     """
     doc_scores = only_visible(store, doc_scores, viewer)
     now = now or datetime.now(timezone.utc)
@@ -137,12 +136,6 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
         return []
     best = top[0][1]
     doc_weight = {d: (s / best) ** SCORE_POWER for d, s in top}
-    if unit_scores:  # history units ranked among themselves: thousands of commits do not crowd the files out
-        unit_scores = only_visible(store, unit_scores, viewer)
-        units_top = sorted(unit_scores.items(), key=lambda kv: -kv[1])[:voting_docs]
-        if units_top:
-            doc_weight.update({d: (s / units_top[0][1]) ** SCORE_POWER for d, s in units_top})
-            top = list(doc_weight.items())
     marks = ",".join("?" * len(top))
     rows = store.query(
         f"""SELECT c.doc_id, c.role, c.count, c.first_at, c.last_at, i.person_id
@@ -155,7 +148,6 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
         totals[r["doc_id"]] += r["count"] or 0
     doc_votes: dict[str, float] = defaultdict(float)
     proof: dict[str, dict[str, list]] = defaultdict(dict)
-    shares: dict[str, dict[str, list]] = defaultdict(dict)  # doc -> person -> [share x recency, count, first, last]
     for r in rows:
         share = (r["count"] or 0) / totals[r["doc_id"]] if totals[r["doc_id"]] else 0.0
         fresh = recency(r["last_at"], now)
@@ -165,9 +157,6 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
         p = proof[pid].setdefault(r["doc_id"], [0.0, r["role"], 0, r["first_at"], r["last_at"]])
         p[0] += vote
         p[2] += r["count"] or 0
-        s = shares[r["doc_id"]].setdefault(pid, [0.0, 0, r["first_at"], r["last_at"]])
-        s[0] += share * fresh
-        s[1] += r["count"] or 0
 
     per_project: dict[str, list[str]] = defaultdict(list)
     project_of = doc_projects(store, docs)  # the catalog's definition of a project
@@ -175,7 +164,7 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
         if d in docs and d in project_of:
             per_project[project_of[d]].append(d)
     # only a project's best few documents count, so a big project does not win by size alone
-    mass = {scope: sum(sorted((doc_weight[d] for d in ds if MASS_UNITS or d not in units), reverse=True)[:PROJECT_DOCS])
+    mass = {scope: sum(sorted((doc_weight[d] for d in ds if d not in units), reverse=True)[:PROJECT_DOCS])
             for scope, ds in per_project.items()}
     mass = {scope: m for scope, m in mass.items() if m > 0}
     project_votes: dict[str, float] = defaultdict(float)
@@ -202,8 +191,7 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
                     if vote > project_proof.get(r["person_id"], [0])[0]:
                         project_proof[r["person_id"]] = [vote, scope, r["n"], r["first_at"], r["last_at"]]
             if grain > 0:
-                votes = (module_votes(store, parts, doc_weight, docs, lambda ts: recency(ts, now)) if MODULE_LOCUS
-                         else _part_votes(parts, doc_weight, shares, docs))
+                votes = module_votes(store, parts, doc_weight, docs, lambda ts: recency(ts, now))
                 for pid, (vote, best_doc, count, first, last) in votes.items():
                     project_votes[pid] += weight * grain * vote
                     if weight * grain * vote > module_proof.get(pid, [0])[0]:
@@ -233,28 +221,6 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
         out.append(Expert(pid, p["name"], p["team"] or "", score[pid], json.loads(p["emails"] or "[]"),
                           json.loads(p["aliases"] or "[]"), p["slack_id"] or "", [e for e in evidence if e]))
     return out
-
-
-UNIT_WEIGHT = {"folder": 1.0, "code_path": 1.0, "doc": 1.0, "commit": 0.5}  # a commit is one event; a file or folder sums many
-
-
-def _part_votes(parts: list[str], doc_weight: dict[str, float], shares: dict[str, dict[str, list]],
-                docs: dict[str, dict[str, Any]]) -> dict[str, list]:
-    """person -> [vote, best part, commits there, first, last]: each matching part passes its weight on to the
-    people who changed it, by their share of its commits; the votes sum to at most 1."""
-    weights = {d: doc_weight[d] * UNIT_WEIGHT.get(docs[d]["kind"], 1.0) for d in parts}
-    total = sum(weights.values())
-    out: dict[str, list] = {}
-    for d in parts:
-        for pid, (share, count, first, last) in shares.get(d, {}).items():
-            vote = weights[d] * share / total
-            row = out.setdefault(pid, [0.0, d, count, first, last, -1.0])
-            row[0] += vote
-            # the evidence shown: the person's best file or folder here, a single commit only when there is none
-            rank, best = (docs[d]["kind"] != "commit", vote), (docs[row[1]]["kind"] != "commit", row[5])
-            if rank > best:
-                row[1:6] = [d, count, first, last, vote]
-    return {pid: row[:5] for pid, row in out.items()}
 
 
 def _mix(doc_votes: dict[str, float], project_votes: dict[str, float], project_weight: float) -> dict[str, float]:

@@ -1,33 +1,28 @@
 """Module votes: who built the part of a repository a question is about.
 
 The matching parts of a project (files, folders, commits) locate the module: a file or folder
-stands for itself, a commit for the files it changed (its message says what they are about; its
-author is one of their builders, not the only one). Each unit of that locus passes its weight on
-to the people who changed it, by their share of its commits, so the module's main builder, not
-the author of one well-worded commit, comes first.
+stands for itself, a commit half for its author and half for the files it changed (each by how
+much of that file's history matches: CHANGELOG.md, changed by every release, says little), and a
+matching folder passes weight on to the matching units inside it. Half the vote goes by each
+person's share of those units' commits (shrunk: one commit is weak evidence); half by their
+commits to the module's core (its heaviest units, with the tests named after them), as the main
+builder of a module is the one with most commits to its paths.
 """
 from __future__ import annotations
 
 import json
 import re
 from collections import defaultdict
-from datetime import datetime
 from typing import Any, Callable, Iterable
 
 from .store import Store
 
 COMMIT_AUTHOR_SHARE = 0.5  # share of a matching commit's weight kept by its author; the rest goes to the files it changed
-POOLED = False
-PRECISION_POWER = 1.0  # a file many other commits changed (CHANGELOG.md, __init__.py) says little about the module
-FOLDER_KEEP = 0.0
-DRILL = True
-SIZE_POWER = 0.0  # a unit's votes grow with its commits as commits ** SIZE_POWER (0: by shares only)
-SKIP_KINDS: frozenset = frozenset()
-SOFTEN = 1.0
-CORE_BLEND = 0.5
-CORE_CUT = 0.3
-SHRINK = 3.0  # pseudo-commits by others: one commit to a file is weaker evidence than twenty
-UNIT_WEIGHT = {"folder": 1.0, "code_path": 1.0, "doc": 1.0, "commit": 0.5}  # a commit is one event; a file or folder sums many
+UNIT_WEIGHT = {"folder": 1.0, "code_path": 1.0, "doc": 0.3, "commit": 0.5}  # prose (a CHANGELOG, a notebook) tells of
+# a module more than it builds it; a commit is one event, a file or folder sums many
+SHRINK = 3.0  # pseudo-commits by others in every share: one commit to a file is weaker evidence than twenty
+CORE_CUT = 0.3  # the module's core: units weighing at least this share of the heaviest
+CORE_BLEND = 0.5  # share of the vote by commits pooled over the core (the rest: weighted shares over the locus)
 
 
 def commit_paths(doc: dict[str, Any]) -> list[str]:
@@ -64,18 +59,17 @@ def locus(parts: Iterable[str], doc_weight: dict[str, float], docs: dict[str, di
     return dict(direct), dict(via), dict(hits)
 
 
-def drill_down(weights: dict[str, float], folders: Iterable[str], keep: float | None = None) -> dict[str, float]:
-    """A matching folder passes its weight on to the matching units inside it, in proportion to
-    theirs: the folder matched through them ('holds: ... expandingcutoff ...'), so they are the
-    module; a folder with nothing matching inside keeps its weight."""
-    keep = FOLDER_KEEP if keep is None else keep
+def drill_down(weights: dict[str, float], folders: Iterable[str]) -> dict[str, float]:
+    """A matching folder passes weight on to the matching units inside it, in proportion to theirs
+    (as much as they weigh against it): the folder matched partly through them ('holds: ...
+    expandingcutoff ...'), so they are the module; a folder with nothing matching inside keeps its weight."""
     out = dict(weights)
     for f in sorted(folders, key=lambda u: -u.count("/")):  # deepest first: a subfolder passes on what it got
         inside = {u: w for u, w in out.items() if u != f and u.startswith(f) and w > 0}
         total = sum(inside.values())
         if not total or f not in out:
             continue
-        passed = out[f] * (1 - keep) * total / (out[f] + total)
+        passed = out[f] * total / (out[f] + total)
         out[f] -= passed
         for u, w in inside.items():
             out[u] += passed * w / total
@@ -98,7 +92,7 @@ def unit_shares(store: Store, units: Iterable[str], fresh: Callable[[str | None]
     for r in rows:
         share = (r["count"] or 0) / (totals[r["doc_id"]] + SHRINK) if totals[r["doc_id"]] else 0.0
         s = out[r["doc_id"]].setdefault(r["person_id"], [0.0, 0, r["first_at"], r["last_at"]])
-        s[0] += (r["count"] or 0 if POOLED else share) * fresh(r["last_at"])
+        s[0] += share * fresh(r["last_at"])
         s[1] += r["count"] or 0
         s[2] = min(x for x in (s[2], r["first_at"]) if x) if (s[2] or r["first_at"]) else None
         s[3] = max(x for x in (s[3], r["last_at"]) if x) if (s[3] or r["last_at"]) else None
@@ -108,18 +102,16 @@ def unit_shares(store: Store, units: Iterable[str], fresh: Callable[[str | None]
 def module_weights(store: Store, parts: list[str], doc_weight: dict[str, float], docs: dict[str, dict[str, Any]],
                    fresh: Callable[[str | None], float]) -> tuple[dict[str, float], dict[str, dict[str, list]]]:
     """The module's units with their weights, and each unit's people (unit_shares)."""
-    doc_weight = {d: doc_weight[d] ** SOFTEN for d in parts}
     direct, via, hits = locus(parts, doc_weight, docs)
     shares = unit_shares(store, set(direct) | set(via), fresh)
     sizes = {u: sum(c for _, c, _, _ in per.values()) for u, per in shares.items()}  # commits to the unit
     weights = dict(direct)
     for u, w in via.items():
         if sizes.get(u):
-            weights[u] = weights.get(u, 0.0) + w * min(1.0, hits[u] / sizes[u]) ** PRECISION_POWER
-    if DRILL:
-        weights = drill_down(weights, [d for d in direct if docs.get(d, {}).get("kind") == "folder"])
-    weights = {u: w * sizes[u] ** SIZE_POWER for u, w in weights.items() if u in shares and w > 0 and sizes.get(u)
-               and docs.get(u, {}).get("kind") not in SKIP_KINDS}  # a file deleted since, or with no known author
+            # a file many other commits changed too (CHANGELOG.md, __init__.py) says little about the module
+            weights[u] = weights.get(u, 0.0) + w * min(1.0, hits[u] / sizes[u])
+    weights = drill_down(weights, [d for d in direct if docs.get(d, {}).get("kind") == "folder"])
+    weights = {u: w for u, w in weights.items() if w > 0 and sizes.get(u)}  # a file deleted since, or with no known author
     return weights, shares
 
 
@@ -128,8 +120,6 @@ def module_votes(store: Store, parts: list[str], doc_weight: dict[str, float], d
     """person -> [vote, best unit, commits there, first, last]: the votes sum to at most 1."""
     weights, shares = module_weights(store, parts, doc_weight, docs, fresh)
     total = sum(weights.values())
-    if POOLED:
-        total = sum(w * sum(c for _, c, _, _ in shares[u].values()) for u, w in weights.items())
     known = docs if all(u in docs for u in weights) else {**store.documents(u for u in weights if u not in docs), **docs}
     out: dict[str, list] = {}
     for u, w in weights.items():
@@ -141,8 +131,11 @@ def module_votes(store: Store, parts: list[str], doc_weight: dict[str, float], d
             rank = (known.get(u, {}).get("kind") != "commit", vote)
             if rank > (known.get(row[1], {}).get("kind") != "commit", row[5]):
                 row[1:6] = [u, count, first, last, vote]
-    if CORE_BLEND > 0 and weights:
+    if weights:  # the core's builders by their commits to it, as the module's main builder is named
         core = core_units(weights, known)
+        extra = [u for u in companions(store, core, known) if u not in core]
+        shares.update(unit_shares(store, [u for u in extra if u not in shares], fresh))
+        core += [u for u in extra if u in shares]
         pooled: dict[str, float] = defaultdict(float)
         for u in core:
             for pid, (_, count, _, _) in shares[u].items():
@@ -154,10 +147,9 @@ def module_votes(store: Store, parts: list[str], doc_weight: dict[str, float], d
     return {pid: row[:5] for pid, row in out.items()}
 
 
-def core_units(weights: dict[str, float], docs: dict[str, dict[str, Any]], cut: float | None = None) -> list[str]:
+def core_units(weights: dict[str, float], docs: dict[str, dict[str, Any]], cut: float = CORE_CUT) -> list[str]:
     """The module itself: the files and folders weighing at least `cut` of the heaviest one, a file
     left out when a folder of the core holds it (the folder counts each of its commits once)."""
-    cut = CORE_CUT if cut is None else cut
     files = {u: w for u, w in weights.items() if docs.get(u, {}).get("kind") != "commit"}
     if not files:
         return []
@@ -165,6 +157,32 @@ def core_units(weights: dict[str, float], docs: dict[str, dict[str, Any]], cut: 
     core = [u for u, w in files.items() if w >= cut * top]
     folders = [u for u in core if u.endswith("/")]
     return [u for u in core if not any(u != f and u.startswith(f) for f in folders)]
+
+
+def stem(path: str) -> str:
+    """'pkg/tests/test_target_encoder.py' -> 'target_encoder': a file's name without its extension
+    and without the test marks ('test_', '_test', '_tests', '.test', '.spec')."""
+    name = path.rsplit("/", 1)[-1].split(".", 1)[0].casefold()
+    name = re.sub(r"^tests?_|_tests?$|\.(?:test|spec)$", "", name)
+    return name
+
+
+def companions(store: Store, core: list[str], docs: dict[str, dict[str, Any]]) -> list[str]:
+    """The files of the same repositories named after a core file: its tests ('test_hashing.py' for
+    'hashing.py') or, from a test, the file it tests. Who built a module wrote its tests too."""
+    out: list[str] = []
+    for u in core:
+        d = docs.get(u) or {}
+        path, source = d.get("path") or "", d.get("source") or ""
+        if not path or path.endswith("/") or d.get("kind") not in ("code_path", None):
+            continue
+        s = stem(path)
+        if len(s) < 4:
+            continue
+        rows = store.query("""SELECT id, path FROM documents WHERE source = ? AND kind = 'code_path'
+                              AND (path LIKE ? OR path LIKE ?) LIMIT 50""", [source, f"%{s}%", f"%{s}.%"])
+        out += [r["id"] for r in rows if r["id"] != u and stem(r["path"]) == s]
+    return list(dict.fromkeys(out))
 
 
 def names_project(topic: str, name: str) -> bool:

@@ -101,11 +101,10 @@ class Searcher:
 
     def ranked(self, query: str, candidates: int = CANDIDATES,
                viewer: Viewer | None = None,
-               skip_kinds: frozenset[str] = frozenset(),
-               only_kinds: frozenset[str] | None = None) -> tuple[dict[str, float], dict[str, int]]:
+               skip_kinds: frozenset[str] = frozenset()) -> tuple[dict[str, float], dict[str, int]]:
         """Fused document scores and each document's best chunk, among the documents `viewer` may see;
-        documents of `skip_kinds`, or of kinds outside `only_kinds`, take no rank."""
-        pool = candidates * (3 if skip_kinds or only_kinds else 1)
+        documents of `skip_kinds` take no rank."""
+        pool = candidates * (3 if skip_kinds else 1)
         match = fts_query(query)
         lexical = self.store.fts(match, pool) if match else []
         semantic = self.vectors.search(self.embedder.encode([query])[0], pool) if query.strip() else []
@@ -114,11 +113,10 @@ class Searcher:
         if viewer is not None:  # ranks are counted among visible documents only
             keep = visible_doc_ids(self.store, chunk_doc.values(), viewer)
             chunk_doc = {cid: d for cid, d in chunk_doc.items() if d in keep}
-        if skip_kinds or only_kinds:
+        if skip_kinds:
             kinds = {d: r["kind"] for d, r in self.store.documents(set(chunk_doc.values())).items()}
-            chunk_doc = {c: d for c, d in chunk_doc.items() if kinds.get(d) not in skip_kinds and
-                         (only_kinds is None or kinds.get(d) in only_kinds)}
-        if viewer is not None or skip_kinds or only_kinds:
+            chunk_doc = {c: d for c, d in chunk_doc.items() if kinds.get(d) not in skip_kinds}
+        if viewer is not None or skip_kinds:
             lexical = [x for x in lexical if x[0] in chunk_doc][:candidates]
             semantic = [x for x in semantic if x[0] in chunk_doc][:candidates]
         lex_docs, lex_best = _doc_ranking([c for c, _ in lexical], chunk_doc)

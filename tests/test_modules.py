@@ -60,7 +60,7 @@ def test_the_builder_of_the_changed_files_leads_not_the_owner_of_the_files_every
 
 def test_a_folder_passes_its_weight_to_the_matching_units_inside_it():
     weights = {"r:split/": 1.0, "r:split/expanding.py": 1.0, "r:other.py": 0.5}
-    out = drill_down(weights, ["r:split/"], keep=0.0)
+    out = drill_down(weights, ["r:split/"])  # as much as the matching inside weighs against the folder
     assert out["r:split/"] == pytest.approx(0.5) and out["r:split/expanding.py"] == pytest.approx(1.5)
     assert out["r:other.py"] == 0.5
     assert drill_down({"r:split/": 1.0, "r:b.py": 1.0}, ["r:split/"]) == {"r:split/": 1.0, "r:b.py": 1.0}  # nothing inside
@@ -78,3 +78,25 @@ def test_a_folder_question_names_the_folder_builders(store):
                                                 ("tslearnish models", "tslearn", False)])
 def test_names_project(topic, name, named):
     assert names_project(topic, name) is named
+
+
+def test_stem_drops_extensions_and_test_marks():
+    from index.modules import stem
+
+    assert {stem(p) for p in ("enc/target_encoder.py", "tests/test_target_encoder.py", "enc/target_encoder_test.go",
+                              "web/target_encoder.spec.ts")} == {"target_encoder"}
+
+
+def test_a_module_counts_its_tests_named_after_it(tmp_path):
+    s = Store(tmp_path)
+    docs = [doc("enc/target.py", people=[("Elif", 5), ("Nadia", 4)]),
+            doc("tests/test_target.py", people=[("Nadia", 9)]),
+            doc("tests/test_other.py", people=[("Elif", 30)])]
+    with s.transaction():
+        for d in docs:
+            s.put_document(d, "h", "git")
+    resolve(s)
+    votes = module_votes(s, ["r:enc/target.py"], {"r:enc/target.py": 1.0}, s.documents(["r:enc/target.py"]), lambda ts: 1.0)
+    # Elif leads on the file alone; with its tests Nadia made most of the module's commits
+    assert max(votes, key=lambda p: votes[p][0]) == "p:nadia@x.example"
+    s.close()
