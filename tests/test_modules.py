@@ -19,9 +19,18 @@ def doc(path, kind="code_path", people=(), meta=None):
                     contributors=[Contributor(n, f"{n.lower()}@x.example", count=c, last_at=when(2024)) for n, c in people])
 
 
+def make_store(path, docs):
+    """A store holding `docs`, people resolved."""
+    s = Store(path)
+    with s.transaction():
+        for d in docs:
+            s.put_document(d, "h", "git")
+    resolve(s)
+    return s
+
+
 @pytest.fixture
 def store(tmp_path):
-    s = Store(tmp_path)
     docs = [doc("split/expanding.py", people=[("Emil", 4), ("Zane", 1)]),
             doc("split/tests/test_expanding.py", people=[("Emil", 3), ("Zane", 1)]),
             doc("split/__init__.py", people=[("Zane", 30), ("Amara", 10), ("Emil", 1)]),
@@ -29,10 +38,7 @@ def store(tmp_path):
             doc("CHANGELOG.md", "doc", people=[("Zane", 200), ("Amara", 50)]),
             doc("commit:1", "commit", people=[("Emil", 1)],
                 meta={"paths": ["split/expanding.py", "split/tests/test_expanding.py", "split/__init__.py", "CHANGELOG.md"]})]
-    with s.transaction():
-        for d in docs:
-            s.put_document(d, "h", "git")
-    resolve(s)
+    s = make_store(tmp_path, docs)
     yield s
     s.close()
 
@@ -88,14 +94,9 @@ def test_stem_drops_extensions_and_test_marks():
 
 
 def test_a_module_counts_its_tests_named_after_it(tmp_path):
-    s = Store(tmp_path)
-    docs = [doc("enc/target.py", people=[("Elif", 5), ("Nadia", 4)]),
-            doc("tests/test_target.py", people=[("Nadia", 9)]),
-            doc("tests/test_other.py", people=[("Elif", 30)])]
-    with s.transaction():
-        for d in docs:
-            s.put_document(d, "h", "git")
-    resolve(s)
+    s = make_store(tmp_path, [doc("enc/target.py", people=[("Elif", 5), ("Nadia", 4)]),
+                              doc("tests/test_target.py", people=[("Nadia", 9)]),
+                              doc("tests/test_other.py", people=[("Elif", 30)])])
     votes = module_votes(s, ["r:enc/target.py"], {"r:enc/target.py": 1.0}, s.documents(["r:enc/target.py"]), lambda ts: 1.0)
     # Elif leads on the file alone; with its tests Nadia made most of the module's commits
     assert max(votes, key=lambda p: votes[p][0]) == "p:nadia@x.example"
