@@ -105,6 +105,8 @@ def is_part(doc: dict[str, Any]) -> bool:
     return doc.get("kind") != "readme" and ('"repo"' in meta if isinstance(meta, str) else "repo" in meta)
 
 
+PAGE_WHOLE = 0.1  # a wiki page speaks for the whole project this much against the README: a page about
+# one part ("the GLMM encoder") is no sign of a question about the whole
 WHOLE_WEIGHT = 4.0  # the README speaks for the whole project: a weak README match still says "the project"
 
 
@@ -181,7 +183,8 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
         for scope in chosen:
             weight = mass[scope] / heaviest
             parts = [d for d in per_project[scope] if is_part(docs[d])]
-            grain = _grain([doc_weight[d] for d in parts], [doc_weight[d] for d in per_project[scope] if d not in parts])
+            grain = _grain([doc_weight[d] for d in parts], [doc_weight[d] * (1.0 if docs[d]["kind"] == "readme" else PAGE_WHOLE)
+                                                            for d in per_project[scope] if d not in parts])
             if grain < 1:
                 members = project_members(store, scope)
                 total = sum(r["n"] or 0 for r in members)
