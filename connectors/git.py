@@ -22,12 +22,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Iterator
 
 from .base import Checkpoint, Contributor, Deleted, Document, Field, Item, SourceContext, SourceError, is_bot, make_id
-from .history import (Commit, ancestors, clean_subject, common_folder, docstring, folder_readme, folder_subjects,
+from .identifiers import identifier_words, vocabulary
+from .history import (Commit, ancestors, renamed, clean_subject, common_folder, docstring, folder_readme, folder_subjects,
                       folder_text, folders_of, message_body, MAX_COMMIT_PATHS, FOLDER_README_CHARS)
 from .projectfiles import MAX_PROJECT_FILE_BYTES, project_files, project_metadata
 from .text import PROSE_SUFFIXES, decode, is_binary, path_words, prose_to_text
 
-STATE_VERSION = 2  # 2: commits and folders are documents too
+STATE_VERSION = 3  # 2: commits and folders are documents too; 3: glued words in paths cut, identifiers in commits split
 MAX_PROSE_BYTES = 5_000_000
 INCREMENTAL_PATH_LIMIT = 400  # beyond this many changed paths one full log pass is cheaper
 CO_AUTHOR = re.compile(r"^\s*(.*?)\s*<([^>]*)>\s*$")
@@ -83,6 +84,7 @@ class GitConnector:
         self.local = local if local.exists() else None
         self.git_dir = self.local or ctx.work_dir / "repo.git"
         self.git_env: dict[str, str] = {}  # extra environment for clone and fetch (forge auth config)
+        self.vocab: frozenset[str] = frozenset()  # the repository's words, to cut glued file names (set per crawl)
 
     # -- git plumbing ------------------------------------------------------------------------
     def _git(self, *args: str, input: str | None = None, check: bool = True) -> str:
@@ -175,7 +177,7 @@ class GitConnector:
     def _log(self, head: str) -> "_History":
         """Per-path, per-folder and repository-level contributor statistics, and the commits, from one log pass."""
         fmt = "%x1e%H%x1f%P%x1f%aN%x1f%aE%x1f%at%x1f%(trailers:key=Co-authored-by,valueonly,separator=%x1d)%x1f%s%x1f%b%x1f"
-        out = self._git("log", head, "--no-renames", "--numstat", f"--format={fmt}")
+        out = self._git("log", head, "-M", "--numstat", f"--format={fmt}")  # -M: a moved file keeps its history
         raw = []
         co_contacts: set[tuple[str, str]] = set()
         for rec in out.split("\x1e")[1:]:
@@ -189,16 +191,25 @@ class GitConnector:
                 if m:
                     co.append((m.group(1), m.group(2)))
                     co_contacts.add(co[-1])
-            changes = []
+            changes, moves = [], []
             for line in rest.strip("\n").splitlines():
                 parts = line.split("\t", 2)
                 if len(parts) == 3:
                     a, d, p = parts
+                    before, p = renamed(p)
                     changes.append((p, (int(a) if a.isdigit() else 0) + (int(d) if d.isdigit() else 0)))
-            raw.append((sha, len(parents.split()) > 1, (name, email), co, int(at or 0), subject, body, changes))
+                    if before and before != p:
+                        moves.append((before, p))
+            raw.append((sha, len(parents.split()) > 1, (name, email), co, int(at or 0), subject, body, changes, moves))
         mapped = self._mailmap(co_contacts) if co_contacts else {}
         history = _History()
-        for sha, merge, author, co, when, subject, body, changes in raw:
+        for sha, merge, author, co, when, subject, body, changes, moves in reversed(raw):  # oldest first
+            for before, after in moves:  # the moved file's people come along
+                for key, stat in history.per_path.pop(before, {}).items():
+                    into = history.per_path[after].setdefault(key, _Stat(*key))
+                    into.commits, into.lines = into.commits + stat.commits, into.lines + stat.lines
+                    into.first = min(x for x in (into.first, stat.first) if x) if (into.first or stat.first) else 0
+                    into.last = max(into.last, stat.last)
             people = []
             for name, email in [author] + [mapped.get(c, c) for c in co]:
                 key = (name.strip(), email.strip().lower())
@@ -267,7 +278,7 @@ class GitConnector:
         is_readme = repo_stats is not None
         kind = "readme" if is_readme else ("doc" if fmt else "code_path")
         if not text:
-            text = path_words(path)
+            text = path_words(path, self.vocab)
         contributors = self._contributors(stats, "author" if fmt else "committer")
         if is_readme:
             contributors = self._contributors(repo_stats, "committer")
@@ -296,7 +307,7 @@ class GitConnector:
                         about = prose_to_text(fmt, decode(data))[1][:FOLDER_README_CHARS]
                 stats = history.per_folder.get(folder, {})
                 yield Document(id=make_id(self.ctx.name, folder), source=self.ctx.name, team=self.ctx.team, kind="folder",
-                               title=folder, text=folder_text(folder, units[folder], about, subjects.get(folder, [])),
+                               title=folder, text=folder_text(folder, units[folder], about, subjects.get(folder, []), self.vocab),
                                url=self._url(folder.rstrip("/"), head, "tree"), path=folder,
                                updated_at=_ts(max((s.last for s in stats.values()), default=0)),
                                contributors=self._contributors(stats, "author"),
@@ -311,6 +322,8 @@ class GitConnector:
             paths = [p for p, _ in c.changes]
             when = _ts(c.when)
             body = message_body(c.body)
+            named = identifier_words(subject)  # 'Fix ExpandingCutoffSplitter' also says 'expanding cutoff splitter'
+            body = body + ("\n" if body else "") + " ".join(named) if named else body
             yield Document(id=make_id(self.ctx.name, f"commit:{c.sha}"), source=self.ctx.name, team=self.ctx.team,
                            kind="commit", title=subject[:200], text=subject + ("\n" + body if body else ""),
                            url=self._url(common_folder(paths), c.sha, "commit"), path=common_folder(paths), updated_at=when,
@@ -318,6 +331,11 @@ class GitConnector:
                                                      first_at=when, last_at=when) for n, e in c.people],
                            metadata={"repo": self.ctx.name, "sha": c.sha, "files": len(paths),
                                      "paths": paths[:MAX_COMMIT_PATHS]})
+
+    @staticmethod
+    def _vocabulary(history: "_History", tree: dict[str, tuple[str, int]]) -> frozenset[str]:
+        """The words the repository uses: in its commit subjects and, split, in its paths."""
+        return vocabulary([c.subject for c in history.commits] + list(tree))
 
     @staticmethod
     def _readme(tree: dict[str, tuple[str, int]]) -> str | None:
@@ -345,6 +363,7 @@ class GitConnector:
             upserts = [p for s, p in pairs if s[:1] in "AMT" and p in tree]
             if len(upserts) <= INCREMENTAL_PATH_LIMIT:
                 history = self._log(head)
+                self.vocab = self._vocabulary(history, tree)
                 new = set(self._git("rev-list", f"{old}..{head}").split())
                 yield from self._documents(head, upserts, tree, history.per_path, history.repo)
                 for s, p in pairs:
@@ -362,6 +381,7 @@ class GitConnector:
                 return
         # first crawl, rewritten history (force-push) or a very large change: read everything
         history = self._log(head)
+        self.vocab = self._vocabulary(history, tree)
         yield from self._documents(head, sorted(tree), tree, history.per_path, history.repo)
         if self.history:
             yield from self._folders(head, sorted(folders_of(tree)), tree, history)

@@ -65,6 +65,19 @@ def message_body(body: str) -> str:
     return text[:MAX_BODY_CHARS]
 
 
+def renamed(field: str) -> tuple[str | None, str]:
+    """A `git log --numstat -M` path: 'a/{x => y}/f.py' -> ('a/x/f.py', 'a/y/f.py'), 'f.py => g.py' ->
+    ('f.py', 'g.py'), 'f.py' -> (None, 'f.py')."""
+    m = re.match(r"^(.*)\{(.*) => (.*)\}(.*)$", field)
+    if m:
+        pre, a, b, post = m.groups()
+        return re.sub("//+", "/", pre + a + post).lstrip("/"), re.sub("//+", "/", pre + b + post).lstrip("/")
+    if " => " in field:
+        a, b = field.split(" => ", 1)
+        return a, b
+    return None, field
+
+
 def ancestors(path: str) -> list[str]:
     """'a/b/c.py' -> ['a/', 'a/b/'] (folders with a trailing slash, the root excluded)."""
     parts = path.split("/")[:-1]
@@ -110,10 +123,10 @@ def folder_readme(folder: str, tree: Iterable[str]) -> str | None:
     return init if init in inside else None
 
 
-def folder_entries(folder: str, files: Iterable[str]) -> list[str]:
-    """The names right inside a folder: its files and subfolders, as words."""
+def folder_entries(folder: str, files: Iterable[str], vocab: frozenset[str] = frozenset()) -> list[str]:
+    """The names right inside a folder: its files and subfolders, as words (glued ones cut by `vocab`)."""
     names = {p[len(folder):].split("/", 1)[0] for p in files}
-    return [path_words(n).split("\n", 1)[-1] for n in sorted(names)][:FOLDER_NAMES]
+    return [path_words(n, vocab).split("\n", 1)[-1] for n in sorted(names)][:FOLDER_NAMES]
 
 
 def folder_subjects(commits: Iterable[Commit], folders: set[str]) -> dict[str, list[str]]:
@@ -142,9 +155,9 @@ def folder_subjects(commits: Iterable[Commit], folders: set[str]) -> dict[str, l
     return out
 
 
-def folder_text(folder: str, files: list[str], about: str, subjects: list[str]) -> str:
+def folder_text(folder: str, files: list[str], about: str, subjects: list[str], vocab: frozenset[str] = frozenset()) -> str:
     """What a folder is about: its path, what it holds, its README or docstring, what changed it."""
-    parts = [path_words(folder.rstrip("/")), "holds: " + ", ".join(folder_entries(folder, files))]
+    parts = [path_words(folder.rstrip("/"), vocab), "holds: " + ", ".join(folder_entries(folder, files, vocab))]
     if about:
         parts.append(about)
     if subjects:

@@ -230,8 +230,13 @@ def looks_like_prose(text: str, sample: int = 20000) -> bool:
     return words / len(tokens) >= 0.35
 
 
-def path_words(path: str) -> str:
-    """A file path as words, so 'src/drift_monitor/KSTest.py' matches 'drift monitor ks test'."""
+def path_words(path: str, vocab: frozenset[str] = frozenset()) -> str:
+    """A file path as words, so 'src/drift_monitor/KSTest.py' matches 'drift monitor ks test'; with
+    the repository's `vocab`, glued words are cut too ('expandingcutoff.py' -> 'expanding cutoff')."""
     words = re.sub(r"([a-z])([A-Z])", r"\1 \2", path)
-    words = re.sub(r"[/_.\-]+", " ", words)
-    return f"{path}\n{words.strip()}"
+    words = re.sub(r"[/_.\-]+", " ", words).strip()
+    if vocab:
+        from .identifiers import split_compound
+        cut = [w for t in words.split() for w in split_compound(t.casefold(), vocab)]
+        words += (" " + " ".join(cut)) if cut else ""
+    return f"{path}\n{words}"

@@ -225,7 +225,7 @@ class Guild:
         asker = asker or (viewer.who if viewer else None)
         viewer = self._scope(viewer)
         fused, _ = self.searcher.ranked(topic, viewer=viewer)
-        experts = rank_experts(self.store, fused, limit=limit, team=team, viewer=viewer)
+        experts = rank_experts(self.store, fused, limit=limit, team=team, viewer=viewer, topic=topic)
         for e in experts if viewer is not None else []:
             e.emails, e.aliases = trim_identity_lists(self.store, e.person_id, e.emails, e.aliases, viewer)
         self._log_question(question, surface, asker, "experts", sorted(fused, key=lambda d: -fused[d]), topic, len(experts))

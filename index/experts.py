@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .catalog import doc_projects, project_intro, project_members
+from .modules import module_votes, names_project
 from .store import UNIT_KINDS, Store
 from .visibility import Viewer, only_visible
 
@@ -23,6 +24,7 @@ VOTING_DOCS = 60
 SCORE_POWER = 16  # votes as (score / best score) ** power; near-ties stay ties, one-retriever hits fall away
 RECENCY_HALF_LIFE_DAYS = 2 * 365
 RECENCY_FLOOR = 0.6
+NAMED_OTHERS = 0.3  # mass kept by the projects a question does not name when it names one
 PROJECT_WEIGHT = 0.75  # share of project votes in the final score
 TOP_PROJECTS = 3  # projects that pass their votes on
 PROJECT_FLOOR = 0.25
@@ -103,6 +105,8 @@ def is_part(doc: dict[str, Any]) -> bool:
     return doc.get("kind") != "readme" and ('"repo"' in meta if isinstance(meta, str) else "repo" in meta)
 
 
+PAGE_WHOLE = 0.1  # a wiki page speaks for the whole project this much against the README: a page about
+# one part ("the GLMM encoder") is no sign of a question about the whole
 WHOLE_WEIGHT = 4.0  # the README speaks for the whole project: a weak README match still says "the project"
 
 
@@ -115,15 +119,17 @@ def _grain(parts: list[float], whole: list[float]) -> float:
 
 def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, team: str | None = None,
                  voting_docs: int = VOTING_DOCS, now: datetime | None = None,
-                 project_weight: float = PROJECT_WEIGHT, viewer: Viewer | None = None) -> list[Expert]:
+                 project_weight: float = PROJECT_WEIGHT, viewer: Viewer | None = None, topic: str = "") -> list[Expert]:
     """People ranked by the votes of the best documents in `doc_scores` (doc id -> fused score).
 
     Two kinds of votes are mixed: document votes (each document's contributors, by their share of
     it) and project votes (the projects those documents belong to, passed on to the people who
     built them) — the second answers "who built X" rather than "who touched one page about X".
-    A project passes its votes on at the grain of the match: by commits to the matching parts
-    (files, folders, commits) as far as the question matches parts, by commits to the whole
-    project as far as it matches the whole (README, wiki pages). Only documents `viewer` may see vote (a project is one source).
+    A project passes its votes on at the grain of the match: to the builders of the module the
+    matching parts (files, folders, commits) locate (index/modules.py) as far as the question
+    matches parts, by commits to the whole project as far as it matches the whole (README, wiki
+    pages). A `topic` naming a project keeps the others to NAMED_OTHERS of their mass. Only
+    documents `viewer` may see vote (a project is one source).
     """
     doc_scores = only_visible(store, doc_scores, viewer)
     now = now or datetime.now(timezone.utc)
@@ -144,7 +150,6 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
         totals[r["doc_id"]] += r["count"] or 0
     doc_votes: dict[str, float] = defaultdict(float)
     proof: dict[str, dict[str, list]] = defaultdict(dict)
-    shares: dict[str, dict[str, list]] = defaultdict(dict)  # doc -> person -> [share x recency, count, first, last]
     for r in rows:
         share = (r["count"] or 0) / totals[r["doc_id"]] if totals[r["doc_id"]] else 0.0
         fresh = recency(r["last_at"], now)
@@ -154,9 +159,6 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
         p = proof[pid].setdefault(r["doc_id"], [0.0, r["role"], 0, r["first_at"], r["last_at"]])
         p[0] += vote
         p[2] += r["count"] or 0
-        s = shares[r["doc_id"]].setdefault(pid, [0.0, 0, r["first_at"], r["last_at"]])
-        s[0] += share * fresh
-        s[1] += r["count"] or 0
 
     per_project: dict[str, list[str]] = defaultdict(list)
     project_of = doc_projects(store, docs)  # the catalog's definition of a project
@@ -170,13 +172,19 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
     project_votes: dict[str, float] = defaultdict(float)
     project_proof: dict[str, list] = {}
     module_proof: dict[str, list] = {}
+    if mass and topic and NAMED_OTHERS < 1:  # a question naming a project is about that project
+        named = {scope for scope in mass if names_project(topic, project_intro(store, scope)["name"])}
+        if named:
+            top_mass = max(mass.values())
+            mass = {scope: top_mass if scope in named else m * NAMED_OTHERS for scope, m in mass.items()}
     if mass and project_weight > 0:
         heaviest = max(mass.values())
         chosen = [pr for pr in sorted(mass, key=lambda k: -mass[k])[:TOP_PROJECTS] if mass[pr] >= PROJECT_FLOOR * heaviest]
         for scope in chosen:
             weight = mass[scope] / heaviest
             parts = [d for d in per_project[scope] if is_part(docs[d])]
-            grain = _grain([doc_weight[d] for d in parts], [doc_weight[d] for d in per_project[scope] if d not in parts])
+            grain = _grain([doc_weight[d] for d in parts], [doc_weight[d] * (1.0 if docs[d]["kind"] == "readme" else PAGE_WHOLE)
+                                                            for d in per_project[scope] if d not in parts])
             if grain < 1:
                 members = project_members(store, scope)
                 total = sum(r["n"] or 0 for r in members)
@@ -186,7 +194,8 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
                     if vote > project_proof.get(r["person_id"], [0])[0]:
                         project_proof[r["person_id"]] = [vote, scope, r["n"], r["first_at"], r["last_at"]]
             if grain > 0:
-                for pid, (vote, best_doc, count, first, last) in _part_votes(parts, doc_weight, shares, docs).items():
+                votes = module_votes(store, parts, doc_weight, docs, lambda ts: recency(ts, now))
+                for pid, (vote, best_doc, count, first, last) in votes.items():
                     project_votes[pid] += weight * grain * vote
                     if weight * grain * vote > module_proof.get(pid, [0])[0]:
                         module_proof[pid] = [weight * grain * vote, best_doc, count, first, last]
@@ -215,28 +224,6 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
         out.append(Expert(pid, p["name"], p["team"] or "", score[pid], json.loads(p["emails"] or "[]"),
                           json.loads(p["aliases"] or "[]"), p["slack_id"] or "", [e for e in evidence if e]))
     return out
-
-
-UNIT_WEIGHT = {"folder": 1.0, "code_path": 1.0, "doc": 1.0, "commit": 0.5}  # a commit is one event; a file or folder sums many
-
-
-def _part_votes(parts: list[str], doc_weight: dict[str, float], shares: dict[str, dict[str, list]],
-                docs: dict[str, dict[str, Any]]) -> dict[str, list]:
-    """person -> [vote, best part, commits there, first, last]: each matching part passes its weight on to the
-    people who changed it, by their share of its commits; the votes sum to at most 1."""
-    weights = {d: doc_weight[d] * UNIT_WEIGHT.get(docs[d]["kind"], 1.0) for d in parts}
-    total = sum(weights.values())
-    out: dict[str, list] = {}
-    for d in parts:
-        for pid, (share, count, first, last) in shares.get(d, {}).items():
-            vote = weights[d] * share / total
-            row = out.setdefault(pid, [0.0, d, count, first, last, -1.0])
-            row[0] += vote
-            # the evidence shown: the person's best file or folder here, a single commit only when there is none
-            rank, best = (docs[d]["kind"] != "commit", vote), (docs[row[1]]["kind"] != "commit", row[5])
-            if rank > best:
-                row[1:6] = [d, count, first, last, vote]
-    return {pid: row[:5] for pid, row in out.items()}
 
 
 def _mix(doc_votes: dict[str, float], project_votes: dict[str, float], project_weight: float) -> dict[str, float]:

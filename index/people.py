@@ -179,6 +179,27 @@ def bare_words(ident: dict[str, Any]) -> set[str]:
     return words
 
 
+def handles_of(ident: dict[str, Any]) -> set[str]:
+    """An identity's handles as letters only: its email local part (a GitHub noreply handle) and username."""
+    email = (ident.get("email") or "").casefold()
+    m = NOREPLY.match(email)
+    local = m.group(1) if m else email.split("@", 1)[0] if email else ""
+    return {h for v in (local, ident.get("username") or "") if (h := re.sub(r"[^a-z]", "", _handle(v)))}
+
+
+def handle_names_another(word: str, handles: Iterable[str], full: str, surnames: set[str]) -> bool:
+    """Does a handle built on the first name `word` spell a surname of the org other than `full`'s
+    ('gitaegan' for Gita Kaur, when someone is called Egan)? A bare 'gita', a handle not built on
+    the word, or one whose rest is no known surname ('gitadev') or starts this one ('gitak') says
+    nothing against the join."""
+    rest = full.split()[1:]
+    for h in handles:
+        other = h[len(word):] if h.startswith(word) else h[:-len(word)] if h.endswith(word) else ""
+        if other in surnames and not any(t.startswith(other) for t in rest):
+            return True
+    return False
+
+
 def join_first_names(groups: "_Groups", idents: dict[str, dict[str, Any]], ids: list[str],
                      sources: dict[str, set[str]]) -> list[tuple[str, str, str]]:
     """Join a person known only by a one-word name ('viktor') to the one full name starting with it among
@@ -194,6 +215,7 @@ def join_first_names(groups: "_Groups", idents: dict[str, dict[str, Any]], ids: 
         for n in names:
             for src in active[root]:
                 by_first[(n.split()[0], src)].add(root)
+    surnames = {n.split()[-1] for names in full.values() for n in names}
     joins = []
     for root, m in members.items():
         if full[root] or not active[root]:
@@ -204,6 +226,8 @@ def join_first_names(groups: "_Groups", idents: dict[str, dict[str, Any]], ids: 
                 continue
             target = next(iter(found))
             name = next(n for n in sorted(full[target]) if n.split()[0] == word)
+            if handle_names_another(word, set().union(*(handles_of(idents[i]) for i in m)), name, surnames):
+                continue  # 'gita <gitaegan@...>' is not the only Gita of the repository, Gita Kaur
             where = ", ".join(sorted(active[root] & active[target])) or ", ".join(sorted(active[root]))
             reason = f"first name {word!r}: the only full name starting with it among the people of {where} is {name!r}"
             if groups.union(members[target][0], m[0], reason, check_names=True):

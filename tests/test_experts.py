@@ -99,3 +99,21 @@ def test_module_questions_name_the_module_builders_not_the_monorepo_top_committe
 def test_the_monorepo_as_a_whole_is_still_its_top_committers(demo_guild):
     experts = demo_guild.experts("who maintains the shared ML monorepo?", limit=3)
     assert experts[0].name == "Mei Lin"
+
+
+def test_a_wiki_page_about_a_part_does_not_turn_a_module_question_into_a_project_one(tmp_path):
+    s = Store(tmp_path)
+    docs = [Document("ranker:README.md", "ranker", "Feed", "readme", "Ranker", "", path="README.md", contributors=[
+                Contributor("Ada", "ada@x.example", role="committer", count=40, last_at=when(2024)),
+                Contributor("Bob", "bob@x.example", role="committer", count=5, last_at=when(2024))]),
+            Document("ranker:src/glmm.py", "ranker", "Feed", "code_path", "glmm.py", "", path="src/glmm.py",
+                     metadata={"repo": "ranker"}, contributors=[Contributor("Bob", "bob@x.example", count=5, last_at=when(2024))]),
+            Document("ranker:Feed/GLMM", "ranker", "Feed", "wiki_page", "GLMM encoder", "", path="Feed/GLMM",
+                     contributors=[Contributor("Cy", "cy@x.example", role="editor", count=1, last_at=when(2024))])]
+    with s.transaction():
+        for d in docs:
+            s.put_document(d, "h", "git")
+    resolve(s)
+    names = [e.name for e in rank_experts(s, {"ranker:Feed/GLMM": 1.0, "ranker:src/glmm.py": 0.99}, now=when(2025))]
+    assert names[0] == "Bob" and names.index("Ada") > names.index("Bob")
+    s.close()

@@ -320,3 +320,31 @@ def test_history_can_be_turned_off_and_on(make_repo, tmp_path):
         assert {r["kind"] for r in guild.store.query("SELECT kind FROM documents")} == {"readme", "code_path", "folder", "commit"}
     finally:
         guild.close()
+
+
+def test_a_moved_file_keeps_its_people(make_repo, tmp_path):
+    repo = make_repo("shapes")
+    body = "".join(f"line {i} of the shapelet model\n" for i in range(40))
+    repo.commit(*ADA, {"README.md": "# Shapes\n", "src/shapelets.py": body})
+    repo.commit(*ADA, {"src/shapelets.py": body + "one more\n"})
+    repo.commit(*ADA, {"src/shapelets.py": body + "one more\ntwo more\n"})
+    repo.commit(*BOB, {"src/shapelets.py": None, "src/shapelets/model.py": body + "one more\ntwo more\n"})  # moved
+    repo.commit(*BOB, {"src/shapelets/model.py": body + "changed\n"})
+    guild = Guild.from_config(write_config(tmp_path, [dict(kind="git", name="shapes", team="T", url=str(repo.path))]))
+    guild.crawl()
+    assert people_of(guild, "src/shapelets/model.py") == {"Ada Lovelace": 3, "Bob Stone": 2}
+    guild.close()
+
+
+def test_glued_file_names_and_class_names_in_commits_read_as_words(make_repo, tmp_path):
+    repo = make_repo("split")
+    repo.commit(*ADA, {"README.md": "# Split\n", "split/cutoff.py": "x\n"})
+    repo.commit(*BOB, {"split/expandingcutoff.py": "x\n"}, message="Add ExpandingCutoffSplitter for backtests")
+    guild = Guild.from_config(write_config(tmp_path, [dict(kind="git", name="split", team="T", url=str(repo.path))]))
+    guild.crawl()
+    text = {r["path"]: r["text"] for r in guild.store.query("SELECT path, text FROM documents WHERE kind != 'commit'")}
+    assert "expanding cutoff" in text["split/expandingcutoff.py"]
+    commit = guild.store.query("SELECT text FROM documents WHERE kind = 'commit' AND title LIKE 'Add%'")[0]["text"]
+    assert "expanding cutoff splitter" in commit
+    assert [h.path for h in guild.search("expanding cutoff", limit=1)] == ["split/expandingcutoff.py"]
+    guild.close()

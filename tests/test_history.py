@@ -1,7 +1,7 @@
 """History units as pure functions: subjects, bodies, folders, the subjects that describe a folder."""
 import pytest
 
-from connectors.history import (Commit, ancestors, clean_subject, common_folder, docstring, folder_readme,
+from connectors.history import (Commit, ancestors, clean_subject, renamed, common_folder, docstring, folder_readme,
                                 folder_subjects, folders_of, message_body)
 
 
@@ -42,3 +42,10 @@ def test_a_folder_is_described_by_the_commits_that_changed_mostly_it():
     ]
     assert folder_subjects(commits, {"m/", "m/drift/"}) == {"m/": ["Add the drift detectors"],
                                                           "m/drift/": ["Add the drift detectors"]}
+
+
+@pytest.mark.parametrize("field, parsed", [("a/{x => y}/f.py", ("a/x/f.py", "a/y/f.py")), ("a/{ => b}/f.py", ("a/f.py", "a/b/f.py")),
+                                           ("{a => }/f.py", ("a/f.py", "f.py")), ("f.py => g/h.py", ("f.py", "g/h.py")),
+                                           ("plain/file.py", (None, "plain/file.py"))])
+def test_renamed_reads_git_numstat_moves(field, parsed):
+    assert renamed(field) == parsed

@@ -207,3 +207,15 @@ def test_a_person_is_shown_by_a_real_name_not_a_busier_handle(store):
     assert names(store) == ["Felix Berg"]
     aliases = json.loads(store.query("SELECT aliases FROM people")[0]["aliases"])
     assert aliases == ["felixberg"]
+
+
+@pytest.mark.parametrize("email, joins", [("12+gitaegan@users.noreply.github.com", False), ("gita.egan@home.example", False),
+                                          ("gita@home.example", True), ("gitak@home.example", True),
+                                          ("12+kaurgita@users.noreply.github.com", True)])
+def test_a_first_name_whose_handle_spells_another_surname_does_not_join(store, email, joins):
+    add_to(store, "econ", "a", Contributor(name="Gita Kaur", email="gk@corp.example", count=300))
+    add_to(store, "econ", "b", Contributor(name="gita", email=email))
+    add_to(store, "other", "c", Contributor(name="Aiko Egan", email="ae@corp.example"))  # Egan: a surname of the org
+    report = resolve(store)
+    assert names(store) == (["Aiko Egan", "Gita Kaur"] if joins else ["Aiko Egan", "Gita Kaur", "gita"])
+    assert len(report.joins) == (1 if joins else 0)

@@ -1,0 +1,103 @@
+"""Module votes: the locus of a question's matching parts and who built it, on a hand-made store."""
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from connectors.base import Contributor, Document
+from index.modules import drill_down, locus, module_votes, names_project
+from index.people import resolve
+from index.store import Store
+
+
+def when(year):
+    return datetime(year, 1, 1, tzinfo=timezone.utc)
+
+
+def doc(path, kind="code_path", people=(), meta=None):
+    return Document(f"r:{path}", "r", "T", kind, path, path, path=path, metadata={"repo": "r", **(meta or {})},
+                    contributors=[Contributor(n, f"{n.lower()}@x.example", count=c, last_at=when(2024)) for n, c in people])
+
+
+def make_store(path, docs):
+    """A store holding `docs`, people resolved."""
+    s = Store(path)
+    with s.transaction():
+        for d in docs:
+            s.put_document(d, "h", "git")
+    resolve(s)
+    return s
+
+
+@pytest.fixture
+def store(tmp_path):
+    docs = [doc("split/expanding.py", people=[("Emil", 4), ("Zane", 1)]),
+            doc("split/tests/test_expanding.py", people=[("Emil", 3), ("Zane", 1)]),
+            doc("split/__init__.py", people=[("Zane", 30), ("Amara", 10), ("Emil", 1)]),
+            doc("split/", "folder", people=[("Zane", 40), ("Emil", 5), ("Amara", 10)]),
+            doc("CHANGELOG.md", "doc", people=[("Zane", 200), ("Amara", 50)]),
+            doc("commit:1", "commit", people=[("Emil", 1)],
+                meta={"paths": ["split/expanding.py", "split/tests/test_expanding.py", "split/__init__.py", "CHANGELOG.md"]})]
+    s = make_store(tmp_path, docs)
+    yield s
+    s.close()
+
+
+def rows(store, ids):
+    return store.documents(ids)
+
+
+def test_a_commit_stands_for_the_files_it_changed(store):
+    docs = rows(store, ["r:commit:1"])
+    direct, via, hits = locus(["r:commit:1"], {"r:commit:1": 1.0}, docs, author_share=0.5)
+    assert direct == {"r:commit:1": pytest.approx(0.25)}  # half its weight (a commit weighs 0.5) stays with its author
+    assert set(via) == {"r:split/expanding.py", "r:split/tests/test_expanding.py", "r:split/__init__.py", "r:CHANGELOG.md"}
+    assert sum(via.values()) == pytest.approx(0.25) and hits["r:CHANGELOG.md"] == 1.0
+
+
+def test_the_builder_of_the_changed_files_leads_not_the_owner_of_the_files_every_commit_touches(store):
+    docs = rows(store, ["r:commit:1"])
+    votes = module_votes(store, ["r:commit:1"], {"r:commit:1": 1.0}, docs, lambda ts: 1.0)
+    ranked = sorted(votes, key=lambda p: -votes[p][0])
+    assert ranked[0] == "p:emil@x.example"
+    assert votes["p:emil@x.example"][1] in ("r:split/expanding.py", "r:split/tests/test_expanding.py")  # his evidence: a file
+    assert sum(v[0] for v in votes.values()) <= 1.0 + 1e-9
+
+
+def test_a_folder_passes_its_weight_to_the_matching_units_inside_it():
+    weights = {"r:split/": 1.0, "r:split/expanding.py": 1.0, "r:other.py": 0.5}
+    out = drill_down(weights, ["r:split/"])  # as much as the matching inside weighs against the folder
+    assert out["r:split/"] == pytest.approx(0.5) and out["r:split/expanding.py"] == pytest.approx(1.5)
+    assert out["r:other.py"] == 0.5
+    assert drill_down({"r:split/": 1.0, "r:b.py": 1.0}, ["r:split/"]) == {"r:split/": 1.0, "r:b.py": 1.0}  # nothing inside
+
+
+def test_a_folder_question_names_the_folder_builders(store):
+    docs = rows(store, ["r:split/"])
+    votes = module_votes(store, ["r:split/"], {"r:split/": 1.0}, docs, lambda ts: 1.0)
+    assert max(votes, key=lambda p: votes[p][0]) == "p:zane@x.example"
+
+
+@pytest.mark.parametrize("topic, name, named", [("the shapelet model in tslearn", "tslearn", True),
+                                                ("the category encoders hashing", "category_encoders", True),
+                                                ("shapelets", "tslearn", False), ("the ml kit", "ml", False),
+                                                ("tslearnish models", "tslearn", False)])
+def test_names_project(topic, name, named):
+    assert names_project(topic, name) is named
+
+
+def test_stem_drops_extensions_and_test_marks():
+    from index.modules import stem
+
+    assert {stem(p) for p in ("enc/target_encoder.py", "tests/test_target_encoder.py", "enc/target_encoder_test.go",
+                              "web/target_encoder.spec.ts")} == {"target_encoder"}
+
+
+def test_a_module_counts_its_tests_named_after_it(tmp_path):
+    s = make_store(tmp_path, [doc("enc/target.py", people=[("Elif", 5), ("Nadia", 4)]),
+                              doc("tests/test_target.py", people=[("Nadia", 9)]),
+                              doc("tests/test_other.py", people=[("Elif", 30)])])
+    votes = module_votes(s, ["r:enc/target.py"], {"r:enc/target.py": 1.0}, s.documents(["r:enc/target.py"]), lambda ts: 1.0)
+    # Elif leads on the file alone; with its tests Nadia made most of the module's commits
+    assert max(votes, key=lambda p: votes[p][0]) == "p:nadia@x.example"
+    s.close()
