@@ -24,14 +24,16 @@ import os
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 from urllib.parse import quote, urlsplit
 
 from bs4 import BeautifulSoup, NavigableString
 
 from .base import Checkpoint, Contributor, Deleted, Document, Field, Item, SourceContext, SourceError, Unchanged, is_bot, make_id
-from .http import HttpClient
 from .text import MAX_TEXT_CHARS, html_to_text
+
+if TYPE_CHECKING:  # requests loads only when a crawl talks HTTP, not when a question reads the config
+    from .http import HttpClient
 
 ENV_EMAIL = "GUILDBOT_CONFLUENCE_EMAIL"
 ENV_TOKEN = "GUILDBOT_CONFLUENCE_TOKEN"
@@ -195,6 +197,7 @@ class ConfluenceConnector:
             if missing:
                 raise self._error(f"Confluence {self.deployment} credentials missing: {' and '.join(missing)} "
                                   "not set in the environment", self._credentials_fix())
+            from .http import HttpClient
             self._client = HttpClient(self.ctx.name, auth=auth, sleep=self.sleep,
                                       headers={"Accept": "application/json", **headers})
         return self._client
