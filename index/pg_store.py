@@ -16,7 +16,7 @@ import sqlite3
 import threading
 import time
 from importlib import resources
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 from .dburl import display_url
 from .pg_conn import PgConnection, split_statements
@@ -152,9 +152,6 @@ class PgStore(Store):
             self.conn.execute("INSERT INTO chunks_fts (rowid, title, body) VALUES (?,?,?)",
                               (cur.lastrowid, title + " " + identifier_words(title), text + "\n" + identifier_words(text)))
         return ids
-
-    def all_vectors(self) -> Iterator[tuple[int, bytes]]:
-        yield from self.conn.execute("SELECT id, vector FROM chunks ORDER BY id")
 
     def fts(self, match: str, limit: int, title_weight: float = 4.0) -> list[tuple[int, float]]:
         """(chunk id, -BM25; lower is better) for the quoted terms of search.fts_query's expression, scored

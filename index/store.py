@@ -394,9 +394,6 @@ class Store:
         marks = ",".join("?" * len(ids))
         return {r[0]: r[1] for r in self.conn.execute(f"SELECT id, vector FROM chunks WHERE id IN ({marks})", ids)} if ids else {}
 
-    def all_vectors(self) -> Iterator[tuple[int, bytes]]:
-        yield from self.conn.execute("SELECT id, vector FROM chunks")
-
     def fts(self, match: str, limit: int, title_weight: float = 4.0) -> list[tuple[int, float]]:
         """(chunk id, bm25 score; lower is better) for an already-safe FTS5 MATCH expression."""
         return [(r[0], r[1]) for r in self.conn.execute(

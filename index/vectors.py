@@ -135,6 +135,22 @@ def search_index(index: faiss.Index, vectors: np.ndarray, k: int, nprobe: int = 
         faiss.omp_set_num_threads(threads)
 
 
+def fill_index(conn: sqlite3.Connection, kind: str, dim: int, n: int, decode) -> faiss.Index:
+    """A new index of `kind` for about n chunks holding every vector in the chunks table that
+    `conn` sees (IVF trained on a random sample of them); `decode` turns rows into (ids, vectors)."""
+    sample = None
+    if kind == "ivf-sq8":
+        rows = conn.execute("SELECT id, vector FROM chunks ORDER BY random() LIMIT ?", (training_size(n),))
+        sample = np.vstack(decode(rows)[1])
+    index = build_index(kind, dim, n, sample)
+    rows = conn.execute("SELECT id, vector FROM chunks")
+    while batch := rows.fetchmany(20_000):
+        ids, vecs = decode(batch)
+        if ids:
+            index.add_with_ids(np.vstack(vecs), np.asarray(ids, dtype="int64"))
+    return index
+
+
 class _Rebuild:
     """A new index of `kind` for about n chunks, built in a thread from a committed snapshot of the
     chunks' vectors. It starts after the transaction that asked for it has committed (`start`)."""
@@ -160,17 +176,7 @@ class _Rebuild:
                 conn.execute("BEGIN")  # one read snapshot for the sample and the vectors
                 n = conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
                 self.snapshot.set()
-                sample = None
-                if self.kind == "ivf-sq8":
-                    rows = conn.execute("SELECT id, vector FROM chunks ORDER BY random() LIMIT ?",
-                                        (training_size(max(n, self.n)),))
-                    sample = np.vstack(self.decode(rows)[1])
-                index = build_index(self.kind, self.dim, max(n, self.n), sample)
-                rows = conn.execute("SELECT id, vector FROM chunks")
-                while batch := rows.fetchmany(20_000):
-                    ids, vecs = self.decode(batch)
-                    if ids:
-                        index.add_with_ids(np.vstack(vecs), np.asarray(ids, dtype="int64"))
+                index = fill_index(conn, self.kind, self.dim, max(n, self.n), self.decode)
                 conn.execute("COMMIT")
             finally:
                 conn.close()
@@ -281,26 +287,8 @@ class VectorIndex:
         self.removed, self.hnsw_removals = set(), False
         n = self.store.count("chunks")
         kind = wanted_kind(IndexOptions(kind or "auto", self.options.exact_limit) if kind else self.options, n)
-        sample = None
-        if kind == "ivf-sq8":
-            rows = self.store.conn.execute("SELECT id, vector FROM chunks ORDER BY random() LIMIT ?",
-                                           (training_size(n),))
-            sample = np.vstack(self._decode(rows)[1])
-        index = build_index(kind, self.dim, n, sample)
-        batch: list[tuple[int, bytes]] = []
-        for row in self.store.all_vectors():
-            batch.append(row)
-            if len(batch) >= 20_000:
-                self._add(index, batch)
-                batch = []
-        self._add(index, batch)
-        self.index = index
-        return index
-
-    def _add(self, index: faiss.Index, rows: list[tuple[int, bytes]]) -> None:
-        ids, vecs = self._decode(rows)
-        if ids:
-            index.add_with_ids(np.vstack(vecs), np.asarray(ids, dtype="int64"))
+        self.index = fill_index(self.store.conn, kind, self.dim, n, self._decode)
+        return self.index
 
     @property
     def kind(self) -> str:
