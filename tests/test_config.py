@@ -30,7 +30,7 @@ def test_valid_config_loads_with_defaults(tmp_path):
     assert cfg.name == "Acme"
     assert cfg.data_dir == tmp_path / ".guildbot"
     assert [(s.kind, s.name, s.team, s.options["url"]) for s in cfg.sources] == [("git", "ranker", "Home Feed", "/srv/ranker")]
-    assert (cfg.backend, cfg.vector_index, cfg.exact_limit) == ("onnx", "auto", 100_000)
+    assert (cfg.backend, cfg.vector_index, cfg.exact_limit) == ("bf16", "auto", 100_000)
 
 
 def test_the_environment_chooses_the_embedding_backend_over_the_file(tmp_path, monkeypatch):

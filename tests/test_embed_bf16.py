@@ -1,0 +1,76 @@
+"""index/embed_bf16.py: documents in bfloat16 on PyTorch, questions through ONNX float32."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index import embeddings
+from index.embed_bf16 import Bf16Encoder
+from index.embeddings import Embedder, ModelError, OnnxEncoder, model_location
+from test_embeddings import project_texts
+
+CACHE = Path(os.environ["GUILDBOT_MODEL_CACHE"])  # set by conftest: one export per test session
+
+
+@pytest.fixture(scope="module")
+def encoder() -> Bf16Encoder:
+    return Bf16Encoder(Path(model_location("all-MiniLM-L6-v2")))
+
+
+def test_bfloat16_vectors_stay_within_a_ten_thousandth_of_float32(encoder):
+    texts = project_texts()
+    reference = Embedder(backend="torch").encode(texts)
+    vecs = encoder.encode(texts)
+    assert vecs.dtype == np.float32 and vecs.shape == reference.shape
+    assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)  # normalised in float32, not bfloat16
+    cos = (vecs * reference).sum(axis=1)
+    assert cos.mean() >= 0.9999 and cos.min() >= 0.999, (cos.mean(), cos.min())
+
+
+def test_a_text_gets_the_same_bits_alone_or_in_any_batch(encoder):
+    """Padding would change a bfloat16 vector (0.001 apart): a recovered crawl must equal an
+    uninterrupted one, so texts are batched only with texts of their own length."""
+    texts = project_texts()[:30] + ["drift detection", "drift monitoring"]  # two texts of one length
+    together = encoder.encode(texts)
+    alone = np.vstack([encoder.encode([t]) for t in texts])
+    shuffled = encoder.encode(texts[::-1])[::-1]
+    assert np.array_equal(together, alone) and np.array_equal(together, shuffled)
+
+
+def test_batches_hold_one_length_and_stay_within_the_token_budget(encoder, monkeypatch):
+    shapes: list[tuple[int, int]] = []
+    real = encoder._run
+    monkeypatch.setattr(encoder, "_run", lambda ids: (shapes.append(ids.shape), real(ids))[1])
+    monkeypatch.setattr("index.embed_bf16.TOKEN_BUDGET", 20)
+    texts = ["the same words here"] * 5 + ["a longer text than the others, with more words in it"] * 2
+    vecs = encoder.encode(texts)  # 6 and 14 word pieces with [CLS] and [SEP]
+    assert sorted(shapes) == [(1, 14), (1, 14), (2, 6), (3, 6)]  # 20 // 6 = 3 rows a run, 20 // 14 = 1
+    assert np.array_equal(vecs[0], vecs[4]) and np.array_equal(vecs[5], vecs[6])
+
+
+def test_questions_go_through_onnx_and_documents_through_bfloat16():
+    embedder = Embedder(backend="bf16", cache_dir=CACHE)
+    assert isinstance(embedder.query_model, OnnxEncoder)
+    assert isinstance(embedder.model, Bf16Encoder) == embeddings.native_bf16()
+    texts = project_texts()[:10]
+    cos = (embedder.encode(texts) * embedder.encode_query(texts)).sum(axis=1)
+    assert cos.min() >= 0.999  # one vector space: stored chunks and questions compare as before
+    assert embedder.name == "all-MiniLM-L6-v2+bf16" and embedder.dim == 384 and embedder.max_tokens == 256
+
+
+def test_without_native_bfloat16_documents_go_through_onnx_float32(monkeypatch):
+    monkeypatch.setattr(embeddings, "native_bf16", lambda: False)
+    embedder = Embedder(backend="bf16", cache_dir=CACHE)
+    assert embedder.model is embedder.query_model and isinstance(embedder.model, OnnxEncoder)
+
+
+def test_a_model_without_a_fast_tokenizer_is_refused_with_the_fix(tmp_path):
+    folder = tmp_path / "model"
+    shutil.copytree(model_location("all-MiniLM-L6-v2"), folder)
+    (folder / "tokenizer.json").unlink()
+    with pytest.raises(ModelError, match='backend = "torch"'):
+        Bf16Encoder(folder)
