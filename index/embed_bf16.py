@@ -11,14 +11,13 @@ with (measured, and tested), so a re-crawl, a recovery after a crash and a first
 """
 from __future__ import annotations
 
-import json
 import threading
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
-from .embeddings import TOKEN_BUDGET, ModelError, Tokenizer, mean_normalise, pooling_config
+from .embeddings import TOKEN_BUDGET, ModelError, Tokenizer, mean_normalise, pooling_config, truncating_tokenizer
 
 
 class Bf16Encoder:
@@ -29,12 +28,8 @@ class Bf16Encoder:
             raise ModelError(f"the model in {folder} has no tokenizer.json (a fast tokenizer); "
                              'set [guild] backend = "torch" for this model')
         pooling = pooling_config(folder)
-        config = json.loads((folder / "sentence_bert_config.json").read_text()) \
-            if (folder / "sentence_bert_config.json").exists() else {}
-        self.max_tokens = int(config.get("max_seq_length") or 256)
         self.folder = folder
-        self.encoder = Tokenizer(folder / "tokenizer.json").raw
-        self.encoder.enable_truncation(max_length=self.max_tokens)
+        self.encoder, self.max_tokens = truncating_tokenizer(folder)
         import torch
         from transformers import AutoModel
         from transformers.utils import logging as hf_logging

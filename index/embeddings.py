@@ -240,6 +240,16 @@ class Tokenizer:
         return out
 
 
+def truncating_tokenizer(folder: Path) -> tuple[Any, int]:
+    """The folder's raw fast tokenizer, cutting texts at the model's max_seq_length, and that length."""
+    config = json.loads((folder / "sentence_bert_config.json").read_text()) \
+        if (folder / "sentence_bert_config.json").exists() else {}
+    max_tokens = int(config.get("max_seq_length") or 256)
+    raw = Tokenizer(folder / "tokenizer.json").raw
+    raw.enable_truncation(max_length=max_tokens)
+    return raw, max_tokens
+
+
 class OnnxEncoder:
     """Tokenize, run the exported transformer, mean-pool and normalise: the model's own pipeline
     (modules.json: Transformer, mean Pooling, Normalize) without torch.
@@ -253,12 +263,8 @@ class OnnxEncoder:
     def __init__(self, folder: Path, per_text: bool = False):
         import onnxruntime as ort
 
-        config = json.loads((folder / "sentence_bert_config.json").read_text()) \
-            if (folder / "sentence_bert_config.json").exists() else {}
-        self.max_tokens = int(config.get("max_seq_length") or 256)
         self.folder = folder
-        self.encoder = Tokenizer(folder / "tokenizer.json").raw
-        self.encoder.enable_truncation(max_length=self.max_tokens)
+        self.encoder, self.max_tokens = truncating_tokenizer(folder)
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
         model = onnx_file(folder)

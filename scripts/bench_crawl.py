@@ -92,7 +92,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--org", type=Path, default=ROOT.parent / "shared" / "eval" / "northwind",
                     help="an evaluation org folder (with run_eval.py beside it)")
-    ap.add_argument("--backends", default="onnx,torch", help="backends side by side (torch is the reference)")
+    ap.add_argument("--backends", default="bf16,torch", help="backends side by side (torch is the reference)")
     ap.add_argument("--no-wiki", action="store_true", help="git only: quicker, no MediaWiki")
     ap.add_argument("--port", type=int, default=8480)
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
