@@ -59,17 +59,26 @@ def locus(parts: Iterable[str], doc_weight: dict[str, float], docs: dict[str, di
     return dict(direct), dict(via), dict(hits)
 
 
+TEST_FOLDER = re.compile(r"^(?:tests?|testing|__tests__|specs?|test_\w+|\w+_tests?)$", re.IGNORECASE)
+
+
+def is_test_folder(unit: str) -> bool:
+    """'pkg/split/tests/' or 'tests/test_encoding/': a folder of tests, which is not a module of its own."""
+    return unit.endswith("/") and bool(TEST_FOLDER.match(unit.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]))
+
+
 def drill_down(weights: dict[str, float], folders: Iterable[str]) -> dict[str, float]:
     """A matching folder passes weight on to the matching units inside it, in proportion to theirs
     (as much as they weigh against it): the folder matched partly through them ('holds: ...
-    expandingcutoff ...'), so they are the module; a folder with nothing matching inside keeps its weight."""
+    expandingcutoff ...'), so they are the module; a folder with nothing matching inside keeps its weight.
+    A test folder passes all of it: it tests the modules its matching files are named after."""
     out = dict(weights)
     for f in sorted(folders, key=lambda u: -u.count("/")):  # deepest first: a subfolder passes on what it got
         inside = {u: w for u, w in out.items() if u != f and u.startswith(f) and w > 0}
         total = sum(inside.values())
         if not total or f not in out:
             continue
-        passed = out[f] * total / (out[f] + total)
+        passed = out[f] if is_test_folder(f) else out[f] * total / (out[f] + total)
         out[f] -= passed
         for u, w in inside.items():
             out[u] += passed * w / total
@@ -133,13 +142,15 @@ def module_votes(store: Store, parts: list[str], doc_weight: dict[str, float], d
                 row[1:6] = [u, count, first, last, vote]
     if weights:  # the core's builders by their commits to it, as the module's main builder is named
         core = core_units(weights, known)
-        extra = [u for u in companions(store, core, known) if u not in core]
-        shares.update(unit_shares(store, [u for u in extra if u not in shares], fresh))
-        core += [u for u in extra if u in shares]
+        top = max(weights[u] for u in core)
+        weight = {u: weights[u] / top for u in core}  # a unit's commits count as much as it weighs against the heaviest
+        extra = {c: u for c, u in companions(store, core, known).items() if c not in weight}
+        shares.update(unit_shares(store, [c for c in extra if c not in shares], fresh))
+        weight.update({c: weight[u] for c, u in extra.items() if c in shares})
         pooled: dict[str, float] = defaultdict(float)
-        for u in core:
+        for u, k in weight.items():
             for pid, (_, count, _, _) in shares[u].items():
-                pooled[pid] += count
+                pooled[pid] += k * count
         size = sum(pooled.values())
         for pid in set(out) | set(pooled):
             row = out.setdefault(pid, [0.0, next(iter(core)), 0, None, None, -1.0])
@@ -167,10 +178,10 @@ def stem(path: str) -> str:
     return name
 
 
-def companions(store: Store, core: list[str], docs: dict[str, dict[str, Any]]) -> list[str]:
-    """The files of the same repositories named after a core file: its tests ('test_hashing.py' for
-    'hashing.py') or, from a test, the file it tests. Who built a module wrote its tests too."""
-    out: list[str] = []
+def companions(store: Store, core: list[str], docs: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """The files of the same repositories named after a core file, each with that core file: its tests
+    ('test_hashing.py' for 'hashing.py') or, from a test, the file it tests. Who built a module wrote its tests too."""
+    out: dict[str, str] = {}
     for u in core:
         d = docs.get(u) or {}
         path, source = d.get("path") or "", d.get("source") or ""
@@ -181,8 +192,10 @@ def companions(store: Store, core: list[str], docs: dict[str, dict[str, Any]]) -
             continue
         rows = store.query("""SELECT id, path FROM documents WHERE source = ? AND kind = 'code_path'
                               AND (path LIKE ? OR path LIKE ?) LIMIT 50""", [source, f"%{s}%", f"%{s}.%"])
-        out += [r["id"] for r in rows if r["id"] != u and stem(r["path"]) == s]
-    return list(dict.fromkeys(out))
+        for r in rows:
+            if r["id"] != u and stem(r["path"]) == s:
+                out.setdefault(r["id"], u)
+    return out
 
 
 def names_project(topic: str, name: str) -> bool:
