@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .catalog import doc_projects, project_intro, project_members
-from .modules import module_votes, names_project
+from .modules import module_votes, names_part, names_project
 from .store import UNIT_KINDS, Store
 from .visibility import Viewer, only_visible
 
@@ -24,7 +24,7 @@ VOTING_DOCS = 60
 SCORE_POWER = 16  # votes as (score / best score) ** power; near-ties stay ties, one-retriever hits fall away
 RECENCY_HALF_LIFE_DAYS = 2 * 365
 RECENCY_FLOOR = 0.6
-NAMED_OTHERS = 0.3  # mass kept by the projects a question does not name when it names one
+NAMED_OTHERS = 0.2  # mass kept by the projects a question does not name when it names one
 PROJECT_WEIGHT = 0.75  # share of project votes in the final score
 TOP_PROJECTS = 3  # projects that pass their votes on
 PROJECT_FLOOR = 0.25
@@ -174,6 +174,9 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
     module_proof: dict[str, list] = {}
     if mass and topic and NAMED_OTHERS < 1:  # a question naming a project is about that project
         named = {scope for scope in mass if names_project(topic, project_intro(store, scope)["name"])}
+        # ... or one of its files or folders by name ('the target encoder': target_encoder.py)
+        named = named or {scope for scope in mass if any(docs[d]["kind"] in ("code_path", "folder") and
+                                                         names_part(topic, docs[d]["path"] or "") for d in per_project[scope])}
         if named:
             top_mass = max(mass.values())
             mass = {scope: top_mass if scope in named else m * NAMED_OTHERS for scope, m in mass.items()}

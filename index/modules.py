@@ -15,6 +15,8 @@ import re
 from collections import defaultdict
 from typing import Any, Callable, Iterable
 
+from connectors.identifiers import pieces
+
 from .store import Store
 
 COMMIT_AUTHOR_SHARE = 0.5  # share of a matching commit's weight kept by its author; the rest goes to the files it changed
@@ -206,3 +208,18 @@ def names_project(topic: str, name: str) -> bool:
     if len(key) < 4:
         return False
     return any("".join(words[i:j]) == key for i in range(len(words)) for j in range(i + 1, min(len(words), i + 4) + 1))
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def names_part(topic: str, path: str) -> bool:
+    """Does the question name this file or folder ('the smoothing in the target encoder' and
+    'target_encoder.py')? Its name, two words or more, stands in the question word for word."""
+    name = [w for w in pieces(path.rstrip("/").rsplit("/", 1)[-1].split(".", 1)[0]) if w.isalpha()]
+    name = [_singular(w) for w in name[name[:1] in (["test"], ["tests"]):len(name) - (name[-1:] in (["test"], ["tests"], ["spec"]))]]
+    if len(name) < 2:
+        return False
+    words = [_singular(w) for w in re.findall(r"[a-z0-9]+", topic.casefold())]
+    return any(words[i:i + len(name)] == name for i in range(len(words) - len(name) + 1))

@@ -117,3 +117,29 @@ def test_a_wiki_page_about_a_part_does_not_turn_a_module_question_into_a_project
     names = [e.name for e in rank_experts(s, {"ranker:Feed/GLMM": 1.0, "ranker:src/glmm.py": 0.99}, now=when(2025))]
     assert names[0] == "Bob" and names.index("Ada") > names.index("Bob")
     s.close()
+
+
+def test_a_question_naming_a_file_of_one_project_is_not_pulled_to_another_projects_page(tmp_path):
+    s = Store(tmp_path)
+
+    def part(source, path, kind, people, **meta):
+        return Document(f"{source}:{path}", source, "Feed", kind, path, "", path=path, metadata={"repo": source, **meta},
+                        contributors=[Contributor(n, f"{n.lower()}@x.example", count=c, last_at=when(2024)) for n, c in people])
+    docs = [part("catenc", "README.md", "readme", [("Uma", 50), ("Nadia", 12)]),
+            part("catenc", "enc/target_encoder.py", "code_path", [("Nadia", 9), ("Uma", 3)]),
+            part("catenc", "commit:1", "commit", [("Nadia", 1)], paths=["enc/target_encoder.py"]),
+            part("featlib", "README.md", "readme", [("Viktor", 300)]),
+            part("featlib", "encoding/mean_encoding.py", "code_path", [("Viktor", 26)]),
+            part("featlib", "commit:2", "commit", [("Viktor", 1)], paths=["encoding/mean_encoding.py"]),
+            Document("featlib:Feat/MeanEncoder", "featlib", "Feed", "wiki_page", "Mean encoder", "", path="Feat/MeanEncoder",
+                     contributors=[Contributor("Viktor", "viktor@x.example", role="editor", count=3, last_at=when(2024))])]
+    with s.transaction():
+        for d in docs:
+            s.put_document(d, "h", "git")
+    resolve(s)
+    # the other project's page on its own encoder matches well; of the named module only a commit and the file itself
+    scores = {"catenc:commit:1": 1.0, "featlib:Feat/MeanEncoder": 0.985, "featlib:commit:2": 0.96, "catenc:enc/target_encoder.py": 0.9}
+    names = [e.name for e in rank_experts(s, scores, now=when(2025), topic="smoothing in the target encoder")]
+    assert names[0] == "Nadia" and names.index("Viktor") > names.index("Nadia")
+    assert rank_experts(s, scores, now=when(2025), topic="smoothing in the mean encoder")[0].name == "Viktor"  # names no file: as before
+    s.close()

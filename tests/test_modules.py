@@ -101,3 +101,39 @@ def test_a_module_counts_its_tests_named_after_it(tmp_path):
     # Elif leads on the file alone; with its tests Nadia made most of the module's commits
     assert max(votes, key=lambda p: votes[p][0]) == "p:nadia@x.example"
     s.close()
+
+
+def test_a_test_folder_stands_for_the_modules_its_matching_tests_are_named_after(tmp_path):
+    # the question matches the tests folder most (its commits are about "the splitters' tests"), then one test file
+    s = make_store(tmp_path, [doc("split/tests/", "folder", people=[("Zane", 6), ("Emil", 3)]),
+                              doc("split/tests/test_expanding.py", people=[("Emil", 3), ("Zane", 1)]),
+                              doc("split/tests/test_cutoff.py", people=[("Zane", 1)]),
+                              doc("split/expanding.py", people=[("Emil", 4)]),
+                              doc("split/cutoff.py", people=[("Zane", 8)])])
+    weights = {"r:split/tests/": 1.0, "r:split/tests/test_expanding.py": 0.4, "r:split/tests/test_cutoff.py": 0.15}
+    votes = module_votes(s, list(weights), weights, s.documents(weights), lambda ts: 1.0)
+    # the folder is no module of its own: the module is expanding.py with its test, which Emil built
+    assert max(votes, key=lambda p: votes[p][0]) == "p:emil@x.example"
+    s.close()
+
+
+def test_a_test_folder_passes_all_its_weight_on_and_keeps_it_with_nothing_inside():
+    from index.modules import is_test_folder
+
+    out = drill_down({"r:pkg/tests/": 1.0, "r:pkg/tests/test_a.py": 0.3, "r:pkg/tests/test_b.py": 0.1}, ["r:pkg/tests/"])
+    assert out == {"r:pkg/tests/": 0.0, "r:pkg/tests/test_a.py": pytest.approx(1.05), "r:pkg/tests/test_b.py": pytest.approx(0.35)}
+    assert drill_down({"r:pkg/tests/": 1.0}, ["r:pkg/tests/"]) == {"r:pkg/tests/": 1.0}
+    assert [is_test_folder(u) for u in ("r:tests/", "r:a/test/", "r:tests/test_encoding/", "r:a/__tests__/", "r:src/",
+                                        "r:a/tests.py", "r:contest/")] == [True, True, True, True, False, False, False]
+
+
+@pytest.mark.parametrize("topic, path, named", [("smoothing in the target encoder", "enc/target_encoder.py", True),
+                                                ("the target encoders", "tests/test_target_encoder.py", True),
+                                                ("the expanding cutoff splitter", "split/ExpandingCutoff.java", True),
+                                                ("encoder for targets", "enc/target_encoder.py", False),
+                                                ("the target", "enc/target.py", False),  # one word names nothing alone
+                                                ("deep learning models", "models/deep_learning/", True)])
+def test_names_part(topic, path, named):
+    from index.modules import names_part
+
+    assert names_part(topic, path) is named
