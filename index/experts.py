@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .catalog import doc_projects, project_intro, project_members
-from .modules import module_votes, names_part, names_project
+from .modules import module_votes, names_part, names_project, named_by_initials
 from .store import UNIT_KINDS, Store
 from .visibility import Viewer, only_visible
 
@@ -131,6 +131,8 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
     pages). A `topic` naming a project keeps the others to NAMED_OTHERS of their mass. Only
     documents `viewer` may see vote (a project is one source).
     """
+    if topic and doc_scores:  # a part the question names by its initials matches as well as its repository's best hit
+        doc_scores = {**doc_scores, **named_by_initials(store, topic, doc_scores)}
     doc_scores = only_visible(store, doc_scores, viewer)
     now = now or datetime.now(timezone.utc)
     top = sorted(doc_scores.items(), key=lambda kv: -kv[1])[:voting_docs]

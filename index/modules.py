@@ -223,3 +223,63 @@ def names_part(topic: str, path: str) -> bool:
         return False
     words = [_singular(w) for w in re.findall(r"[a-z0-9]+", topic.casefold())]
     return any(words[i:i + len(name)] == name for i in range(len(words) - len(name) + 1))
+
+
+STOP = frozenset("a an the of for and or in on at to by with from into behind about our we us you it its this that "
+                 "who what which how code module".split())
+MIN_INITIALS = 3  # 'rf' or 'dl' could stand for anything
+
+
+def initialisms(topic: str) -> dict[str, list[str]]:
+    """'the generalized random forest code' -> {'grf': ['generalized', 'random', 'forest'], ...}: the
+    initials of every run of 3 to 5 consecutive content words (a stop word ends a run)."""
+    out: dict[str, list[str]] = {}
+    runs: list[list[str]] = [[]]
+    for w in re.findall(r"[a-z][a-z0-9]*", topic.casefold()):
+        if w in STOP:
+            runs.append([])
+        else:
+            runs[-1].append(w)
+    for run in runs:
+        for i in range(len(run)):
+            for j in range(i + MIN_INITIALS, min(len(run), i + 5) + 1):
+                out.setdefault("".join(w[0] for w in run[i:j]), run[i:j])
+    return out
+
+
+def parts_named_by_initials(store: Store, topic: str) -> list[str]:
+    """The folders and files named by the initials of words in the question ('econml/grf/' for "the
+    generalized random forest"), where the repository itself writes those words together somewhere
+    (a commit subject, a file's name or text: 'Generalized Random Forests.ipynb'), so that a folder
+    whose name happens to spell the initials of unrelated words is not taken."""
+    found: list[str] = []
+    named = initialisms(topic)
+    if not named:
+        return found
+    patterns = [p for short in named for p in (f"%/{short}/", f"{short}/", f"%/{short}.%", f"{short}.%")]
+    rows = store.query(f"""SELECT id, source, path FROM documents WHERE kind IN ('folder', 'code_path')
+                           AND ({' OR '.join(['lower(path) LIKE ?'] * len(patterns))}) LIMIT 200""", patterns)  # one scan
+    for short, words in named.items():
+        hits = [r for r in rows if (r["path"] or "").rstrip("/").rsplit("/", 1)[-1].split(".", 1)[0].casefold() == short]
+        phrase = "%" + "_".join(w.rstrip("s") if len(w) > 3 else w for w in words) + "%"
+        for source in sorted({r["source"] for r in hits}):
+            if store.query("""SELECT 1 FROM documents WHERE source = ? AND (lower(title) LIKE ? OR lower(path) LIKE ?
+                              OR lower(text) LIKE ?) LIMIT 1""", [source, phrase, phrase, phrase]):
+                found += [r["id"] for r in hits if r["source"] == source]
+    return found
+
+
+def named_by_initials(store: Store, topic: str, doc_scores: dict[str, float]) -> dict[str, float]:
+    """The parts named by the question's initials (parts_named_by_initials), each scored as its
+    repository's best hit: so named, it is the module asked about, if the question is about that
+    repository at all (one with no hit gets none)."""
+    best: dict[str, float] = {}
+    for d, score in doc_scores.items():
+        source = d.split(":", 1)[0]
+        best[source] = max(best.get(source, 0.0), score)
+    out = {}
+    for d in parts_named_by_initials(store, topic):
+        source = d.split(":", 1)[0]
+        if source in best and doc_scores.get(d, 0.0) < best[source]:
+            out[d] = best[source]
+    return out

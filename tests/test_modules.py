@@ -137,3 +137,25 @@ def test_names_part(topic, path, named):
     from index.modules import names_part
 
     assert names_part(topic, path) is named
+
+
+def test_initialisms_of_runs_of_content_words():
+    from index.modules import initialisms
+
+    got = initialisms("the generalized random forest behind the causal forest")
+    assert got["grf"] == ["generalized", "random", "forest"] and "rfb" not in got and "gr" not in got  # 'behind' ends no run: a stop word
+
+
+def test_a_folder_named_by_the_questions_initials_counts_where_the_repository_writes_those_words(tmp_path):
+    from index.modules import named_by_initials
+
+    s = make_store(tmp_path, [doc("pkg/grf/", "folder", people=[("Jana", 5)]),
+                              doc("pkg/grf/_base.py", people=[("Jana", 5)]),
+                              doc("notes/Generalized Random Forests.ipynb", "doc", people=[("Gita", 2)]),
+                              Document("other:lib/grf/", "other", "T", "folder", "lib/grf/", "lib/grf/", path="lib/grf/",
+                                       metadata={"repo": "other"})])  # 'other' never writes the words: its grf is something else
+    scores = {"r:notes/Generalized Random Forests.ipynb": 0.6, "r:pkg/grf/_base.py": 0.2, "other:README.md": 0.9}
+    assert named_by_initials(s, "the generalized random forest code", scores) == {"r:pkg/grf/": 0.6}
+    assert named_by_initials(s, "the generalized random forest code", {"other:README.md": 0.9}) == {}  # no hit in r: not about it
+    assert named_by_initials(s, "the gradient reversal function", scores) == {}
+    s.close()
