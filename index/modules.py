@@ -182,11 +182,14 @@ def stem(path: str) -> str:
 
 def companions(store: Store, core: list[str], docs: dict[str, dict[str, Any]]) -> dict[str, str]:
     """The files of the same repositories named after a core file, each with that core file: its tests
-    ('test_hashing.py' for 'hashing.py') or, from a test, the file it tests. Who built a module wrote its tests too."""
+    ('test_hashing.py' for 'hashing.py') or, from a test, the file it tests; for a core folder, the
+    tests outside it named after it ('tests/test_grf_python.py' for 'grf/'). Who built a module wrote its tests too."""
     out: dict[str, str] = {}
     for u in core:
         d = docs.get(u) or {}
         path, source = d.get("path") or "", d.get("source") or ""
+        if path.endswith("/") and d.get("kind") == "folder" and not is_test_folder(path):
+            out.update({t: u for t in folder_tests(store, source, path) if t not in out})
         if not path or path.endswith("/") or d.get("kind") not in ("code_path", None):
             continue
         s = stem(path)
@@ -197,6 +200,23 @@ def companions(store: Store, core: list[str], docs: dict[str, dict[str, Any]]) -
         for r in rows:
             if r["id"] != u and stem(r["path"]) == s:
                 out.setdefault(r["id"], u)
+    return out
+
+
+def folder_tests(store: Store, source: str, folder: str) -> list[str]:
+    """The test files outside `folder` named after it: 'test_grf.py' or 'test_grf_cython.py' for 'pkg/grf/'."""
+    name = folder.rstrip("/").rsplit("/", 1)[-1].casefold()
+    if len(name) < 3:
+        return []
+    rows = store.query("""SELECT id, path FROM documents WHERE source = ? AND kind = 'code_path' AND lower(path) LIKE ?
+                          LIMIT 50""", [source, f"%{name}%"])
+    out = []
+    for r in rows:
+        p = r["path"] or ""
+        base = p.rsplit("/", 1)[-1].split(".", 1)[0].casefold()
+        s = stem(p)
+        if not p.startswith(folder) and base != s and (s == name or s.startswith(name + "_")):
+            out.append(r["id"])
     return out
 
 

@@ -159,3 +159,19 @@ def test_a_folder_named_by_the_questions_initials_counts_where_the_repository_wr
     assert named_by_initials(s, "the generalized random forest code", {"other:README.md": 0.9}) == {}  # no hit in r: not about it
     assert named_by_initials(s, "the gradient reversal function", scores) == {}
     s.close()
+
+
+def test_a_core_folder_counts_the_tests_named_after_it(tmp_path):
+    from index.modules import folder_tests
+
+    s = make_store(tmp_path, [doc("pkg/grf/", "folder", people=[("Gita", 7), ("Jana", 5)]),
+                              doc("pkg/grf/_base.py", people=[("Gita", 7), ("Jana", 5)]),
+                              doc("pkg/grf/tests/test_base.py", people=[("Gita", 3)]),  # inside: the folder counts it already
+                              doc("pkg/tests/test_grf_python.py", people=[("Jana", 8), ("Gita", 2)]),
+                              doc("pkg/tests/test_grf.py", people=[("Jana", 1)]),
+                              doc("pkg/tests/test_grfish.py", people=[("Gita", 9)]),  # another name
+                              doc("pkg/grf_utils.py", people=[("Gita", 9)])])  # no test
+    assert sorted(folder_tests(s, "r", "pkg/grf/")) == ["r:pkg/tests/test_grf.py", "r:pkg/tests/test_grf_python.py"]
+    votes = module_votes(s, ["r:pkg/grf/"], {"r:pkg/grf/": 1.0}, s.documents(["r:pkg/grf/"]), lambda ts: 1.0)
+    assert max(votes, key=lambda p: votes[p][0]) == "p:jana@x.example"  # 14 commits to the module with its tests, Gita 9
+    s.close()
