@@ -204,8 +204,10 @@ def companions(store: Store, core: list[str], docs: dict[str, dict[str, Any]]) -
 
 
 def folder_tests(store: Store, source: str, folder: str) -> list[str]:
-    """The test files outside `folder` named after it: 'test_grf.py' or 'test_grf_cython.py' for 'pkg/grf/'."""
+    """The test files outside `folder` named after it: 'test_grf.py' or 'test_grf_cython.py' for 'pkg/grf/',
+    beside it (under its parent folder) or in a top-level test folder, as tests sit; a 'base/' elsewhere is another module's."""
     name = folder.rstrip("/").rsplit("/", 1)[-1].casefold()
+    parent = folder.rstrip("/").rsplit("/", 1)[0] + "/" if "/" in folder.rstrip("/") else ""
     if len(name) < 3:
         return []
     rows = store.query("""SELECT id, path FROM documents WHERE source = ? AND kind = 'code_path' AND lower(path) LIKE ?
@@ -215,7 +217,8 @@ def folder_tests(store: Store, source: str, folder: str) -> list[str]:
         p = r["path"] or ""
         base = p.rsplit("/", 1)[-1].split(".", 1)[0].casefold()
         s = stem(p)
-        if not p.startswith(folder) and base != s and (s == name or s.startswith(name + "_")):
+        beside = p.startswith(parent) or is_test_folder(p.split("/", 1)[0] + "/")
+        if beside and not p.startswith(folder) and base != s and (s == name or s.startswith(name + "_")):
             out.append(r["id"])
     return out
 

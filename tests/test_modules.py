@@ -175,3 +175,15 @@ def test_a_core_folder_counts_the_tests_named_after_it(tmp_path):
     votes = module_votes(s, ["r:pkg/grf/"], {"r:pkg/grf/": 1.0}, s.documents(["r:pkg/grf/"]), lambda ts: 1.0)
     assert max(votes, key=lambda p: votes[p][0]) == "p:jana@x.example"  # 14 commits to the module with its tests, Gita 9
     s.close()
+
+
+def test_a_folders_tests_sit_beside_it_or_at_the_top(tmp_path):
+    from index.modules import folder_tests
+
+    s = make_store(tmp_path, [doc("pkg/split/base/", "folder", people=[("Zane", 7)]),
+                              doc("pkg/split/tests/test_base_splitter.py", people=[("Zane", 1)]),
+                              doc("tests/test_base.py", people=[("Ada", 1)]),
+                              doc("pkg/forecasting/tests/test_base.py", people=[("Kim", 9)]),  # another 'base'
+                              doc(".github/workflows/test_base.yml", people=[("Kim", 9)])])
+    assert sorted(folder_tests(s, "r", "pkg/split/base/")) == ["r:pkg/split/tests/test_base_splitter.py", "r:tests/test_base.py"]
+    s.close()
