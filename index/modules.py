@@ -253,20 +253,26 @@ STOP = frozenset("a an the of for and or in on at to by with from into behind ab
 MIN_INITIALS = 3  # 'rf' or 'dl' could stand for anything
 
 
+LINKS = frozenset("of and for on in to".split())  # may stand inside a name, its initial taken or not ('weight of evidence': woe)
+
+
 def initialisms(topic: str) -> dict[str, list[str]]:
     """'the generalized random forest code' -> {'grf': ['generalized', 'random', 'forest'], ...}: the
-    initials of every run of 3 to 5 consecutive content words (a stop word ends a run)."""
+    initials of every run of 3 to 5 consecutive content words, and of runs with a linking word inside
+    ('weight of evidence': 'woe' and 'we'; another stop word ends a run). Each with the words it stands for."""
     out: dict[str, list[str]] = {}
-    runs: list[list[str]] = [[]]
-    for w in re.findall(r"[a-z][a-z0-9]*", topic.casefold()):
-        if w in STOP:
-            runs.append([])
-        else:
-            runs[-1].append(w)
-    for run in runs:
-        for i in range(len(run)):
-            for j in range(i + MIN_INITIALS, min(len(run), i + 5) + 1):
-                out.setdefault("".join(w[0] for w in run[i:j]), run[i:j])
+    words = re.findall(r"[a-z][a-z0-9]*", topic.casefold())
+    for i in range(len(words)):
+        for j in range(i + 1, min(len(words), i + 7) + 1):
+            span = words[i:j]
+            if any(w in STOP and w not in LINKS for w in span):
+                break
+            content = [w for w in span if w not in LINKS]
+            if span[0] in LINKS or span[-1] in LINKS or len(content) > 5:
+                continue
+            for short in ("".join(w[0] for w in content), "".join(w[0] for w in span)):
+                if len(short) >= MIN_INITIALS:
+                    out.setdefault(short, span)
     return out
 
 

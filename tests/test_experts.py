@@ -143,3 +143,42 @@ def test_a_question_naming_a_file_of_one_project_is_not_pulled_to_another_projec
     assert names[0] == "Nadia" and names.index("Viktor") > names.index("Nadia")
     assert rank_experts(s, scores, now=when(2025), topic="smoothing in the mean encoder")[0].name == "Viktor"  # names no file: as before
     s.close()
+
+
+def test_a_file_named_by_the_initials_of_the_question_names_its_project(tmp_path):
+    s = Store(tmp_path)
+
+    def part(source, path, kind, people, title=None, **meta):
+        return Document(f"{source}:{path}", source, "Feed", kind, title or path, "", path=path, metadata={"repo": source, **meta},
+                        contributors=[Contributor(n, f"{n.lower()}@x.example", count=c, last_at=when(2024)) for n, c in people])
+    docs = [part("catenc", "enc/woe.py", "code_path", [("Dario", 16), ("Uma", 10), ("Elif", 9)]),
+            part("catenc", "commit:1", "commit", [("Dario", 1)], title="Add a weight of evidence encoder", paths=["enc/woe.py"]),
+            part("featlib", "encoding/woe.py", "code_path", [("Viktor", 26)]),  # never says what its woe is
+            Document("featlib:Feat/WoE", "featlib", "Feed", "wiki_page", "WoE encoder", "", path="Feat/WoE",
+                     contributors=[Contributor("Viktor", "viktor@x.example", role="editor", count=3, last_at=when(2024))])]
+    with s.transaction():
+        for d in docs:
+            s.put_document(d, "h", "git")
+    resolve(s)
+    scores = {"featlib:Feat/WoE": 1.0, "catenc:commit:1": 0.99, "featlib:encoding/woe.py": 0.9}
+    names = [e.name for e in rank_experts(s, scores, now=when(2025), topic="the weight of evidence encoder")]
+    assert names[0] == "Dario" and names.index("Viktor") > names.index("Uma")
+    s.close()
+
+
+def test_a_file_named_in_passing_names_no_project_when_another_projects_files_match_better(tmp_path):
+    s = Store(tmp_path)
+
+    def part(source, path, people):
+        return Document(f"{source}:{path}", source, "Feed", "code_path", path, "", path=path, metadata={"repo": source},
+                        contributors=[Contributor(n, f"{n.lower()}@x.example", count=c, last_at=when(2024)) for n, c in people])
+    with s.transaction():
+        for d in [part("series", "transformations/feature_selection.py", [("Zane", 30)]),
+                  part("series", "forecasting/arima.py", [("Zane", 40)]),
+                  part("featlib", "selection/smart_correlation_selection.py", [("Viktor", 12), ("Ada", 2)])]:
+            s.put_document(d, "h", "git")
+    resolve(s)
+    scores = {"featlib:selection/smart_correlation_selection.py": 1.0, "series:transformations/feature_selection.py": 0.9,
+              "series:forecasting/arima.py": 0.97}
+    assert rank_experts(s, scores, now=when(2025), topic="smart correlated feature selection")[0].name == "Viktor"
+    s.close()

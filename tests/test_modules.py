@@ -143,7 +143,9 @@ def test_initialisms_of_runs_of_content_words():
     from index.modules import initialisms
 
     got = initialisms("the generalized random forest behind the causal forest")
-    assert got["grf"] == ["generalized", "random", "forest"] and "rfb" not in got and "gr" not in got  # 'behind' ends no run: a stop word
+    assert got["grf"] == ["generalized", "random", "forest"] and "rfb" not in got and "gr" not in got  # 'behind' ends a run: a stop word
+    assert initialisms("the weight of evidence encoder")["woe"] == ["weight", "of", "evidence"]  # a linking word may give its initial
+    assert "ofe" not in initialisms("of evidence encoder")  # ... but neither starts nor ends a name
 
 
 def test_a_folder_named_by_the_questions_initials_counts_where_the_repository_writes_those_words(tmp_path):
