@@ -7,6 +7,7 @@ from connectors.base import Contributor, Document
 from index.experts import rank_experts, topic_of
 from index.people import resolve
 from index.store import Store
+from test_modules import make_store
 
 
 @pytest.mark.parametrize("question", [
@@ -119,24 +120,25 @@ def test_a_wiki_page_about_a_part_does_not_turn_a_module_question_into_a_project
     s.close()
 
 
-def test_a_question_naming_a_file_of_one_project_is_not_pulled_to_another_projects_page(tmp_path):
-    s = Store(tmp_path)
+def _part(source, path, kind, people, title=None, **meta):
+    """A file, folder or commit of repository `source`, its people with their commit counts."""
+    return Document(f"{source}:{path}", source, "Feed", kind, title or path, "", path=path, metadata={"repo": source, **meta},
+                    contributors=[Contributor(n, f"{n.lower()}@x.example", count=c, last_at=when(2024)) for n, c in people])
 
-    def part(source, path, kind, people, **meta):
-        return Document(f"{source}:{path}", source, "Feed", kind, path, "", path=path, metadata={"repo": source, **meta},
-                        contributors=[Contributor(n, f"{n.lower()}@x.example", count=c, last_at=when(2024)) for n, c in people])
-    docs = [part("catenc", "README.md", "readme", [("Uma", 50), ("Nadia", 12)]),
-            part("catenc", "enc/target_encoder.py", "code_path", [("Nadia", 9), ("Uma", 3)]),
-            part("catenc", "commit:1", "commit", [("Nadia", 1)], paths=["enc/target_encoder.py"]),
-            part("featlib", "README.md", "readme", [("Viktor", 300)]),
-            part("featlib", "encoding/mean_encoding.py", "code_path", [("Viktor", 26)]),
-            part("featlib", "commit:2", "commit", [("Viktor", 1)], paths=["encoding/mean_encoding.py"]),
-            Document("featlib:Feat/MeanEncoder", "featlib", "Feed", "wiki_page", "Mean encoder", "", path="Feat/MeanEncoder",
-                     contributors=[Contributor("Viktor", "viktor@x.example", role="editor", count=3, last_at=when(2024))])]
-    with s.transaction():
-        for d in docs:
-            s.put_document(d, "h", "git")
-    resolve(s)
+
+def _page(source, path, title, editor):
+    return Document(f"{source}:{path}", source, "Feed", "wiki_page", title, "", path=path,
+                    contributors=[Contributor(editor, f"{editor.lower()}@x.example", role="editor", count=3, last_at=when(2024))])
+
+
+def test_a_question_naming_a_file_of_one_project_is_not_pulled_to_another_projects_page(tmp_path):
+    s = make_store(tmp_path, [_part("catenc", "README.md", "readme", [("Uma", 50), ("Nadia", 12)]),
+                           _part("catenc", "enc/target_encoder.py", "code_path", [("Nadia", 9), ("Uma", 3)]),
+                           _part("catenc", "commit:1", "commit", [("Nadia", 1)], paths=["enc/target_encoder.py"]),
+                           _part("featlib", "README.md", "readme", [("Viktor", 300)]),
+                           _part("featlib", "encoding/mean_encoding.py", "code_path", [("Viktor", 26)]),
+                           _part("featlib", "commit:2", "commit", [("Viktor", 1)], paths=["encoding/mean_encoding.py"]),
+                           _page("featlib", "Feat/MeanEncoder", "Mean encoder", "Viktor")])
     # the other project's page on its own encoder matches well; of the named module only a commit and the file itself
     scores = {"catenc:commit:1": 1.0, "featlib:Feat/MeanEncoder": 0.985, "featlib:commit:2": 0.96, "catenc:enc/target_encoder.py": 0.9}
     names = [e.name for e in rank_experts(s, scores, now=when(2025), topic="smoothing in the target encoder")]
@@ -146,20 +148,10 @@ def test_a_question_naming_a_file_of_one_project_is_not_pulled_to_another_projec
 
 
 def test_a_file_named_by_the_initials_of_the_question_names_its_project(tmp_path):
-    s = Store(tmp_path)
-
-    def part(source, path, kind, people, title=None, **meta):
-        return Document(f"{source}:{path}", source, "Feed", kind, title or path, "", path=path, metadata={"repo": source, **meta},
-                        contributors=[Contributor(n, f"{n.lower()}@x.example", count=c, last_at=when(2024)) for n, c in people])
-    docs = [part("catenc", "enc/woe.py", "code_path", [("Dario", 16), ("Uma", 10), ("Elif", 9)]),
-            part("catenc", "commit:1", "commit", [("Dario", 1)], title="Add a weight of evidence encoder", paths=["enc/woe.py"]),
-            part("featlib", "encoding/woe.py", "code_path", [("Viktor", 26)]),  # never says what its woe is
-            Document("featlib:Feat/WoE", "featlib", "Feed", "wiki_page", "WoE encoder", "", path="Feat/WoE",
-                     contributors=[Contributor("Viktor", "viktor@x.example", role="editor", count=3, last_at=when(2024))])]
-    with s.transaction():
-        for d in docs:
-            s.put_document(d, "h", "git")
-    resolve(s)
+    s = make_store(tmp_path, [_part("catenc", "enc/woe.py", "code_path", [("Dario", 16), ("Uma", 10), ("Elif", 9)]),
+                           _part("catenc", "commit:1", "commit", [("Dario", 1)], title="Add a weight of evidence encoder", paths=["enc/woe.py"]),
+                           _part("featlib", "encoding/woe.py", "code_path", [("Viktor", 26)]),  # never says what its woe is
+                           _page("featlib", "Feat/WoE", "WoE encoder", "Viktor")])
     scores = {"featlib:Feat/WoE": 1.0, "catenc:commit:1": 0.99, "featlib:encoding/woe.py": 0.9}
     names = [e.name for e in rank_experts(s, scores, now=when(2025), topic="the weight of evidence encoder")]
     assert names[0] == "Dario" and names.index("Viktor") > names.index("Uma")
@@ -167,17 +159,9 @@ def test_a_file_named_by_the_initials_of_the_question_names_its_project(tmp_path
 
 
 def test_a_file_named_in_passing_names_no_project_when_another_projects_files_match_better(tmp_path):
-    s = Store(tmp_path)
-
-    def part(source, path, people):
-        return Document(f"{source}:{path}", source, "Feed", "code_path", path, "", path=path, metadata={"repo": source},
-                        contributors=[Contributor(n, f"{n.lower()}@x.example", count=c, last_at=when(2024)) for n, c in people])
-    with s.transaction():
-        for d in [part("series", "transformations/feature_selection.py", [("Zane", 30)]),
-                  part("series", "forecasting/arima.py", [("Zane", 40)]),
-                  part("featlib", "selection/smart_correlation_selection.py", [("Viktor", 12), ("Ada", 2)])]:
-            s.put_document(d, "h", "git")
-    resolve(s)
+    s = make_store(tmp_path, [_part("series", "transformations/feature_selection.py", "code_path", [("Zane", 30)]),
+                           _part("series", "forecasting/arima.py", "code_path", [("Zane", 40)]),
+                           _part("featlib", "selection/smart_correlation_selection.py", "code_path", [("Viktor", 12), ("Ada", 2)])])
     scores = {"featlib:selection/smart_correlation_selection.py": 1.0, "series:transformations/feature_selection.py": 0.9,
               "series:forecasting/arima.py": 0.97}
     assert rank_experts(s, scores, now=when(2025), topic="smart correlated feature selection")[0].name == "Viktor"
