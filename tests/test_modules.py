@@ -189,3 +189,18 @@ def test_a_folders_tests_sit_beside_it_or_at_the_top(tmp_path):
                               doc(".github/workflows/test_base.yml", people=[("Kim", 9)])])
     assert sorted(folder_tests(s, "r", "pkg/split/base/")) == ["r:pkg/split/tests/test_base_splitter.py", "r:tests/test_base.py"]
     s.close()
+
+
+def test_initials_and_folder_tests_read_a_postgres_store_alike(pg_url):
+    from index.modules import folder_tests, named_by_initials
+    from index.pg_store import PgStore
+
+    s = PgStore(pg_url)
+    with s.transaction():
+        for d in [doc("pkg/grf/", "folder", people=[("Jana", 5)]), doc("pkg/tests/test_grf_python.py", people=[("Jana", 4)]),
+                  doc("notes/Generalized Random Forests.ipynb", "doc", people=[("Gita", 2)])]:
+            s.put_document(d, "h", "git")
+    resolve(s)
+    assert named_by_initials(s, "the generalized random forest", {"r:notes/Generalized Random Forests.ipynb": 0.5}) == {"r:pkg/grf/": 0.5}
+    assert folder_tests(s, "r", "pkg/grf/") == ["r:pkg/tests/test_grf_python.py"]
+    s.close()
