@@ -300,14 +300,19 @@ def parts_named_by_initials(store: Store, topic: str) -> list[str]:
 
 def named_by_initials(store: Store, topic: str, doc_scores: dict[str, float]) -> dict[str, float]:
     """The parts named by the question's initials (parts_named_by_initials), each scored as its
-    repository's best hit: so named, it is the module asked about, if the question is about that
-    repository at all (one with no hit gets none)."""
+    repository's best-matching part (a README is the whole): so named, it is the module asked about,
+    if the question is about a part of that repository at all (one with no part hit gets none)."""
+    named = parts_named_by_initials(store, topic)
+    sources = {d.split(":", 1)[0] for d in named}
+    hits = [d for d in doc_scores if d.split(":", 1)[0] in sources]
+    kinds = {d: r["kind"] for d, r in store.documents(hits).items()} if hits else {}
     best: dict[str, float] = {}
-    for d, score in doc_scores.items():
-        source = d.split(":", 1)[0]
-        best[source] = max(best.get(source, 0.0), score)
+    for d in hits:
+        if kinds.get(d, "readme") != "readme":
+            source = d.split(":", 1)[0]
+            best[source] = max(best.get(source, 0.0), doc_scores[d])
     out = {}
-    for d in parts_named_by_initials(store, topic):
+    for d in named:
         source = d.split(":", 1)[0]
         if source in best and doc_scores.get(d, 0.0) < best[source]:
             out[d] = best[source]

@@ -151,7 +151,7 @@ def test_initialisms_of_runs_of_content_words():
 def test_a_folder_named_by_the_questions_initials_counts_where_the_repository_writes_those_words(tmp_path):
     from index.modules import named_by_initials
 
-    s = make_store(tmp_path, [doc("pkg/grf/", "folder", people=[("Jana", 5)]),
+    s = make_store(tmp_path, [doc("pkg/grf/", "folder", people=[("Jana", 5)]), doc("README.md", "readme", people=[("Jana", 9)]),
                               doc("pkg/grf/_base.py", people=[("Jana", 5)]),
                               doc("notes/Generalized Random Forests.ipynb", "doc", people=[("Gita", 2)]),
                               Document("other:lib/grf/", "other", "T", "folder", "lib/grf/", "lib/grf/", path="lib/grf/",
@@ -160,6 +160,7 @@ def test_a_folder_named_by_the_questions_initials_counts_where_the_repository_wr
     assert named_by_initials(s, "the generalized random forest code", scores) == {"r:pkg/grf/": 0.6}
     assert named_by_initials(s, "the generalized random forest code", {"other:README.md": 0.9}) == {}  # no hit in r: not about it
     assert named_by_initials(s, "the gradient reversal function", scores) == {}
+    assert named_by_initials(s, "the generalized random forest code", {"r:README.md": 0.9}) == {}  # the README is the whole
     s.close()
 
 
