@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .catalog import doc_projects, project_intro, project_members
-from .modules import module_votes, names_project
+from .modules import module_votes, names_part, names_project, named_by_initials
 from .store import UNIT_KINDS, Store
 from .visibility import Viewer, only_visible
 
@@ -24,7 +24,8 @@ VOTING_DOCS = 60
 SCORE_POWER = 16  # votes as (score / best score) ** power; near-ties stay ties, one-retriever hits fall away
 RECENCY_HALF_LIFE_DAYS = 2 * 365
 RECENCY_FLOOR = 0.6
-NAMED_OTHERS = 0.3  # mass kept by the projects a question does not name when it names one
+NAMED_OTHERS = 0.2  # mass kept by the projects a question does not name when it names one
+NAMED_PART_LEAD = 0.5  # a named file or folder weighs at least this share of the best-matching one
 PROJECT_WEIGHT = 0.75  # share of project votes in the final score
 TOP_PROJECTS = 3  # projects that pass their votes on
 PROJECT_FLOOR = 0.25
@@ -131,6 +132,8 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
     pages). A `topic` naming a project keeps the others to NAMED_OTHERS of their mass. Only
     documents `viewer` may see vote (a project is one source).
     """
+    initialled = named_by_initials(store, topic, doc_scores) if topic and doc_scores else {}
+    doc_scores = {**doc_scores, **initialled}  # a part the question names by its initials matches as well as its repository's best hit
     doc_scores = only_visible(store, doc_scores, viewer)
     now = now or datetime.now(timezone.utc)
     top = sorted(doc_scores.items(), key=lambda kv: -kv[1])[:voting_docs]
@@ -174,6 +177,12 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
     module_proof: dict[str, list] = {}
     if mass and topic and NAMED_OTHERS < 1:  # a question naming a project is about that project
         named = {scope for scope in mass if names_project(topic, project_intro(store, scope)["name"])}
+        # ... or one of its files or folders by name ('the target encoder': target_encoder.py), if that part is
+        # among the question's best-matching files and folders ('feature selection' names many a file in passing)
+        files = {d: doc_weight[d] for d in doc_weight if d in docs and docs[d]["kind"] in ("code_path", "folder")}
+        leaders = {d for d, w in files.items() if w >= NAMED_PART_LEAD * max(files.values(), default=0.0)}
+        named = named or {project_of[d] for d in leaders if d in project_of and project_of[d] in mass
+                          and (d in initialled or names_part(topic, docs[d]["path"] or ""))}
         if named:
             top_mass = max(mass.values())
             mass = {scope: top_mass if scope in named else m * NAMED_OTHERS for scope, m in mass.items()}

@@ -15,6 +15,8 @@ import re
 from collections import defaultdict
 from typing import Any, Callable, Iterable
 
+from connectors.identifiers import pieces
+
 from .store import Store
 
 COMMIT_AUTHOR_SHARE = 0.5  # share of a matching commit's weight kept by its author; the rest goes to the files it changed
@@ -59,17 +61,26 @@ def locus(parts: Iterable[str], doc_weight: dict[str, float], docs: dict[str, di
     return dict(direct), dict(via), dict(hits)
 
 
+TEST_FOLDER = re.compile(r"^(?:tests?|testing|__tests__|specs?|test_\w+|\w+_tests?)$", re.IGNORECASE)
+
+
+def is_test_folder(unit: str) -> bool:
+    """'pkg/split/tests/' or 'tests/test_encoding/': a folder of tests, which is not a module of its own."""
+    return unit.endswith("/") and bool(TEST_FOLDER.match(unit.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]))
+
+
 def drill_down(weights: dict[str, float], folders: Iterable[str]) -> dict[str, float]:
     """A matching folder passes weight on to the matching units inside it, in proportion to theirs
     (as much as they weigh against it): the folder matched partly through them ('holds: ...
-    expandingcutoff ...'), so they are the module; a folder with nothing matching inside keeps its weight."""
+    expandingcutoff ...'), so they are the module; a folder with nothing matching inside keeps its weight.
+    A test folder passes all of it: it tests the modules its matching files are named after."""
     out = dict(weights)
     for f in sorted(folders, key=lambda u: -u.count("/")):  # deepest first: a subfolder passes on what it got
         inside = {u: w for u, w in out.items() if u != f and u.startswith(f) and w > 0}
         total = sum(inside.values())
         if not total or f not in out:
             continue
-        passed = out[f] * total / (out[f] + total)
+        passed = out[f] if is_test_folder(f) else out[f] * total / (out[f] + total)
         out[f] -= passed
         for u, w in inside.items():
             out[u] += passed * w / total
@@ -133,13 +144,15 @@ def module_votes(store: Store, parts: list[str], doc_weight: dict[str, float], d
                 row[1:6] = [u, count, first, last, vote]
     if weights:  # the core's builders by their commits to it, as the module's main builder is named
         core = core_units(weights, known)
-        extra = [u for u in companions(store, core, known) if u not in core]
-        shares.update(unit_shares(store, [u for u in extra if u not in shares], fresh))
-        core += [u for u in extra if u in shares]
+        top = max(weights[u] for u in core)
+        weight = {u: weights[u] / top for u in core}  # a unit's commits count as much as it weighs against the heaviest
+        extra = {c: u for c, u in companions(store, core, known).items() if c not in weight}
+        shares.update(unit_shares(store, [c for c in extra if c not in shares], fresh))
+        weight.update({c: weight[u] for c, u in extra.items() if c in shares})
         pooled: dict[str, float] = defaultdict(float)
-        for u in core:
+        for u, k in weight.items():
             for pid, (_, count, _, _) in shares[u].items():
-                pooled[pid] += count
+                pooled[pid] += k * count
         size = sum(pooled.values())
         for pid in set(out) | set(pooled):
             row = out.setdefault(pid, [0.0, next(iter(core)), 0, None, None, -1.0])
@@ -167,13 +180,16 @@ def stem(path: str) -> str:
     return name
 
 
-def companions(store: Store, core: list[str], docs: dict[str, dict[str, Any]]) -> list[str]:
-    """The files of the same repositories named after a core file: its tests ('test_hashing.py' for
-    'hashing.py') or, from a test, the file it tests. Who built a module wrote its tests too."""
-    out: list[str] = []
+def companions(store: Store, core: list[str], docs: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """The files of the same repositories named after a core file, each with that core file: its tests
+    ('test_hashing.py' for 'hashing.py') or, from a test, the file it tests; for a core folder, the
+    tests outside it named after it ('tests/test_grf_python.py' for 'grf/'). Who built a module wrote its tests too."""
+    out: dict[str, str] = {}
     for u in core:
         d = docs.get(u) or {}
         path, source = d.get("path") or "", d.get("source") or ""
+        if path.endswith("/") and d.get("kind") == "folder" and not is_test_folder(path):
+            out.update({t: u for t in folder_tests(store, source, path) if t not in out})
         if not path or path.endswith("/") or d.get("kind") not in ("code_path", None):
             continue
         s = stem(path)
@@ -181,8 +197,30 @@ def companions(store: Store, core: list[str], docs: dict[str, dict[str, Any]]) -
             continue
         rows = store.query("""SELECT id, path FROM documents WHERE source = ? AND kind = 'code_path'
                               AND (path LIKE ? OR path LIKE ?) LIMIT 50""", [source, f"%{s}%", f"%{s}.%"])
-        out += [r["id"] for r in rows if r["id"] != u and stem(r["path"]) == s]
-    return list(dict.fromkeys(out))
+        for r in rows:
+            if r["id"] != u and stem(r["path"]) == s:
+                out.setdefault(r["id"], u)
+    return out
+
+
+def folder_tests(store: Store, source: str, folder: str) -> list[str]:
+    """The test files outside `folder` named after it: 'test_grf.py' or 'test_grf_cython.py' for 'pkg/grf/',
+    beside it (under its parent folder) or in a top-level test folder, as tests sit; a 'base/' elsewhere is another module's."""
+    name = folder.rstrip("/").rsplit("/", 1)[-1].casefold()
+    parent = folder.rstrip("/").rsplit("/", 1)[0] + "/" if "/" in folder.rstrip("/") else ""
+    if len(name) < 3:
+        return []
+    rows = store.query("""SELECT id, path FROM documents WHERE source = ? AND kind = 'code_path' AND lower(path) LIKE ?
+                          LIMIT 50""", [source, f"%{name}%"])
+    out = []
+    for r in rows:
+        p = r["path"] or ""
+        base = p.rsplit("/", 1)[-1].split(".", 1)[0].casefold()
+        s = stem(p)
+        beside = p.startswith(parent) or is_test_folder(p.split("/", 1)[0] + "/")
+        if beside and not p.startswith(folder) and base != s and (s == name or s.startswith(name + "_")):
+            out.append(r["id"])
+    return out
 
 
 def names_project(topic: str, name: str) -> bool:
@@ -193,3 +231,89 @@ def names_project(topic: str, name: str) -> bool:
     if len(key) < 4:
         return False
     return any("".join(words[i:j]) == key for i in range(len(words)) for j in range(i + 1, min(len(words), i + 4) + 1))
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def names_part(topic: str, path: str) -> bool:
+    """Does the question name this file or folder ('the smoothing in the target encoder' and
+    'target_encoder.py')? Its name, two words or more, stands in the question word for word."""
+    name = [w for w in pieces(path.rstrip("/").rsplit("/", 1)[-1].split(".", 1)[0]) if w.isalpha()]
+    name = [_singular(w) for w in name[name[:1] in (["test"], ["tests"]):len(name) - (name[-1:] in (["test"], ["tests"], ["spec"]))]]
+    if len(name) < 2:
+        return False
+    words = [_singular(w) for w in re.findall(r"[a-z0-9]+", topic.casefold())]
+    return any(words[i:i + len(name)] == name for i in range(len(words) - len(name) + 1))
+
+
+STOP = frozenset("a an the of for and or in on at to by with from into behind about our we us you it its this that "
+                 "who what which how code module".split())
+MIN_INITIALS = 3  # 'rf' or 'dl' could stand for anything
+
+
+LINKS = frozenset("of and for on in to".split())  # may stand inside a name, its initial taken or not ('weight of evidence': woe)
+
+
+def initialisms(topic: str) -> dict[str, list[str]]:
+    """'the generalized random forest code' -> {'grf': ['generalized', 'random', 'forest'], ...}: the
+    initials of every run of 3 to 5 consecutive content words, and of runs with a linking word inside
+    ('weight of evidence': 'woe' and 'we'; another stop word ends a run). Each with the words it stands for."""
+    out: dict[str, list[str]] = {}
+    words = re.findall(r"[a-z][a-z0-9]*", topic.casefold())
+    for i in range(len(words)):
+        for j in range(i + 1, min(len(words), i + 7) + 1):
+            span = words[i:j]
+            if any(w in STOP and w not in LINKS for w in span):
+                break
+            content = [w for w in span if w not in LINKS]
+            if span[0] in LINKS or span[-1] in LINKS or len(content) > 5:
+                continue
+            for short in ("".join(w[0] for w in content), "".join(w[0] for w in span)):
+                if len(short) >= MIN_INITIALS:
+                    out.setdefault(short, span)
+    return out
+
+
+def parts_named_by_initials(store: Store, topic: str) -> list[str]:
+    """The folders and files named by the initials of words in the question ('econml/grf/' for "the
+    generalized random forest"), where the repository itself writes those words together somewhere
+    (a commit subject, a file's name or text: 'Generalized Random Forests.ipynb'), so that a folder
+    whose name happens to spell the initials of unrelated words is not taken."""
+    found: list[str] = []
+    named = initialisms(topic)
+    if not named:
+        return found
+    patterns = [p for short in named for p in (f"%/{short}/", f"{short}/", f"%/{short}.%", f"{short}.%")]
+    rows = store.query(f"""SELECT id, source, path FROM documents WHERE kind IN ('folder', 'code_path')
+                           AND ({' OR '.join(['lower(path) LIKE ?'] * len(patterns))}) LIMIT 200""", patterns)  # one scan
+    for short, words in named.items():
+        hits = [r for r in rows if (r["path"] or "").rstrip("/").rsplit("/", 1)[-1].split(".", 1)[0].casefold() == short]
+        phrase = "%" + "_".join(w.rstrip("s") if len(w) > 3 else w for w in words) + "%"
+        for source in sorted({r["source"] for r in hits}):
+            if store.query("""SELECT 1 FROM documents WHERE source = ? AND (lower(title) LIKE ? OR lower(path) LIKE ?
+                              OR lower(text) LIKE ?) LIMIT 1""", [source, phrase, phrase, phrase]):
+                found += [r["id"] for r in hits if r["source"] == source]
+    return found
+
+
+def named_by_initials(store: Store, topic: str, doc_scores: dict[str, float]) -> dict[str, float]:
+    """The parts named by the question's initials (parts_named_by_initials), each scored as its
+    repository's best-matching part (a README is the whole): so named, it is the module asked about,
+    if the question is about a part of that repository at all (one with no part hit gets none)."""
+    named = parts_named_by_initials(store, topic)
+    sources = {d.split(":", 1)[0] for d in named}
+    hits = [d for d in doc_scores if d.split(":", 1)[0] in sources]
+    kinds = {d: r["kind"] for d, r in store.documents(hits).items()} if hits else {}
+    best: dict[str, float] = {}
+    for d in hits:
+        if kinds.get(d, "readme") != "readme":
+            source = d.split(":", 1)[0]
+            best[source] = max(best.get(source, 0.0), doc_scores[d])
+    out = {}
+    for d in named:
+        source = d.split(":", 1)[0]
+        if source in best and doc_scores.get(d, 0.0) < best[source]:
+            out[d] = best[source]
+    return out

@@ -7,6 +7,7 @@ from connectors.base import Contributor, Document
 from index.experts import rank_experts, topic_of
 from index.people import resolve
 from index.store import Store
+from test_modules import make_store
 
 
 @pytest.mark.parametrize("question", [
@@ -116,4 +117,52 @@ def test_a_wiki_page_about_a_part_does_not_turn_a_module_question_into_a_project
     resolve(s)
     names = [e.name for e in rank_experts(s, {"ranker:Feed/GLMM": 1.0, "ranker:src/glmm.py": 0.99}, now=when(2025))]
     assert names[0] == "Bob" and names.index("Ada") > names.index("Bob")
+    s.close()
+
+
+def _part(source, path, kind, people, title=None, **meta):
+    """A file, folder or commit of repository `source`, its people with their commit counts."""
+    return Document(f"{source}:{path}", source, "Feed", kind, title or path, "", path=path, metadata={"repo": source, **meta},
+                    contributors=[Contributor(n, f"{n.lower()}@x.example", count=c, last_at=when(2024)) for n, c in people])
+
+
+def _page(source, path, title, editor):
+    return Document(f"{source}:{path}", source, "Feed", "wiki_page", title, "", path=path,
+                    contributors=[Contributor(editor, f"{editor.lower()}@x.example", role="editor", count=3, last_at=when(2024))])
+
+
+def test_a_question_naming_a_file_of_one_project_is_not_pulled_to_another_projects_page(tmp_path):
+    s = make_store(tmp_path, [_part("catenc", "README.md", "readme", [("Uma", 50), ("Nadia", 12)]),
+                           _part("catenc", "enc/target_encoder.py", "code_path", [("Nadia", 9), ("Uma", 3)]),
+                           _part("catenc", "commit:1", "commit", [("Nadia", 1)], paths=["enc/target_encoder.py"]),
+                           _part("featlib", "README.md", "readme", [("Viktor", 300)]),
+                           _part("featlib", "encoding/mean_encoding.py", "code_path", [("Viktor", 26)]),
+                           _part("featlib", "commit:2", "commit", [("Viktor", 1)], paths=["encoding/mean_encoding.py"]),
+                           _page("featlib", "Feat/MeanEncoder", "Mean encoder", "Viktor")])
+    # the other project's page on its own encoder matches well; of the named module only a commit and the file itself
+    scores = {"catenc:commit:1": 1.0, "featlib:Feat/MeanEncoder": 0.985, "featlib:commit:2": 0.96, "catenc:enc/target_encoder.py": 0.9}
+    names = [e.name for e in rank_experts(s, scores, now=when(2025), topic="smoothing in the target encoder")]
+    assert names[0] == "Nadia" and names.index("Viktor") > names.index("Nadia")
+    assert rank_experts(s, scores, now=when(2025), topic="smoothing in the mean encoder")[0].name == "Viktor"  # names no file: as before
+    s.close()
+
+
+def test_a_file_named_by_the_initials_of_the_question_names_its_project(tmp_path):
+    s = make_store(tmp_path, [_part("catenc", "enc/woe.py", "code_path", [("Dario", 16), ("Uma", 10), ("Elif", 9)]),
+                           _part("catenc", "commit:1", "commit", [("Dario", 1)], title="Add a weight of evidence encoder", paths=["enc/woe.py"]),
+                           _part("featlib", "encoding/woe.py", "code_path", [("Viktor", 26)]),  # never says what its woe is
+                           _page("featlib", "Feat/WoE", "WoE encoder", "Viktor")])
+    scores = {"featlib:Feat/WoE": 1.0, "catenc:commit:1": 0.99, "featlib:encoding/woe.py": 0.9}
+    names = [e.name for e in rank_experts(s, scores, now=when(2025), topic="the weight of evidence encoder")]
+    assert names[0] == "Dario" and names.index("Viktor") > names.index("Uma")
+    s.close()
+
+
+def test_a_file_named_in_passing_names_no_project_when_another_projects_files_match_better(tmp_path):
+    s = make_store(tmp_path, [_part("series", "transformations/feature_selection.py", "code_path", [("Zane", 30)]),
+                           _part("series", "forecasting/arima.py", "code_path", [("Zane", 40)]),
+                           _part("featlib", "selection/smart_correlation_selection.py", "code_path", [("Viktor", 12), ("Ada", 2)])])
+    scores = {"featlib:selection/smart_correlation_selection.py": 1.0, "series:transformations/feature_selection.py": 0.9,
+              "series:forecasting/arima.py": 0.97}
+    assert rank_experts(s, scores, now=when(2025), topic="smart correlated feature selection")[0].name == "Viktor"
     s.close()

@@ -101,3 +101,107 @@ def test_a_module_counts_its_tests_named_after_it(tmp_path):
     # Elif leads on the file alone; with its tests Nadia made most of the module's commits
     assert max(votes, key=lambda p: votes[p][0]) == "p:nadia@x.example"
     s.close()
+
+
+def test_a_test_folder_stands_for_the_modules_its_matching_tests_are_named_after(tmp_path):
+    # the question matches the tests folder most (its commits are about "the splitters' tests"), then one test file
+    s = make_store(tmp_path, [doc("split/tests/", "folder", people=[("Zane", 6), ("Emil", 3)]),
+                              doc("split/tests/test_expanding.py", people=[("Emil", 3), ("Zane", 1)]),
+                              doc("split/tests/test_cutoff.py", people=[("Zane", 1)]),
+                              doc("split/expanding.py", people=[("Emil", 4)]),
+                              doc("split/cutoff.py", people=[("Zane", 8)])])
+    weights = {"r:split/tests/": 1.0, "r:split/tests/test_expanding.py": 0.4, "r:split/tests/test_cutoff.py": 0.15}
+    votes = module_votes(s, list(weights), weights, s.documents(weights), lambda ts: 1.0)
+    # the folder is no module of its own: the module is expanding.py with its test, which Emil built
+    assert max(votes, key=lambda p: votes[p][0]) == "p:emil@x.example"
+    s.close()
+
+
+def test_a_test_folder_passes_all_its_weight_on_and_keeps_it_with_nothing_inside():
+    from index.modules import is_test_folder
+
+    out = drill_down({"r:pkg/tests/": 1.0, "r:pkg/tests/test_a.py": 0.3, "r:pkg/tests/test_b.py": 0.1}, ["r:pkg/tests/"])
+    assert out == {"r:pkg/tests/": 0.0, "r:pkg/tests/test_a.py": pytest.approx(1.05), "r:pkg/tests/test_b.py": pytest.approx(0.35)}
+    assert drill_down({"r:pkg/tests/": 1.0}, ["r:pkg/tests/"]) == {"r:pkg/tests/": 1.0}
+    assert [is_test_folder(u) for u in ("r:tests/", "r:a/test/", "r:tests/test_encoding/", "r:a/__tests__/", "r:src/",
+                                        "r:a/tests.py", "r:contest/")] == [True, True, True, True, False, False, False]
+
+
+@pytest.mark.parametrize("topic, path, named", [("smoothing in the target encoder", "enc/target_encoder.py", True),
+                                                ("the target encoders", "tests/test_target_encoder.py", True),
+                                                ("the expanding cutoff splitter", "split/ExpandingCutoff.java", True),
+                                                ("encoder for targets", "enc/target_encoder.py", False),
+                                                ("the target", "enc/target.py", False),  # one word names nothing alone
+                                                ("deep learning models", "models/deep_learning/", True)])
+def test_names_part(topic, path, named):
+    from index.modules import names_part
+
+    assert names_part(topic, path) is named
+
+
+def test_initialisms_of_runs_of_content_words():
+    from index.modules import initialisms
+
+    got = initialisms("the generalized random forest behind the causal forest")
+    assert got["grf"] == ["generalized", "random", "forest"] and "rfb" not in got and "gr" not in got  # 'behind' ends a run: a stop word
+    assert initialisms("the weight of evidence encoder")["woe"] == ["weight", "of", "evidence"]  # a linking word may give its initial
+    assert "ofe" not in initialisms("of evidence encoder")  # ... but neither starts nor ends a name
+
+
+def test_a_folder_named_by_the_questions_initials_counts_where_the_repository_writes_those_words(tmp_path):
+    from index.modules import named_by_initials
+
+    s = make_store(tmp_path, [doc("pkg/grf/", "folder", people=[("Jana", 5)]), doc("README.md", "readme", people=[("Jana", 9)]),
+                              doc("pkg/grf/_base.py", people=[("Jana", 5)]),
+                              doc("notes/Generalized Random Forests.ipynb", "doc", people=[("Gita", 2)]),
+                              Document("other:lib/grf/", "other", "T", "folder", "lib/grf/", "lib/grf/", path="lib/grf/",
+                                       metadata={"repo": "other"})])  # 'other' never writes the words: its grf is something else
+    scores = {"r:notes/Generalized Random Forests.ipynb": 0.6, "r:pkg/grf/_base.py": 0.2, "other:README.md": 0.9}
+    assert named_by_initials(s, "the generalized random forest code", scores) == {"r:pkg/grf/": 0.6}
+    assert named_by_initials(s, "the generalized random forest code", {"other:README.md": 0.9}) == {}  # no hit in r: not about it
+    assert named_by_initials(s, "the gradient reversal function", scores) == {}
+    assert named_by_initials(s, "the generalized random forest code", {"r:README.md": 0.9}) == {}  # the README is the whole
+    s.close()
+
+
+def test_a_core_folder_counts_the_tests_named_after_it(tmp_path):
+    from index.modules import folder_tests
+
+    s = make_store(tmp_path, [doc("pkg/grf/", "folder", people=[("Gita", 7), ("Jana", 5)]),
+                              doc("pkg/grf/_base.py", people=[("Gita", 7), ("Jana", 5)]),
+                              doc("pkg/grf/tests/test_base.py", people=[("Gita", 3)]),  # inside: the folder counts it already
+                              doc("pkg/tests/test_grf_python.py", people=[("Jana", 8), ("Gita", 2)]),
+                              doc("pkg/tests/test_grf.py", people=[("Jana", 1)]),
+                              doc("pkg/tests/test_grfish.py", people=[("Gita", 9)]),  # another name
+                              doc("pkg/grf_utils.py", people=[("Gita", 9)])])  # no test
+    assert sorted(folder_tests(s, "r", "pkg/grf/")) == ["r:pkg/tests/test_grf.py", "r:pkg/tests/test_grf_python.py"]
+    votes = module_votes(s, ["r:pkg/grf/"], {"r:pkg/grf/": 1.0}, s.documents(["r:pkg/grf/"]), lambda ts: 1.0)
+    assert max(votes, key=lambda p: votes[p][0]) == "p:jana@x.example"  # 14 commits to the module with its tests, Gita 9
+    s.close()
+
+
+def test_a_folders_tests_sit_beside_it_or_at_the_top(tmp_path):
+    from index.modules import folder_tests
+
+    s = make_store(tmp_path, [doc("pkg/split/base/", "folder", people=[("Zane", 7)]),
+                              doc("pkg/split/tests/test_base_splitter.py", people=[("Zane", 1)]),
+                              doc("tests/test_base.py", people=[("Ada", 1)]),
+                              doc("pkg/forecasting/tests/test_base.py", people=[("Kim", 9)]),  # another 'base'
+                              doc(".github/workflows/test_base.yml", people=[("Kim", 9)])])
+    assert sorted(folder_tests(s, "r", "pkg/split/base/")) == ["r:pkg/split/tests/test_base_splitter.py", "r:tests/test_base.py"]
+    s.close()
+
+
+def test_initials_and_folder_tests_read_a_postgres_store_alike(pg_url):
+    from index.modules import folder_tests, named_by_initials
+    from index.pg_store import PgStore
+
+    s = PgStore(pg_url)
+    with s.transaction():
+        for d in [doc("pkg/grf/", "folder", people=[("Jana", 5)]), doc("pkg/tests/test_grf_python.py", people=[("Jana", 4)]),
+                  doc("notes/Generalized Random Forests.ipynb", "doc", people=[("Gita", 2)])]:
+            s.put_document(d, "h", "git")
+    resolve(s)
+    assert named_by_initials(s, "the generalized random forest", {"r:notes/Generalized Random Forests.ipynb": 0.5}) == {"r:pkg/grf/": 0.5}
+    assert folder_tests(s, "r", "pkg/grf/") == ["r:pkg/tests/test_grf_python.py"]
+    s.close()
