@@ -29,11 +29,11 @@ from . import store as store_module
 from .store import Store, content_hash, now_iso
 from .vectors import VectorIndex
 
-EMBED_BATCH = 1024  # chunks gathered before one encode call: bf16 batches only texts of one length, so it needs many
+EMBED_BATCH = 512  # chunks gathered before one encode call: bf16 batches only texts of one length, so it needs many
 COMMIT_DOCS = 200  # documents written per transaction at most: the write lock is held briefly
 COMMIT_CHUNKS = 2048  # chunks written per transaction at most
 COMMIT_CHARS = 40_000_000  # text held in memory before a commit at most (a few huge pages)
-READ_AHEAD = 64  # items the connector thread may read ahead of the encoder
+READ_AHEAD = 512  # items the connector may read ahead: an encode call's worth of one-chunk items (commits, paths)
 
 
 @dataclass

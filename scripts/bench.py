@@ -91,6 +91,15 @@ def crawl_once(work: Path, corpus: Path, embedder) -> tuple[float, float, int]:
     return first_s, again_s, first.total("chunks_embedded")
 
 
+def threads_for(backend: str) -> None:
+    """PyTorch's threads per operation for a backend's turn: the bf16 encoder runs one thread per
+    worker (and sets that at load, for the whole process); torch runs its default, one per core."""
+    if backend in ("bf16", "torch"):
+        import torch
+
+        torch.set_num_threads(1 if backend == "bf16" else os.cpu_count() or 1)
+
+
 def run(args) -> dict:
     from guildbot import Guild
     from index.chunking import chunk_text
@@ -111,6 +120,7 @@ def run(args) -> dict:
     figures = {b: {"raw": [], "pipeline": [], "ratio": [], "first_s": [], "recrawl": []} for b in embedders}
     for _ in range(args.repeat):
         for b, embedder in embedders.items():  # side by side: the backends take turns in every round
+            threads_for(b)
             t = time.perf_counter()
             embedder.encode(texts)
             raw = len(texts) / (time.perf_counter() - t)
@@ -122,6 +132,7 @@ def run(args) -> dict:
             f["first_s"].append(first_s)
             f["recrawl"].append(again_s / first_s)
     main_backend = args.backends.split(",")[0]
+    threads_for(main_backend)
     crawl_once(work, corpus, embedders[main_backend])  # the index the latency figures ask
     guild = Guild.from_config(write_config(work, corpus))
     guild.__dict__["embedder"] = embedders[main_backend]
@@ -174,7 +185,7 @@ Corpus: {f['docs']} Markdown documents built from installed package docstrings, 
 def main() -> None:
     ap = corpus_parser(__doc__)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--backends", default="onnx,onnx-int8,torch", help="backends side by side; the first answers queries")
+    ap.add_argument("--backends", default="bf16,onnx,onnx-int8,torch", help="backends side by side; the first answers queries")
     ap.add_argument("--rounds", type=int, default=5, help="passes over the query list for latency")
     args = ap.parse_args()
     text = report(run(args))

@@ -74,3 +74,21 @@ def test_a_model_without_a_fast_tokenizer_is_refused_with_the_fix(tmp_path):
     (folder / "tokenizer.json").unlink()
     with pytest.raises(ModelError, match='backend = "torch"'):
         Bf16Encoder(folder)
+
+
+def test_the_traced_model_gives_the_eager_models_bits_on_shapes_it_was_not_traced_on(encoder):
+    import torch
+    from transformers import AutoModel
+
+    eager = AutoModel.from_pretrained(str(encoder.folder), dtype=torch.bfloat16, local_files_only=True).eval()
+    for text, rows in (("a short one", 1), (" ".join(project_texts()[:5]), 4)):  # the second is cut at 256
+        ids = torch.tensor([encoder.encoder.encode(text).ids] * rows, dtype=torch.int64)
+        with torch.inference_mode():
+            want = eager(input_ids=ids, attention_mask=torch.ones_like(ids)).last_hidden_state
+            assert torch.equal(encoder.forward(ids), want)
+
+
+def test_several_workers_give_the_bits_of_one(encoder):
+    texts = project_texts()
+    one = Bf16Encoder(encoder.folder, workers=1).encode(texts)
+    assert encoder.workers >= 1 and np.array_equal(Bf16Encoder(encoder.folder, workers=3).encode(texts), one)
