@@ -31,13 +31,19 @@ FIGURES = (("experts", "mrr10"), ("experts", "p5"), ("experts", "ndcg10"),
            ("documents", "mrr10"), ("documents", "recall10"), ("documents", "ndcg10"))
 
 
-def run_one(org: Path, backend: str, work: Path, port: int, wiki: bool) -> dict:
-    out = work / f"{backend}.json"
-    cmd = [sys.executable, str(org.parent / "run_eval.py"), str(org), "--work", str(work / backend),
-           "--port", str(port), "--json", str(out), "--guildbot", str(ROOT / ".venv" / "bin" / "guildbot")]
+def run_one(org: Path, backend: str, work: Path, port: int, wiki: bool, checkout: Path = ROOT) -> dict:
+    """One restore, first crawl and evaluation; `checkout`: the guildbot whose .venv crawls (its
+    own default backend when `backend` is empty)."""
+    slug = backend or "baseline"
+    out = work / f"{slug}.json"
+    cmd = [sys.executable, str(org.parent / "run_eval.py"), str(org), "--work", str(work / slug),
+           "--port", str(port), "--json", str(out), "--guildbot", str(checkout / ".venv" / "bin" / "guildbot")]
     if not wiki:
         cmd.append("--no-wiki")
-    env = {**os.environ, "GUILDBOT_BACKEND": backend}
+    env = {**os.environ}
+    env.pop("GUILDBOT_BACKEND", None)
+    if backend:
+        env["GUILDBOT_BACKEND"] = backend
     t = time.perf_counter()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if done.returncode != 0 or not out.exists():
@@ -72,6 +78,11 @@ def render(results: dict[str, dict], org: str, wiki: bool, load: float) -> str:
         cli = r.get("cli_query_s_median")
         rows.append(f"| `{backend}` | {r['crawl_s']:.0f} s | {speed} | " + " | ".join(cells) + f" | {gap} | "
                     + (f"{cli:.2f} s |" if isinstance(cli, (int, float)) else " |"))
+    base = next((k for k in results if k.startswith("baseline")), None)
+    first = next(iter(results), None)
+    if base and first and first != base:
+        rows += ["", f"The first crawl with `{first}` is **{results[base]['crawl_s'] / results[first]['crawl_s']:.2f}x** "
+                 f"faster than with the earlier code (`{base}`, its own default backend), in the same run."]
     return "\n".join([
         MARK_START,
         "## A first crawl of an evaluation org, backend by backend (`make bench`, scripts/bench_crawl.py)",
@@ -98,6 +109,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--save", type=Path, help="also write every backend's evaluation figures here (JSON)")
+    ap.add_argument("--baseline", type=Path, help="also crawl with an earlier checkout of guildbot (with its own "
+                    ".venv), its default backend: 'how much faster than before' measured in the same run")
     a = ap.parse_args()
     if not (a.org / "org.json").exists():
         print(f"bench_crawl: no evaluation org at {a.org}; pass --org PATH to measure a first crawl "
@@ -109,6 +122,12 @@ def main() -> None:
             print(f"{backend}: restoring, crawling and asking ...", flush=True)
             results[backend] = run_one(a.org, backend, Path(tmp), a.port + i, not a.no_wiki)
             r = results[backend]
+            print(f"  crawl {r['crawl_s']:.0f} s, experts {r.get('experts')}, documents {r.get('documents')}", flush=True)
+        if a.baseline:
+            rev = subprocess.run(["git", "-C", str(a.baseline), "rev-parse", "--short", "HEAD"],
+                                 capture_output=True, text=True).stdout.strip() or a.baseline.name
+            print(f"baseline {rev}: restoring, crawling and asking ...", flush=True)
+            results[f"baseline {rev}"] = r = run_one(a.org, "", Path(tmp), a.port + 50, not a.no_wiki, a.baseline)
             print(f"  crawl {r['crawl_s']:.0f} s, experts {r.get('experts')}, documents {r.get('documents')}", flush=True)
     if a.save:
         a.save.write_text(json.dumps(results, indent=1))
