@@ -274,7 +274,13 @@ class Store:
         self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
-        return list(self.db.query(sql, tuple(params)))
+        """Rows as dicts, read on the shared connection without opening a transaction.
+        sqlite-utils 4's `Database.query` wraps each read in a SAVEPOINT, which starts a
+        transaction; a reader thread then broke a writer's BEGIN IMMEDIATE on the same connection
+        ("cannot start a transaction within a transaction", "no such savepoint")."""
+        cur = self.conn.execute(sql, tuple(params))
+        keys = [d[0] for d in cur.description or ()]
+        return [dict(zip(keys, row)) for row in cur] if keys else []
 
     # -- sources -----------------------------------------------------------------------------
     def source(self, name: str) -> dict[str, Any] | None:

@@ -111,3 +111,30 @@ def test_every_command_on_a_corrupt_database_exits_2_without_a_traceback(tmp_pat
     assert cli.main(["--config", str(config), *argv]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "guild.db" in err and "fix:" in err
+
+
+def test_reads_from_another_thread_never_break_a_writers_transaction(tmp_path):
+    """The Slack and web handlers share one connection: a read must not open a transaction."""
+    import threading
+
+    store = Store(tmp_path)
+    errors: list[Exception] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            try:
+                store.query("SELECT key, value FROM meta")
+            except Exception as e:  # noqa: BLE001 - collected for the assertion
+                errors.append(e)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for i in range(300):
+            with store.transaction():
+                store.set_meta("probe", str(i))
+    finally:
+        stop.set()
+        reader.join()
+    assert errors == [] and store.get_meta("probe") == "299"
