@@ -1,7 +1,6 @@
-"""The SQLite store (via sqlite-utils): sources, documents, chunks, FTS5, identities, people.
+"""The SQLite store (Python's sqlite3, plain SQL): sources, documents, chunks, FTS5, identities, people.
 
-Writes that belong together run inside `Store.transaction()`, with plain SQL, because
-sqlite-utils' own write helpers commit as they go. Chunk vectors are kept here too, so the
+Writes that belong together run inside `Store.transaction()`. Chunk vectors are kept here too, so the
 FAISS index (index/vectors.py) can always be rebuilt from SQLite.
 
 Many processes share one database: WAL mode lets readers (search, who, Slack, the web app) answer
@@ -21,7 +20,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-import sqlite_utils
 
 from connectors.base import Contributor, Document
 from connectors.redact import redact, redact_value
@@ -183,7 +181,6 @@ class Store:
                                    timeout=BUSY_TIMEOUT)
         except (OSError, sqlite3.Error) as e:
             raise store_error(e, self.path) from None
-        self.db = sqlite_utils.Database(conn)
         self.conn = conn
         self._writer = threading.RLock()  # one write transaction at a time on this shared connection
         self._held = threading.local()
@@ -274,10 +271,9 @@ class Store:
         self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
-        """Rows as dicts, read on the shared connection without opening a transaction.
-        sqlite-utils 4's `Database.query` wraps each read in a SAVEPOINT, which starts a
-        transaction; a reader thread then broke a writer's BEGIN IMMEDIATE on the same connection
-        ("cannot start a transaction within a transaction", "no such savepoint")."""
+        """Rows as dicts, read on the shared connection without opening a transaction. (sqlite-utils 4's
+        `Database.query`, used here before, wraps each read in a SAVEPOINT, which starts one: a reader
+        thread then broke a writer's BEGIN IMMEDIATE on the same connection.)"""
         cur = self.conn.execute(sql, tuple(params))
         keys = [d[0] for d in cur.description or ()]
         return [dict(zip(keys, row)) for row in cur] if keys else []

@@ -5,7 +5,7 @@ Crawls the docstring corpus of scripts/bench.py once, then runs `guildbot who QU
 and `guildbot search QUERY --json` as separate processes, the way a person at a terminal does,
 and reports the median wall time (warm: the files are in the page cache). "Cold" runs first
 evict the model, the index and the libraries a question loads (onnxruntime, faiss, numpy,
-tokenizers, sqlite-utils, guildbot itself) from the page cache with posix_fadvise(DONTNEED), as after a
+tokenizers, guildbot itself) from the page cache with posix_fadvise(DONTNEED), as after a
 boot (Python's standard library stays cached: other jobs on the machine use it).
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ from bench import QUERIES, build_corpus, corpus_parser, write_config  # noqa: E4
 from benchdoc import write_section  # noqa: E402
 
 MARK_START, MARK_END = "<!-- bench:cli:start -->", "<!-- bench:cli:end -->"
-LIBRARIES = ("onnxruntime", "faiss", "numpy", "tokenizers", "sqlite_utils", "guildbot", "index", "connectors")
+LIBRARIES = ("onnxruntime", "faiss", "numpy", "tokenizers", "guildbot", "index", "connectors")
 
 
 def evict(paths: list[Path]) -> int:
