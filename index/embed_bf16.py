@@ -22,7 +22,7 @@ import logging
 import os
 import warnings
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
@@ -32,6 +32,7 @@ import numpy as np
 from .embeddings import TOKEN_BUDGET, ModelError, Tokenizer, mean_normalise, pooling_config, truncating_tokenizer
 
 WORKERS = max(1, min(os.cpu_count() or 1, 8))  # one single-threaded worker per core
+BATCH_TOKENS = TOKEN_BUDGET  # tokens per batch (4096 measured no faster in a whole crawl)
 log = logging.getLogger(__name__)
 
 
@@ -65,20 +66,24 @@ class Bf16Encoder:
         return Tokenizer(self.folder / "tokenizer.json")
 
     def encode(self, texts: list[str], batch_size: int = 0) -> np.ndarray:
-        """`batch_size` is ignored: batches hold up to TOKEN_BUDGET tokens of one length."""
+        """`batch_size` is ignored: batches hold up to BATCH_TOKENS tokens of one length."""
+        return self.submit(texts).result()
+
+    def submit(self, texts: list[str]) -> "Batches":
+        """Queue `texts` to the workers and return at once: a crawl submits the next texts before
+        these are done, so no worker waits at the end of a call for the other one's last batch."""
         encs = self.encoder.encode_batch(texts)
         by_length: dict[int, list[int]] = defaultdict(list)
         for i, e in enumerate(encs):
             by_length[len(e.ids)].append(i)
         batches = []
         for length, rows in sorted(by_length.items(), reverse=True):  # longest first: workers finish together
-            step = max(1, TOKEN_BUDGET // max(length, 1))
+            step = max(1, BATCH_TOKENS // max(length, 1))
             batches += [rows[start:start + step] for start in range(0, len(rows), step)]
-        out = np.zeros((len(texts), self.dim), dtype="float32")
-        ids = [np.asarray([encs[i].ids for i in rows], dtype="int64") for rows in batches]
-        for rows, vecs in zip(batches, self._executor().map(self._run, ids)):
-            out[rows] = vecs
-        return out
+        pool = self._executor()
+        futures = [(rows, pool.submit(self._run, np.asarray([encs[i].ids for i in rows], dtype="int64")))
+                   for rows in batches]
+        return Batches(len(texts), self.dim, futures)
 
     def _executor(self) -> ThreadPoolExecutor:
         """The worker threads of this process (a forked child starts its own: threads don't fork)."""
@@ -115,3 +120,22 @@ def traced_forward(torch: Any, model: Any, tokenizer: Any) -> Callable[[Any], An
         log.debug("tracing the bf16 model failed: %s", e)
     log.warning("the bf16 model could not be traced to TorchScript; it runs eagerly (slower beside a crawl's reader)")
     return eager
+
+
+class Batches:
+    """The vectors of one `submit`, in the order of its texts, once every batch is done."""
+
+    def __init__(self, n: int, dim: int, futures: list[tuple[list[int], Future]]):
+        self.n, self.dim, self.futures = n, dim, futures
+        self._out: np.ndarray | None = None
+
+    def done(self) -> bool:
+        return all(f.done() for _, f in self.futures)
+
+    def result(self) -> np.ndarray:
+        if self._out is None:
+            out = np.zeros((self.n, self.dim), dtype="float32")
+            for rows, future in self.futures:
+                out[rows] = future.result()
+            self._out = out
+        return self._out

@@ -28,9 +28,10 @@ import re
 import shutil
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -359,6 +360,26 @@ def _load_bf16(name: str):
                          f"({type(e).__name__}: {e}). Set [guild] backend = \"onnx\"") from e
 
 
+class Pending(Protocol):
+    """Vectors being encoded: `Embedder.submit`'s answer."""
+
+    def done(self) -> bool: ...
+
+    def result(self) -> np.ndarray: ...
+
+
+_encoder_thread: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _background() -> ThreadPoolExecutor:
+    """The thread `submit` encodes on for backends with no workers of their own (one per process:
+    threads do not survive a fork). The backend's own threads still do the arithmetic."""
+    global _encoder_thread
+    if _encoder_thread is None or _encoder_thread[0] != os.getpid():
+        _encoder_thread = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="embed"))
+    return _encoder_thread[1]
+
+
 class Embedder:
     """Encodes text to L2-normalised float32 vectors; the model loads (or exports) on first use.
 
@@ -409,6 +430,14 @@ class Embedder:
 
     def encode(self, texts: list[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
         return self._encode(self.model, texts, batch_size)
+
+    def submit(self, texts: list[str]) -> Pending:
+        """Start encoding `texts` for storage and return at once; `.result()` is what `encode`
+        returns. A crawl chunks and writes the next documents meanwhile (index/pipeline.py)."""
+        model = self.model
+        if hasattr(model, "submit"):  # bf16: the batches go straight to its workers
+            return model.submit(texts)
+        return _background().submit(self.encode, texts)
 
     def encode_query(self, texts: list[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
         return self._encode(self.query_model, texts, batch_size)

@@ -1,7 +1,9 @@
 """Crawl one source into the index: store what changed, embed only new or changed text.
 
 The connector runs in a thread of its own, a bounded queue ahead of the encoder, so reading a
-source overlaps embedding. Nothing is fetched or embedded inside a write transaction: items
+source overlaps embedding, and encoding runs behind the main thread: a closed window waits for
+its vectors in a short queue (WINDOWS_AHEAD) while the next one is chunked, so the encoder's
+workers always have a batch and never wait for chunking or for a write. Nothing is fetched or embedded inside a write transaction: items
 gather in memory (the last item for a document id wins, so a Document then a Deleted leaves
 nothing behind) and are written in short transactions, each together with the FAISS generation
 that holds their vectors: at every Checkpoint (with its state) and every COMMIT_DOCS documents
@@ -12,6 +14,7 @@ of a full sweep happen only at its Checkpoint, so a source's previous documents 
 from __future__ import annotations
 
 import queue
+from collections import deque
 import threading
 import time
 from collections import Counter
@@ -24,7 +27,7 @@ from connectors.base import Checkpoint, Deleted, Document, Item, SourceError, Un
 from connectors.redact import redact
 
 from .chunking import chunk_text
-from .embeddings import Embedder
+from .embeddings import Embedder, Pending
 from . import store as store_module
 from .store import Store, content_hash, now_iso
 from .vectors import VectorIndex
@@ -33,6 +36,7 @@ EMBED_BATCH = 512  # chunks gathered before one encode call: bf16 batches only t
 COMMIT_DOCS = 200  # documents written per transaction at most: the write lock is held briefly
 COMMIT_CHUNKS = 2048  # chunks written per transaction at most
 COMMIT_CHARS = 40_000_000  # text held in memory before a commit at most (a few huge pages)
+WINDOWS_AHEAD = 2  # closed windows encoding while the next is read and chunked: the encoder never waits
 READ_AHEAD = 512  # items the connector may read ahead: an encode call's worth of one-chunk items (commits, paths)
 
 
@@ -138,6 +142,7 @@ class _Window:
         self.store, self.embedder, self.tick = store, embedder, tick
         self.ops: dict[str, _Put | None] = {}  # None: delete
         self.waiting: list[_Put] = []  # changed documents not yet embedded
+        self.encoding: list[tuple[list[_Put], Pending]] = []  # submitted to the encoder, not yet back
         self.waiting_chunks = 0
         self.chunks = 0  # chunks of the changed documents in ops
         self.unchanged = 0  # Unchanged items
@@ -152,7 +157,7 @@ class _Window:
 
     def document(self, doc: Document) -> None:
         chash = content_hash(doc)
-        changed = chash != self.store.doc_hash(doc.id)  # stored rows do not move until this window commits
+        changed = chash != self.store.doc_hash(doc.id)  # stored rows do not move until this window is written
         prev = self.ops.get(doc.id)
         op = _Put(doc, chash, changed)
         if changed and prev is not None and prev.changed and prev.chash == chash:
@@ -180,19 +185,29 @@ class _Window:
         self.ops[doc_id] = op
 
     def embed(self) -> None:
-        """Encode the waiting documents that are still current (outside any transaction)."""
+        """Start encoding the waiting documents that are still current (outside any transaction)."""
         todo = [op for op in self.waiting if self.ops.get(op.doc.id) is op and op.vectors is None]
         self.waiting, self.waiting_chunks = [], 0
         texts = [c for op in todo for c in op.chunks]
-        if not texts:
-            return
-        vecs = self.embedder.encode(texts)
-        pos = 0
-        for op in todo:
-            op.vectors = vecs[pos:pos + len(op.chunks)]
-            pos += len(op.chunks)
-        self.embedded += len(texts)
-        self.tick("chunks", len(texts))
+        if texts:
+            self.encoding.append((todo, self.embedder.submit(texts)))
+
+    def ready(self) -> bool:
+        """Whether every vector this window needs is encoded (so writing it would not wait)."""
+        return not self.waiting and all(pending.done() for _, pending in self.encoding)
+
+    def resolve(self) -> None:
+        """Wait for this window's vectors, encoding what still waits."""
+        self.embed()
+        for todo, pending in self.encoding:
+            vecs = pending.result()
+            pos = 0
+            for op in todo:
+                op.vectors = vecs[pos:pos + len(op.chunks)]
+                pos += len(op.chunks)
+            self.embedded += len(vecs)
+            self.tick("chunks", len(vecs))
+        self.encoding = []
 
 
 def crawl_source(store: Store, vectors: VectorIndex, embedder: Embedder, name: str, kind: str, team: str,
@@ -207,6 +222,26 @@ def crawl_source(store: Store, vectors: VectorIndex, embedder: Embedder, name: s
     state = store.cursor(name)
     window = _Window(store, embedder, tick)
     seen: set[str] = set()
+    queued: deque[tuple[_Window, dict | None, set[str] | None]] = deque()  # closed windows, oldest first
+
+    def write_ready(keep: int) -> None:
+        """Write the queued windows in order: those already encoded, and the oldest beyond `keep`
+        (waiting for its vectors). After a failed write nothing queued is written: a later window's
+        cursor would skip the failed one's documents."""
+        while queued and (len(queued) > keep or queued[0][0].ready()):
+            closed, state, sweep = queued.popleft()
+            try:
+                _write(store, vectors, closed, name, kind, report, state, sweep)
+            except BaseException:
+                queued.clear()
+                raise
+
+    def close(state: dict | None = None, sweep: set[str] | None = None) -> _Window:
+        window.embed()
+        queued.append((window, state, sweep))
+        write_ready(WINDOWS_AHEAD)
+        return _Window(store, embedder, tick)
+
     stream = read_ahead(lambda: items(state))
     try:
         for item in stream:
@@ -221,18 +256,21 @@ def crawl_source(store: Store, vectors: VectorIndex, embedder: Embedder, name: s
                 window.unchanged += 1
                 tick("documents", 1)
             elif isinstance(item, Checkpoint):
-                _write(store, vectors, window, name, kind, report, item.state, seen if item.full_sweep else None)
-                window = _Window(store, embedder, tick)
+                window = close(item.state, set(seen) if item.full_sweep else None)
             if window.full():
-                _write(store, vectors, window, name, kind, report)
-                window = _Window(store, embedder, tick)
+                window = close()
+            elif queued:
+                write_ready(WINDOWS_AHEAD)
+        write_ready(0)
         if window:
             report.error = ("the connector ended without a checkpoint; what it sent after the last one was not "
                             "stored and the next crawl reads it again")
     except SourceError as e:
         report.error = str(e)
+        _salvage(write_ready, report)
     except Exception as e:  # noqa: BLE001 - one broken source must never stop the others
         report.error = redact(f"source {name!r}: unexpected {type(e).__name__}: {e}")
+        _salvage(write_ready, report)
     finally:
         stream.close()
     report.seconds = round(time.perf_counter() - t0, 2)
@@ -244,11 +282,20 @@ def crawl_source(store: Store, vectors: VectorIndex, embedder: Embedder, name: s
     return report
 
 
+def _salvage(write_ready: Callable[[int], None], report: SourceReport) -> None:
+    """After a source failed, write the windows it completed before failing (as an immediate
+    write would have); a failure to write them is added to the report."""
+    try:
+        write_ready(0)
+    except Exception as e:  # noqa: BLE001 - the source's own error is the one reported first
+        report.error += redact(f"; writing what was read before that failed too: {type(e).__name__}: {e}")
+
+
 def _write(store: Store, vectors: VectorIndex, window: _Window, name: str, kind: str, report: SourceReport,
            state: dict | None = None, sweep: set[str] | None = None) -> None:
     """Commit a window in one short transaction with its FAISS generation; the cursor moves only
     with a Checkpoint's state, and a full sweep deletes the source's documents not seen."""
-    window.embed()
+    window.resolve()
     counts: Counter[str] = Counter(unchanged=window.unchanged, chunks_embedded=window.embedded)
     reprocessed: list[str] = []
     add_ids: list[int] = []

@@ -45,7 +45,7 @@ def test_batches_hold_one_length_and_stay_within_the_token_budget(encoder, monke
     shapes: list[tuple[int, int]] = []
     real = encoder._run
     monkeypatch.setattr(encoder, "_run", lambda ids: (shapes.append(ids.shape), real(ids))[1])
-    monkeypatch.setattr("index.embed_bf16.TOKEN_BUDGET", 20)
+    monkeypatch.setattr("index.embed_bf16.BATCH_TOKENS", 20)
     texts = ["the same words here"] * 5 + ["a longer text than the others, with more words in it"] * 2
     vecs = encoder.encode(texts)  # 6 and 14 word pieces with [CLS] and [SEP]
     assert sorted(shapes) == [(1, 14), (1, 14), (2, 6), (3, 6)]  # 20 // 6 = 3 rows a run, 20 // 14 = 1

@@ -53,6 +53,16 @@ def test_the_order_and_batching_of_texts_barely_change_a_vector(backend, floor):
     assert (together * alone).sum(axis=1).min() >= floor
 
 
+@pytest.mark.parametrize("backend", ["onnx", "bf16"])
+def test_submitted_texts_get_the_vectors_encode_gives(backend):
+    """A crawl submits texts and goes on chunking; the vectors are encode's, in the texts' order."""
+    embedder = Embedder(backend=backend, cache_dir=CACHE)
+    texts = project_texts()[:12]
+    first, second = embedder.submit(texts), embedder.submit(texts[::-1])
+    assert np.array_equal(first.result(), embedder.encode(texts))
+    assert np.array_equal(second.result()[::-1], first.result()) and first.done() and second.done()
+
+
 def test_chunks_are_the_same_whatever_the_backend():
     text = "\n\n".join(project_texts()[:40])
     onnx = chunk_text("Title", text, Embedder(cache_dir=CACHE).tokenizer)

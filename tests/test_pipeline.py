@@ -33,7 +33,7 @@ def index(request, tmp_path):
     embedder = shared_embedder()
     vectors = open_vectors(store, tmp_path, embedder.dim)
 
-    def crawl(*items, name: str = "s"):
+    def crawl(*items, name: str = "s", using=None):
         def stream(state):
             for item in items:
                 if isinstance(item, BaseException):
@@ -42,7 +42,7 @@ def index(request, tmp_path):
                     item()
                     continue
                 yield item
-        return crawl_source(store, vectors, embedder, name, "files", "T", stream)
+        return crawl_source(store, vectors, using or embedder, name, "files", "T", stream)
 
     yield store, vectors, crawl
     store.close()
@@ -112,6 +112,66 @@ def test_long_sources_commit_every_few_documents_and_keep_the_cursor_at_the_chec
     consistent(store, vectors)
     again = crawl(*[doc(i) for i in range(10)], Checkpoint({"at": 1}, full_sweep=True))
     assert again.ok and again.added == 2 and again.unchanged == 8 and store.cursor("s") == {"at": 1}
+    consistent(store, vectors)
+
+
+class SlowEncoder:
+    """The real embedder, but its work never reports done by itself: a window is written only when
+    the pipeline must wait for it. Records the order of submits and waits."""
+
+    def __init__(self, events: list[str]):
+        self.real, self.events = shared_embedder(), events
+
+    def submit(self, texts):
+        self.events.append("submit")
+        return SlowPending(self.real.submit(texts), self.events)
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+class SlowPending:
+    def __init__(self, pending, events):
+        self.pending, self.events = pending, events
+
+    def done(self) -> bool:
+        return False
+
+    def result(self):
+        self.events.append("wait")
+        return self.pending.result()
+
+
+def test_encoding_runs_behind_chunking_and_writes_keep_their_order(index, monkeypatch):
+    """The next windows are chunked and submitted while the first is still encoding."""
+    store, vectors, crawl = index
+    monkeypatch.setattr(pipeline, "COMMIT_DOCS", 3)  # windows close at the checkpoints
+    events: list[str] = []
+    items = [x for i in range(4) for x in (doc(2 * i), doc(2 * i + 1), Checkpoint({"at": i}))]
+    report = crawl(*items, using=SlowEncoder(events))
+    ahead = pipeline.WINDOWS_AHEAD
+    assert events[:ahead + 2] == ["submit"] * (ahead + 1) + ["wait"]
+    assert report.ok and report.added == 8 and store.cursor("s") == {"at": 3}
+    consistent(store, vectors)
+
+
+def test_after_a_failed_write_no_later_window_is_written(index, monkeypatch):
+    """A later window's cursor would skip the failed window's documents for good."""
+    store, vectors, crawl = index
+    monkeypatch.setattr(pipeline, "COMMIT_DOCS", 3)
+    real_write, writes = pipeline._write, []
+
+    def failing_second(*args, **kwargs):
+        writes.append(1)
+        if len(writes) == 2:
+            raise sqlite3.OperationalError("disk I/O error")
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_write", failing_second)
+    items = [x for i in range(4) for x in (doc(2 * i), doc(2 * i + 1), Checkpoint({"at": i}))]
+    report = crawl(*items, using=SlowEncoder([]))
+    assert "disk I/O error" in report.error and len(writes) == 2
+    assert store.doc_ids("s") == {"s:0", "s:1"} and store.cursor("s") == {"at": 0}
     consistent(store, vectors)
 
 
