@@ -63,6 +63,17 @@ def test_submitted_texts_get_the_vectors_encode_gives(backend):
     assert np.array_equal(second.result()[::-1], first.result()) and first.done() and second.done()
 
 
+def test_torch_chunks_while_it_encodes_on_another_thread():
+    """A fast tokenizer used by two threads at once raises "Already borrowed": chunking has its own."""
+    embedder = Embedder(backend="torch")
+    text = " ".join(project_texts())
+    pending = embedder.submit(project_texts() * 3)
+    chunked = 0
+    while not pending.done() or not chunked:
+        chunked += len(chunk_text("Title", text, embedder.tokenizer))
+    assert pending.result().shape == (len(project_texts()) * 3, embedder.dim) and chunked
+
+
 def test_chunks_are_the_same_whatever_the_backend():
     text = "\n\n".join(project_texts()[:40])
     onnx = chunk_text("Title", text, Embedder(cache_dir=CACHE).tokenizer)
