@@ -179,6 +179,7 @@ class Guild:
                                                source.team, items, tick))
         self.vectors.flush()  # the crawl's one vector-index write (long crawls also write every few minutes)
         index.digest.note_first_seen(self.store)  # so a later edit of a page is not "new" in a digest
+        self.embedder.wait_for_question_model()
         inputs = _derived_inputs(self.config, directory)
         if self.store.derived_stale() or self.store.get_meta("derived_inputs") != inputs:
             report.people = resolve(self.store, directory, self.config.aliases)

@@ -362,6 +362,16 @@ def pooling_config(folder: Path) -> dict[str, Any]:
     return config
 
 
+def _declared_dim(name: str) -> int | None:
+    """The vector size a local model folder declares (its pooling config), else None."""
+    folder = Path(model_location(name))
+    try:
+        value = pooling_config(folder).get("word_embedding_dimension") if folder.is_dir() else None
+    except (ModelError, OSError, ValueError):
+        return None
+    return int(value) if isinstance(value, int) and value > 0 else None
+
+
 @lru_cache(maxsize=4)
 def _load_onnx(name: str, backend: str, cache_dir: str) -> OnnxEncoder:
     folder = export_onnx(name, backend, Path(cache_dir))
@@ -432,8 +442,11 @@ class Embedder:
         if self.backend == "torch":
             return _load_torch(self.model_name)
         if self.backend == "bf16" and native_bf16():
-            self.query_model  # export the question model now: the first question after a crawl is fast
-            return _load_bf16(self.model_name)
+            model = _load_bf16(self.model_name)
+            # the question model is exported (first use) and loaded beside the crawl, not before it
+            self._questions = threading.Thread(target=lambda: self.query_model, name="question-model", daemon=True)
+            self._questions.start()
+            return model
         if self.backend == "bf16":
             log.info("this CPU has no native bfloat16: documents are embedded by ONNX Runtime in float32")
         return self.query_model
@@ -460,11 +473,19 @@ class Embedder:
     def max_tokens(self) -> int:
         return int(self.model.max_seq_length if self.backend == "torch" else self.model.max_tokens)
 
+    def wait_for_question_model(self) -> None:
+        """Wait for the question model that loading the documents' one started loading (a crawl's
+        last step: the first question after it is fast, and exiting leaves no export half written)."""
+        thread = getattr(self, "_questions", None)
+        if thread is not None:
+            thread.join()
+
     @property
     def dim(self) -> int:
         if self.backend == "torch":
             return int(self.model.get_embedding_dimension())
-        return self.query_model.dim
+        declared = _declared_dim(self.model_name)  # no model loaded or exported to learn it
+        return declared or self.query_model.dim
 
     def encode(self, texts: list[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
         return self._encode(self.model, texts, batch_size)

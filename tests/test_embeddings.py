@@ -74,6 +74,17 @@ def test_torch_chunks_while_it_encodes_on_another_thread():
     assert pending.result().shape == (len(project_texts()) * 3, embedder.dim) and chunked
 
 
+def test_the_vector_size_needs_no_model_and_the_question_model_loads_beside_a_crawl(tmp_path):
+    """A crawl opens its vector index before any model is loaded; loading the documents' model
+    starts the question model's export, which the crawl waits for at its end."""
+    embedder = Embedder(backend="bf16", cache_dir=tmp_path)
+    assert embedder.dim == 384 and not list(tmp_path.iterdir())  # nothing exported to learn it
+    embedder.model
+    embedder.wait_for_question_model()
+    assert (tmp_path / "all-MiniLM-L6-v2-onnx" / "onnx" / "model.onnx").exists()
+    assert embedder.encode_query(["drift monitoring"]).shape == (1, 384)
+
+
 def test_chunks_are_the_same_whatever_the_backend():
     text = "\n\n".join(project_texts()[:40])
     onnx = chunk_text("Title", text, Embedder(cache_dir=CACHE).tokenizer)
