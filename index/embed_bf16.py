@@ -49,14 +49,11 @@ class Bf16Encoder:
         self.folder, self.workers = folder, workers
         self.encoder, self.max_tokens = truncating_tokenizer(folder)
         import torch
-        from transformers import AutoModel
-        from transformers.utils import logging as hf_logging
 
-        hf_logging.set_verbosity_error()
         torch.set_num_threads(1)  # before any inference: a forked child then inherits no thread pool
         self.torch = torch
-        model = AutoModel.from_pretrained(str(folder), dtype=torch.bfloat16, local_files_only=True).eval()
-        self.dim = int(pooling.get("word_embedding_dimension") or model.config.hidden_size)
+        model = hidden_states(torch, folder)
+        self.dim = int(pooling.get("word_embedding_dimension") or model(torch.tensor([[101, 102]])).shape[-1])
         self.forward = traced_forward(torch, model, self.encoder)
         self._pool: tuple[int, ThreadPoolExecutor] | None = None
 
@@ -97,29 +94,46 @@ class Bf16Encoder:
         return mean_normalise(hidden, np.ones(ids.shape, dtype="float32"))
 
 
+def hidden_states(torch: Any, folder: Path) -> Any:
+    """The folder's transformer in bfloat16 as a module ids -> last hidden state: index/bert.py's
+    for a plain BERT (no transformers import), else transformers' own model."""
+    from .bert import load_bert
+
+    bert = load_bert(folder, torch.bfloat16)
+    if bert is not None:
+        return bert
+    from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    model = AutoModel.from_pretrained(str(folder), dtype=torch.bfloat16, local_files_only=True).eval()
+
+    class LastHidden(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        def forward(self, ids):
+            return self.model(input_ids=ids, attention_mask=torch.ones_like(ids)).last_hidden_state
+
+    return LastHidden().eval()
+
+
 def traced_forward(torch: Any, model: Any, tokenizer: Any) -> Callable[[Any], Any]:
     """ids -> last hidden state, through the model traced to TorchScript when the trace gives the
     eager model's very bits on two shapes (else eagerly, with a warning: slower beside a reader)."""
-    def eager(ids):
-        return model(input_ids=ids, attention_mask=torch.ones_like(ids)).last_hidden_state
-
     samples = [torch.tensor([e.ids], dtype=torch.int64) for e in
                tokenizer.encode_batch(["drift monitoring", "who has built a recommender for the home feed?"])]
     try:
         with torch.inference_mode(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            first = samples[0]
-            graph = torch.jit.trace(model, (first, torch.ones_like(first)), strict=False, check_trace=False)
-
-            def traced(ids):
-                return graph(ids, torch.ones_like(ids))["last_hidden_state"]
-
-            if all(torch.equal(traced(s), eager(s)) for s in [*samples, samples[1].repeat(3, 1)]):
-                return traced
+            graph = torch.jit.trace(model, (samples[0],), strict=False, check_trace=False)
+            if all(torch.equal(graph(s), model(s)) for s in [*samples, samples[1].repeat(3, 1)]):
+                return graph
     except Exception as e:  # noqa: BLE001 - a model TorchScript cannot trace still runs eagerly
         log.debug("tracing the bf16 model failed: %s", e)
     log.warning("the bf16 model could not be traced to TorchScript; it runs eagerly (slower beside a crawl's reader)")
-    return eager
+    return model
 
 
 class Batches:

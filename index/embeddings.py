@@ -201,15 +201,23 @@ WEIGHT_FILES = (".safetensors", ".bin", ".h5", ".msgpack", ".onnx", ".ckpt")
 def _export_transformer(location: str, folder: Path) -> None:
     """The model's transformer to folder/onnx/model.onnx by torch.onnx directly, beside a copy of
     the model's other files (tokenizer, pooling): 1.6 s where sentence-transformers' own export
-    (through optimum, then saving every file again) took 7 s of a first crawl."""
+    (through optimum, then saving every file again) took 7 s of a first crawl. A plain BERT is
+    exported from index/bert.py's module, anything else from transformers'."""
     import inspect
 
     import torch
-    from transformers import AutoModel
 
-    model = AutoModel.from_pretrained(location, local_files_only=True).float().eval()
-    names = [n for n in ("input_ids", "attention_mask", "token_type_ids")
-             if n in inspect.signature(model.forward).parameters]
+    from .bert import load_bert
+
+    model = load_bert(Path(location), torch.float32)  # a plain BERT needs no transformers import
+    if model is not None:
+        names = ["input_ids", "attention_mask"]
+    else:
+        from transformers import AutoModel
+
+        model = AutoModel.from_pretrained(location, local_files_only=True).float().eval()
+        names = [n for n in ("input_ids", "attention_mask", "token_type_ids")
+                 if n in inspect.signature(model.forward).parameters]
     sample = torch.ones((1, 8), dtype=torch.int64)
     args = tuple(torch.zeros_like(sample) if n == "token_type_ids" else sample for n in names)
     for path in Path(location).rglob("*"):
