@@ -229,16 +229,17 @@ def crawl_source(store: Store, vectors: VectorIndex, embedder: Embedder, name: s
         (waiting for its vectors). After a failed write nothing queued is written: a later window's
         cursor would skip the failed one's documents."""
         while queued and (len(queued) > keep or queued[0][0].ready()):
-            closed, state, sweep = queued.popleft()
+            closed, cursor, sweep = queued.popleft()
             try:
-                _write(store, vectors, closed, name, kind, report, state, sweep)
+                _write(store, vectors, closed, name, kind, report, cursor, sweep)
             except BaseException:
                 queued.clear()
                 raise
 
-    def close(state: dict | None = None, sweep: set[str] | None = None) -> _Window:
+    def close(cursor: dict | None = None, sweep: set[str] | None = None) -> _Window:
+        """Queue the open window (with the Checkpoint's cursor, if it ends one) and open the next."""
         window.embed()
-        queued.append((window, state, sweep))
+        queued.append((window, cursor, sweep))
         write_ready(WINDOWS_AHEAD)
         return _Window(store, embedder, tick)
 
