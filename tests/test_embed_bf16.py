@@ -88,6 +88,23 @@ def test_the_traced_model_gives_the_eager_models_bits_on_shapes_it_was_not_trace
             assert torch.equal(encoder.forward(ids), eager(ids))
 
 
+def test_a_model_index_bert_does_not_reproduce_runs_through_transformers(encoder, tmp_path):
+    """gelu_new (tanh GELU) is not plain BERT: transformers' model runs it, traced the same way."""
+    import json
+
+    for path in encoder.folder.rglob("*"):
+        if path.is_file():
+            (tmp_path / path.relative_to(encoder.folder)).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / path.relative_to(encoder.folder)).symlink_to(path)
+    config = json.loads((encoder.folder / "config.json").read_text())
+    (tmp_path / "config.json").unlink()
+    (tmp_path / "config.json").write_text(json.dumps({**config, "hidden_act": "gelu_new"}))
+    other = Bf16Encoder(tmp_path, workers=1)
+    assert type(other.forward).__name__ in ("TopLevelTracedModule", "RecursiveScriptModule")
+    texts = project_texts()[:6]
+    assert (other.encode(texts) * encoder.encode(texts)).sum(axis=1).min() > 0.999
+
+
 def test_several_workers_give_the_bits_of_one(encoder):
     texts = project_texts()
     one = Bf16Encoder(encoder.folder, workers=1).encode(texts)
