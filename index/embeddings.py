@@ -488,8 +488,9 @@ class Embedder:
         if thread is not None:
             thread.join()
 
-    @property
+    @cached_property
     def dim(self) -> int:
+        """The vector size (read once: an empty encode asks for it too)."""
         if self.backend == "torch":
             return int(self.model.get_embedding_dimension())
         declared = _declared_dim(self.model_name)  # no model loaded or exported to learn it

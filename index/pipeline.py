@@ -3,10 +3,11 @@
 The connector runs in a thread of its own, a bounded queue ahead of the encoder, so reading a
 source overlaps embedding, and encoding runs behind the main thread: a closed window waits for
 its vectors in a short queue (WINDOWS_AHEAD) while the next one is chunked, so the encoder's
-workers always have a batch and never wait for chunking or for a write. Nothing is fetched or embedded inside a write transaction: items
-gather in memory (the last item for a document id wins, so a Document then a Deleted leaves
-nothing behind) and are written in short transactions, each together with the FAISS generation
-that holds their vectors: at every Checkpoint (with its state) and every COMMIT_DOCS documents
+workers always have a batch and never wait for chunking or for a write.
+
+Nothing is fetched or embedded inside a write transaction: items gather in memory (the last
+item for a document id wins, so a Document then a Deleted leaves nothing behind) and are written
+in short transactions, each together with the FAISS generation that holds their vectors: at every Checkpoint (with its state) and every COMMIT_DOCS documents
 in between (the stored state stays at the last Checkpoint, so a re-run reads those documents
 again and finds them unchanged). A failure or a kill loses only what was not committed; deletions
 of a full sweep happen only at its Checkpoint, so a source's previous documents survive.
@@ -14,10 +15,9 @@ of a full sweep happen only at its Checkpoint, so a source's previous documents 
 from __future__ import annotations
 
 import queue
-from collections import deque
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
