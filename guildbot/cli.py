@@ -79,11 +79,11 @@ def _progress_bar(quiet: bool) -> tuple[Callable[[str, str, int], None] | None, 
         return None, lambda s: None, lambda: None
     from tqdm import tqdm
 
-    state: dict[str, Any] = {"bar": None, "chunks": 0}
+    state: dict[str, Any] = {"bar": None, "chunks": 0, "source": None}
 
     def on_source(source) -> None:
         close()
-        state["chunks"] = 0
+        state["chunks"], state["source"] = 0, source.name
         state["bar"] = tqdm(desc=f"{source.name:<20.20}", unit=" docs", file=sys.stderr, dynamic_ncols=True, leave=True)
 
     def tick(source: str, what: str, n: int) -> None:
@@ -92,7 +92,7 @@ def _progress_bar(quiet: bool) -> tuple[Callable[[str, str, int], None] | None, 
             return
         if what == "documents":
             bar.update(n)
-        else:
+        elif source == state["source"]:  # the source before's last chunks encode while this one is read
             state["chunks"] += n
             bar.set_postfix(chunks=state["chunks"], refresh=False)
 

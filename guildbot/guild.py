@@ -151,7 +151,7 @@ class Guild:
 
     def _crawl(self, only: list[str] | None, progress: Progress | None,
                on_source: Callable[[SourceConfig], None] | None) -> CrawlReport:
-        from index.pipeline import crawl_source, refresh_stale
+        from index.pipeline import Crawl, refresh_stale
 
         t0 = time.perf_counter()
         report = CrawlReport()
@@ -167,6 +167,7 @@ class Guild:
                 raise ConfigError(self.config.path, "[people] directory", str(e), "fix the CSV and crawl again")
         self.vectors.recover()  # a crawl that stopped before writing the vector index
         report.refreshed = refresh_stale(self.store, self.vectors, self.embedder)
+        crawl = Crawl(self.store, self.vectors, self.embedder)  # one source is read while the one before encodes
         for source in self.config.sources:
             if only and source.name not in only:
                 continue
@@ -175,8 +176,8 @@ class Guild:
             tick = (lambda what, n, s=source.name: progress(s, what, n)) if progress else None
             # the connector is built inside the pipeline's error handling: a bad source never stops the others
             items = lambda state, s=source: self.connector(s).crawl(state)
-            report.sources.append(crawl_source(self.store, self.vectors, self.embedder, source.name, source.kind,
-                                               source.team, items, tick))
+            crawl.source(source.name, source.kind, source.team, items, tick)
+        report.sources = crawl.finish()  # the last sources' windows were still encoding
         self.vectors.flush()  # the crawl's one vector-index write (long crawls also write every few minutes)
         index.digest.note_first_seen(self.store)  # so a later edit of a page is not "new" in a digest
         self.embedder.wait_for_question_model()

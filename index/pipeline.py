@@ -214,82 +214,128 @@ def crawl_source(store: Store, vectors: VectorIndex, embedder: Embedder, name: s
                  items: Callable[[dict | None], Iterable[Item]],
                  progress: Callable[[str, int], None] | None = None) -> SourceReport:
     """Consume one connector's stream. `items(state)` is usually `connector.crawl`."""
-    report = SourceReport(name)
-    t0 = time.perf_counter()
-    tick = progress or (lambda what, n: None)
-    with store.transaction():
-        store.save_source(name, kind=kind, team=team, last_crawl_at=now_iso())
-    state = store.cursor(name)
-    window = _Window(store, embedder, tick)
-    seen: set[str] = set()
-    queued: deque[tuple[_Window, dict | None, set[str] | None]] = deque()  # closed windows, oldest first
+    crawl = Crawl(store, vectors, embedder)
+    crawl.source(name, kind, team, items, progress)
+    return crawl.finish()[0]
 
-    def write_ready(keep: int) -> None:
+
+@dataclass
+class _Run:
+    """One source inside a Crawl: its report, and how many of its windows wait to be written."""
+    name: str
+    kind: str
+    report: SourceReport
+    t0: float
+    reading: bool = True
+    queued: int = 0
+    stopped: bool = False  # a write failed: none of its later windows is written
+    recorded: bool = False  # its result is saved with the source
+
+
+class Crawl:
+    """The sources of one crawl, read in turn, their windows encoded and written in one order.
+
+    A source's last windows are still encoding while the next source is read and chunked: the
+    workers neither drain at the end of a source nor wait for the next connector's first items
+    (a git log, a wiki's page list). Each source's report is final once its last window is written."""
+
+    def __init__(self, store: Store, vectors: VectorIndex, embedder: Embedder):
+        self.store, self.vectors, self.embedder = store, vectors, embedder
+        self.runs: list[_Run] = []
+        self.queued: deque[tuple[_Run, _Window, dict | None, set[str] | None]] = deque()  # oldest first
+
+    def source(self, name: str, kind: str, team: str, items: Callable[[dict | None], Iterable[Item]],
+               progress: Callable[[str, int], None] | None = None) -> None:
+        """Read one connector's stream to its end (or its error) and queue its windows; earlier
+        windows, of this source or the ones before, are written as their vectors arrive."""
+        store = self.store
+        run = _Run(name, kind, SourceReport(name), time.perf_counter())
+        self.runs.append(run)
+        tick = progress or (lambda what, n: None)
+        with store.transaction():
+            store.save_source(name, kind=kind, team=team, last_crawl_at=now_iso())
+        state = store.cursor(name)
+        window = _Window(store, self.embedder, tick)
+        seen: set[str] = set()
+
+        def close(cursor: dict | None = None, sweep: set[str] | None = None) -> _Window:
+            """Queue the open window (with the Checkpoint's cursor, if it ends one) and open the next."""
+            window.embed()
+            self.queued.append((run, window, cursor, sweep))
+            run.queued += 1
+            self._write_ready(WINDOWS_AHEAD)
+            return _Window(store, self.embedder, tick)
+
+        stream = read_ahead(lambda: items(state))
+        try:
+            for item in stream:
+                if isinstance(item, Document):
+                    seen.add(item.id)
+                    window.document(item)
+                    tick("documents", 1)
+                elif isinstance(item, Deleted):
+                    window.deleted(item.id)
+                elif isinstance(item, Unchanged):
+                    seen.add(item.id)
+                    window.unchanged += 1
+                    tick("documents", 1)
+                elif isinstance(item, Checkpoint):
+                    window = close(item.state, set(seen) if item.full_sweep else None)
+                if window.full():
+                    window = close()
+                elif self.queued:
+                    self._write_ready(WINDOWS_AHEAD)
+                if run.stopped:  # one of its windows failed to write: reading on would be lost
+                    break
+            else:
+                if window:
+                    run.report.error = ("the connector ended without a checkpoint; what it sent after the last one "
+                                        "was not stored and the next crawl reads it again")
+        except SourceError as e:
+            run.report.error = str(e)
+        except Exception as e:  # noqa: BLE001 - one broken source must never stop the others
+            run.report.error = redact(f"source {name!r}: unexpected {type(e).__name__}: {e}")
+        finally:
+            stream.close()
+        run.reading = False  # the windows it completed before an error are still written, as they would have been
+        self._finish_done()
+
+    def finish(self) -> list[SourceReport]:
+        """Write every queued window; the reports of the sources, in the order they were read."""
+        self._write_ready(0)
+        return [run.report for run in self.runs]
+
+    def _write_ready(self, keep: int) -> None:
         """Write the queued windows in order: those already encoded, and the oldest beyond `keep`
-        (waiting for its vectors). After a failed write nothing queued is written: a later window's
-        cursor would skip the failed one's documents."""
-        while queued and (len(queued) > keep or queued[0][0].ready()):
-            closed, cursor, sweep = queued.popleft()
-            try:
-                _write(store, vectors, closed, name, kind, report, cursor, sweep)
-            except BaseException:
-                queued.clear()
-                raise
+        (waiting for its vectors). After a source's write failed none of its later windows is
+        written: their cursor would skip the failed one's documents."""
+        while self.queued and (len(self.queued) > keep or self.queued[0][1].ready()):
+            run, window, cursor, sweep = self.queued.popleft()
+            run.queued -= 1
+            if not run.stopped:
+                try:
+                    _write(self.store, self.vectors, window, run.name, run.kind, run.report, cursor, sweep)
+                except Exception as e:  # noqa: BLE001 - reported as this source's error; the others go on
+                    run.stopped = True
+                    if run.report.error:
+                        run.report.error += redact(f"; writing what was read before that failed too: "
+                                                   f"{type(e).__name__}: {e}")
+                    else:
+                        run.report.error = redact(f"source {run.name!r}: unexpected {type(e).__name__}: {e}")
+            self._finish_done()
 
-    def close(cursor: dict | None = None, sweep: set[str] | None = None) -> _Window:
-        """Queue the open window (with the Checkpoint's cursor, if it ends one) and open the next."""
-        window.embed()
-        queued.append((window, cursor, sweep))
-        write_ready(WINDOWS_AHEAD)
-        return _Window(store, embedder, tick)
-
-    stream = read_ahead(lambda: items(state))
-    try:
-        for item in stream:
-            if isinstance(item, Document):
-                seen.add(item.id)
-                window.document(item)
-                tick("documents", 1)
-            elif isinstance(item, Deleted):
-                window.deleted(item.id)
-            elif isinstance(item, Unchanged):
-                seen.add(item.id)
-                window.unchanged += 1
-                tick("documents", 1)
-            elif isinstance(item, Checkpoint):
-                window = close(item.state, set(seen) if item.full_sweep else None)
-            if window.full():
-                window = close()
-            elif queued:
-                write_ready(WINDOWS_AHEAD)
-        write_ready(0)
-        if window:
-            report.error = ("the connector ended without a checkpoint; what it sent after the last one was not "
-                            "stored and the next crawl reads it again")
-    except SourceError as e:
-        report.error = str(e)
-        _salvage(write_ready, report)
-    except Exception as e:  # noqa: BLE001 - one broken source must never stop the others
-        report.error = redact(f"source {name!r}: unexpected {type(e).__name__}: {e}")
-        _salvage(write_ready, report)
-    finally:
-        stream.close()
-    report.seconds = round(time.perf_counter() - t0, 2)
-    values: dict[str, Any] = {"last_error": report.error or None, "last_report": report.as_dict()}
-    if report.ok:
-        values["last_success_at"] = now_iso()
-    with store.transaction():
-        store.save_source(name, **values)
-    return report
-
-
-def _salvage(write_ready: Callable[[int], None], report: SourceReport) -> None:
-    """After a source failed, write the windows it completed before failing (as an immediate
-    write would have); a failure to write them is added to the report."""
-    try:
-        write_ready(0)
-    except Exception as e:  # noqa: BLE001 - the source's own error is the one reported first
-        report.error += redact(f"; writing what was read before that failed too: {type(e).__name__}: {e}")
+    def _finish_done(self) -> None:
+        """Record the result of every source read to its end whose windows are all written."""
+        for run in self.runs:
+            if not run.reading and not run.queued and not run.recorded:
+                run.recorded = True
+                report = run.report
+                report.seconds = round(time.perf_counter() - run.t0, 2)
+                values: dict[str, Any] = {"last_error": report.error or None, "last_report": report.as_dict()}
+                if report.ok:
+                    values["last_success_at"] = now_iso()
+                with self.store.transaction():
+                    self.store.save_source(run.name, **values)
 
 
 def _write(store: Store, vectors: VectorIndex, window: _Window, name: str, kind: str, report: SourceReport,

@@ -4,6 +4,7 @@ Real SQLite, real FAISS and the real packaged model; the connectors are plain ge
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -172,6 +173,55 @@ def test_after_a_failed_write_no_later_window_is_written(index, monkeypatch):
     report = crawl(*items, using=SlowEncoder([]))
     assert "disk I/O error" in report.error and len(writes) == 2
     assert store.doc_ids("s") == {"s:0", "s:1"} and store.cursor("s") == {"at": 0}
+    consistent(store, vectors)
+
+
+def stream_of(name: str, *items):
+    """A connector's stream for `Crawl.source`: documents of source `name` numbered as given."""
+    def stream(state):
+        for item in items:
+            yield Document(id=f"{name}:{item}", source=name, team="T", kind="doc", title=f"Page {item}",
+                           text=f"Notes {item} about feature stores.") if isinstance(item, int) else item
+    return stream
+
+
+def test_the_next_source_is_read_while_the_last_windows_of_the_one_before_encode(index):
+    """No drain at the end of a source: the next one is chunked and submitted first."""
+    store, vectors, _ = index
+    events: list[str] = []
+    crawl = pipeline.Crawl(store, vectors, SlowEncoder(events))
+    crawl.source("a", "files", "T", stream_of("a", 1, 2, Checkpoint({"at": "a"})))
+    crawl.source("b", "files", "T", stream_of("b", 3, Checkpoint({"at": "b"})))
+    assert events == ["submit", "submit"]  # neither is waited for yet
+    a, b = crawl.finish()
+    assert events == ["submit", "submit", "wait", "wait"]
+    assert a.ok and a.added == 2 and b.ok and b.added == 1
+    assert store.doc_ids("a") == {"a:1", "a:2"} and store.cursor("a") == {"at": "a"}
+    assert json.loads(store.source("a")["last_report"])["added"] == 2 and store.source("a")["last_success_at"]
+    consistent(store, vectors)
+
+
+def test_a_failed_write_stops_only_its_own_source(index, monkeypatch):
+    """A window of the source before fails to write while the next is read: that source reports
+    the error and keeps its old cursor; the next one is written."""
+    store, vectors, _ = index
+    monkeypatch.setattr(pipeline, "COMMIT_DOCS", 2)
+    real_write, written = pipeline._write, []
+
+    def failing_for_a(store_, vectors_, window, name, *args, **kwargs):
+        written.append(name)
+        if name == "a":
+            raise sqlite3.OperationalError("disk I/O error")
+        return real_write(store_, vectors_, window, name, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_write", failing_for_a)
+    crawl = pipeline.Crawl(store, vectors, SlowEncoder([]))
+    crawl.source("a", "files", "T", stream_of("a", 1, 2, 3, 4, Checkpoint({"at": "a"})))
+    crawl.source("b", "files", "T", stream_of("b", 5, 6, 7, 8, Checkpoint({"at": "b"})))
+    a, b = crawl.finish()
+    assert "disk I/O error" in a.error and written.count("a") == 1  # its later windows are not written
+    assert store.doc_ids("a") == set() and store.cursor("a") is None and store.source("a")["last_error"] == a.error
+    assert b.ok and store.doc_ids("b") == {"b:5", "b:6", "b:7", "b:8"} and store.cursor("b") == {"at": "b"}
     consistent(store, vectors)
 
 
