@@ -1,9 +1,11 @@
-"""Crawl one source into the index: store what changed, embed only new or changed text.
+"""Crawl sources into the index: store what changed, embed only new or changed text.
 
 The connector runs in a thread of its own, a bounded queue ahead of the encoder, so reading a
 source overlaps embedding, and encoding runs behind the main thread: a closed window waits for
 its vectors in a short queue (WINDOWS_AHEAD) while the next one is chunked, so the encoder's
-workers always have a batch and never wait for chunking or for a write.
+workers always have a batch and never wait for chunking or for a write. The queue spans the
+sources of one crawl (`Crawl`): the next source is read while the last windows of the one before
+still encode.
 
 Nothing is fetched or embedded inside a write transaction: items gather in memory (the last
 item for a document id wins, so a Document then a Deleted leaves nothing behind) and are written
