@@ -9,9 +9,9 @@ still encode.
 
 Nothing is fetched or embedded inside a write transaction: items gather in memory (the last
 item for a document id wins, so a Document then a Deleted leaves nothing behind) and are written
-in short transactions, each together with the FAISS generation that holds their vectors: at every Checkpoint (with its state) and every COMMIT_DOCS documents
-in between (the stored state stays at the last Checkpoint, so a re-run reads those documents
-again and finds them unchanged). A failure or a kill loses only what was not committed; deletions
+in short transactions, each together with the FAISS generation that holds their vectors: at
+every Checkpoint (with its state) and every COMMIT_DOCS documents in between (the stored state
+stays at the last Checkpoint, so a re-run reads those documents again and finds them unchanged). A failure or a kill loses only what was not committed; deletions
 of a full sweep happen only at its Checkpoint, so a source's previous documents survive.
 """
 from __future__ import annotations
@@ -223,13 +223,12 @@ def crawl_source(store: Store, vectors: VectorIndex, embedder: Embedder, name: s
 
 @dataclass
 class _Run:
-    """One source inside a Crawl: its report, and how many of its windows wait to be written."""
+    """One source inside a Crawl: its report, and whether it is still read or already recorded."""
     name: str
     kind: str
     report: SourceReport
     t0: float
     reading: bool = True
-    queued: int = 0
     stopped: bool = False  # a write failed: none of its later windows is written
     recorded: bool = False  # its result is saved with the source
 
@@ -264,7 +263,6 @@ class Crawl:
             """Queue the open window (with the Checkpoint's cursor, if it ends one) and open the next."""
             window.embed()
             self.queued.append((run, window, cursor, sweep))
-            run.queued += 1
             self._write_ready(WINDOWS_AHEAD)
             return _Window(store, self.embedder, tick)
 
@@ -313,7 +311,6 @@ class Crawl:
         written: their cursor would skip the failed one's documents."""
         while self.queued and (len(self.queued) > keep or self.queued[0][1].ready()):
             run, window, cursor, sweep = self.queued.popleft()
-            run.queued -= 1
             if not run.stopped:
                 try:
                     _write(self.store, self.vectors, window, run.name, run.kind, run.report, cursor, sweep)
@@ -328,8 +325,9 @@ class Crawl:
 
     def _finish_done(self) -> None:
         """Record the result of every source read to its end whose windows are all written."""
+        waiting = {id(queued[0]) for queued in self.queued}
         for run in self.runs:
-            if not run.reading and not run.queued and not run.recorded:
+            if not run.reading and not run.recorded and id(run) not in waiting:
                 run.recorded = True
                 report = run.report
                 report.seconds = round(time.perf_counter() - run.t0, 2)
