@@ -53,7 +53,10 @@ class Bf16Encoder:
         torch.set_num_threads(1)  # before any inference: a forked child then inherits no thread pool
         self.torch = torch
         model = hidden_states(torch, folder)
-        self.dim = int(pooling.get("word_embedding_dimension") or model(torch.tensor([[101, 102]])).shape[-1])
+        dim = pooling.get("word_embedding_dimension")
+        if not dim:  # one short text, tokenized by the model's own vocabulary
+            dim = model(torch.tensor([self.encoder.encode("size").ids])).shape[-1]
+        self.dim = int(dim)
         self.forward = traced_forward(torch, model, self.encoder)
         self._pool: tuple[int, ThreadPoolExecutor] | None = None
 
