@@ -65,3 +65,37 @@ def test_the_cli_refuses_a_crawl_of_a_held_source_with_exit_2(tmp_path, pg_url, 
     assert cli.main(["--config", str(config), "crawl", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "another crawl is running" in err and f"pid {holder.pid}" in err and "Traceback" not in err
+
+
+def test_release_frees_the_sources_before_it_returns(pg_url):
+    """The next crawl must not find the previous one's lock held by a backend still exiting."""
+    from index.pg_conn import PgConnection
+
+    lock = PgCrawlLock(pg_url, "db", ["wiki", "git"])
+    lock.acquire()
+    lock.release()
+    watcher = PgConnection(pg_url)
+    try:
+        held = watcher.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = ?", (0x6763,)).fetchone()[0]
+    finally:
+        watcher.close()
+    assert held == 0
+
+
+def test_a_lock_held_by_nobody_visible_is_retried_not_refused(pg_url, monkeypatch):
+    """A lock whose holder is not in pg_stat_activity (a backend on its way out) frees in a moment."""
+    import threading
+
+    from index.pg_conn import PgConnection
+
+    other = PgConnection(pg_url)
+    assert other.execute("SELECT pg_try_advisory_lock(?, hashtext(?))", (0x6763, "wiki")).fetchone()[0]
+    monkeypatch.setattr(PgCrawlLock, "_holder", staticmethod(lambda conn, name: {}))  # nobody visible
+    timer = threading.Timer(0.5, other.close)
+    timer.start()
+    try:
+        with PgCrawlLock(pg_url, "db", ["wiki"]):
+            pass
+    finally:
+        timer.join()
