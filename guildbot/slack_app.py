@@ -15,6 +15,10 @@ processes on one data_dir (the store remembers deliveries, slack_limits.py). Eac
 10 questions a minute (GUILDBOT_SLACK_RATE_LIMIT) and gets a polite reply beyond that. Web API calls and
 response_url posts are retried after Slack's Retry-After on HTTP 429.
 
+Event text arrives HTML-escaped (`&amp;` `&lt;` `&gt;`): it is unescaped once on the way in
+(`question_text`) and every answer escapes once on the way out (slack_blocks.py). Slash command text
+arrives unescaped and is taken as it is.
+
 Who asks decides what the answer may show (index/visibility.py): a private answer (a command, a
 direct message) shows what the asker's directory team may see; an answer posted in a channel (a
 mention, "Share in channel") shows public sources only, since anyone in the channel reads it.
@@ -122,6 +126,12 @@ def strip_mentions(text: str, bot_user_id: str | None) -> str:
     if bot_user_id:
         text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text or "")
     return kit.one_line(text)
+
+
+def question_text(event_text: str, bot_user_id: str | None) -> str:
+    """What a person typed in a mention or direct message: Slack's escaping (`&amp;` `&lt;` `&gt;`)
+    undone once, after the bot's own mention is removed, since answers escape it again on the way out."""
+    return kit.unescape(strip_mentions(event_text, bot_user_id))
 
 
 class Answers:
@@ -281,7 +291,7 @@ def build_app(guild: Guild, settings: SlackSettings | None = None, client: WebCl
             deliver_private(client, sorry, user=event.get("user"), channel=event.get("channel"), response_url=None,
                             thread_ts=thread)
             return
-        sub, arg = parse_command(strip_mentions(event.get("text", ""), bot_user_id), free_text=True)
+        sub, arg = parse_command(question_text(event.get("text", ""), bot_user_id), free_text=True)
         message = answers.message(sub, arg, user=event.get("user"), in_channel=in_thread, share=False)
         client.chat_postMessage(channel=event["channel"], thread_ts=thread, unfurl_links=False, **message.payload())
 
