@@ -12,7 +12,8 @@ pool, so Slack gets its acknowledgement well inside three seconds however long a
 Events Slack delivers again (`x-slack-retry-num`) are recognised by their `event_id` and only
 acknowledged; a message is never answered twice even if it arrives as two events, nor by two bot
 processes on one data_dir (the store remembers deliveries, slack_limits.py). Each person may ask
-10 questions a minute (GUILDBOT_SLACK_RATE_LIMIT) and gets a polite reply beyond that. Web API calls and
+10 questions a minute (GUILDBOT_SLACK_RATE_LIMIT) and gets a polite reply beyond that (a command every
+time; mentions and direct messages once, privately, until the person may ask again). Web API calls and
 response_url posts are retried after Slack's Retry-After on HTTP 429.
 
 Event text arrives HTML-escaped (`&amp;` `&lt;` `&gt;`): it is unescaped once on the way in
@@ -286,10 +287,12 @@ def build_app(guild: Guild, settings: SlackSettings | None = None, client: WebCl
         if not messages.first(f"message:{event.get('channel')}:{event.get('ts')}"):
             return
         thread = (event.get("thread_ts") or event.get("ts")) if in_thread else event.get("thread_ts")
-        sorry = slowed(event.get("user") or "")
+        user = event.get("user") or ""
+        sorry = slowed(user)
         if sorry:
-            deliver_private(client, sorry, user=event.get("user"), channel=event.get("channel"), response_url=None,
-                            thread_ts=thread)
+            if limit.tell_once(user):  # once; more mentions while refused stay silent, not a flood of replies
+                deliver_private(client, sorry, user=user, channel=event.get("channel"), response_url=None,
+                                thread_ts=thread)
             return
         sub, arg = parse_command(question_text(event.get("text", ""), bot_user_id), free_text=True)
         message = answers.message(sub, arg, user=event.get("user"), in_channel=in_thread, share=False)
