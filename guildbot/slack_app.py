@@ -12,8 +12,13 @@ pool, so Slack gets its acknowledgement well inside three seconds however long a
 Events Slack delivers again (`x-slack-retry-num`) are recognised by their `event_id` and only
 acknowledged; a message is never answered twice even if it arrives as two events, nor by two bot
 processes on one data_dir (the store remembers deliveries, slack_limits.py). Each person may ask
-10 questions a minute (GUILDBOT_SLACK_RATE_LIMIT) and gets a polite reply beyond that. Web API calls and
+10 questions a minute (GUILDBOT_SLACK_RATE_LIMIT) and gets a polite reply beyond that (a command every
+time; mentions and direct messages once, privately, until the person may ask again). Web API calls and
 response_url posts are retried after Slack's Retry-After on HTTP 429.
+
+Event text arrives HTML-escaped (`&amp;` `&lt;` `&gt;`): it is unescaped once on the way in
+(`question_text`) and every answer escapes once on the way out (slack_blocks.py). Slash command text
+arrives unescaped and is taken as it is.
 
 Who asks decides what the answer may show (index/visibility.py): a private answer (a command, a
 direct message) shows what the asker's directory team may see; an answer posted in a channel (a
@@ -122,6 +127,12 @@ def strip_mentions(text: str, bot_user_id: str | None) -> str:
     if bot_user_id:
         text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text or "")
     return kit.one_line(text)
+
+
+def question_text(event_text: str, bot_user_id: str | None) -> str:
+    """What a person typed in a mention or direct message: Slack's escaping (`&amp;` `&lt;` `&gt;`)
+    undone once, after the bot's own mention is removed, since answers escape it again on the way out."""
+    return kit.unescape(strip_mentions(event_text, bot_user_id))
 
 
 class Answers:
@@ -276,12 +287,14 @@ def build_app(guild: Guild, settings: SlackSettings | None = None, client: WebCl
         if not messages.first(f"message:{event.get('channel')}:{event.get('ts')}"):
             return
         thread = (event.get("thread_ts") or event.get("ts")) if in_thread else event.get("thread_ts")
-        sorry = slowed(event.get("user") or "")
+        user = event.get("user") or ""
+        sorry = slowed(user)
         if sorry:
-            deliver_private(client, sorry, user=event.get("user"), channel=event.get("channel"), response_url=None,
-                            thread_ts=thread)
+            if limit.tell_once(user):  # once; more mentions while refused stay silent, not a flood of replies
+                deliver_private(client, sorry, user=user, channel=event.get("channel"), response_url=None,
+                                thread_ts=thread)
             return
-        sub, arg = parse_command(strip_mentions(event.get("text", ""), bot_user_id), free_text=True)
+        sub, arg = parse_command(question_text(event.get("text", ""), bot_user_id), free_text=True)
         message = answers.message(sub, arg, user=event.get("user"), in_channel=in_thread, share=False)
         client.chat_postMessage(channel=event["channel"], thread_ts=thread, unfurl_links=False, **message.payload())
 

@@ -67,6 +67,15 @@ def escape(text: str) -> str:
     return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+ENTITY = re.compile(r"&(amp|lt|gt);")
+UNESCAPED = {"amp": "&", "lt": "<", "gt": ">"}
+
+
+def unescape(text: str) -> str:
+    """Undo `escape` once, in one pass: `&amp;lt;` (a typed "&lt;") becomes "&lt;", not "<"."""
+    return ENTITY.sub(lambda m: UNESCAPED[m.group(1)], text or "")
+
+
 def fallback(text: str) -> str:
     """The notification `text` of a message: escaped like the blocks, within Slack's limit."""
     return clip(escape(one_line(text)), FALLBACK_TEXT)
@@ -223,7 +232,7 @@ def ask_message(question: str, hits: Sequence[Hit], experts: Sequence[Expert], s
     q = escape(one_line(question))
     blocks: list[dict[str, Any]] = [*_shared_by(shared_by), section(f"*Top documents for* _{clip(q, 500)}_")]
     if not hits:
-        blocks.append(section("No documents match. Try other words, or ask `/guild who <topic>` for people."))
+        blocks.append(section("No documents match. Try other words, or ask `/guild who &lt;topic&gt;` for people."))
     for n, h in enumerate(hits, 1):
         where = " · ".join(escape(x) for x in (h.team, h.source) if x)
         snippet = _quote(escape(clip(one_line(h.snippet), SNIPPET))) if h.snippet else ""
@@ -381,7 +390,7 @@ def mrkdwn_to_text(text: str) -> str:
     """Slack's markup as a terminal would show it."""
     text = BARE.sub(lambda m: "@" + m.group(1)[1:] if m.group(1).startswith("@") else m.group(1), text)
     text = LINK.sub(lambda m: f"{m.group(2)} <{m.group(1)}>", text)
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return unescape(text)
 
 
 def to_text(blocks: Iterable[dict[str, Any]]) -> str:

@@ -6,7 +6,8 @@ user asks.
   be too busy to say within a second, this process's own memory decides, so an acknowledgement is
   never late.
 - `RateLimit.allow(user)`: at most `limit` questions per user in a sliding `window` of seconds,
-  so one person (or a runaway script) cannot take every answer worker.
+  so one person (or a runaway script) cannot take every answer worker; `RateLimit.tell_once(user)`
+  says whether a refused user is yet to be told so (once until they may ask again).
 """
 from __future__ import annotations
 
@@ -65,6 +66,7 @@ class RateLimit:
     def __init__(self, limit: int = RATE_LIMIT, window: float = RATE_WINDOW, clock: Callable[[], float] = time.monotonic):
         self.limit, self.window, self.clock = limit, window, clock
         self._asked: dict[str, deque] = defaultdict(deque)
+        self._told: set[str] = set()  # refused and told so since their last allowed question
         self._lock = threading.Lock()
 
     def allow(self, user: str) -> float:
@@ -77,7 +79,18 @@ class RateLimit:
             if len(times) >= self.limit:
                 return max(0.1, self.window - (now - times[0]))
             times.append(now)
+            self._told.discard(user)
             return 0.0
+
+    def tell_once(self, user: str) -> bool:
+        """True for the first refusal of `user` since their last allowed question, False after it:
+        a burst of mentions over the limit gets one polite reply, not a flood of them. Being refused
+        lasts at most one `window`, so this is at most once per window."""
+        with self._lock:
+            if user in self._told:
+                return False
+            self._told.add(user)
+            return True
 
 
 def slow_down_text(wait: float, limit: int = RATE_LIMIT, window: float = RATE_WINDOW) -> str:

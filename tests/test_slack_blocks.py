@@ -8,7 +8,7 @@ import pytest
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, SectionBlock
 
 from guildbot import slack_blocks as kit
-from guildbot.slack_app import SlackConfigError, SlackSettings, strip_mentions
+from guildbot.slack_app import SlackConfigError, SlackSettings, question_text, strip_mentions
 from guildbot.slack_commands import help_lines, parse_command, parse_person_query
 from index.experts import Evidence, Expert
 from index.profiles import Profile
@@ -162,6 +162,19 @@ def test_parse_command(text, expected):
 def test_free_text_treats_a_single_word_as_a_question():
     assert parse_command("recommender", free_text=True) == ("ask", "recommender")
     assert strip_mentions("<@U0BOT> who knows <@U7|jo>?", "U0BOT") == "who knows <@U7|jo>?"
+
+
+def test_event_text_is_unescaped_exactly_once():
+    """Slack escapes & < > in event text; a typed "&lt;" arrives as `&amp;lt;` and must stay "&lt;"."""
+    assert kit.unescape("a &amp; b &lt;c&gt; &amp;lt; &amp;amp; &quot;") == "a & b <c> &lt; &amp; &quot;"
+    assert kit.unescape(kit.escape("x &lt; <y> & z")) == "x &lt; <y> & z"
+    assert question_text("<@U0BOT> drift &amp; fraud &lt;@U0BOT&gt; <@U7|jo>", "U0BOT") == "drift & fraud <@U0BOT> <@U7|jo>"
+
+
+def test_the_no_documents_hint_is_escaped_mrkdwn():
+    text = all_text(kit.ask_message("quantum knitting", [], [], {}).blocks)
+    assert "`/guild who &lt;topic&gt;`" in text and "<topic>" not in text
+    assert "`/guild who <topic>`" in kit.to_text(kit.ask_message("quantum knitting", [], [], {}).blocks)
 
 
 def test_person_query_forms():

@@ -12,8 +12,8 @@ import pytest
 
 from fake_slack import RESPONSE_URL, User
 from guildbot import slack_blocks as kit
-from slack_support import (ASKER, CHANNEL, bot, dm_event, fake_slack, mention_event, new_ts,  # noqa: F401
-                           assert_names_recommender_authors, signed_headers, slack, slash_command)
+from slack_support import (ASKER, CHANNEL, bot, dm_event, fake_slack, find_button, mention_event,  # noqa: F401
+                           new_ts, assert_names_recommender_authors, signed_headers, slack, slash_command)
 
 ACK_BUDGET = 3.0  # seconds Slack waits for an acknowledgement
 
@@ -185,6 +185,25 @@ def test_direct_message_is_answered_there(slack):
     post = slack.fake.wait_for("chat.postMessage")[0]
     assert post.args["channel"] == event["channel"] and not post.args.get("thread_ts")
     assert "population stability index" in section_text(post.blocks).lower()
+
+
+@pytest.mark.parametrize("kind", ["mention", "direct message"])
+def test_slacks_escaping_is_undone_once_on_the_way_in_and_done_once_on_the_way_out(slack, demo_guild, kind):
+    """Slack sends what a person typed, `drift & fraud <monitoring>`, escaped in events: the search
+    gets the typed words, and the answer echoes them escaped once (`&amp;`, never `&amp;amp;`)."""
+    typed, sent = "drift & fraud <monitoring>", "drift &amp; fraud &lt;monitoring&gt;"
+    demo_guild.store.conn.execute("DELETE FROM query_log")
+    event = mention_event(f"<@{slack.fake.bot_user_id}> {sent}") if kind == "mention" else dm_event(sent)
+    slack.event(event)
+    post = slack.fake.wait_for("chat.postMessage")[0]
+    kit.validate(post.blocks)
+    assert f"“{sent}”" in post.args["text"] and f"_{sent}_" in section_text(post.blocks)
+    for twice in ("&amp;amp;", "&amp;lt;", "&amp;gt;"):
+        assert twice not in post.args["text"] and twice not in json.dumps(post.blocks)
+    _, helpful = find_button(post.blocks, kit.HELPFUL)
+    assert json.loads(helpful["value"])["q"] == typed  # feedback is stored for the question searched
+    assert [r["question"] for r in demo_guild.store.query("SELECT question FROM query_log")] == [typed]
+    demo_guild.store.conn.execute("DELETE FROM query_log")
 
 
 def test_edits_bot_messages_and_the_bots_own_messages_are_not_answered(slack):

@@ -14,7 +14,7 @@ import pytest
 
 from fakes.guilds import open_guild, shared_embedder  # noqa: F401
 from guildbot import slack_blocks as kit
-from slack_support import (ASKER, Bot, ServerThread, SECRET, dm_event, fake_slack, mention_event,  # noqa: F401
+from slack_support import (ASKER, CHANNEL, Bot, ServerThread, SECRET, dm_event, fake_slack, mention_event,  # noqa: F401
                            signed_headers, slash_command)
 
 HOSTILE = "<!channel> <!here> <@U0TOMAS> & <https://evil.example|click> who knows recommender?"
@@ -153,6 +153,39 @@ def test_a_user_asking_too_fast_gets_a_polite_reply_and_others_are_not_slowed(a_
     assert "asking faster" in sorry.args["text"] and sorry.args.get("thread_ts") == event["ts"]
     a.fake.quiet(0.5)
     assert not [c for c in a.fake.calls_to("chat.postMessage") if c.args.get("thread_ts") == event["ts"]]
+
+
+def test_mentions_over_the_limit_are_told_once_then_stay_silent(a_and_b):
+    a, _ = a_and_b
+    user, bot_id = "U0BURST", a.fake.bot_user_id
+    allowed = [mention_event(f"<@{bot_id}> who knows drift monitoring {n}", user=user) for n in range(RATE)]
+    for event in allowed:
+        a.event(event)
+    a.fake.wait_for(lambda c: c.method == "chat.postMessage" and c.args.get("thread_ts") in {e["ts"] for e in allowed},
+                    count=RATE)
+    refused = [mention_event(f"<@{bot_id}> and feature stores {n}?", user=user) for n in range(3)]
+    for event in refused:
+        a.event(event)
+    sorry = a.fake.wait_for(lambda c: c.method == "chat.postEphemeral" and c.args.get("user") == user)[0]
+    assert "asking faster" in sorry.args["text"] and sorry.args["channel"] == CHANNEL
+    assert sorry.args.get("thread_ts") in {e["ts"] for e in refused}
+    a.fake.quiet(1.0)
+    assert len(a.fake.calls_to("chat.postEphemeral")) == 1  # told once, not once per mention
+    assert not [c for c in a.fake.calls_to("chat.postMessage") if c.args.get("thread_ts") in {e["ts"] for e in refused}]
+
+
+def test_a_refused_user_is_told_once_until_they_may_ask_again():
+    from guildbot.slack_limits import RateLimit
+
+    now = [0.0]
+    limit = RateLimit(2, 60.0, clock=lambda: now[0])
+    assert limit.allow("u") == limit.allow("u") == 0.0
+    assert limit.allow("u") == 60.0 and limit.tell_once("u") and not limit.tell_once("u")
+    now[0] = 30.0
+    assert limit.allow("u") == 30.0 and not limit.tell_once("u")  # still the same window: silent
+    now[0] = 60.0
+    assert limit.allow("u") == 0.0  # the window has passed: asking again...
+    assert limit.allow("u") == 0.0 and limit.allow("u") > 0 and limit.tell_once("u")  # ...and told again when over
 
 
 def test_a_retried_event_is_answered_once_by_two_bot_instances_on_one_data_dir(a_and_b, demo_guild):
