@@ -8,7 +8,7 @@ never disagree; the web app includes this router like its other pages.
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markupsafe import Markup
 
 from . import digest as dg
@@ -32,14 +32,14 @@ def _build(guild: ViewerGuild, week: str, team: str | None):
         raise HTTPException(404, str(e))
 
 
-@router.get("/digest")
+@router.get("/digest", response_class=HTMLResponse)
 def archive(request: Request, guild: ViewerGuild = Depends(viewer_guild)) -> Response:
     cfg = guild.config
     body = dg.render_archive_html(dg.archive_weeks(tz=cfg.digest.tz), cfg.name)
     return render(request, "digest.html", title="Weekly digests", body=Markup(body))
 
 
-@router.get("/digest/{week}")
+@router.get("/digest/{week}", response_class=HTMLResponse)
 def week_page(request: Request, week: str, team: str | None = None,
               guild: ViewerGuild = Depends(viewer_guild)) -> Response:
     data = _build(guild, week, team)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from index.catalog import Project, doc_projects
 from index.profiles import AmbiguousPerson
+from index.search import Hit
 
 from .web import viewer_guild
 from .web_auth import ViewerGuild
@@ -38,6 +40,16 @@ def _topics(guild: ViewerGuild, n: int = 8) -> list[str]:
     return list(seen)[:n]
 
 
+def _projects_of(guild: ViewerGuild, hits: list[Hit]) -> dict[str, Project]:
+    """doc id -> the catalog project each hit belongs to (the catalog's own mapping, index.catalog.doc_projects),
+    for the hits whose project the viewer may see; a document outside every project is left out."""
+    if not hits:
+        return {}
+    visible = {p.id: p for p in guild.projects()}
+    placed = doc_projects(guild.store, [h.doc_id for h in hits])
+    return {doc_id: visible[pid] for doc_id, pid in placed.items() if pid in visible}
+
+
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, guild: ViewerGuild = Depends(viewer_guild)) -> Response:
     sources = guild.sources()
@@ -67,7 +79,7 @@ def search(request: Request, q: str | None = None, team: str | None = None, sour
     people = [e for e in guild.experts(query, limit=PEOPLE_BESIDE, team=team or None, surface="web", asker=asker)
               if e.score > 0]
     return render(request, "search.html", q=query, result=result, people=people, notes=notes,
-                  topics=_topics(guild) if not result.total else [])
+                  projects=_projects_of(guild, result.hits), topics=_topics(guild) if not result.total else [])
 
 
 @router.get("/people", response_class=HTMLResponse)

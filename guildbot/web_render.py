@@ -1,7 +1,9 @@
 """Server-rendered pages: the Jinja2 environment (autoescape on), its filters and the navigation.
 
-Adding a page takes a template under guildbot/templates/, a route that calls `render`, and one
-entry in NAV (helpers F and G add the digest archive and the syncs this way).
+Adding a page takes a template under guildbot/templates/, a route declared with
+`response_class=HTMLResponse` that calls `render`, and one entry in NAV (helpers F and G add the
+digest archive and the syncs this way). The browser tests run axe-core on every route declared so,
+and fail on a page route they have no URL for.
 """
 from __future__ import annotations
 

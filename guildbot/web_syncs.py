@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
 from .web import viewer_guild
 from .web_auth import ViewerGuild
@@ -17,7 +17,7 @@ from .web_render import render
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/syncs")
+@router.get("/syncs", response_class=HTMLResponse)
 def syncs(request: Request, guild: ViewerGuild = Depends(viewer_guild)) -> Response:
     now = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
     stored = guild.syncs()

@@ -123,6 +123,23 @@ def test_search_page_shows_documents_people_facets_and_highlights(http, demo_gui
     assert soup.select_one("#site-q")["value"] == QUESTION  # the query stays in the box (and in the URL)
 
 
+def test_search_results_link_the_catalog_project_they_belong_to(http, demo_guild):
+    projects = demo_guild.projects()
+    member_of = {d["url"]: p for p in projects for d in demo_guild.project_documents(p.id, limit=10_000)}
+    href_of = {p.id: f"/projects/{quote(p.id, safe=':@')}" for p in projects}
+    soup = page(http, "/search?q=" + quote(QUESTION))
+    results = soup.select("ol.hits li.hit")
+    assert results and all(li.h3.a["href"] in member_of for li in results), "every demo result is in a project"
+    for li in results:
+        project = member_of[li.h3.a["href"]]
+        links = [(a["href"], a.get_text(strip=True)) for a in li.select(".meta a[href^='/projects/']")]
+        assert links == [(href_of[project.id], project.name)], li.h3.get_text(" ", strip=True)
+    linked = {member_of[li.h3.a["href"]].id: member_of[li.h3.a["href"]].name for li in results}
+    assert len(linked) >= 2  # the recommender documents come from several projects
+    for project_id, name in linked.items():
+        assert page(http, href_of[project_id]).h1.get_text(" ", strip=True).startswith(name)
+
+
 def test_pagination_walks_the_whole_pool(http, demo_guild):
     total = demo_guild.search_page(QUESTION).total
     assert total > 10, "the demo org should give more than one page"

@@ -1,14 +1,20 @@
 """A person in headless Chromium, keyboard only: asks "who has built a recommender", finds the
 recommender documents and the Home Feed and Marketplace people, opens a person and their project,
-filters by team. Then the same without JavaScript, on a phone, and the page's accessibility basics."""
+filters by team. Then the same without JavaScript, on a phone, the page's accessibility basics, and
+axe-core on every page the app serves to a browser."""
 from __future__ import annotations
 
 import re
+from typing import Any, Iterable, Iterator
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
+from fastapi.responses import HTMLResponse
 from playwright.sync_api import expect
 
 from browser import browser, focused, lowest_contrast, tab_to, web_site  # noqa: F401 - fixtures
+from digest_support import demo_week  # noqa: F401 - a fixture
+from guildbot.web import create_app
 from slack_support import recommender_authors
 
 QUESTION = "who has built a recommender"
@@ -154,3 +160,79 @@ def test_skip_link_landmarks_and_visible_focus(page, web_site):
     assert outline != "none"
     roles = page.evaluate("""() => ['header', 'nav', 'main', 'footer'].map(t => document.querySelectorAll(t).length)""")
     assert roles == [1, 1, 1, 1]
+
+
+# -- axe-core on every page --------------------------------------------------------------------------------
+# Every route that serves HTML (by its path as FastAPI formats it), with URLs that show its states:
+# results, no results, a note, filters, an ambiguous name, the error page. {person} and {week} are
+# filled in from the demo org.
+AXE_PAGES: dict[str, list[str]] = {
+    "/": ["/"],
+    "/search": ["/search?q=who+has+built+a+recommender", "/search?q=who+has+built+a+recommender&team=Home+Feed&page=2",
+                "/search?q=recommender&kind=no-such-kind", "/search?q=drift&since=last+tuesday"],
+    "/people": ["/people", "/people?team=Risk", "/people?q=nobody+at+all"],
+    "/people/{person_id}": ["/people/{person}", "/people/Mei%20Lin", "/people/nobody"],
+    "/projects": ["/projects", "/projects?team=Marketplace&sort=activity", "/projects?status=no-such-status"],
+    "/projects/{project_id}": ["/projects/feed-ranker", "/projects/drift-watch", "/projects/nope"],
+    "/teams": ["/teams"],
+    "/teams/{name}": ["/teams/Home%20Feed", "/teams/Nope"],
+    "/overlaps": ["/overlaps"],
+    "/sources": ["/sources"],
+    "/digest": ["/digest"],
+    "/digest/{week}": ["/digest/{week}", "/digest/{week}?team=Risk", "/digest/2026-49"],
+    "/syncs": ["/syncs"],
+    "/api/docs": ["/api/docs"],
+}
+JSON_OUTSIDE_THE_SCHEMA = {"/healthz", "/api/openapi.json", "/api/digest/{week}"}  # the rest of the JSON is /api
+
+
+def get_routes(routes: Iterable[Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """(path, response class) of every GET route, looking inside included routers (which newer FastAPI
+    keeps as one route each rather than copying their routes into the app)."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from get_routes(included.routes, prefix + route.include_context.prefix)
+        elif "GET" in (getattr(route, "methods", None) or ()):
+            yield prefix + route.path_format, getattr(route, "response_class", None)
+
+
+def test_axe_pages_are_every_page_the_app_serves(demo_guild):
+    app = create_app(demo_guild)
+    routes = dict(get_routes(app.router.routes))
+    pages = {path for path, response in routes.items() if response is HTMLResponse}
+    assert pages == set(AXE_PAGES), "a page route without URLs to check (or URLs of no route)"
+    assert set(routes) - pages == set(app.openapi()["paths"]) | JSON_OUTSIDE_THE_SCHEMA, \
+        "a GET route that is neither a declared page (response_class=HTMLResponse) nor JSON"
+
+
+def describe(violations: list[dict]) -> str:
+    """axe-core's violations, each with its rule, what it asks for and every offending node."""
+    lines = []
+    for v in violations:
+        lines.append(f"{v['id']} ({v['impact']}): {v['help']} <{v['helpUrl']}>")
+        lines += [f"    {' '.join(map(str, n['target']))}: {n['html'][:300]}" for n in v["nodes"]]
+    return "\n".join(lines)
+
+
+@pytest.fixture(scope="module")
+def planned_syncs(demo_guild) -> list[dict]:
+    """The next cycle's syncs, planned (once per cycle) so /syncs shows its table."""
+    proposals = demo_guild.sync_proposals()
+    assert proposals
+    return proposals
+
+
+@pytest.mark.parametrize("route", list(AXE_PAGES))
+def test_axe_finds_no_violations(browser, web_site, demo_guild, demo_week, planned_syncs, route):
+    person = demo_guild.person("priya.raman@acme.example").person_id
+    page = browser.page(viewport={"width": 1280, "height": 900})
+    found = []
+    for url in (u.format(person=person, week=demo_week) for u in AXE_PAGES[route]):
+        response = page.goto(web_site.url + url)
+        assert response is not None and response.headers["content-type"].startswith("text/html"), url
+        violations = Axe().run(page).response["violations"]
+        if violations:
+            found.append(f"{url} ({response.status}):\n{describe(violations)}")
+    page.context.close()
+    assert not found, "axe-core violations:\n" + "\n".join(found)
