@@ -7,7 +7,9 @@ dropped); the README carries the repository-level contributors. With `history` (
 every commit made by a person (subject and body; merges and bots skipped) and every folder of two or
 more files (path, names, README or package docstring, subjects of the commits that changed it,
 each person's distinct commits) is a document too: evidence for questions about a part of the
-repository (connectors/history.py). The state is the last indexed commit: a re-crawl reads only
+repository (connectors/history.py). Housekeeping files (.mailmap, lock files, CI configurations,
+version bumps: connectors/housekeeping.py) are no evidence: they give no document, and changes
+to them count towards no folder, commit or repository. The state is the last indexed commit: a re-crawl reads only
 the diff since then, and a rewritten history is read again whole.
 """
 from __future__ import annotations
@@ -22,13 +24,15 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Iterator
 
 from .base import Checkpoint, Contributor, Deleted, Document, Field, Item, SourceContext, SourceError, is_bot, make_id
+from .housekeeping import is_housekeeping
 from .identifiers import identifier_words, vocabulary
 from .history import (Commit, ancestors, renamed, clean_subject, common_folder, docstring, folder_readme, folder_subjects,
                       folder_text, folders_of, message_body, MAX_COMMIT_PATHS, FOLDER_README_CHARS)
 from .projectfiles import MAX_PROJECT_FILE_BYTES, project_files, project_metadata
 from .text import PROSE_SUFFIXES, decode, is_binary, path_words, prose_to_text
 
-STATE_VERSION = 3  # 2: commits and folders are documents too; 3: glued words in paths cut, identifiers in commits split
+STATE_VERSION = 4  # 2: commits and folders are documents too; 3: glued words in paths cut, identifiers in commits split;
+# 4: housekeeping files dropped (the full re-read deletes their documents)
 MAX_PROSE_BYTES = 5_000_000
 INCREMENTAL_PATH_LIMIT = 400  # beyond this many changed paths one full log pass is cheaper
 CO_AUTHOR = re.compile(r"^\s*(.*?)\s*<([^>]*)>\s*$")
@@ -133,7 +137,8 @@ class GitConnector:
                               capture_output=True).returncode == 0
 
     def _tree(self, head: str) -> dict[str, tuple[str, int]]:
-        """path -> (blob id, size) for every tracked file at head."""
+        """path -> (blob id, size) for every tracked file at head but housekeeping files, which are no
+        evidence: what is not in the tree gives no document, folder entry or Unchanged confirmation."""
         out = self._git("ls-tree", "-r", "-l", "-z", head)
         files = {}
         for rec in out.split("\0"):
@@ -141,7 +146,7 @@ class GitConnector:
                 continue
             meta, _, path = rec.partition("\t")
             parts = meta.split()
-            if len(parts) == 4 and parts[1] == "blob":
+            if len(parts) == 4 and parts[1] == "blob" and not is_housekeeping(path):
                 files[path] = (parts[2], int(parts[3]) if parts[3].isdigit() else 0)
         return files
 
@@ -191,15 +196,20 @@ class GitConnector:
                 if m:
                     co.append((m.group(1), m.group(2)))
                     co_contacts.add(co[-1])
-            changes, moves = [], []
+            changes, moves, housekeeping = [], [], False
             for line in rest.strip("\n").splitlines():
                 parts = line.split("\t", 2)
                 if len(parts) == 3:
                     a, d, p = parts
                     before, p = renamed(p)
+                    if is_housekeeping(p):  # no evidence: not a change to any file, folder or commit document
+                        housekeeping = True
+                        continue
                     changes.append((p, (int(a) if a.isdigit() else 0) + (int(d) if d.isdigit() else 0)))
                     if before and before != p:
                         moves.append((before, p))
+            if housekeeping and not changes:
+                continue  # a commit that only did housekeeping ('Update .mailmap', 'Bump version') counts nowhere
             raw.append((sha, len(parents.split()) > 1, (name, email), co, int(at or 0), subject, body, changes, moves))
         mapped = self._mailmap(co_contacts) if co_contacts else {}
         history = _History()
