@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import logging
 import subprocess
@@ -48,6 +49,32 @@ def test_log_records_are_redacted_at_every_level(caplog):
     with caplog.at_level(logging.DEBUG, logger="guildbot.test"):  # whatever level Bolt gave "guildbot"
         logging.getLogger("guildbot.test").debug("cloning %s with %s", f"https://x:{SECRET}@h/r.git", f"tok-{SECRET}")
     assert caplog.records and SECRET not in caplog.text and MASK in caplog.text
+
+
+def test_a_logged_traceback_is_redacted_too():
+    """A formatted traceback repeats the exception's message, and that may hold a URL with its password."""
+    install_log_redaction()
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    log = logging.getLogger("guildbot.test.traceback")
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
+    try:
+        try:
+            raise OSError(f"connection reset by http://deploy:{SECRET}@git.corp/x.git")
+        except OSError as cause:
+            raise RuntimeError(f"cannot fetch https://deploy:{SECRET}@git.corp/x.git") from cause
+    except RuntimeError as e:
+        log.exception("the crawl of %s failed", "vault")
+        log.error("again", exc_info=e)
+        log.warning("and once more", exc_info=True, stack_info=True)
+    finally:
+        log.removeHandler(handler)
+    out = stream.getvalue()
+    assert out.count("Traceback (most recent call last)") == 6  # three records, each with the cause and the error
+    assert "RuntimeError: cannot fetch https://deploy:" in out and "OSError: connection reset" in out
+    assert SECRET not in out and MASK in out
 
 
 def _rows(db) -> str:
