@@ -12,7 +12,6 @@ whatever was not seen: files of repositories that left the org, were excluded or
 """
 from __future__ import annotations
 
-import base64
 import fnmatch
 import os
 import shutil
@@ -27,7 +26,7 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import parse_header_links
 
 from .base import Checkpoint, Deleted, Document, Field, Item, SourceContext, SourceError, Unchanged, make_id
-from .git import GitConnector
+from .git import GitConnector, http_auth_config, with_git_config
 from .http import HttpClient, Response, rate_limit_wait
 from .redact import register_secret
 
@@ -72,14 +71,10 @@ def clone_env(clone_url: str, user: str, token: str) -> dict[str, str]:
     An http.<url>.extraheader keeps the token out of the clone URL, the mirror's config on disk,
     git's messages and therefore the crawl report.
     """
-    parts = urlsplit(clone_url)
-    if not token or parts.scheme not in ("http", "https"):
+    if not token or urlsplit(clone_url).scheme not in ("http", "https"):
         return {}
-    n = int(os.environ.get("GIT_CONFIG_COUNT", "0") or 0)
-    basic = base64.b64encode(f"{user}:{token}".encode()).decode()
-    return {"GIT_CONFIG_COUNT": str(n + 1),
-            f"GIT_CONFIG_KEY_{n}": f"http.{parts.scheme}://{parts.netloc}/.extraheader",
-            f"GIT_CONFIG_VALUE_{n}": f"Authorization: Basic {basic}"}
+    git_config = {k: v for k, v in os.environ.items() if k.startswith("GIT_CONFIG_")}
+    return with_git_config(git_config, [http_auth_config(clone_url, user, token)])
 
 
 class ForgeApi:

@@ -7,11 +7,15 @@ dropped); the README carries the repository-level contributors. With `history` (
 every commit made by a person (subject and body; merges and bots skipped) and every folder of two or
 more files (path, names, README or package docstring, subjects of the commits that changed it,
 each person's distinct commits) is a document too: evidence for questions about a part of the
-repository (connectors/history.py). The state is the last indexed commit: a re-crawl reads only
+repository (connectors/history.py). Housekeeping files (.mailmap, lock files, CI configurations,
+version bumps: connectors/housekeeping.py) are no evidence: they give no document, and changes
+to them count towards no folder, commit or repository. Credentials in a URL are never written to disk: the mirror
+stores the URL without them and git gets them from the environment on every clone and fetch. The state is the last indexed commit: a re-crawl reads only
 the diff since then, and a rewritten history is read again whole.
 """
 from __future__ import annotations
 
+import base64
 import os
 import re
 import subprocess
@@ -20,15 +24,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Iterator
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from .base import Checkpoint, Contributor, Deleted, Document, Field, Item, SourceContext, SourceError, is_bot, make_id
+from .housekeeping import is_housekeeping
 from .identifiers import identifier_words, vocabulary
 from .history import (Commit, ancestors, renamed, clean_subject, common_folder, docstring, folder_readme, folder_subjects,
                       folder_text, folders_of, message_body, MAX_COMMIT_PATHS, FOLDER_README_CHARS)
 from .projectfiles import MAX_PROJECT_FILE_BYTES, project_files, project_metadata
 from .text import PROSE_SUFFIXES, decode, is_binary, path_words, prose_to_text
 
-STATE_VERSION = 3  # 2: commits and folders are documents too; 3: glued words in paths cut, identifiers in commits split
+STATE_VERSION = 4  # 2: commits and folders are documents too; 3: glued words in paths cut, identifiers in commits split;
+# 4: housekeeping files dropped (the full re-read deletes their documents)
 MAX_PROSE_BYTES = 5_000_000
 INCREMENTAL_PATH_LIMIT = 400  # beyond this many changed paths one full log pass is cheaper
 CO_AUTHOR = re.compile(r"^\s*(.*?)\s*<([^>]*)>\s*$")
@@ -56,6 +63,50 @@ class _History:
     per_folder: dict[str, dict[tuple[str, str], _Stat]] = field(default_factory=lambda: defaultdict(dict))
     repo: dict[tuple[str, str], _Stat] = field(default_factory=dict)
     commits: list[Commit] = field(default_factory=list)
+
+
+def http_auth_config(url: str, user: str, password: str) -> tuple[str, str]:
+    """The git config (key, value) that sends HTTP basic auth to the URL's host, and only there."""
+    parts = urlsplit(url)
+    basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return f"http.{parts.scheme}://{parts.netloc.rpartition('@')[2]}/.extraheader", f"Authorization: Basic {basic}"
+
+
+def split_credentials(url: str) -> tuple[str, list[tuple[str, str]]]:
+    """The URL without its credentials, and the git config that authenticates in their stead.
+
+    `git clone` writes its URL into the mirror's config, so a password or token in it would lie on
+    disk; the config returned here is meant for the environment only (with_git_config).
+    'https://u:p@host/x' -> basic auth for the host; 'https://TOKEN@host/x' -> the user name for
+    git's credential lookup (a lone user part may be a token); 'ssh://git@host/x' is no secret and
+    stays, 'ssh://u:p@host/x' loses the password, which ssh never reads from a URL anyway.
+    """
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:  # no credentials, or no URL at all (a path, 'git@host:org/repo.git')
+        return url, []
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, colon, password = userinfo.partition(":")
+    if parts.scheme.lower() in ("http", "https"):
+        clean = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+        if colon:
+            return clean, [http_auth_config(clean, unquote(user), unquote(password))]
+        return clean, [(f"credential.{parts.scheme}://{host}.username", unquote(user))]
+    if colon:
+        return urlunsplit((parts.scheme, f"{user}@{host}", parts.path, parts.query, parts.fragment)), []
+    return url, []
+
+
+def with_git_config(env: dict[str, str], config: list[tuple[str, str]]) -> dict[str, str]:
+    """`env` with `config` added to the configuration it gives git (GIT_CONFIG_COUNT/KEY_n/VALUE_n:
+    read by git as if passed with -c, written nowhere)."""
+    if not config:
+        return env
+    out = dict(env)
+    n = int(out.get("GIT_CONFIG_COUNT") or 0)
+    for i, (key, value) in enumerate(config, start=n):
+        out[f"GIT_CONFIG_KEY_{i}"], out[f"GIT_CONFIG_VALUE_{i}"] = key, value
+    out["GIT_CONFIG_COUNT"] = str(n + len(config))
+    return out
 
 
 def _ts(epoch: int) -> datetime | None:
@@ -105,13 +156,16 @@ class GitConnector:
                 raise SourceError(self.ctx.name, f"{self.local} is not a git repository",
                                   "point url at the folder that holds the repository's .git")
             return
-        env = dict(os.environ, GIT_TERMINAL_PROMPT="0", **self.git_env)
+        clean, auth = split_credentials(self.url)  # the mirror's config on disk holds the clean URL only
+        env = with_git_config(dict(os.environ, GIT_TERMINAL_PROMPT="0", **self.git_env), auth)
         if (self.git_dir / "HEAD").exists():
+            if self._git("config", "--get", "remote.origin.url", check=False).strip() != clean:
+                self._git("config", "remote.origin.url", clean)  # a mirror cloned with credentials in its URL loses them
             cmd = ["git", "-C", str(self.git_dir), "fetch", "--prune", "--force", "--quiet", "origin",
                    "+refs/heads/*:refs/heads/*"]
         else:
             self.git_dir.parent.mkdir(parents=True, exist_ok=True)
-            cmd = ["git", "clone", "--mirror", "--quiet", self.url, str(self.git_dir)]
+            cmd = ["git", "clone", "--mirror", "--quiet", clean, str(self.git_dir)]
         out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=3600)
         if out.returncode != 0:
             raise SourceError(self.ctx.name, f"cannot fetch {self.url}: {out.stderr.strip()[:300]}",
@@ -133,7 +187,8 @@ class GitConnector:
                               capture_output=True).returncode == 0
 
     def _tree(self, head: str) -> dict[str, tuple[str, int]]:
-        """path -> (blob id, size) for every tracked file at head."""
+        """path -> (blob id, size) for every tracked file at head but housekeeping files, which are no
+        evidence: what is not in the tree gives no document, folder entry or Unchanged confirmation."""
         out = self._git("ls-tree", "-r", "-l", "-z", head)
         files = {}
         for rec in out.split("\0"):
@@ -141,7 +196,7 @@ class GitConnector:
                 continue
             meta, _, path = rec.partition("\t")
             parts = meta.split()
-            if len(parts) == 4 and parts[1] == "blob":
+            if len(parts) == 4 and parts[1] == "blob" and not is_housekeeping(path):
                 files[path] = (parts[2], int(parts[3]) if parts[3].isdigit() else 0)
         return files
 
@@ -191,15 +246,20 @@ class GitConnector:
                 if m:
                     co.append((m.group(1), m.group(2)))
                     co_contacts.add(co[-1])
-            changes, moves = [], []
+            changes, moves, housekeeping = [], [], False
             for line in rest.strip("\n").splitlines():
                 parts = line.split("\t", 2)
                 if len(parts) == 3:
                     a, d, p = parts
                     before, p = renamed(p)
+                    if is_housekeeping(p):  # no evidence: not a change to any file, folder or commit document
+                        housekeeping = True
+                        continue
                     changes.append((p, (int(a) if a.isdigit() else 0) + (int(d) if d.isdigit() else 0)))
                     if before and before != p:
                         moves.append((before, p))
+            if housekeeping and not changes:
+                continue  # a commit that only did housekeeping ('Update .mailmap', 'Bump version') counts nowhere
             raw.append((sha, len(parents.split()) > 1, (name, email), co, int(at or 0), subject, body, changes, moves))
         mapped = self._mailmap(co_contacts) if co_contacts else {}
         history = _History()

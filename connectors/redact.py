@@ -2,7 +2,8 @@
 
 `redact(text)` masks credentials inside URLs (`https://user:SECRET@host` -> `https://user:***@host`,
 `https://TOKEN@host` -> `https://***@host`) and every value registered with `register_secret`
-(API tokens read from the environment). Pure apart from that small registry.
+(API tokens read from the environment). Pure apart from that small registry and
+`install_log_redaction`, which masks every log record, tracebacks included.
 """
 from __future__ import annotations
 
@@ -74,9 +75,38 @@ def register_env_secrets(environ: dict[str, str] | None = None) -> None:
             register_secret(value)
 
 
+_TRACEBACKS = logging.Formatter()  # formats an attached exception as every standard formatter does
+
+
+def redact_record(record: logging.LogRecord) -> logging.LogRecord:
+    """The record with its message, attached traceback and stack masked (changed in place).
+
+    A traceback repeats its exceptions' messages (a git error holding the clone URL, say), so one
+    that needs masking is formatted here, masked, and kept as `exc_text`, which formatters print
+    as is; `exc_info` is dropped then, so no handler formats the exception again from the object.
+    """
+    try:
+        message = record.getMessage()
+    except Exception:  # noqa: BLE001 - a malformed record is left for logging to report
+        message = None
+    if message is not None:
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+    if record.exc_info:
+        text = record.exc_text or _TRACEBACKS.formatException(record.exc_info)
+        clean = redact(text)
+        if clean != text:
+            record.exc_text, record.exc_info = clean, None
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+    return record
+
+
 def install_log_redaction() -> None:
-    """Redact every log record as it is made, at any level and for any handler (idempotent);
-    secrets in the environment are registered first."""
+    """Redact every log record as it is made, at any level and for any handler (idempotent):
+    its message and any traceback attached (redact_record). Secrets in the environment are
+    registered first."""
     global _installed
     register_env_secrets()
     with _lock:
@@ -86,14 +116,6 @@ def install_log_redaction() -> None:
     make = logging.getLogRecordFactory()
 
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = make(*args, **kwargs)
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a malformed record is left for logging to report
-            return record
-        clean = redact(message)
-        if clean != message:
-            record.msg, record.args = clean, None
-        return record
+        return redact_record(make(*args, **kwargs))
 
     logging.setLogRecordFactory(factory)

@@ -2,6 +2,7 @@
 import pytest
 
 from conftest import write_config
+from connectors.housekeeping import is_housekeeping
 from guildbot import Guild
 from pg_fixture import BACKENDS, backend_url
 
@@ -116,7 +117,8 @@ def test_mailmap_coauthors_and_bots(make_repo, tmp_path):
         guild.crawl()
         # the co-author is credited, mapped through .mailmap, and merged with her work identity
         assert people_of(guild, "docs/a.md") == {"Bob Stone": 1, "Ada Lovelace": 1}
-        assert people_of(guild, "README.md") == {"Ada Lovelace": 3, "Bob Stone": 1}
+        # ... and her commit of the .mailmap itself is housekeeping, no commit to the repository
+        assert people_of(guild, "README.md") == {"Ada Lovelace": 2, "Bob Stone": 1}
         names = {r["name"] for r in guild.store.query("SELECT name FROM people")}
         assert names == {"Ada Lovelace", "Bob Stone"}
         idents = " ".join(r["name"] + r["email"] for r in guild.store.query("SELECT name, email FROM identities"))
@@ -348,3 +350,60 @@ def test_glued_file_names_and_class_names_in_commits_read_as_words(make_repo, tm
     assert "expanding cutoff splitter" in commit
     assert [h.path for h in guild.search("expanding cutoff", limit=1)] == ["split/expandingcutoff.py"]
     guild.close()
+
+
+@pytest.mark.parametrize("path, housekeeping", [
+    (".mailmap", True), ("web/yarn.lock", True), ("poetry.lock", True), ("package-lock.json", True), ("uv.lock", True),
+    (".github/workflows/ci.yml", True), (".circleci/config.yml", True), (".gitlab-ci.yml", True), (".travis.yml", True),
+    ("azure-pipelines.yml", True), ("pkg/.gitignore", True), (".pre-commit-config.yaml", True), ("VERSION", True),
+    ("pkg/_version.py", True), ("requirements.txt", False), ("recommender/model.py", False),
+    (".github/CODEOWNERS", False), ("docs/workflows/ci.md", False), ("pkg/version_range.py", False),
+])
+def test_housekeeping_files_are_named_by_one_predicate(path, housekeeping):
+    assert is_housekeeping(path) is housekeeping
+
+
+DEE = ("Dee Park", "dee@acme.example")
+EVE = ("Eve Moss", "eve@acme.example")
+
+
+def test_housekeeping_files_are_never_evidence(make_repo, tmp_path):
+    """'1 commit to .mailmap' was shown under a recommender's author: a commit that also touched .mailmap
+    spread its weight to that file, which, changed once, looked like the person's own module."""
+    repo = make_repo("feed")
+    repo.commit(*ADA, {"README.md": "# Feed\n\nThe home feed recommender.\n", ".mailmap": "Ada Lovelace <ada@acme.example>\n",
+                       "poetry.lock": "# lock\n", "recommender/model.py": "x\n", "recommender/features.py": "x\n"},
+                message="Start the recommender")
+    repo.commit(*ADA, {"recommender/model.py": "y\n"}, message="Faster recommender model")
+    repo.commit(*ADA, {"recommender/features.py": "y\n"}, message="Recommender features from clicks")
+    # each of these people's only commit mentions the recommender but changes housekeeping only
+    repo.commit(*BOB, {".mailmap": "Ada Lovelace <ada@acme.example>\nBob Stone <bob@acme.example>\n"},
+                message="Add the recommender team to .mailmap")
+    repo.commit(*CY, {"poetry.lock": "# lock 2\n"}, message="Lock the recommender dependencies")
+    repo.commit(*DEE, {".github/workflows/recommender.yml": "on: push\n", ".github/workflows/lint.yml": "on: push\n"},
+                message="Recommender CI")
+    repo.commit(*EVE, {"recommender/_version.py": "__version__ = '1.1'\n"}, message="Release the recommender 1.1")
+    guild = Guild.from_config(write_config(tmp_path, [dict(kind="git", name="feed", team="T", url=str(repo.path))]))
+    try:
+        guild.crawl()
+        # the symptom: each of them was listed, with '1 commit to .mailmap' (or the lock file...) as evidence
+        experts = guild.experts("who built the recommender?")
+        assert [e.name for e in experts] == ["Ada Lovelace"]
+        shown = " ".join(f"{e.title} {e.url} {e.what}" for x in experts for e in x.evidence)
+        assert not any(name in shown for name in (".mailmap", "poetry.lock", "workflows", "_version"))
+        # the cause: those files were documents, and their commits counted towards folders and the repository
+        paths = [r["path"] for r in guild.store.query("SELECT path FROM documents WHERE kind != 'commit'")]
+        assert "recommender/model.py" in paths and not [p for p in paths if is_housekeeping(p) or p.startswith(".github/")]
+        commits = guild.store.query("SELECT title, metadata FROM documents WHERE kind = 'commit'")
+        assert {r["title"] for r in commits} == {"Start the recommender", "Faster recommender model",
+                                                 "Recommender features from clicks"}
+        assert not [r for r in commits if ".mailmap" in r["metadata"] or "poetry.lock" in r["metadata"]]
+        # the README's repository-level contributors count no housekeeping-only commit
+        assert people_of(guild, "README.md") == {"Ada Lovelace": 3}
+        # an incremental crawl reads housekeeping changes the same way
+        repo.commit(*BOB, {".gitignore": "cache/\n", "recommender/.gitignore": "*.pkl\n"}, message="Ignore the recommender cache")
+        s = guild.crawl().sources[0]
+        assert s.ok and (s.added, s.changed, s.deleted) == (0, 0, 0)
+        assert [e.name for e in guild.experts("who built the recommender?")] == ["Ada Lovelace"]
+    finally:
+        guild.close()

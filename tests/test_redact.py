@@ -1,15 +1,19 @@
 """Secrets never leave: URL credentials and tokens are masked in messages, logs, reports and rows."""
 from __future__ import annotations
 
+import base64
+import io
 import json
 import logging
+import subprocess
 
 import pytest
 
 from connectors.base import SourceError
+from connectors.git import split_credentials
 from connectors.redact import MASK, install_log_redaction, redact, redact_value, register_secret
 from fakes_forge import FakeForge, dead_port
-from guildbot import cli
+from guildbot import Guild, cli
 
 from conftest import write_config
 
@@ -45,6 +49,32 @@ def test_log_records_are_redacted_at_every_level(caplog):
     with caplog.at_level(logging.DEBUG, logger="guildbot.test"):  # whatever level Bolt gave "guildbot"
         logging.getLogger("guildbot.test").debug("cloning %s with %s", f"https://x:{SECRET}@h/r.git", f"tok-{SECRET}")
     assert caplog.records and SECRET not in caplog.text and MASK in caplog.text
+
+
+def test_a_logged_traceback_is_redacted_too():
+    """A formatted traceback repeats the exception's message, and that may hold a URL with its password."""
+    install_log_redaction()
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    log = logging.getLogger("guildbot.test.traceback")
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
+    try:
+        try:
+            raise OSError(f"connection reset by http://deploy:{SECRET}@git.corp/x.git")
+        except OSError as cause:
+            raise RuntimeError(f"cannot fetch https://deploy:{SECRET}@git.corp/x.git") from cause
+    except RuntimeError as e:
+        log.exception("the crawl of %s failed", "vault")
+        log.error("again", exc_info=e)
+        log.warning("and once more", exc_info=True, stack_info=True)
+    finally:
+        log.removeHandler(handler)
+    out = stream.getvalue()
+    assert out.count("Traceback (most recent call last)") == 6  # three records, each with the cause and the error
+    assert "RuntimeError: cannot fetch https://deploy:" in out and "OSError: connection reset" in out
+    assert SECRET not in out and MASK in out
 
 
 def _rows(db) -> str:
@@ -92,6 +122,81 @@ def test_a_git_url_with_credentials_never_reaches_output_logs_or_the_database(tm
         assert SECRET not in (tmp_path / "data" / "crawl.lock").read_text()
     finally:
         fake.stop()
+
+
+@pytest.mark.parametrize("url, clean, config", [
+    ("https://deploy:p%40ss@git.corp:8443/x.git", "https://git.corp:8443/x.git",
+     [("http.https://git.corp:8443/.extraheader", "Authorization: Basic " + base64.b64encode(b"deploy:p@ss").decode())]),
+    ("https://ghp_abcdef123456@github.com/o/r", "https://github.com/o/r",
+     [("credential.https://github.com.username", "ghp_abcdef123456")]),
+    ("ssh://git@github.com/o/r.git", "ssh://git@github.com/o/r.git", []),
+    ("ssh://git:pw@host/o/r.git", "ssh://git@host/o/r.git", []),
+    ("git@github.com:o/r.git", "git@github.com:o/r.git", []),
+    ("https://github.com/o/r.git", "https://github.com/o/r.git", []),
+    ("/srv/git/r.git", "/srv/git/r.git", []),
+])
+def test_a_clone_url_is_split_into_what_may_be_stored_and_what_authenticates(url, clean, config):
+    assert split_credentials(url) == (clean, config)
+
+
+def _holding(root, secret: str) -> list[str]:
+    """The files under `root` whose bytes hold `secret`, as written or inside HTTP basic auth."""
+    needles = [secret.encode(), base64.b64encode(f"deploy:{secret}".encode())]
+    return sorted(str(f.relative_to(root)) for f in root.rglob("*")
+                  if f.is_file() and any(n in f.read_bytes() for n in needles))
+
+
+def _origin(mirror) -> str:
+    return subprocess.run(["git", "-C", str(mirror), "config", "--get", "remote.origin.url"],
+                          capture_output=True, text=True).stdout.strip()
+
+
+@pytest.fixture
+def private_remote(make_repo):
+    """A real smart-HTTP remote (git http-backend) that demands SECRET as the basic-auth password."""
+    repo = make_repo("vault")
+    repo.commit("Ada Lovelace", "ada@northwind.test", {"README.md": "# Vault\n\nKey rotation runbook.\n"})
+    fake = FakeForge("github", "northwind", git_root=repo.path.parent)
+    fake.git_password = SECRET
+    yield repo, fake
+    fake.stop()
+
+
+def test_a_git_mirror_keeps_no_credential_at_rest_and_still_fetches(tmp_path, private_remote):
+    repo, fake = private_remote
+    clean = fake.git_url("vault")
+    url = clean.replace("http://", f"http://deploy:{SECRET}@")
+    config = write_config(tmp_path, [{"kind": "git", "name": "vault", "team": "ML", "url": url}], teams=["ML"])
+    guild = Guild.from_config(config)
+    try:
+        assert guild.crawl().sources[0].ok
+        repo.commit("Bob Stone", "bob@northwind.test", {"docs/rotation.md": "# Rotation\n\nRotate the HSM keys yearly.\n"})
+        s = guild.crawl().sources[0]
+        assert s.ok and s.added == 2  # fetched again with the same credentials: the new page and its commit
+    finally:
+        guild.close()
+    assert [r["status"] for r in fake.log if r["path"].startswith("/git/")].count(200) >= 4  # it really cloned and fetched
+    data = tmp_path / "data"
+    assert _origin(data / "sources" / "vault" / "repo.git") == clean  # incremental fetches need no credential on disk
+    assert _holding(data, SECRET) == []
+
+
+def test_a_mirror_cloned_with_credentials_in_its_config_loses_them_on_the_next_fetch(tmp_path, private_remote):
+    repo, fake = private_remote
+    clean = fake.git_url("vault")
+    url = clean.replace("http://", f"http://deploy:{SECRET}@")
+    mirror = tmp_path / "data" / "sources" / "vault" / "repo.git"
+    subprocess.run(["git", "clone", "--mirror", "--quiet", url, str(mirror)], check=True, capture_output=True)
+    assert _holding(tmp_path / "data", SECRET) == ["sources/vault/repo.git/config"]  # as the mirrors used to be
+    config = write_config(tmp_path, [{"kind": "git", "name": "vault", "team": "ML", "url": url}], teams=["ML"])
+    guild = Guild.from_config(config)
+    try:
+        repo.commit("Bob Stone", "bob@northwind.test", {"docs/rotation.md": "# Rotation\n\nRotate the HSM keys yearly.\n"})
+        assert guild.crawl().sources[0].ok
+        assert guild.store.query("SELECT 1 FROM documents WHERE path = 'docs/rotation.md'")
+    finally:
+        guild.close()
+    assert _origin(mirror) == clean and _holding(tmp_path / "data", SECRET) == []
 
 
 def test_environment_secrets_are_registered_by_name():
