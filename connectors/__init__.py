@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 
-from .base import Checkpoint, Connector, Contributor, Deleted, Document, Field, SourceContext, SourceError, Unchanged, is_bot
+from connectors.base import Checkpoint, Connector, Contributor, Deleted, Document, Field, SourceContext, SourceError, Unchanged, is_bot
 
 # kind -> "module:Class"; a module is imported only when a source of its kind is configured
 KINDS = {
@@ -15,8 +15,8 @@ KINDS = {
     "mediawiki": "connectors.mediawiki:MediaWikiConnector",
     "confluence": "connectors.confluence:ConfluenceConnector",
     "web": "connectors.web:WebConnector",
-    "github": "connectors.github:GitHubConnector",
-    "gitlab": "connectors.gitlab:GitLabConnector",
+    "github": "connectors.forge.github:GitHubConnector",
+    "gitlab": "connectors.forge.gitlab:GitLabConnector",
 }
 
 

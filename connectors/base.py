@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, Iterator, Protocol, Union, runtime_checkable
 
-from .redact import redact  # every message a SourceError carries is free of credentials
+from connectors.common.redact import redact  # every message a SourceError carries is free of credentials
 
 ROLES = ("author", "editor", "committer", "owner", "mentioned")
 

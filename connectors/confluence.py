@@ -29,11 +29,11 @@ from urllib.parse import quote, urlsplit
 
 from bs4 import BeautifulSoup, NavigableString
 
-from .base import Checkpoint, Contributor, Deleted, Document, Field, Item, SourceContext, SourceError, Unchanged, is_bot, make_id
-from .text import MAX_TEXT_CHARS, html_to_text
+from connectors.base import Checkpoint, Contributor, Deleted, Document, Field, Item, SourceContext, SourceError, Unchanged, is_bot, make_id
+from connectors.common.text import MAX_TEXT_CHARS, html_to_text
 
 if TYPE_CHECKING:  # requests loads only when a crawl talks HTTP, not when a question reads the config
-    from .http import HttpClient
+    from connectors.common.http import HttpClient
 
 ENV_EMAIL = "GUILDBOT_CONFLUENCE_EMAIL"
 ENV_TOKEN = "GUILDBOT_CONFLUENCE_TOKEN"
@@ -197,7 +197,7 @@ class ConfluenceConnector:
             if missing:
                 raise self._error(f"Confluence {self.deployment} credentials missing: {' and '.join(missing)} "
                                   "not set in the environment", self._credentials_fix())
-            from .http import HttpClient
+            from connectors.common.http import HttpClient
             self._client = HttpClient(self.ctx.name, auth=auth, sleep=self.sleep,
                                       headers={"Accept": "application/json", **headers})
         return self._client

@@ -10,8 +10,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from .base import Checkpoint, Contributor, Deleted, Document, Field, Item, SourceContext, SourceError, Unchanged, make_id
-from .text import decode, prose_to_text
+from connectors.base import Checkpoint, Contributor, Deleted, Document, Field, Item, SourceContext, SourceError, Unchanged, make_id
+from connectors.common.text import decode, prose_to_text
 
 FORMATS = {".md": "markdown", ".markdown": "markdown", ".rst": "rst", ".txt": "text", ".html": "html", ".htm": "html"}
 MAX_FILE_BYTES = 20_000_000

@@ -7,8 +7,8 @@ dropped); the README carries the repository-level contributors. With `history` (
 every commit made by a person (subject and body; merges and bots skipped) and every folder of two or
 more files (path, names, README or package docstring, subjects of the commits that changed it,
 each person's distinct commits) is a document too: evidence for questions about a part of the
-repository (connectors/history.py). Housekeeping files (.mailmap, lock files, CI configurations,
-version bumps: connectors/housekeeping.py) are no evidence: they give no document, and changes
+repository (connectors/common/history.py). Housekeeping files (.mailmap, lock files, CI configurations,
+version bumps: connectors/common/housekeeping.py) are no evidence: they give no document, and changes
 to them count towards no folder, commit or repository. Credentials in a URL are never written to disk: the mirror
 stores the URL without them and git gets them from the environment on every clone and fetch. The state is the last indexed commit: a re-crawl reads only
 the diff since then, and a rewritten history is read again whole.
@@ -26,13 +26,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Iterator
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from .base import Checkpoint, Contributor, Deleted, Document, Field, Item, SourceContext, SourceError, is_bot, make_id
-from .housekeeping import is_housekeeping
-from .identifiers import identifier_words, vocabulary
-from .history import (Commit, ancestors, renamed, clean_subject, common_folder, docstring, folder_readme, folder_subjects,
+from connectors.base import Checkpoint, Contributor, Deleted, Document, Field, Item, SourceContext, SourceError, is_bot, make_id
+from connectors.common.housekeeping import is_housekeeping
+from connectors.common.identifiers import identifier_words, vocabulary
+from connectors.common.history import (Commit, ancestors, renamed, clean_subject, common_folder, docstring, folder_readme, folder_subjects,
                       folder_text, folders_of, message_body, MAX_COMMIT_PATHS, FOLDER_README_CHARS)
-from .projectfiles import MAX_PROJECT_FILE_BYTES, project_files, project_metadata
-from .text import PROSE_SUFFIXES, decode, is_binary, path_words, prose_to_text
+from connectors.common.projectfiles import MAX_PROJECT_FILE_BYTES, project_files, project_metadata
+from connectors.common.text import PROSE_SUFFIXES, decode, is_binary, path_words, prose_to_text
 
 STATE_VERSION = 4  # 2: commits and folders are documents too; 3: glued words in paths cut, identifiers in commits split;
 # 4: housekeeping files dropped (the full re-read deletes their documents)

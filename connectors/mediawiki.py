@@ -29,11 +29,11 @@ from mwparserfromhell.nodes import (Argument, Comment, ExternalLink, Heading, HT
                                     Wikilink)
 from mwparserfromhell.wikicode import Wikicode
 
-from .base import Checkpoint, Contributor, Deleted, Document, Field, Item, SourceContext, SourceError, Unchanged, is_bot, make_id
-from .text import MAX_TEXT_CHARS, squeeze
+from connectors.base import Checkpoint, Contributor, Deleted, Document, Field, Item, SourceContext, SourceError, Unchanged, is_bot, make_id
+from connectors.common.text import MAX_TEXT_CHARS, squeeze
 
 if TYPE_CHECKING:  # requests loads only when a crawl talks HTTP, not when a question reads the config
-    from .http import HttpClient
+    from connectors.common.http import HttpClient
 
 STATE_VERSION = 1
 USER_ENV, PASSWORD_ENV = "GUILDBOT_MEDIAWIKI_USER", "GUILDBOT_MEDIAWIKI_PASSWORD"
@@ -320,7 +320,7 @@ class MediaWikiConnector:
         self.batch = int(options.get("batch_size") or MAX_BATCH)
         self.checkpoint_every = int(options.get("checkpoint_every") or CHECKPOINT_EVERY)
         self.rc_max_age = timedelta(days=int(options.get("rc_max_age_days") or RC_MAX_AGE_DAYS))
-        from .http import HttpClient
+        from connectors.common.http import HttpClient
         self.http = HttpClient(ctx.name, timeout=float(options.get("timeout") or 30.0))
         self.api = Api(ctx.name, self.url, self.http)
         self.site: _Site | None = None

@@ -42,9 +42,9 @@ from bs4 import BeautifulSoup, SoupStrainer
 from bs4.dammit import EncodingDetector
 from requests.utils import requote_uri
 
-from .base import Checkpoint, Contributor, Deleted, Document, Field, Item, SourceContext, SourceError, Unchanged, make_id
-from .http import HttpClient, ResponseTooLarge
-from .text import MAX_TEXT_CHARS, html_to_text
+from connectors.base import Checkpoint, Contributor, Deleted, Document, Field, Item, SourceContext, SourceError, Unchanged, make_id
+from connectors.common.http import HttpClient, ResponseTooLarge
+from connectors.common.text import MAX_TEXT_CHARS, html_to_text
 
 log = logging.getLogger("guildbot.web")
 

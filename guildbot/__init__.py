@@ -1,6 +1,6 @@
 """guildbot: find who in the company already built it, and where it is written down."""
-from .config import Config, ConfigError, load_config
-from .guild import CrawlReport, Guild
+from guildbot.config import Config, ConfigError, load_config
+from guildbot.guild import CrawlReport, Guild
 
 __all__ = ["Config", "ConfigError", "CrawlReport", "Guild", "load_config"]
 __version__ = "0.1.0"

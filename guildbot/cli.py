@@ -18,16 +18,16 @@ import sys
 import textwrap
 from typing import Any, Callable
 
-from . import cli_catalog, cli_digest, cli_syncs, cli_worker, slack_cli, web_cli
-from connectors.redact import install_log_redaction, redact
+from guildbot import cli_catalog, cli_digest, cli_syncs, cli_worker, slack_cli, web_cli
+from connectors.common.redact import install_log_redaction, redact
 from index.crawl_lock import CrawlLocked
 from index.embeddings import ModelError
 from index.dburl import database_error
 from index.store import SQLiteError, StoreError, store_error
 
-from .cli_args import positive_int
-from .config import ConfigError
-from .guild import CrawlReport, Guild
+from guildbot.cli_args import positive_int
+from guildbot.config import ConfigError
+from guildbot.guild import CrawlReport, Guild
 
 EPILOG = """examples:
   guildbot crawl                              index every source in ./guild.toml

@@ -21,8 +21,8 @@ from index.catalog import Project
 from index.profiles import AmbiguousPerson
 from index.visibility import Viewer
 
-from .cli_args import positive_int
-from .guild import Guild
+from guildbot.cli_args import positive_int
+from guildbot.guild import Guild
 
 
 AS_HELP = "answer as this person sees it (their directory team's sources); default: everything, as the owner"

@@ -270,13 +270,13 @@ def load_config(path: str | Path) -> Config:
                 options[f.name] = value
         cfg.sources.append(SourceConfig(kind, sname, cfg.team(team).name, options, entry,
                                         _visibility(path, entry, s, cfg)))
-    from .config_syncs import parse_syncs  # cross-team syncs (issue 10)
+    from guildbot.config_syncs import parse_syncs  # cross-team syncs (issue 10)
     cfg.syncs = parse_syncs(path, data.get("syncs"))
     cfg.web = _web_config(path, data.get("web", {}))
     cfg.digest = _digest(path, data.get("digest", {}), cfg)
     cfg.query_log = _query_log(path, data.get("query_log", {}))
     _load_projects(path, data, cfg)
-    from .config_database import database_url  # Postgres backend (issue 14)
+    from guildbot.config_database import database_url  # Postgres backend (issue 14)
     cfg.database = database_url(path, guild)
     return cfg
 

@@ -40,7 +40,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from index import digest_runs
 from index.digest import DigestData, mark_announced
 
-from . import slack_blocks as kit
+from guildbot import slack_blocks as kit
 
 log = logging.getLogger("guildbot.digest")
 

@@ -42,7 +42,7 @@ from index.teams import Team, compose_team
 from index.vectors import GENERATION_KEY, LAGGING_KEY, IndexOptions, VectorIndex
 from index.visibility import Viewer, directory_team, effective, make_viewer, trim_identity_lists
 
-from .config import Config, ConfigError, SourceConfig, load_config
+from guildbot.config import Config, ConfigError, SourceConfig, load_config
 
 if TYPE_CHECKING:  # the pipeline (chunking, HTML cleaning) loads only for a crawl: answers start faster
     from index.pipeline import SourceReport
@@ -365,12 +365,12 @@ class Guild:
     # -- cross-team syncs (guildbot/syncs.py; the digest reads upcoming_syncs and sync_checkins) --------
     def sync_proposals(self, replan: bool = False, now: Any = None) -> list[dict[str, Any]]:
         """The next cycle's sync proposals in the `syncs propose --json` shape (planned once per cycle)."""
-        from . import syncs
+        from guildbot import syncs
         return syncs.propose(self, now=now, replan=replan)
 
     def sync_on(self, topic: str, now: Any = None) -> dict[str, Any] | None:
         """An ad-hoc sync on a topic (`/guild sync <topic>`); None when no cross-team group exists."""
-        from . import syncs
+        from guildbot import syncs
         return syncs.propose_topic(self, topic, now=now)
 
     def syncs(self, status: list[str] | None = None) -> list[dict[str, Any]]:
@@ -384,7 +384,7 @@ class Guild:
 
     def sync_ics(self, sync_id: str) -> bytes | None:
         """The sync's invitation as an iCalendar file (None for an unknown id)."""
-        from . import syncs
+        from guildbot import syncs
         return syncs.ics(self, sync_id)
 
     def sync_checkins(self, since: str | None = None) -> list[dict[str, Any]]:

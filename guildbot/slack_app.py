@@ -46,14 +46,14 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
-from connectors.redact import register_secret
+from connectors.common.redact import register_secret
 from index.visibility import Viewer
 
-from . import slack_blocks as kit
-from .guild import Guild
-from .slack_commands import Ask, answer, parse_command
-from .slack_limits import RATE_LIMIT, Deliveries, RateLimit, slow_down_text
-from .slack_users import SlackIds
+from guildbot import slack_blocks as kit
+from guildbot.guild import Guild
+from guildbot.slack_commands import Ask, answer, parse_command
+from guildbot.slack_limits import RATE_LIMIT, Deliveries, RateLimit, slow_down_text
+from guildbot.slack_users import SlackIds
 
 log = logging.getLogger("guildbot.slack")
 
@@ -108,7 +108,7 @@ class SlackSettings:
             raise SlackConfigError(f"cannot start the Slack bot in {mode}:\n" + "\n".join(f"  - {p}" for p in problems))
         secret = (env.get("SLACK_SIGNING_SECRET") or "").strip()
         for value in (bot, secret, app_token):
-            register_secret(value)  # masked in every log line and message (connectors/redact.py)
+            register_secret(value)  # masked in every log line and message (connectors/common/redact.py)
         return cls(bot, secret, app_token, api_url if api_url.endswith("/") else api_url + "/", int(rate))
 
 
@@ -279,7 +279,7 @@ def build_app(guild: Guild, settings: SlackSettings | None = None, client: WebCl
                         response_url=body.get("response_url"))
 
     app.command(COMMAND)(ack=ack_now, lazy=[answer_command])
-    from . import slack_syncs  # the sync buttons and check-in modal (`/guild sync` is in the subcommand table)
+    from guildbot import slack_syncs  # the sync buttons and check-in modal (`/guild sync` is in the subcommand table)
     slack_syncs.register(app, guild, answers.lock, deliver_private, _guard)
 
     # @guildbot in a channel: answer in the thread; a direct message: answer there

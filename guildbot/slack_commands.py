@@ -21,9 +21,9 @@ from index.experts import topic_of
 from index.profiles import AmbiguousPerson, Profile
 from index.visibility import Viewer
 
-from . import slack_blocks as kit
-from .guild import Guild
-from .slack_users import SlackIds
+from guildbot import slack_blocks as kit
+from guildbot.guild import Guild
+from guildbot.slack_users import SlackIds
 
 DOCS = 5          # documents in an `ask` answer
 ASK_PEOPLE = 3    # people in an `ask` answer

@@ -27,9 +27,9 @@ from slack_sdk.errors import SlackApiError
 from index import syncstore
 from index.store import now_iso
 
-from . import slack_blocks as kit
-from . import syncs as planner
-from .slack_commands import COMMANDS, Command
+from guildbot import slack_blocks as kit
+from guildbot import syncs as planner
+from guildbot.slack_commands import COMMANDS, Command
 
 log = logging.getLogger("guildbot.syncs")
 
@@ -191,7 +191,7 @@ class SyncFlow:
         accepted = [uid for uid, a in syncstore.rsvps(self._store(), sync_id).items() if a == "yes"]
         href = None
         if self.cfg.caldav_url:
-            from .calendar_caldav import CalendarError, calendar_from_config
+            from guildbot.calendar_caldav import CalendarError, calendar_from_config
             try:
                 href = calendar_from_config(self.cfg).put_event(data)
             except CalendarError as e:
@@ -249,7 +249,7 @@ class SyncFlow:
 
 def client_from_env() -> WebClient | None:
     """A Web API client from SLACK_BOT_TOKEN (and SLACK_API_URL); None when no token is set."""
-    from .slack_app import DEFAULT_API_URL, SlackSettings, make_client
+    from guildbot.slack_app import DEFAULT_API_URL, SlackSettings, make_client
     token = (os.environ.get("SLACK_BOT_TOKEN") or "").strip()
     if not token:
         return None
@@ -282,7 +282,7 @@ def run_cycle(guild: Any, client: WebClient | None = None, now: datetime | None 
 
 def post_cycle_from_env(guild: Any) -> int:
     """`guildbot syncs post`: the bot token from SLACK_BOT_TOKEN (SLACK_API_URL optional)."""
-    from .slack_app import ENV_HELP
+    from guildbot.slack_app import ENV_HELP
     client = client_from_env()
     if client is None:
         print(f"guildbot: SLACK_BOT_TOKEN is not set; it is {ENV_HELP['SLACK_BOT_TOKEN']}", file=sys.stderr)

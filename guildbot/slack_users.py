@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from index.visibility import Viewer
 
-from .guild import Guild
+from guildbot.guild import Guild
 
 log = logging.getLogger("guildbot.slack")
 TTL = 3600.0

@@ -18,11 +18,11 @@ from index.people import DirectoryError, load_directory
 from index.syncplan import (Pair, Person, PlanSettings, Proposal, Topic, activity_weight, cycle_label, cycle_window,
                             group_and_slots, parse_hours, plan_cycle, sync_id, topics_from_pairs, zone)
 
-from .config import ConfigError
-from .config_syncs import SyncsConfig
+from guildbot.config import ConfigError
+from guildbot.config_syncs import SyncsConfig
 
 if TYPE_CHECKING:
-    from .guild import Guild
+    from guildbot.guild import Guild
 
 log = logging.getLogger("guildbot.syncs")
 OVERLAPS = 40          # overlap pairs read to find topics
@@ -67,7 +67,7 @@ def _busy(guild: "Guild", first, last) -> list[tuple[datetime, datetime]]:
     cfg = settings(guild)
     if not cfg.caldav_url:
         return []
-    from .calendar_caldav import CalendarError, calendar_from_config
+    from guildbot.calendar_caldav import CalendarError, calendar_from_config
     try:
         return calendar_from_config(cfg).busy(datetime.combine(first, datetime.min.time(), timezone.utc),
                                               datetime.combine(last, datetime.max.time(), timezone.utc))
@@ -210,7 +210,7 @@ def move(guild: "Guild", sync_id_: str, slot_index: int) -> dict[str, Any] | Non
 
 
 def ics(guild: "Guild", sync_id_: str) -> bytes | None:
-    from .calendar_ics import build_ics
+    from guildbot.calendar_ics import build_ics
     sync = syncstore.get_sync(guild.store, sync_id_)
     if sync is None:
         return None

@@ -25,10 +25,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from .config import WebConfig
-from .slack_http import ThreadedSlackRequestHandler  # signature 401, malformed 400, dispatch off the event loop
-from .web_auth import ANONYMOUS, Unauthorized, ViewerGuild, WebAuth
-from .web_render import render
+from guildbot.config import WebConfig
+from guildbot.slack_http import ThreadedSlackRequestHandler  # signature 401, malformed 400, dispatch off the event loop
+from guildbot.web_auth import ANONYMOUS, Unauthorized, ViewerGuild, WebAuth
+from guildbot.web_render import render
 
 SLACK_PATH = "/slack/events"
 STATIC = Path(__file__).parent / "static"
@@ -61,7 +61,7 @@ def _error(request: Request, status: int, title: str, detail: str) -> Response:
 
 
 def create_app(guild: Any = None, slack_app: App | None = None, web: WebConfig | None = None) -> FastAPI:
-    from . import web_api, web_pages
+    from guildbot import web_api, web_pages
 
     api = FastAPI(title="guildbot", description="Search, people to ask, the project catalog and cross-team overlaps.",
                   docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
@@ -115,7 +115,7 @@ def create_app(guild: Any = None, slack_app: App | None = None, web: WebConfig |
             return await handler.handle(req)
 
     if guild is not None:
-        from . import web_digest, web_syncs
+        from guildbot import web_digest, web_syncs
         api.include_router(web_api.router)
         api.include_router(web_pages.router)
         api.include_router(web_digest.router)

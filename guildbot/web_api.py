@@ -14,9 +14,9 @@ from pydantic import BaseModel, ConfigDict
 
 from index.profiles import AmbiguousPerson
 
-from .web import viewer_guild
-from .web_auth import ViewerGuild
-from .web_render import render
+from guildbot.web import viewer_guild
+from guildbot.web_auth import ViewerGuild
+from guildbot.web_render import render
 
 router = APIRouter(prefix="/api")
 MAX_QUERY = 2000

@@ -11,10 +11,10 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markupsafe import Markup
 
-from . import digest as dg
-from .web import viewer_guild
-from .web_auth import ViewerGuild
-from .web_render import render
+from guildbot import digest as dg
+from guildbot.web import viewer_guild
+from guildbot.web_auth import ViewerGuild
+from guildbot.web_render import render
 
 router = APIRouter(include_in_schema=False)
 

@@ -9,9 +9,9 @@ from index.catalog import Project, doc_projects
 from index.profiles import AmbiguousPerson
 from index.search import Hit
 
-from .web import viewer_guild
-from .web_auth import ViewerGuild
-from .web_render import render
+from guildbot.web import viewer_guild
+from guildbot.web_auth import ViewerGuild
+from guildbot.web_render import render
 
 router = APIRouter(include_in_schema=False)
 MAX_QUERY = 500  # characters of a query that are searched; a longer one is cut, and the page says so

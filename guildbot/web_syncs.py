@@ -10,9 +10,9 @@ from datetime import datetime, timezone
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from .web import viewer_guild
-from .web_auth import ViewerGuild
-from .web_render import render
+from guildbot.web import viewer_guild
+from guildbot.web_auth import ViewerGuild
+from guildbot.web_render import render
 
 router = APIRouter(include_in_schema=False)
 

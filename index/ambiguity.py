@@ -20,8 +20,8 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable
 
-from .people import _matches, identity_keys, norm_name
-from .store import Store
+from index.people import _matches, identity_keys, norm_name
+from index.store import Store
 
 KINDS = ("refused_merge", "name_collision", "inferred_join", "one_word_name", "not_in_directory")
 

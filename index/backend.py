@@ -8,15 +8,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-from .crawl_lock import CrawlLock
-from .seen import SeenEvents
-from .store import Store
-from .vectors import IndexOptions, VectorIndex
+from index.crawl_lock import CrawlLock
+from index.seen import SeenEvents
+from index.store import Store
+from index.vectors import IndexOptions, VectorIndex
 
 
 def open_store(data_dir: Path, database: str = "") -> Store:
     if database:
-        from .pg_store import PgStore
+        from index.pg_store import PgStore
         return PgStore(database)
     return Store(data_dir)
 
@@ -28,7 +28,7 @@ def is_postgres(store: Store) -> bool:
 def open_vectors(store: Store, data_dir: Path, dim: int, options: IndexOptions | None = None) -> Any:
     """The vector index for `store`: FAISS files beside SQLite, or pgvector inside Postgres."""
     if is_postgres(store):
-        from .pg_vectors import PgVectors
+        from index.pg_vectors import PgVectors
         return PgVectors(store, data_dir, dim, options)  # type: ignore[arg-type]
     return VectorIndex(store, data_dir, dim, options)
 
@@ -36,7 +36,7 @@ def open_vectors(store: Store, data_dir: Path, dim: int, options: IndexOptions |
 def open_seen_events(store: Store) -> SeenEvents:
     """Slack deliveries already answered, in the store's database, on a connection of their own."""
     if is_postgres(store):
-        from .pg_conn import PgConnection
+        from index.pg_conn import PgConnection
         url = store.url  # type: ignore[attr-defined]
         return SeenEvents(Path("postgres"), connect=lambda timeout: PgConnection(url, timeout))
     return SeenEvents(store.path)
@@ -45,6 +45,6 @@ def open_seen_events(store: Store) -> SeenEvents:
 def crawl_lock(store: Store, data_dir: Path, sources: Iterable[str]) -> Any:
     """One crawler per data_dir (flock), or per source on Postgres (advisory locks)."""
     if is_postgres(store):
-        from .pg_lock import PgCrawlLock
+        from index.pg_lock import PgCrawlLock
         return PgCrawlLock(store.url, str(store.path), sources)  # type: ignore[attr-defined]
     return CrawlLock(data_dir)

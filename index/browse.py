@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .catalog import ensure_schema
-from .store import Store
+from index.catalog import ensure_schema
+from index.store import Store
 
 
 def project_documents(store: Store, project_id: str, limit: int = 50) -> list[dict[str, Any]]:

@@ -37,13 +37,13 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from .keywords import phrase_key
-from .docvectors import doc_centroids, mean_direction, to_blob
-from . import pairs
-from . import projectcontent as content
-from .people import identity_keys
-from .store import Store, not_unit, now_iso
-from .visibility import Viewer, source_filter
+from index.keywords import phrase_key
+from index.docvectors import doc_centroids, mean_direction, to_blob
+from index import pairs
+from index import projectcontent as content
+from index.people import identity_keys
+from index.store import Store, not_unit, now_iso
+from index.visibility import Viewer, source_filter
 
 DORMANT_DAYS = 180
 SPACE_KINDS = frozenset({"mediawiki", "files"})  # sources whose page paths group into project spaces

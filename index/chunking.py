@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from connectors.text import drop_repeats
+from connectors.common.text import drop_repeats
 
 MAX_TOKENS = 200
 OVERLAP = 24

@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from connectors.redact import redact
+from connectors.common.redact import redact
 
-from .store import store_error
+from index.store import store_error
 
 LOCK_NAME = "crawl.lock"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
-from .store import StoreError
+from index.store import StoreError
 
 
 def display_url(url: str) -> str:

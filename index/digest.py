@@ -26,9 +26,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Callable, Container, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
-from . import querylog
-from .catalog import DORMANT_DAYS, list_projects
-from .store import UNIT_KINDS, Store, iso, now_iso
+from index import querylog
+from index.catalog import DORMANT_DAYS, list_projects
+from index.store import UNIT_KINDS, Store, iso, now_iso
 
 WEEK = re.compile(r"^(\d{4})-?W(\d{2})$")
 DOC_KINDS_SKIPPED = ("code_path", *sorted(UNIT_KINDS))  # file names and history units are not pages

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from .store import Store, iso
+from index.store import Store, iso
 
 CLAIM_SECONDS = 600
 

@@ -10,7 +10,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .store import Store
+from index.store import Store
 
 
 def normalised(v: np.ndarray) -> np.ndarray | None:

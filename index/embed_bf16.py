@@ -29,7 +29,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .embeddings import TOKEN_BUDGET, ModelError, Tokenizer, mean_normalise, pooling_config, truncating_tokenizer
+from index.embeddings import TOKEN_BUDGET, ModelError, Tokenizer, mean_normalise, pooling_config, truncating_tokenizer
 
 WORKERS = max(1, min(os.cpu_count() or 1, 8))  # one single-threaded worker per core
 BATCH_TOKENS = 4096  # tokens per batch
@@ -100,7 +100,7 @@ class Bf16Encoder:
 def hidden_states(torch: Any, folder: Path) -> Any:
     """The folder's transformer in bfloat16 as a module ids -> last hidden state: index/bert.py's
     for a plain BERT (no transformers import), else transformers' own model."""
-    from .bert import load_bert
+    from index.bert import load_bert
 
     bert = load_bert(folder, torch.bfloat16)
     if bert is not None:

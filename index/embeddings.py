@@ -207,7 +207,7 @@ def _export_transformer(location: str, folder: Path) -> None:
 
     import torch
 
-    from .bert import load_bert
+    from index.bert import load_bert
 
     model = load_bert(Path(location), torch.float32)  # a plain BERT needs no transformers import
     if model is not None:
@@ -394,7 +394,7 @@ def _load_onnx(name: str, backend: str, cache_dir: str) -> OnnxEncoder:
 
 @lru_cache(maxsize=4)
 def _load_bf16(name: str):
-    from .embed_bf16 import Bf16Encoder
+    from index.embed_bf16 import Bf16Encoder
 
     location = Path(model_location(name))
     if not location.is_dir():

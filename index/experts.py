@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from .catalog import doc_projects, project_intro, project_members
-from .modules import module_votes, names_part, names_project, named_by_initials
-from .store import UNIT_KINDS, Store
-from .visibility import Viewer, only_visible
+from index.catalog import doc_projects, project_intro, project_members
+from index.modules import module_votes, names_part, names_project, named_by_initials
+from index.store import UNIT_KINDS, Store
+from index.visibility import Viewer, only_visible
 
 ROLE_WEIGHT = {"author": 1.0, "owner": 1.0, "editor": 0.8, "committer": 0.7, "mentioned": 0.3}
 VOTING_DOCS = 60

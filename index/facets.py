@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Iterable
 
-from .search import Hit
+from index.search import Hit
 
 FACETS = ("team", "source", "kind")
 SINCE_CHOICES = (("30d", "past month"), ("1y", "past year"), ("2y", "past 2 years"), ("5y", "past 5 years"))

@@ -14,8 +14,8 @@ import math
 from dataclasses import replace
 from typing import Iterable, Sequence, TypeVar
 
-from .search import query_terms
-from .store import Store, now_iso
+from index.search import query_terms
+from index.store import Store, now_iso
 
 MAX_EFFECT = 0.5      # the score factor stays within [0.5, 1.5]
 VOTE_SCALE = 2.0      # net votes at which ~76% of the maximum effect is reached

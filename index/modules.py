@@ -15,9 +15,9 @@ import re
 from collections import defaultdict
 from typing import Any, Callable, Iterable
 
-from connectors.identifiers import pieces
+from connectors.common.identifiers import pieces
 
-from .store import Store
+from index.store import Store
 
 COMMIT_AUTHOR_SHARE = 0.5  # share of a matching commit's weight kept by its author; the rest goes to the files it changed
 UNIT_WEIGHT = {"folder": 1.0, "code_path": 1.0, "doc": 0.3, "commit": 0.5}  # prose (a CHANGELOG, a notebook) tells of

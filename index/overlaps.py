@@ -14,12 +14,12 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from . import pairs as pair_scores
-from . import projectcontent as content
-from .catalog import Project, ensure_schema, list_projects
-from .keywords import nested, phrase_key
-from .store import Store
-from .visibility import Viewer
+from index import pairs as pair_scores
+from index import projectcontent as content
+from index.catalog import Project, ensure_schema, list_projects
+from index.keywords import nested, phrase_key
+from index.store import Store
+from index.visibility import Viewer
 
 PEOPLE_PER_SIDE = 3
 SHARED_PHRASES = 6

@@ -23,9 +23,9 @@ from typing import Iterable
 
 import numpy as np
 
-from . import projectcontent as content
-from .docvectors import from_blob, to_blob
-from .store import Store, now_iso
+from index import projectcontent as content
+from index.docvectors import from_blob, to_blob
+from index.store import Store, now_iso
 
 TOP = 8  # passages per direction that make a lead
 LEAD_MID = 0.1  # a lead of this much scores 0.5 ...

@@ -19,7 +19,7 @@ from typing import Any, Iterable
 
 from connectors.base import is_bot
 
-from .store import Store
+from index.store import Store
 
 DIRECTORY_COLUMNS = ("name", "email", "team", "slack_id", "tz", "hours")  # hours: "09:00-17:00", for syncs
 GENERIC_LOCAL_PARTS = frozenset("""info admin administrator dev developer developers contact noreply no-reply hello mail

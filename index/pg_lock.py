@@ -16,8 +16,8 @@ import socket
 import time
 from typing import Any, Iterable
 
-from .crawl_lock import CrawlLocked
-from .pg_conn import PgConnection
+from index.crawl_lock import CrawlLocked
+from index.pg_conn import PgConnection
 
 NAMESPACE = 0x6763  # the first key of every crawl lock ("gc"); the second is hashtext(source name)
 VANISHING_HOLDER_WAIT = 3.0  # seconds a lock held by no visible session is retried

@@ -18,10 +18,10 @@ import time
 from importlib import resources
 from typing import Any, Iterable
 
-from .dburl import display_url
-from .pg_conn import PgConnection, split_statements
-from . import store as store_module
-from .store import SCHEMA_VERSION, Store, StoreError, identifier_words, now_iso, schema_fingerprint
+from index.dburl import display_url
+from index.pg_conn import PgConnection, split_statements
+from index import store as store_module
+from index.store import SCHEMA_VERSION, Store, StoreError, identifier_words, now_iso, schema_fingerprint
 
 WRITER_LOCK = 0x6775696C64  # pg_advisory_xact_lock key every write transaction takes ("guild")
 FINGERPRINT_KEY = "schema_fingerprint"

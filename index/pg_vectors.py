@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .pg_store import PgStore, vector_text
-from .vectors import IndexOptions
+from index.pg_store import PgStore, vector_text
+from index.vectors import IndexOptions
 
 HNSW_M, HNSW_EF_CONSTRUCTION = 16, 64
 EF_SEARCH_MIN, EF_SEARCH_MAX = 100, 1000  # pgvector returns at most ef_search rows; 1000 is its ceiling

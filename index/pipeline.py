@@ -26,13 +26,13 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 
 from connectors.base import Checkpoint, Deleted, Document, Item, SourceError, Unchanged
-from connectors.redact import redact
+from connectors.common.redact import redact
 
-from .chunking import chunk_text
-from .embeddings import Embedder, Pending
-from . import store as store_module
-from .store import Store, content_hash, now_iso
-from .vectors import VectorIndex
+from index.chunking import chunk_text
+from index.embeddings import Embedder, Pending
+from index import store as store_module
+from index.store import Store, content_hash, now_iso
+from index.vectors import VectorIndex
 
 EMBED_BATCH = 512  # chunks gathered before one encode call: bf16 batches only texts of one length, so it needs many
 COMMIT_DOCS = 200  # documents written per transaction at most: the write lock is held briefly

@@ -17,13 +17,13 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from .catalog import ensure_schema as ensure_catalog
-from .docvectors import doc_centroids, from_blob, mean_direction, to_blob
-from . import projectcontent as content
-from .keywords import nested, phrase_key
-from .people import identity_keys, norm_name
-from .store import Store, not_unit, now_iso
-from .visibility import (Viewer, named_visibly, source_filter, trim_identity_lists, visible_doc_ids, visible_identities,
+from index.catalog import ensure_schema as ensure_catalog
+from index.docvectors import doc_centroids, from_blob, mean_direction, to_blob
+from index import projectcontent as content
+from index.keywords import nested, phrase_key
+from index.people import identity_keys, norm_name
+from index.store import Store, not_unit, now_iso
+from index.visibility import (Viewer, named_visibly, source_filter, trim_identity_lists, visible_doc_ids, visible_identities,
                          visible_people, visible_profiles, visible_topics)
 
 TOPICS = 8

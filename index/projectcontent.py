@@ -30,9 +30,9 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .docvectors import from_blob, normalised, to_blob
-from .keywords import merge_forms, mmr, nested, phrase_candidates, phrase_key
-from .store import Store, now_iso
+from index.docvectors import from_blob, normalised, to_blob
+from index.keywords import merge_forms, mmr, nested, phrase_candidates, phrase_key
+from index.store import Store, now_iso
 
 POOL = 64  # characteristic passages kept per project
 PER_DOC = 4  # at most this many of them from one document
@@ -68,7 +68,7 @@ class Content:
 @lru_cache(maxsize=1)
 def _code_version() -> str:
     """A new version of this module or of the phrase rules recomputes every project's content."""
-    from . import keywords
+    from index import keywords
     return hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in (keywords, sys.modules[__name__]))).hexdigest()
 
 

@@ -19,8 +19,8 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from .feedback import query_key
-from .store import Store, iso
+from index.feedback import query_key
+from index.store import Store, iso
 
 MERGE_SECONDS = 120
 RETENTION_DAYS = 90

@@ -10,10 +10,10 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .embeddings import Embedder
-from .store import UNIT_KINDS, Store
-from .vectors import VectorIndex
-from .visibility import Viewer, visible_doc_ids
+from index.embeddings import Embedder
+from index.store import UNIT_KINDS, Store
+from index.vectors import VectorIndex
+from index.visibility import Viewer, visible_doc_ids
 
 RRF_K = 60
 CANDIDATES = 200  # chunks taken from each retriever before fusion

@@ -22,10 +22,10 @@ from typing import Any, Iterable, Iterator
 
 
 from connectors.base import Contributor, Document
-from connectors.redact import redact, redact_value
+from connectors.common.redact import redact, redact_value
 
 SCHEMA_VERSION = 1
-# history units (connectors/history.py): evidence for `who` at a module's grain, never answers,
+# history units (connectors/common/history.py): evidence for `who` at a module's grain, never answers,
 # pages or catalog members of their own
 UNIT_KINDS = frozenset({"commit", "folder"})
 

@@ -14,9 +14,9 @@ from typing import Any, Iterable
 
 from connectors.base import is_bot
 
-from .catalog import list_projects
-from .store import Store, now_iso
-from .syncplan import Person
+from index.catalog import list_projects
+from index.store import Store, now_iso
+from index.syncplan import Person
 
 STATUSES = ("proposed", "posted", "scheduled", "done", "cancelled")
 FIELDS = {"status", "channel", "ts", "posted_at", "invited_at", "reminded_at", "checkin_at", "caldav_href"}

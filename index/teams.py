@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .catalog import Project
-from .overlaps import Overlap
+from index.catalog import Project
+from index.overlaps import Overlap
 
 
 @dataclass

@@ -37,7 +37,7 @@ from typing import Iterable
 import faiss
 import numpy as np
 
-from .store import Store
+from index.store import Store
 
 GENERATION_KEY = "vectors_generation"
 LAGGING_KEY = "vectors_lagging"  # "1" while SQLite holds committed vector changes the file lacks

@@ -19,9 +19,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
-from .docvectors import doc_centroids, from_blob, mean_direction, to_blob
-from .people import identity_keys, norm_name
-from .store import Store
+from index.docvectors import doc_centroids, from_blob, mean_direction, to_blob
+from index.people import identity_keys, norm_name
+from index.store import Store
 
 PUBLIC = "public"
 TEAM = "team"

@@ -7,7 +7,7 @@ import pytest
 
 from connectors.base import Contributor, Document, SourceContext
 from connectors.git import GitConnector
-from connectors.projectfiles import parse_catalog_info, parse_package_keywords, project_files, project_metadata
+from connectors.common.projectfiles import parse_catalog_info, parse_package_keywords, project_files, project_metadata
 from guildbot.cli import main
 from index.catalog import (DeclaredProject, ProjectKey, build_catalog, codeowners_owners, doc_projects, first_section,
                            get_project, group_documents, list_projects, merge_units, norm_project_name, owner_identity,

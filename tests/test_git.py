@@ -2,7 +2,7 @@
 import pytest
 
 from conftest import write_config
-from connectors.housekeeping import is_housekeeping
+from connectors.common.housekeeping import is_housekeeping
 from guildbot import Guild
 from pg_fixture import BACKENDS, backend_url
 

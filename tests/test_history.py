@@ -1,7 +1,7 @@
 """History units as pure functions: subjects, bodies, folders, the subjects that describe a folder."""
 import pytest
 
-from connectors.history import (Commit, ancestors, clean_subject, renamed, common_folder, docstring, folder_readme,
+from connectors.common.history import (Commit, ancestors, clean_subject, renamed, common_folder, docstring, folder_readme,
                                 folder_subjects, folders_of, message_body)
 
 

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 
 from connectors.base import SourceError
-from connectors.http import HttpClient, ResponseTooLarge, rate_limit_wait
+from connectors.common.http import HttpClient, ResponseTooLarge, rate_limit_wait
 from fakes_forge import dead_port
 from loopback import LoopbackServer
 

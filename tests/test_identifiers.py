@@ -1,8 +1,8 @@
 """Identifiers as words: CamelCase and snake_case pieces, glued lower-case runs cut by a repository's words."""
 import pytest
 
-from connectors.identifiers import identifier_words, pieces, split_compound, vocabulary
-from connectors.text import path_words
+from connectors.common.identifiers import identifier_words, pieces, split_compound, vocabulary
+from connectors.common.text import path_words
 
 VOCAB = vocabulary(["Add ExpandingWindowSplitter", "fix soft_dtw gradients", "src/split/cutoff.py", "Refactor backend"])
 

@@ -11,7 +11,7 @@ import pytest
 
 from connectors.base import SourceError
 from connectors.git import split_credentials
-from connectors.redact import MASK, install_log_redaction, redact, redact_value, register_secret
+from connectors.common.redact import MASK, install_log_redaction, redact, redact_value, register_secret
 from fakes_forge import FakeForge, dead_port
 from guildbot import Guild, cli
 
@@ -200,7 +200,7 @@ def test_a_mirror_cloned_with_credentials_in_its_config_loses_them_on_the_next_f
 
 
 def test_environment_secrets_are_registered_by_name():
-    from connectors.redact import register_env_secrets
+    from connectors.common.redact import register_env_secrets
 
     register_env_secrets({"SLACK_BOT_TOKEN": "xoxb-111-222-abcdef", "CONFLUENCE_PAT": "pat-value-123",
                           "SLACK_SIGNING_SECRET": "signsecret42", "HOME": "/home/ada-lovelace"})

@@ -185,7 +185,7 @@ def test_person_query_forms():
 
 
 def test_slack_tokens_from_the_environment_are_masked_in_messages_and_logs():
-    from connectors.redact import redact
+    from connectors.common.redact import redact
     env = {"SLACK_BOT_TOKEN": "xoxb-1234-abcdefSECRET", "SLACK_SIGNING_SECRET": "f00dfeedsigningsecret"}
     SlackSettings.from_env(environ=env)
     line = redact("token xoxb-1234-abcdefSECRET and secret f00dfeedsigningsecret in a log line")

@@ -1,7 +1,7 @@
 """Markup to text."""
 import json
 
-from connectors.text import html_to_text, markdown_to_text, notebook_to_text, path_words, prose_to_text, rst_to_text
+from connectors.common.text import html_to_text, markdown_to_text, notebook_to_text, path_words, prose_to_text, rst_to_text
 
 
 def test_html_drops_navigation_scripts_and_styles():
@@ -40,7 +40,7 @@ def test_path_words_split_names():
 
 
 def test_data_dumps_saved_as_text_are_not_prose():
-    from connectors.text import looks_like_prose
+    from connectors.common.text import looks_like_prose
 
     dump = "\n".join(f"tree={i}\nsplit_feature=3 7 12\nthreshold=0.{i}25 1.5e-3 7\nleaf_value=-0.{i} 0.31" for i in range(50))
     assert not looks_like_prose(dump)
@@ -59,7 +59,7 @@ def test_chunks_are_capped_per_document():
 
 
 def test_decoration_runs_are_dropped_but_numbers_kept():
-    from connectors.text import drop_repeats
+    from connectors.common.text import drop_repeats
 
     assert drop_repeats("Title ==========").split() == ["Title"]
     assert drop_repeats("Bench ab.cd@x.orgab.cd@x.orgab.cd@x.org rest").split() == ["Bench", "rest"]
@@ -67,7 +67,7 @@ def test_decoration_runs_are_dropped_but_numbers_kept():
 
 
 def test_rst_read_by_docutils_keeps_prose_and_drops_markup():
-    from connectors.text import rst_document
+    from connectors.common.text import rst_document
 
     rst = ("Population stability index\n==========================\n\n:orphan:\n\n"
            "Use :py:func:`~drift.psi` and :ref:`the guide <guide>`; see ``bins``.\n\n"

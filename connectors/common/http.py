@@ -19,7 +19,7 @@ from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import ConnectTimeoutError, InvalidHeader, NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from .base import SourceError
+from connectors.base import SourceError
 
 USER_AGENT = "guildbot/0.1 (+https://github.com/guildbot; internal knowledge crawler)"
 MAX_BYTES = 20_000_000  # a response larger than this is refused, not loaded

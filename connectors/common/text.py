@@ -236,7 +236,7 @@ def path_words(path: str, vocab: frozenset[str] = frozenset()) -> str:
     words = re.sub(r"([a-z])([A-Z])", r"\1 \2", path)
     words = re.sub(r"[/_.\-]+", " ", words).strip()
     if vocab:
-        from .identifiers import split_compound
+        from connectors.common.identifiers import split_compound
         cut = [w for t in words.split() for w in split_compound(t.casefold(), vocab)]
         words += (" " + " ".join(cut)) if cut else ""
     return f"{path}\n{words}"

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Iterable
 
-from .text import path_words
+from connectors.common.text import path_words
 
 MIN_FOLDER_FILES = 2  # a folder with one file says no more than the file
 FOLDER_SUBJECTS = 40  # commit subjects kept in a folder's text

@@ -10,15 +10,15 @@
     # token_env = "GITHUB_TOKEN"       (the default; "" for anonymous access to public repositories)
 
 Repositories come from GET /orgs/{org}/repos (or /users/{user}/repos), 100 a page, following
-Link rel="next"; each is crawled by the git connector (see connectors/forge.py).
+Link rel="next"; each is crawled by the git connector (see connectors/forge/common.py).
 """
 from __future__ import annotations
 
 from typing import Any, Iterator
 from urllib.parse import quote
 
-from .base import Field, SourceError
-from .forge import COMMON_FIELDS, ForgeApi, ForgeConnector, Repo
+from connectors.base import Field, SourceError
+from connectors.forge.common import COMMON_FIELDS, ForgeApi, ForgeConnector, Repo
 
 
 class GitHubConnector(ForgeConnector):

@@ -25,10 +25,10 @@ from urllib.parse import quote, urlsplit
 from requests.structures import CaseInsensitiveDict
 from requests.utils import parse_header_links
 
-from .base import Checkpoint, Deleted, Document, Field, Item, SourceContext, SourceError, Unchanged, make_id
-from .git import GitConnector, http_auth_config, with_git_config
-from .http import HttpClient, Response, rate_limit_wait
-from .redact import register_secret
+from connectors.base import Checkpoint, Deleted, Document, Field, Item, SourceContext, SourceError, Unchanged, make_id
+from connectors.git import GitConnector, http_auth_config, with_git_config
+from connectors.common.http import HttpClient, Response, rate_limit_wait
+from connectors.common.redact import register_secret
 
 STATE_VERSION = 1
 MAX_RATE_LIMIT_WAIT = 60.0  # seconds we sleep for an exhausted rate limit before giving up with an error

@@ -18,8 +18,8 @@ from __future__ import annotations
 from typing import Any, Iterator
 from urllib.parse import quote
 
-from .base import Field, SourceError
-from .forge import COMMON_FIELDS, ForgeApi, ForgeConnector, Repo
+from connectors.base import Field, SourceError
+from connectors.forge.common import COMMON_FIELDS, ForgeApi, ForgeConnector, Repo
 
 
 class GitLabConnector(ForgeConnector):
