@@ -1,7 +1,7 @@
 """Core types every connector speaks: Document, Contributor, Deleted, Unchanged, Checkpoint.
 
 A connector turns one configured source into a stream of these items. It knows nothing of the
-index: the pipeline (index/pipeline.py) consumes the stream, stores what changed, and persists
+index: the pipeline (index/ingest/pipeline.py) consumes the stream, stores what changed, and persists
 the state carried by each Checkpoint so the next crawl fetches only what changed since.
 """
 from __future__ import annotations

@@ -407,8 +407,8 @@ def seed_questions(config: Path) -> int:
     """Log last week's demo questions (after a crawl), dated like the rest, with one "Not helpful" vote."""
     sys.path.insert(0, str(HERE.parent))
     from guildbot import Guild
-    from index import querylog
-    from index.feedback import record_feedback
+    from index.retrieval import querylog
+    from index.retrieval.feedback import record_feedback
 
     guild = Guild.from_config(config)
     try:

@@ -20,10 +20,10 @@ from typing import Any, Callable
 
 from guildbot import cli_catalog, cli_digest, cli_syncs, cli_worker, slack_cli, web_cli
 from connectors.common.redact import install_log_redaction, redact
-from index.crawl_lock import CrawlLocked
-from index.embeddings import ModelError
-from index.dburl import database_error
-from index.store import SQLiteError, StoreError, store_error
+from index.storage.sqlite.lock import CrawlLocked
+from index.embedding.embedder import ModelError
+from index.storage.dburl import database_error
+from index.storage.sqlite.store import SQLiteError, StoreError, store_error
 
 from guildbot.cli_args import positive_int
 from guildbot.config import ConfigError

@@ -7,7 +7,7 @@
     guildbot person NAME|EMAIL [--json]
     guildbot similar PERSON [--limit N] [--json]
 
-Each takes `--as EMAIL`: the answer that person may see (index/visibility.py); default everything.
+Each takes `--as EMAIL`: the answer that person may see (index/people/visibility.py); default everything.
 """
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ import sys
 import textwrap
 from typing import Any
 
-from index.catalog import Project
-from index.profiles import AmbiguousPerson
-from index.visibility import Viewer
+from index.catalog.build import Project
+from index.expertise.profiles import AmbiguousPerson
+from index.people.visibility import Viewer
 
 from guildbot.cli_args import positive_int
 from guildbot.guild import Guild

@@ -16,8 +16,8 @@ from typing import Any
 from connectors import KINDS, connector_class
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-BACKENDS = ("bf16", "onnx", "onnx-int8", "torch")  # index/embeddings.py; the first is the default
-VECTOR_INDEXES = ("auto", "flat", "ivf-sq8", "hnsw")  # index/vectors.py
+BACKENDS = ("bf16", "onnx", "onnx-int8", "torch")  # index/embedding/embedder.py; the first is the default
+VECTOR_INDEXES = ("auto", "flat", "ivf-sq8", "hnsw")  # index/storage/sqlite/vectors.py
 SOURCE_COMMON = {"kind", "name", "team", "visibility"}
 
 
@@ -41,7 +41,7 @@ class SourceConfig:
     team: str
     options: dict[str, Any]
     entry: str  # "[[sources]] #3 (name = 'lightfm')", for messages
-    visibility: str | tuple[str, ...] = "public"  # or "team", or team names (index/visibility.py)
+    visibility: str | tuple[str, ...] = "public"  # or "team", or team names (index/people/visibility.py)
 
 
 @dataclass
@@ -73,7 +73,7 @@ class DigestConfig:
 
 @dataclass
 class QueryLogConfig:
-    """[query_log]: the questions asked on every surface (index/querylog.py)."""
+    """[query_log]: the questions asked on every surface (index/retrieval/querylog.py)."""
 
     retention_days: int = 90
     weak_below: float = 0.45     # answer strength under which a question is a knowledge gap

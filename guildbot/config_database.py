@@ -1,7 +1,7 @@
 """[guild] database: where the index lives. Empty: the embedded SQLite + FAISS in data_dir.
 
 `database = "postgresql://user@host:5432/guild"` (or the environment variable GUILDBOT_DATABASE,
-which overrides the file) selects Postgres + pgvector (index/pg_store.py). A password never comes
+which overrides the file) selects Postgres + pgvector (index/storage/postgres/store.py). A password never comes
 from guild.toml, which is usually committed: it comes from PGPASSWORD, ~/.pgpass or the variable.
 """
 from __future__ import annotations

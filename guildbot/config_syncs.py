@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from index.syncplan import CYCLES, PlanSettings, parse_hours
+from index.syncs.plan import CYCLES, PlanSettings, parse_hours
 
 
 @dataclass

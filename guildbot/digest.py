@@ -1,13 +1,13 @@
 """The weekly digest as a Slack message and a web page, and its idempotent delivery.
 
-Rendering is pure: the digest data (index/digest.py) becomes lines of spans (text, links,
+Rendering is pure: the digest data (index/digest/weekly.py) becomes lines of spans (text, links,
 people), and the same lines become Block Kit mrkdwn for Slack or HTML for the web page. Sections
 come in order of importance (duplicate effort first); each keeps at most `max_items` items and
 Slack's limits (50 blocks, 3,000 characters a section), and says how many more are on the web
 page.
 
 Delivery (`Delivery.deliver`) is idempotent per (channel, week), with the run record
-(index/digest_runs.py) as the lock:
+(index/storage/digest_runs.py) as the lock:
 - same content as recorded: nothing is sent;
 - a recorded message with other content: `chat.update` edits it;
 - an earlier attempt that claimed the run and never recorded a message (a crash between posting
@@ -37,8 +37,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from index import digest_runs
-from index.digest import DigestData, mark_announced
+from index.storage import digest_runs
+from index.digest.weekly import DigestData, mark_announced
 
 from guildbot import slack_blocks as kit
 
@@ -258,7 +258,7 @@ def render_html(data: DigestData, guild_name: str = "") -> str:
 
 def archive_weeks(now: datetime | None = None, tz: str = "UTC", count: int = 12) -> list[str]:
     """The last `count` ended ISO weeks, newest first: the /digest archive's entries."""
-    from index.digest import last_week
+    from index.digest.weekly import last_week
     end = now or datetime.now(ZoneInfo("UTC"))
     return [last_week(end - timedelta(weeks=i), tz) for i in range(count)]
 

@@ -10,46 +10,46 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-import index.catalog
-import index.digest
-import index.docvectors
-import index.keywords
-import index.pairs
-import index.people
-import index.profiles
-import index.projectcontent
-from index import querylog
+import index.catalog.build
+import index.digest.weekly
+import index.embedding.docvectors
+import index.catalog.keywords
+import index.catalog.pairs
+import index.people.resolve
+import index.expertise.profiles
+import index.catalog.content
+from index.retrieval import querylog
 from connectors import SourceContext, connector_class
-from index.backend import crawl_lock, open_seen_events, open_store, open_vectors
-from index.ambiguity import Ambiguity, find_ambiguous
-from index.browse import project_documents
-from index.catalog import DeclaredProject, Project, build_catalog, get_project, list_projects
-from index.digest import DigestData, Week, build_digest, last_week, week_bounds
-from index.docvectors import doc_centroids
-from index.embeddings import Embedder, cache_dir_for
-from index.experts import Expert, rank_experts, topic_of
-from index.facets import SearchPage, page_of
-from index.feedback import POOL, record_feedback, rerank
-from index.overlaps import Overlap, rank_overlaps
-from index.querycache import QueryVectors
-from index.people import DirectoryError, ResolveReport, load_directory, resolve
-from index.profiles import (Profile, SimilarPerson, build_profiles, find_person, list_people, profile, similar_people,
+from index.storage.factory import crawl_lock, open_seen_events, open_store, open_vectors
+from index.people.ambiguity import Ambiguity, find_ambiguous
+from index.catalog.browse import project_documents
+from index.catalog.build import DeclaredProject, Project, build_catalog, get_project, list_projects
+from index.digest.weekly import DigestData, Week, build_digest, last_week, week_bounds
+from index.embedding.docvectors import doc_centroids
+from index.embedding.embedder import Embedder, cache_dir_for
+from index.expertise.experts import Expert, rank_experts, topic_of
+from index.retrieval.facets import SearchPage, page_of
+from index.retrieval.feedback import POOL, record_feedback, rerank
+from index.catalog.overlaps import Overlap, rank_overlaps
+from index.embedding.querycache import QueryVectors
+from index.people.resolve import DirectoryError, ResolveReport, load_directory, resolve
+from index.expertise.profiles import (Profile, SimilarPerson, build_profiles, find_person, list_people, profile, similar_people,
                             suggest_names)
-from index.search import Hit, Searcher
-from index.seen import SeenEvents
-from index.store import Store
-from index.teams import Team, compose_team
-from index.vectors import GENERATION_KEY, LAGGING_KEY, IndexOptions, VectorIndex
-from index.visibility import Viewer, directory_team, effective, make_viewer, trim_identity_lists
+from index.retrieval.search import Hit, Searcher
+from index.storage.sqlite.seen import SeenEvents
+from index.storage.sqlite.store import Store
+from index.catalog.teams import Team, compose_team
+from index.storage.sqlite.vectors import GENERATION_KEY, LAGGING_KEY, IndexOptions, VectorIndex
+from index.people.visibility import Viewer, directory_team, effective, make_viewer, trim_identity_lists
 
 from guildbot.config import Config, ConfigError, SourceConfig, load_config
 
 if TYPE_CHECKING:  # the pipeline (chunking, HTML cleaning) loads only for a crawl: answers start faster
-    from index.pipeline import SourceReport
+    from index.ingest.pipeline import SourceReport
 
 Progress = Callable[[str, str, int], None]  # (source, "documents" | "chunks", n)
-DERIVING_MODULES = (index.people, index.catalog, index.profiles, index.docvectors, index.projectcontent, index.pairs,
-                    index.keywords)
+DERIVING_MODULES = (index.people.resolve, index.catalog.build, index.expertise.profiles, index.embedding.docvectors, index.catalog.content, index.catalog.pairs,
+                    index.catalog.keywords)
 SEARCH_POOL = 50  # hits a search page filters, counts facets over and pages through (5 pages of 10)
 TEAM_OVERLAPS = 50  # the best cross-team pairs a team or project page picks its own from
 
@@ -151,7 +151,7 @@ class Guild:
 
     def _crawl(self, only: list[str] | None, progress: Progress | None,
                on_source: Callable[[SourceConfig], None] | None) -> CrawlReport:
-        from index.pipeline import Crawl, refresh_stale
+        from index.ingest.pipeline import Crawl, refresh_stale
 
         t0 = time.perf_counter()
         report = CrawlReport()
@@ -179,7 +179,7 @@ class Guild:
             crawl.source(source.name, source.kind, source.team, items, tick)
         report.sources = crawl.finish()  # the last sources' windows were still encoding
         self.vectors.flush()  # the crawl's one vector-index write (long crawls also write every few minutes)
-        index.digest.note_first_seen(self.store)  # so a later edit of a page is not "new" in a digest
+        index.digest.weekly.note_first_seen(self.store)  # so a later edit of a page is not "new" in a digest
         self.embedder.wait_for_question_model()
         inputs = _derived_inputs(self.config, directory)
         if self.store.derived_stale() or self.store.get_meta("derived_inputs") != inputs:
@@ -235,7 +235,7 @@ class Guild:
 
     def _log_question(self, question: str, surface: str | None, asker: str | None, kind: str, doc_ids: list[str],
                       topic: str | None = None, results: int | None = None) -> None:
-        """One entry in the query log (index/querylog.py); never lets logging break an answer."""
+        """One entry in the query log (index/retrieval/querylog.py); never lets logging break an answer."""
         if not surface or not question.strip():
             return
         try:
@@ -246,7 +246,7 @@ class Guild:
         except Exception as e:  # noqa: BLE001 - a locked or read-only database must not cost the answer
             logging.getLogger("guildbot").warning("could not log the question: %s", e)
 
-    # -- who asks (index/visibility.py) ------------------------------------------------------------
+    # -- who asks (index/people/visibility.py) ------------------------------------------------------------
     def viewer_for(self, email: str = "", slack_id: str = "") -> Viewer:
         """What the person with this email or Slack id may see: the sources their directory team is
         allowed; public sources only when the directory does not know them."""
@@ -375,11 +375,11 @@ class Guild:
 
     def syncs(self, status: list[str] | None = None) -> list[dict[str, Any]]:
         """Stored syncs with their state (status, channel, slots), soonest first."""
-        from index.syncstore import list_syncs
+        from index.storage.syncs import list_syncs
         return list_syncs(self.store, status=status)
 
     def sync(self, sync_id: str) -> dict[str, Any] | None:
-        from index.syncstore import get_sync
+        from index.storage.syncs import get_sync
         return get_sync(self.store, sync_id)
 
     def sync_ics(self, sync_id: str) -> bytes | None:
@@ -389,12 +389,12 @@ class Guild:
 
     def sync_checkins(self, since: str | None = None) -> list[dict[str, Any]]:
         """What came of past syncs: check-in answers since an ISO time, newest first."""
-        from index.syncstore import checkins
+        from index.storage.syncs import checkins
         return checkins(self.store, since)
 
     def sync_optout(self, keys: list[str], out: bool = True) -> None:
         """Never propose these people (Slack id, email or person id) for syncs again; out=False undoes it."""
-        from index.syncstore import set_optout
+        from index.storage.syncs import set_optout
         set_optout(self.store, keys, out)
     # -- the weekly digest ----------------------------------------------------------------------------
     def digest(self, week: str | None = None, team: str | None = None, now: Any = None) -> DigestData:
@@ -430,8 +430,8 @@ class Guild:
         `syncs propose --json` fields plus "status" and "url" (for the digest; guildbot/syncs.py)."""
         from datetime import datetime, timezone
 
-        from index.syncplan import iso_utc
-        from index.syncstore import list_syncs
+        from index.syncs.plan import iso_utc
+        from index.storage.syncs import list_syncs
         start = week.end if week is not None else (now or datetime.now(timezone.utc))
         found = list_syncs(self.store, status=["proposed", "posted", "scheduled"], starting_from=iso_utc(start))
         return [{**s, "url": s.get("url", "")} for s in found

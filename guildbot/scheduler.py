@@ -13,7 +13,7 @@ Jobs run on the scheduler's thread pool, each with its own `Guild` (its own SQLi
 and model), never sharing the web app's. APScheduler's job store is in memory, so it cannot know
 about runs missed while no process was up: each job may pass `missed`, which the scheduler asks
 at start-up about the latest scheduled time. With several `serve` processes every one schedules
-the digest; the digest's run record (index/digest_runs.py) makes sure only one posts.
+the digest; the digest's run record (index/storage/digest_runs.py) makes sure only one posts.
 """
 from __future__ import annotations
 
@@ -125,7 +125,7 @@ class Scheduler:
 # -- the jobs of a guild ---------------------------------------------------------------------------------
 def digest_week(when: datetime | None, tz: str) -> str:
     """The week a digest run scheduled at `when` is about: the one that had ended by then."""
-    from index.digest import last_week
+    from index.digest.weekly import last_week
     return last_week(when, tz)
 
 
@@ -147,7 +147,7 @@ def digest_job(config_path: Any, environ: dict[str, str] | None = None) -> Calla
 def digest_missed(guild: Any) -> Callable[[datetime], bool]:
     """A scheduled digest run was missed when some target channel has no posted run for its week."""
     def missed(when: datetime) -> bool:
-        from index import digest_runs
+        from index.storage import digest_runs
 
         from guildbot.digest import targets
 

@@ -7,7 +7,7 @@ pool, so Slack gets its acknowledgement well inside three seconds however long a
   chat.postEphemeral, then to a direct message, only when the one before definitely failed);
 - a mention in a channel is answered in the thread; a direct message is answered there;
 - "Share in channel" posts the answer for everyone; "Helpful" / "Not helpful" store feedback
-  (index/feedback.py) that reorders documents in later answers.
+  (index/retrieval/feedback.py) that reorders documents in later answers.
 
 Events Slack delivers again (`x-slack-retry-num`) are recognised by their `event_id` and only
 acknowledged; a message is never answered twice even if it arrives as two events, nor by two bot
@@ -20,7 +20,7 @@ Event text arrives HTML-escaped (`&amp;` `&lt;` `&gt;`): it is unescaped once on
 (`question_text`) and every answer escapes once on the way out (slack_blocks.py). Slash command text
 arrives unescaped and is taken as it is.
 
-Who asks decides what the answer may show (index/visibility.py): a private answer (a command, a
+Who asks decides what the answer may show (index/people/visibility.py): a private answer (a command, a
 direct message) shows what the asker's directory team may see; an answer posted in a channel (a
 mention, "Share in channel") shows public sources only, since anyone in the channel reads it.
 Subcommands and their handlers are one table in slack_commands.py.
@@ -47,7 +47,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 from slack_sdk.webhook import WebhookClient
 
 from connectors.common.redact import register_secret
-from index.visibility import Viewer
+from index.people.visibility import Viewer
 
 from guildbot import slack_blocks as kit
 from guildbot.guild import Guild

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 from urllib.parse import quote
 
-from index.experts import Evidence, Expert, describe
-from index.profiles import Profile
-from index.search import Hit
+from index.expertise.experts import Evidence, Expert, describe
+from index.expertise.profiles import Profile
+from index.retrieval.search import Hit
 
 MAX_BLOCKS = 50
 SECTION_TEXT = 3000

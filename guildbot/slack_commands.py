@@ -16,10 +16,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from index.catalog import Project
-from index.experts import topic_of
-from index.profiles import AmbiguousPerson, Profile
-from index.visibility import Viewer
+from index.catalog.build import Project
+from index.expertise.experts import topic_of
+from index.expertise.profiles import AmbiguousPerson, Profile
+from index.people.visibility import Viewer
 
 from guildbot import slack_blocks as kit
 from guildbot.guild import Guild

@@ -2,7 +2,7 @@
 user asks.
 
 - `Deliveries.first(key)`: True for the first delivery of an event id or message in any bot
-  process on the data_dir (the store's `seen_events` table, index/seen.py); should the database
+  process on the data_dir (the store's `seen_events` table, index/storage/sqlite/seen.py); should the database
   be too busy to say within a second, this process's own memory decides, so an acknowledgement is
   never late.
 - `RateLimit.allow(user)`: at most `limit` questions per user in a sliding `window` of seconds,

@@ -24,8 +24,8 @@ from typing import Any, Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from index import syncstore
-from index.store import now_iso
+from index.storage import syncs as syncstore
+from index.storage.sqlite.store import now_iso
 
 from guildbot import slack_blocks as kit
 from guildbot import syncs as planner

@@ -4,7 +4,7 @@
 - `SlackIds.profile(user)`: email and names from users.info (for a mention of someone the
   directory does not know by Slack id);
 - `SlackIds.viewer(guild, user)`: what the asking Slack user may see: their directory team by
-  Slack id, else by the email users.info gives (index/visibility.py). Everything is cached for
+  Slack id, else by the email users.info gives (index/people/visibility.py). Everything is cached for
   `ttl` seconds; a failed Slack call is not cached, because an outage is not an answer.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, Iterable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from index.visibility import Viewer
+from index.people.visibility import Viewer
 
 from guildbot.guild import Guild
 

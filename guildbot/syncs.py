@@ -1,7 +1,7 @@
 """Cross-team syncs, the application side: gather what the planner needs from the guild (overlaps,
 experts, people, history), plan a cycle or an ad-hoc request, keep the state in the store.
 
-The planning rules are pure functions in index/syncplan.py; the SQL is in index/syncstore.py;
+The planning rules are pure functions in index/syncs/plan.py; the SQL is in index/storage/syncs.py;
 Slack is in guildbot/slack_syncs.py and the calendars in guildbot/calendar_ics.py /
 guildbot/calendar_caldav.py. Surfaces reach all of this through the Guild facade.
 """
@@ -13,9 +13,9 @@ import logging
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from index import syncstore
-from index.people import DirectoryError, load_directory
-from index.syncplan import (Pair, Person, PlanSettings, Proposal, Topic, activity_weight, cycle_label, cycle_window,
+from index.storage import syncs as syncstore
+from index.people.resolve import DirectoryError, load_directory
+from index.syncs.plan import (Pair, Person, PlanSettings, Proposal, Topic, activity_weight, cycle_label, cycle_window,
                             group_and_slots, parse_hours, plan_cycle, sync_id, topics_from_pairs, zone)
 
 from guildbot.config import ConfigError
@@ -101,7 +101,7 @@ def _expertise(guild: "Guild", query: str, projects: list[str], activity: dict[s
 
 def topics(guild: "Guild") -> list[Topic]:
     """Topics worth a meeting, best first. Titles come from key phrases: each project's own, and
-    those an overlap found on both of its sides (index/overlaps.py)."""
+    those an overlap found on both of its sides (index/catalog/overlaps.py)."""
     terms, surface = syncstore.project_terms(guild.store)
     overlaps = guild.overlaps(limit=OVERLAPS, viewer=shared(guild))
     for o in overlaps:

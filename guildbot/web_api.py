@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict
 
-from index.profiles import AmbiguousPerson
+from index.expertise.profiles import AmbiguousPerson
 
 from guildbot.web import viewer_guild
 from guildbot.web_auth import ViewerGuild

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from index.profiles import AmbiguousPerson
+from index.expertise.profiles import AmbiguousPerson
 
 from guildbot.config import WebConfig
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from index.catalog import Project, doc_projects
-from index.profiles import AmbiguousPerson
-from index.search import Hit
+from index.catalog.build import Project, doc_projects
+from index.expertise.profiles import AmbiguousPerson
+from index.retrieval.search import Hit
 
 from guildbot.web import viewer_guild
 from guildbot.web_auth import ViewerGuild
@@ -41,7 +41,7 @@ def _topics(guild: ViewerGuild, n: int = 8) -> list[str]:
 
 
 def _projects_of(guild: ViewerGuild, hits: list[Hit]) -> dict[str, Project]:
-    """doc id -> the catalog project each hit belongs to (the catalog's own mapping, index.catalog.doc_projects),
+    """doc id -> the catalog project each hit belongs to (the catalog's own mapping, index.catalog.build.doc_projects),
     for the hits whose project the viewer may see; a document outside every project is left out."""
     if not hits:
         return {}

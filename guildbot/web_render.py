@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from index.search import query_terms
+from index.retrieval.search import query_terms
 
 # (path, label): the site's navigation, in order; a page is "current" when its path starts the URL's
 NAV: list[tuple[str, str]] = [

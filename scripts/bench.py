@@ -102,9 +102,9 @@ def threads_for(backend: str) -> None:
 
 def run(args) -> dict:
     from guildbot import Guild
-    from index.chunking import chunk_text
-    from index.embeddings import Embedder
-    from index.pipeline import heading
+    from index.ingest.chunking import chunk_text
+    from index.embedding.embedder import Embedder
+    from index.ingest.pipeline import heading
     from connectors.files import FilesConnector
     from connectors.base import Document, SourceContext
 

@@ -6,7 +6,7 @@ guildbot's own schema (PgStore) is bulk-loaded with COPY, then PgVectors makes i
 halfvec (build time measured), and PgVectors.search answers single queries: latency p50/p99 at
 k = 10 and at k = 200 (the candidate pool a guild search asks for), recall@10 against exact inner
 product on the float32 vectors, and index size per chunk. FAISS rows (flat and HNSW, built by
-index/vectors.py) are measured the same way by bench_scale.measure, on the same vectors and queries.
+index/storage/sqlite/vectors.py) are measured the same way by bench_scale.measure, on the same vectors and queries.
 """
 from __future__ import annotations
 
@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 from bench_scale import DIM, K, Mixture, exact_top, measure, percentile  # noqa: E402
 from benchdoc import write_section  # noqa: E402
-from index.pg_store import PgStore  # noqa: E402
-from index.pg_vectors import HNSW_EF_CONSTRUCTION, HNSW_M, PgVectors, index_name  # noqa: E402
+from index.storage.postgres.store import PgStore  # noqa: E402
+from index.storage.postgres.vectors import HNSW_EF_CONSTRUCTION, HNSW_M, PgVectors, index_name  # noqa: E402
 
 MARK_START, MARK_END = "<!-- bench:pg:start -->", "<!-- bench:pg:end -->"
 POOL = 200  # candidates a guild search takes from the vector index

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Vector search at scale, on synthetic vectors, written into docs/benchmarks.md.
 
-For each size (default 100k and 1M chunks) and index kind, the very indexes index/vectors.py
+For each size (default 100k and 1M chunks) and index kind, the very indexes index/storage/sqlite/vectors.py
 builds (`build_index`, `search_index`): build time (training and adding), single-query search
 latency p50/p99 at k = 10, recall@10 against exact inner product, and vector memory per chunk
 (the serialised index, ids included).
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 from benchdoc import write_section  # noqa: E402
-from index.vectors import build_index, search_index, training_size  # noqa: E402
+from index.storage.sqlite.vectors import build_index, search_index, training_size  # noqa: E402
 
 DIM, BLOCK, K = 384, 50_000, 10
 MARK_START, MARK_END = "<!-- bench:scale:start -->", "<!-- bench:scale:end -->"

@@ -6,7 +6,7 @@ search with facets, the people to ask, the template), in this process, over a fi
 questions asked as typed, then filtered by a team, then on page 2. Reports p50 / p95 / max
 (target p95 <= 150 ms on the demo org, <= 300 ms on the Northwind evaluation org), and apart the
 p95 of first asks: a question not asked before in the process embeds its text, the others reuse
-the query vector (index/querycache.py). The load average is printed beside: this machine is shared.
+the query vector (index/embedding/querycache.py). The load average is printed beside: this machine is shared.
 
 Figures go to stdout and, under "## Web", into docs/benchmarks.md (the section between this
 script's markers is replaced on a rerun). Exit status 1 when p95 misses the target.

@@ -1,13 +1,13 @@
 """Move modules and rewrite every reference to them: the tool behind the package layout (issue 23).
 
-    python scripts/move_modules.py index/store.py=index/storage/sqlite/store.py ...
+    python scripts/move_modules.py index/storage/sqlite/store.py=index/storage/sqlite/store.py ...
 
 For each `old=new` pair it runs `git mv`, creates the missing packages' `__init__.py`, and rewrites
 references in Python, TOML, Markdown and the Makefile in one pass per file:
-- dotted names (`index.store`, `index.store.Store`, `"index.store:Store"`),
+- dotted names (`index.storage.sqlite.store`, `index.storage.sqlite.store.Store`, `"index.storage.sqlite.store:Store"`),
 - `from index import store` (-> `from index.storage.sqlite import store`),
 - relative imports in the three packages are made absolute first (`from .store import X`),
-- file paths (`index/store.py`).
+- file paths (`index/storage/sqlite/store.py`).
 Kept as a script so each move of the layout is one reviewable commit that a test run follows.
 """
 from __future__ import annotations
@@ -57,6 +57,14 @@ def absolutize(path: Path, text: str) -> str:
 
 
 def rewrite(text: str, moves: dict[str, str], paths: dict[str, str]) -> str:
+    # new names are parked behind placeholders until the dotted pass is done: a new package may
+    # carry an old module's name (index.catalog.build.py -> index/catalog/build.py)
+    parked: list[str] = []
+
+    def park(name: str) -> str:
+        parked.append(name)
+        return f"\x00{len(parked) - 1}\x00"
+
     # `from a.b import c` where a.b.c is a moved module
     def from_import(m: re.Match) -> str:
         indent, parent, names = m.group(1), m.group(2), m.group(3)
@@ -75,16 +83,17 @@ def rewrite(text: str, moves: dict[str, str], paths: dict[str, str]) -> str:
             new = moves[f"{parent}.{name}"]
             new_parent, _, new_name = new.rpartition(".")
             local = alias or name
-            lines.append(f"{indent}from {new_parent} import {new_name}" + (f" as {local}" if local != new_name else ""))
+            lines.append(f"{indent}from {park(new_parent)} import {new_name}" + (f" as {local}" if local != new_name else ""))
         return "\n".join(lines)
 
     text = re.sub(r"^([ \t]*)from ([\w.]+) import ([\w ,]+?)[ \t]*$", from_import, text, flags=re.M)
     names = sorted(moves, key=len, reverse=True)
     dotted = re.compile(r"(?<![\w.])(" + "|".join(re.escape(n) for n in names) + r")(?![\w])")
-    text = dotted.sub(lambda m: moves[m.group(1)], text)
+    text = dotted.sub(lambda m: park(moves[m.group(1)]), text)
     files = sorted(paths, key=len, reverse=True)
     pathre = re.compile(r"(?<![\w/.])(" + "|".join(re.escape(p) for p in files) + r")(?![\w])")
-    return pathre.sub(lambda m: paths[m.group(1)], text)
+    text = pathre.sub(lambda m: park(paths[m.group(1)]), text)
+    return re.sub("\x00(\\d+)\x00", lambda m: parked[int(m.group(1))], text)
 
 
 def main(argv: list[str]) -> int:

@@ -11,7 +11,7 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from index.embeddings import Embedder  # noqa: E402
+from index.embedding.embedder import Embedder  # noqa: E402
 
 EMBEDDER = Embedder()
 EMBEDDER.model  # loaded at import, in the forkserver
@@ -25,7 +25,7 @@ def crawl(config: str, commit_docs: int, embed_batch: int) -> None:
     """One uninterrupted-unless-killed crawl, committing every `commit_docs` documents."""
     import torch
 
-    import index.pipeline as pipeline
+    import index.ingest.pipeline as pipeline
     from guildbot.guild import Guild
 
     torch.set_num_threads(1)  # many small encode calls: one thread each wastes least on a shared machine

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from index.digest import last_week
+from index.digest.weekly import last_week
 
 CHANNELS = {"ml-guild": "C0MLGUILD", "home-feed": "C0HOMEFEED", "marketplace": "C0MARKET", "risk": "C0RISK",
             "ml-platform": "C0MLPLATFORM"}  # the demo's digest channels, as the Slack fake knows them

@@ -33,7 +33,7 @@ def dead_port() -> int:
 @lru_cache(maxsize=1)
 def shared_embedder():
     """The real packaged model, loaded once per test session."""
-    from index.embeddings import Embedder
+    from index.embedding.embedder import Embedder
 
     return Embedder()
 

@@ -16,7 +16,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 def main(config: str) -> None:
     from guildbot.guild import Guild
-    from index.feedback import record_feedback
+    from index.retrieval.feedback import record_feedback
 
     guild = Guild.from_config(config)
     guild.search("warm up")  # model, FAISS and SQLite loaded before the first timed answer

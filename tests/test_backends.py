@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from fakes_forge import open_guild
-from index.backend import is_postgres
+from index.storage.factory import is_postgres
 
 QUESTIONS = ["drift monitoring", "feature store", "who knows ranking models", "alerting thresholds",
              "embedding similarity search", "training pipelines on kubernetes", "recommender"]

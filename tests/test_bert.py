@@ -1,4 +1,4 @@
-"""index/bert.py against transformers' BertModel, on the packaged model's real weights."""
+"""index/embedding/bert.py against transformers' BertModel, on the packaged model's real weights."""
 from __future__ import annotations
 
 import json
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from index.bert import load_bert
-from index.embeddings import model_location, truncating_tokenizer
+from index.embedding.bert import load_bert
+from index.embedding.embedder import model_location, truncating_tokenizer
 from test_embeddings import project_texts
 
 FOLDER = Path(model_location("all-MiniLM-L6-v2"))

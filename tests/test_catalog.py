@@ -9,12 +9,12 @@ from connectors.base import Contributor, Document, SourceContext
 from connectors.git import GitConnector
 from connectors.common.projectfiles import parse_catalog_info, parse_package_keywords, project_files, project_metadata
 from guildbot.cli import main
-from index.catalog import (DeclaredProject, ProjectKey, build_catalog, codeowners_owners, doc_projects, first_section,
+from index.catalog.build import (DeclaredProject, ProjectKey, build_catalog, codeowners_owners, doc_projects, first_section,
                            get_project, group_documents, list_projects, merge_units, norm_project_name, owner_identity,
                            parse_codeowners, project_members, status_of)
-from index.overlaps import rank_overlaps
-from index.people import resolve
-from index.store import Store
+from index.catalog.overlaps import rank_overlaps
+from index.people.resolve import resolve
+from index.storage.sqlite.store import Store
 
 BOTS = ("dependabot", "github-actions", "[bot]")
 
@@ -322,8 +322,8 @@ def test_the_planted_cross_team_overlap_ranks_first(demo_guild, demo_dir, capsys
     assert {"Priya Raman", "Omar Haddad"} <= people
     assert top["evidence"] and top["evidence"][0]["a"]["url"] and top["evidence"][0]["b"]["url"]
     assert top["evidence"][0]["a"]["passage"] and top["shared_topics"]  # explained by passages and key phrases
-    from index.keywords import phrase_key
-    from index.projectcontent import load_all
+    from index.catalog.keywords import phrase_key
+    from index.catalog.content import load_all
     contents = load_all(demo_guild.store)
     for t in top["shared_topics"]:  # each shared topic is a candidate key phrase of both sides
         assert all(phrase_key(t) in contents[side[x]["id"]].candidates for side in [top] for x in ("a", "b"))

@@ -1,8 +1,8 @@
 """Chunks fit the model: about 200 word pieces, title first, small overlap."""
 import pytest
 
-from index.chunking import MAX_TOKENS, chunk_text
-from index.embeddings import Embedder
+from index.ingest.chunking import MAX_TOKENS, chunk_text
+from index.embedding.embedder import Embedder
 
 
 @pytest.fixture(scope="module")

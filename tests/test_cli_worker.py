@@ -12,7 +12,7 @@ import pytest
 
 from conftest import write_config
 from guildbot.cli_worker import duration
-from index.backend import open_store
+from index.storage.factory import open_store
 from pg_fixture import BACKENDS, backend_url
 
 

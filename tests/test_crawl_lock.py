@@ -9,14 +9,14 @@ import time
 import pytest
 
 from guildbot import cli
-from index.crawl_lock import CrawlLock, CrawlLocked
+from index.storage.sqlite.lock import CrawlLock, CrawlLocked
 
 from conftest import write_config
 
 HOLD = """
 import sys, time
 from pathlib import Path
-from index.crawl_lock import CrawlLock
+from index.storage.sqlite.lock import CrawlLock
 lock = CrawlLock(Path(sys.argv[1]))
 lock.acquire()
 print("held", flush=True)

@@ -10,7 +10,7 @@ import pytest
 from guildbot import slack_blocks as kit
 from guildbot.cli import main
 from guildbot.digest import render_html, render_message, render_text, sections
-from index.digest import DigestData, Week, classify_activity, last_week, notable_documents, week_bounds, week_of
+from index.digest.weekly import DigestData, Week, classify_activity, last_week, notable_documents, week_bounds, week_of
 
 from conftest import write_config
 from digest_support import demo_week  # noqa: F401 - a fixture

@@ -11,9 +11,10 @@ import pytest
 from guildbot import digest as dg
 from guildbot import slack_blocks as kit
 from guildbot.cli import main
-from index import digest_runs, querylog
-from index.digest import week_bounds
-from index.store import Store
+from index.storage import digest_runs
+from index.retrieval import querylog
+from index.digest.weekly import week_bounds
+from index.storage.sqlite.store import Store
 
 from digest_support import CHANNELS, demo_week  # noqa: F401 - a fixture
 from fake_slack import FakeSlack

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.docvectors import doc_centroids, mean_direction
-from index.store import Store
+from index.embedding.docvectors import doc_centroids, mean_direction
+from index.storage.sqlite.store import Store
 
 
 def test_each_document_direction_is_the_normalised_mean_of_its_chunks(tmp_path):

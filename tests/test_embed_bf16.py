@@ -1,4 +1,4 @@
-"""index/embed_bf16.py: documents in bfloat16 on PyTorch, questions through ONNX float32."""
+"""index/embedding/bf16.py: documents in bfloat16 on PyTorch, questions through ONNX float32."""
 from __future__ import annotations
 
 import os
@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import embeddings
-from index.embed_bf16 import Bf16Encoder
-from index.embeddings import Embedder, ModelError, OnnxEncoder, model_location
+from index.embedding import embedder as embeddings
+from index.embedding.bf16 import Bf16Encoder
+from index.embedding.embedder import Embedder, ModelError, OnnxEncoder, model_location
 from test_embeddings import project_texts
 
 CACHE = Path(os.environ["GUILDBOT_MODEL_CACHE"])  # set by conftest: one export per test session
@@ -45,7 +45,7 @@ def test_batches_hold_one_length_and_stay_within_the_token_budget(encoder, monke
     shapes: list[tuple[int, int]] = []
     real = encoder._run
     monkeypatch.setattr(encoder, "_run", lambda ids: (shapes.append(ids.shape), real(ids))[1])
-    monkeypatch.setattr("index.embed_bf16.BATCH_TOKENS", 20)
+    monkeypatch.setattr("index.embedding.bf16.BATCH_TOKENS", 20)
     texts = ["the same words here"] * 5 + ["a longer text than the others, with more words in it"] * 2
     vecs = encoder.encode(texts)  # 6 and 14 word pieces with [CLS] and [SEP]
     assert sorted(shapes) == [(1, 14), (1, 14), (2, 6), (3, 6)]  # 20 // 6 = 3 rows a run, 20 // 14 = 1
@@ -79,7 +79,7 @@ def test_a_model_without_a_fast_tokenizer_is_refused_with_the_fix(tmp_path):
 def test_the_traced_model_gives_the_eager_models_bits_on_shapes_it_was_not_traced_on(encoder):
     import torch
 
-    from index.bert import load_bert
+    from index.embedding.bert import load_bert
 
     eager = load_bert(encoder.folder, torch.bfloat16)
     for text, rows in (("a short one", 1), (" ".join(project_texts()[:5]), 4)):  # the second is cut at 256

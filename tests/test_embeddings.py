@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.chunking import chunk_text
-from index.embeddings import (OPTIMIZED, Embedder, ModelError, OnnxEncoder, export_onnx, float_matmuls, model_identity,
+from index.ingest.chunking import chunk_text
+from index.embedding.embedder import (OPTIMIZED, Embedder, ModelError, OnnxEncoder, export_onnx, float_matmuls, model_identity,
                               onnx_file)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,7 +120,7 @@ def test_two_processes_exporting_at_once_leave_one_whole_export(tmp_path):
     cache = tmp_path / "cache"
     script = textwrap.dedent(f"""
         from pathlib import Path
-        from index.embeddings import Embedder
+        from index.embedding.embedder import Embedder
         e = Embedder(backend="onnx", cache_dir=Path({str(cache)!r}))
         print(e.encode(["hello there"])[0][:4].tolist())
     """)

@@ -4,9 +4,9 @@ from datetime import datetime, timezone
 import pytest
 
 from connectors.base import Contributor, Document
-from index.experts import rank_experts, topic_of
-from index.people import resolve
-from index.store import Store
+from index.expertise.experts import rank_experts, topic_of
+from index.people.resolve import resolve
+from index.storage.sqlite.store import Store
 from test_modules import make_store
 
 
@@ -77,7 +77,7 @@ def test_team_filter_and_unrelated_people(store):
 
 
 def test_describe_says_commits_for_files_and_edits_for_pages():
-    from index.experts import describe
+    from index.expertise.experts import describe
 
     assert describe("author", 3, "2021-01-01", "2023-05-01") == "author: 3 commits, 2021–2023"
     assert describe("editor", 1, "2024-01-01", "2024-02-01", in_repository=False) == "editor: 1 edit, 2024"

@@ -1,12 +1,12 @@
-"""Facets, filters and paging over a pool of hits (index/facets.py): pure functions, no index."""
+"""Facets, filters and paging over a pool of hits (index/retrieval/facets.py): pure functions, no index."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
 import pytest
 
-from index.facets import page_of, parse_since
-from index.search import Hit
+from index.retrieval.facets import page_of, parse_since
+from index.retrieval.search import Hit
 
 NOW = datetime(2026, 12, 1, tzinfo=timezone.utc)
 

@@ -169,9 +169,9 @@ def test_index_upgrade_reembeds_stored_documents_once(repo_and_guild, monkeypatc
     repo, guild = repo_and_guild
     guild.crawl()
     chunks_before = guild.store.count("chunks")
-    import index.store
+    import index.storage.sqlite.store
 
-    monkeypatch.setattr(index.store, "INDEX_VERSION", index.store.INDEX_VERSION + 1)
+    monkeypatch.setattr(index.storage.sqlite.store, "INDEX_VERSION", index.storage.sqlite.store.INDEX_VERSION + 1)
     report = guild.crawl()
     assert report.refreshed == guild.store.count("documents") == 7 and report.sources[0].chunks_embedded == 0
     assert guild.store.count("chunks") == chunks_before == guild.vectors.size

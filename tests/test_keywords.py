@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from index.keywords import merge_forms, mmr, nested, phrase_candidates, phrase_key
-from index.projectcontent import rank_phrases
+from index.catalog.keywords import merge_forms, mmr, nested, phrase_candidates, phrase_key
+from index.catalog.content import rank_phrases
 
 
 def test_candidates_are_written_phrases_that_never_cross_punctuation_or_stopwords():
@@ -40,7 +40,7 @@ def test_mmr_trades_relevance_for_variety_and_skips_nested_phrases():
 
 @pytest.fixture(scope="module")
 def embedder():
-    from index.embeddings import Embedder
+    from index.embedding.embedder import Embedder
     return Embedder()
 
 

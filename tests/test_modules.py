@@ -5,9 +5,9 @@ from datetime import datetime, timezone
 import pytest
 
 from connectors.base import Contributor, Document
-from index.modules import drill_down, locus, module_votes, names_project
-from index.people import resolve
-from index.store import Store
+from index.expertise.modules import drill_down, locus, module_votes, names_project
+from index.people.resolve import resolve
+from index.storage.sqlite.store import Store
 
 
 def when(year):
@@ -87,7 +87,7 @@ def test_names_project(topic, name, named):
 
 
 def test_stem_drops_extensions_and_test_marks():
-    from index.modules import stem
+    from index.expertise.modules import stem
 
     assert {stem(p) for p in ("enc/target_encoder.py", "tests/test_target_encoder.py", "enc/target_encoder_test.go",
                               "web/target_encoder.spec.ts")} == {"target_encoder"}
@@ -118,7 +118,7 @@ def test_a_test_folder_stands_for_the_modules_its_matching_tests_are_named_after
 
 
 def test_a_test_folder_passes_all_its_weight_on_and_keeps_it_with_nothing_inside():
-    from index.modules import is_test_folder
+    from index.expertise.modules import is_test_folder
 
     out = drill_down({"r:pkg/tests/": 1.0, "r:pkg/tests/test_a.py": 0.3, "r:pkg/tests/test_b.py": 0.1}, ["r:pkg/tests/"])
     assert out == {"r:pkg/tests/": 0.0, "r:pkg/tests/test_a.py": pytest.approx(1.05), "r:pkg/tests/test_b.py": pytest.approx(0.35)}
@@ -134,13 +134,13 @@ def test_a_test_folder_passes_all_its_weight_on_and_keeps_it_with_nothing_inside
                                                 ("the target", "enc/target.py", False),  # one word names nothing alone
                                                 ("deep learning models", "models/deep_learning/", True)])
 def test_names_part(topic, path, named):
-    from index.modules import names_part
+    from index.expertise.modules import names_part
 
     assert names_part(topic, path) is named
 
 
 def test_initialisms_of_runs_of_content_words():
-    from index.modules import initialisms
+    from index.expertise.modules import initialisms
 
     got = initialisms("the generalized random forest behind the causal forest")
     assert got["grf"] == ["generalized", "random", "forest"] and "rfb" not in got and "gr" not in got  # 'behind' ends a run: a stop word
@@ -149,7 +149,7 @@ def test_initialisms_of_runs_of_content_words():
 
 
 def test_a_folder_named_by_the_questions_initials_counts_where_the_repository_writes_those_words(tmp_path):
-    from index.modules import named_by_initials
+    from index.expertise.modules import named_by_initials
 
     s = make_store(tmp_path, [doc("pkg/grf/", "folder", people=[("Jana", 5)]), doc("README.md", "readme", people=[("Jana", 9)]),
                               doc("pkg/grf/_base.py", people=[("Jana", 5)]),
@@ -165,7 +165,7 @@ def test_a_folder_named_by_the_questions_initials_counts_where_the_repository_wr
 
 
 def test_a_core_folder_counts_the_tests_named_after_it(tmp_path):
-    from index.modules import folder_tests
+    from index.expertise.modules import folder_tests
 
     s = make_store(tmp_path, [doc("pkg/grf/", "folder", people=[("Gita", 7), ("Jana", 5)]),
                               doc("pkg/grf/_base.py", people=[("Gita", 7), ("Jana", 5)]),
@@ -181,7 +181,7 @@ def test_a_core_folder_counts_the_tests_named_after_it(tmp_path):
 
 
 def test_a_folders_tests_sit_beside_it_or_at_the_top(tmp_path):
-    from index.modules import folder_tests
+    from index.expertise.modules import folder_tests
 
     s = make_store(tmp_path, [doc("pkg/split/base/", "folder", people=[("Zane", 7)]),
                               doc("pkg/split/tests/test_base_splitter.py", people=[("Zane", 1)]),
@@ -193,8 +193,8 @@ def test_a_folders_tests_sit_beside_it_or_at_the_top(tmp_path):
 
 
 def test_initials_and_folder_tests_read_a_postgres_store_alike(pg_url):
-    from index.modules import folder_tests, named_by_initials
-    from index.pg_store import PgStore
+    from index.expertise.modules import folder_tests, named_by_initials
+    from index.storage.postgres.store import PgStore
 
     s = PgStore(pg_url)
     with s.transaction():

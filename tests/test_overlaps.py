@@ -2,14 +2,14 @@
 import numpy as np
 import pytest
 
-import index.pairs as pairs
+import index.catalog.pairs as pairs
 from connectors.base import Contributor, Document
 from guildbot.config import ConfigError, load_config
-from index.catalog import build_catalog
-from index.overlaps import rank_overlaps, shared_phrases
-from index.pairs import affinity, leads, score_of
-from index.people import resolve
-from index.store import Store
+from index.catalog.build import build_catalog
+from index.catalog.overlaps import rank_overlaps, shared_phrases
+from index.catalog.pairs import affinity, leads, score_of
+from index.people.resolve import resolve
+from index.storage.sqlite.store import Store
 
 DIM = 8
 

@@ -4,8 +4,8 @@ import json
 import pytest
 
 from connectors.base import Contributor, Document
-from index.people import identity_keys, norm_name, resolve
-from index.store import Store
+from index.people.resolve import identity_keys, norm_name, resolve
+from index.storage.sqlite.store import Store
 
 
 def add_doc(store, doc_id, *contributors, kind="git", team="T"):
@@ -156,7 +156,7 @@ def names(store):
 
 
 def test_a_first_name_joins_the_one_full_name_of_its_repositories(store):
-    from index.ambiguity import find_ambiguous
+    from index.people.ambiguity import find_ambiguous
 
     add_to(store, "optim", "a", Contributor(name="Viktor Petrov", email="vp@corp.example"))
     add_to(store, "optim", "b", Contributor(name="viktor", email="viktor.dev@gmail.com", count=30))
@@ -190,7 +190,7 @@ def test_first_names_never_merge_two_directory_people(store):
 @pytest.mark.parametrize("name, email", [("mateoegan", "12+mateoegan@users.noreply.github.com"),
                                          ("eganmateo", "12+em@users.noreply.github.com"), ("MateoEgan", "")])
 def test_a_handle_made_of_name_parts_joins_and_is_listed(store, name, email):
-    from index.ambiguity import find_ambiguous
+    from index.people.ambiguity import find_ambiguous
 
     add_to(store, "r", "a", Contributor(name="Mateo Egan", email="m.egan@acme.example"))
     add_to(store, "r", "b", Contributor(name=name, email=email, count=50))

@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from index.pg_conn import PgConnection
+from index.storage.postgres.conn import PgConnection
 
 
 @pytest.fixture

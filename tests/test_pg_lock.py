@@ -9,12 +9,12 @@ import pytest
 
 from conftest import write_config
 from guildbot import cli
-from index.crawl_lock import CrawlLocked
-from index.pg_lock import PgCrawlLock
+from index.storage.sqlite.lock import CrawlLocked
+from index.storage.postgres.lock import PgCrawlLock
 
 HOLD = """
 import sys, time
-from index.pg_lock import PgCrawlLock
+from index.storage.postgres.lock import PgCrawlLock
 lock = PgCrawlLock(sys.argv[1], "db", sys.argv[2:])
 lock.acquire()
 print("held", flush=True)
@@ -69,7 +69,7 @@ def test_the_cli_refuses_a_crawl_of_a_held_source_with_exit_2(tmp_path, pg_url, 
 
 def test_release_frees_the_sources_before_it_returns(pg_url):
     """The next crawl must not find the previous one's lock held by a backend still exiting."""
-    from index.pg_conn import PgConnection
+    from index.storage.postgres.conn import PgConnection
 
     lock = PgCrawlLock(pg_url, "db", ["wiki", "git"])
     lock.acquire()
@@ -87,7 +87,7 @@ def test_a_lock_held_by_nobody_visible_is_retried_not_refused(pg_url, monkeypatc
     """A lock whose holder is not in pg_stat_activity (a backend on its way out) frees in a moment."""
     import threading
 
-    from index.pg_conn import PgConnection
+    from index.storage.postgres.conn import PgConnection
 
     other = PgConnection(pg_url)
     assert other.execute("SELECT pg_try_advisory_lock(?, hashtext(?))", (0x6763, "wiki")).fetchone()[0]

@@ -8,11 +8,11 @@ from datetime import datetime, timezone
 
 import pytest
 
-import index.store as store_module
-from index import digest_runs
-from index.backend import open_seen_events
-from index.pg_conn import PgConnection
-from index.pg_store import WRITER_LOCK, PgStore, migrations
+import index.storage.sqlite.store as store_module
+from index.storage import digest_runs
+from index.storage.factory import open_seen_events
+from index.storage.postgres.conn import PgConnection
+from index.storage.postgres.store import WRITER_LOCK, PgStore, migrations
 
 
 def test_a_new_database_gets_the_schema_and_every_migration_in_order(pg_url):

@@ -11,16 +11,16 @@ import time
 
 import pytest
 
-import index.pipeline as pipeline
+import index.ingest.pipeline as pipeline
 from connectors.base import Checkpoint, Deleted, Document, SourceError, Unchanged
 from fakes_forge import shared_embedder
-from index.backend import is_postgres, open_store, open_vectors
-from index.pg_conn import PgConnection
-from index.pg_store import WRITER_LOCK
-from index.pipeline import crawl_source, read_ahead
+from index.storage.factory import is_postgres, open_store, open_vectors
+from index.storage.postgres.conn import PgConnection
+from index.storage.postgres.store import WRITER_LOCK
+from index.ingest.pipeline import crawl_source, read_ahead
 from pg_fixture import BACKENDS, backend_url
-from index.store import Store
-from index.vectors import VectorIndex
+from index.storage.sqlite.store import Store
+from index.storage.sqlite.vectors import VectorIndex
 
 
 def doc(n: int | str, text: str = "") -> Document:

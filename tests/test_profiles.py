@@ -6,10 +6,10 @@ import pytest
 from connectors.base import Contributor, Document
 from guildbot.cli import main
 from guildbot.config import AliasRule
-from index.ambiguity import find_ambiguous
-from index.people import norm_name, resolve
-from index.profiles import AmbiguousPerson, find_person
-from index.store import Store
+from index.people.ambiguity import find_ambiguous
+from index.people.resolve import norm_name, resolve
+from index.expertise.profiles import AmbiguousPerson, find_person
+from index.storage.sqlite.store import Store
 
 BOTS = ("dependabot", "github-actions", "[bot]")
 

@@ -1,9 +1,9 @@
-"""index/querycache.py: a single question is embedded once; batches and stored text always reach the embedder."""
+"""index/embedding/querycache.py: a single question is embedded once; batches and stored text always reach the embedder."""
 from __future__ import annotations
 
 import numpy as np
 
-from index.querycache import QueryVectors
+from index.embedding.querycache import QueryVectors
 
 
 class Counting:

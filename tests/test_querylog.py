@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from guildbot.cli import main
-from index import querylog
-from index.feedback import record_feedback
-from index.store import Store
+from index.retrieval import querylog
+from index.retrieval.feedback import record_feedback
+from index.storage.sqlite.store import Store
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 

@@ -2,10 +2,10 @@
 import pytest
 
 from connectors.base import Document
-from index.embeddings import Embedder
-from index.pipeline import crawl_source
-from index.search import Searcher, fts_query, query_terms, rrf
-from index.backend import open_store, open_vectors
+from index.embedding.embedder import Embedder
+from index.ingest.pipeline import crawl_source
+from index.retrieval.search import Searcher, fts_query, query_terms, rrf
+from index.storage.factory import open_store, open_vectors
 from pg_fixture import BACKENDS, backend_url
 from connectors.base import Checkpoint
 
@@ -79,7 +79,7 @@ def test_team_filter(small_index):
 def test_copies_in_other_sources_collapse_into_the_published_page():
     import numpy as np
 
-    from index.search import Hit, collapse_copies
+    from index.retrieval.search import Hit, collapse_copies
 
     def hit(doc_id, source, kind, score):
         return Hit(doc_id, doc_id, f"http://x/{doc_id}", source, "T", doc_id, kind, "", score)

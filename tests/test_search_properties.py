@@ -7,7 +7,7 @@ import sqlite3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from index.search import STOPWORDS, fts_query, query_terms
+from index.retrieval.search import STOPWORDS, fts_query, query_terms
 
 # any Unicode except lone surrogates (which no str from a socket or a terminal holds), plus FTS5's own syntax
 FTS_SYNTAX = st.sampled_from(['"', "'", "*", "^", ":", "(", ")", "{", "}", "-", "+", "NEAR", "AND", "OR", "NOT",

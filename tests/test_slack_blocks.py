@@ -10,9 +10,9 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, SectionB
 from guildbot import slack_blocks as kit
 from guildbot.slack_app import SlackConfigError, SlackSettings, question_text, strip_mentions
 from guildbot.slack_commands import help_lines, parse_command, parse_person_query
-from index.experts import Evidence, Expert
-from index.profiles import Profile
-from index.search import Hit
+from index.expertise.experts import Evidence, Expert
+from index.expertise.profiles import Profile
+from index.retrieval.search import Hit
 
 HUGE = "recommender " * 2000  # 24,000 characters
 

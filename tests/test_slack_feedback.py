@@ -8,9 +8,9 @@ import pytest
 
 from fake_slack import RESPONSE_URL
 from guildbot import slack_blocks as kit
-from index.feedback import (MAX_EFFECT, boost_factor, query_key, record_feedback, relevance, rerank, votes_for)
-from index.search import Hit
-from index.store import Store
+from index.retrieval.feedback import (MAX_EFFECT, boost_factor, query_key, record_feedback, relevance, rerank, votes_for)
+from index.retrieval.search import Hit
+from index.storage.sqlite.store import Store
 from slack_support import ASKER, CHANNEL, bot, fake_slack, mention_event, slack  # noqa: F401
 
 

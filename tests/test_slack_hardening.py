@@ -205,7 +205,7 @@ def test_a_retried_event_is_answered_once_by_two_bot_instances_on_one_data_dir(a
 
 
 def test_seen_events_expire_and_are_shared_by_connections(tmp_path):
-    from index.seen import SeenEvents
+    from index.storage.sqlite.seen import SeenEvents
 
     one, two = SeenEvents(tmp_path / "db.sqlite", ttl=60), SeenEvents(tmp_path / "db.sqlite", ttl=60)
     assert one.first("e1", now=1000.0) and not two.first("e1", now=1001.0) and not one.first("e1", now=1059.0)

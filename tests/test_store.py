@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-import index.store as store_module
+import index.storage.sqlite.store as store_module
 from guildbot import cli
-from index.store import Store, StoreError, schema_fingerprint
+from index.storage.sqlite.store import Store, StoreError, schema_fingerprint
 
 from conftest import write_config
 

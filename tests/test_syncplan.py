@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from index.syncplan import (Pair, Person, PlanSettings, best_slots, candidate_slots, cycle_window, form_group,
+from index.syncs.plan import (Pair, Person, PlanSettings, best_slots, candidate_slots, cycle_window, form_group,
                             inside_hours, jaccard, minutes_outside, key_phrases, parse_hours, plan_cycle, strong_clusters,
                             topics_from_pairs, Topic)
 
@@ -199,7 +199,7 @@ def test_a_group_that_shares_a_slot_wins_over_one_that_does_not_and_the_cheapest
         Person("p:sgp", "Sgp", "sgp@x.example", "Platform", "Asia/Singapore", "U4"),
         Person("p:dxb", "Dxb", "dxb@x.example", "Market", "Asia/Dubai", "U5")]}
     scores = {"p:lon": 1.0, "p:ber": 0.9, "p:sgp": 0.5, "p:mad": 0.4, "p:dxb": 0.3}
-    from index.syncplan import group_and_slots
+    from index.syncs.plan import group_and_slots
     group, slots = group_and_slots(scores, ps, PlanSettings(), date(2026, 12, 7), date(2026, 12, 13))
     assert "p:lon" in {m.id for m in group} and "p:sgp" not in {m.id for m in group}
     assert slots[0].outside == [] and slots[0].start == utc(2026, 12, 7, 9, 0)

@@ -129,7 +129,7 @@ def test_syncs_post_posts_each_proposal_once(demo_guild, demo_dir, capsys, monke
 
 
 def test_the_directory_hours_column_is_read_and_optional(tmp_path):
-    from index.people import load_directory
+    from index.people.resolve import load_directory
     with_hours = tmp_path / "a.csv"
     with_hours.write_text("name,email,team,slack_id,tz,hours\nAda,ada@x.example,T,UADA,Asia/Kolkata,10:00-18:30\n"
                           "Bo,bo@x.example,T,UBO,UTC,\n")

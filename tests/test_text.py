@@ -51,8 +51,8 @@ def test_data_dumps_saved_as_text_are_not_prose():
 
 
 def test_chunks_are_capped_per_document():
-    from index.chunking import chunk_text
-    from index.embeddings import Embedder
+    from index.ingest.chunking import chunk_text
+    from index.embedding.embedder import Embedder
 
     chunks = chunk_text("Big", "word " * 200_000, Embedder().tokenizer, max_chunks=5)
     assert len(chunks) == 5

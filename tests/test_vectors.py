@@ -7,9 +7,9 @@ import faiss
 import numpy as np
 import pytest
 
-from index.store import Store
-import index.vectors as vectors_module
-from index.vectors import (GENERATION_KEY, LAGGING_KEY, IndexOptions, VectorIndex, index_ids, ivf_lists,
+from index.storage.sqlite.store import Store
+import index.storage.sqlite.vectors as vectors_module
+from index.storage.sqlite.vectors import (GENERATION_KEY, LAGGING_KEY, IndexOptions, VectorIndex, index_ids, ivf_lists,
                            wanted_kind)
 
 DIM = 16
@@ -59,7 +59,7 @@ def test_a_crawl_writes_one_generation_file_and_checkpoints_only_mark_it_lagging
 
 
 def test_a_long_crawl_also_writes_when_the_interval_has_passed(store, tmp_path, monkeypatch):
-    import index.vectors as module
+    import index.storage.sqlite.vectors as module
 
     rng = np.random.default_rng(2)
     vectors = VectorIndex(store, tmp_path, DIM)
@@ -91,7 +91,7 @@ def test_a_crawl_that_stopped_while_lagging_is_rebuilt_exactly_before_the_next(s
     vectors.flush()
     ids = checkpoint(store, vectors, "b", unit(rng, 4))  # then the process dies: no flush
     again = VectorIndex(store, tmp_path, DIM)
-    with caplog.at_level(logging.WARNING, logger="index.vectors"):
+    with caplog.at_level(logging.WARNING, logger="index.storage.sqlite.vectors"):
         assert again.recover() is True
     assert "stopped before writing" in caplog.text
     assert store.get_meta(LAGGING_KEY) == "0" and store.get_meta(GENERATION_KEY) == "2"
@@ -132,7 +132,7 @@ def test_a_bad_generation_file_is_rebuilt_from_sqlite_with_a_warning(store, tmp_
         small = faiss.IndexIDMap2(faiss.IndexFlatIP(DIM))
         small.add_with_ids(vecs[:2], np.asarray(ids[:2], dtype="int64"))
         faiss.write_index(small, str(path))
-    with caplog.at_level(logging.WARNING, logger="index.vectors"):
+    with caplog.at_level(logging.WARNING, logger="index.storage.sqlite.vectors"):
         again = VectorIndex(store, tmp_path, DIM)
     assert "rebuilding it from SQLite" in caplog.text
     assert again.size == 6 and again.search(vecs[3], 1)[0][0] == ids[3]
@@ -143,7 +143,7 @@ def test_a_file_of_another_dimension_is_rebuilt(store, tmp_path, caplog):
     vectors = VectorIndex(store, tmp_path, DIM)
     checkpoint(store, vectors, "a", unit(rng, 3))
     vectors.flush()
-    with caplog.at_level(logging.WARNING, logger="index.vectors"):
+    with caplog.at_level(logging.WARNING, logger="index.storage.sqlite.vectors"):
         other = VectorIndex(store, tmp_path, DIM * 2)  # a model change: stored vectors no longer fit
     assert "dimensional" in caplog.text and other.size == 0
 

@@ -10,7 +10,7 @@ import pytest
 
 from fakes.guilds import shared_embedder  # noqa: F401
 from guildbot.config import ConfigError, load_config
-from index.visibility import Viewer, admits, directory_team, make_viewer
+from index.people.visibility import Viewer, admits, directory_team, make_viewer
 from visibility_org import SECRET, org, vault_urls  # noqa: F401
 
 def urls(hits) -> set[str]:
@@ -86,8 +86,8 @@ def test_restricted_documents_never_reach_outsiders_in_hits_or_snippets(org):
 
 
 def test_owner_answers_are_unchanged_by_the_viewer_machinery(org):
-    from index.experts import rank_experts
-    from index.visibility import effective
+    from index.expertise.experts import rank_experts
+    from index.people.visibility import effective
 
     everything = Viewer(frozenset(s.name for s in org.config.sources))
     for q in ("feed ranking features", f"{SECRET} ledger"):  # the index functions, filtering with every source
@@ -138,7 +138,7 @@ def test_projects_project_pages_and_overlaps_hide_restricted_projects(org):
     assert org.project(vault.id) is not None and org.project(vault.id, viewer=feed) is None
     assert org.project(vault.name, viewer=feed) is None
     assert org.project(vault.id, viewer=org.viewer_for(email="cy@corp.example")) is not None
-    # three projects are too few for the overlap calibration (index/pairs.py) to find any: store the
+    # three projects are too few for the overlap calibration (index/catalog/pairs.py) to find any: store the
     # pairs it would, so that there are restricted overlaps to hide
     with org.store.transaction():
         for a, b in (("feed", "vault"), ("audit-wiki", "vault"), ("audit-wiki", "feed")):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from guildbot import Guild
-from index.embeddings import Embedder
+from index.embedding.embedder import Embedder
 
 
 @pytest.fixture(scope="session")

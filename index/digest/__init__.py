@@ -1,0 +1,1 @@
+"""The weekly digest's content, per ISO week and view, computed from the store."""

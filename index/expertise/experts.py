@@ -1,0 +1,266 @@
+"""Experts: the top hybrid hits vote for the people who wrote them.
+
+Document-centric voting (Balog's Model 2): each of the top documents gives its weight, which
+falls with rank, to its contributors in proportion to their share of the document, scaled by
+the kind of contribution and by recency. People carry their team and their best evidence.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from index.catalog.build import doc_projects, project_intro, project_members
+from index.expertise.modules import module_votes, names_part, names_project, named_by_initials
+from index.storage.sqlite.store import UNIT_KINDS, Store
+from index.people.visibility import Viewer, only_visible
+
+ROLE_WEIGHT = {"author": 1.0, "owner": 1.0, "editor": 0.8, "committer": 0.7, "mentioned": 0.3}
+VOTING_DOCS = 60
+SCORE_POWER = 16  # votes as (score / best score) ** power; near-ties stay ties, one-retriever hits fall away
+RECENCY_HALF_LIFE_DAYS = 2 * 365
+RECENCY_FLOOR = 0.6
+NAMED_OTHERS = 0.2  # mass kept by the projects a question does not name when it names one
+NAMED_PART_LEAD = 0.5  # a named file or folder weighs at least this share of the best-matching one
+PROJECT_WEIGHT = 0.75  # share of project votes in the final score
+TOP_PROJECTS = 3  # projects that pass their votes on
+PROJECT_FLOOR = 0.25
+PROJECT_DOCS = 3  # documents per project that count towards its mass  # ... if their mass is at least this share of the heaviest project's
+
+FRAMING = re.compile(
+    r"^\s*(?:(?:hey|hi|hello)[,!]?\s+)?(?:(?:who|whom)\s+(?:here\s+)?(?:has|have|had|is|are|was|were|did|does|do|can|could|should|would|knows?|built|wrote|worked|works)?"
+    r"|(?:is\s+there\s+|does\s+)?(?:any|some)(?:one|body)(?:\s+here)?(?:\s+(?:who|that))?"
+    r"|i\s+(?:need|want|am\s+looking\s+for|'m\s+looking\s+for)\s+(?:someone|somebody|an?\s+expert|help)(?:\s+(?:who|that|for|with|on|in))?"
+    r"|(?:looking\s+for|need)\s+(?:someone|somebody|an?\s+expert)(?:\s+(?:who|that|for|with|on|in))?)\b",
+    re.IGNORECASE)
+FILLER = re.compile(r"^\s*(?:(?:has|have|had|is|are|with|experience|expertise|knowledge|knows?|know about|familiar|"
+                    r"worked|working|work|built|build|building|wrote|written|done|did|any|some|in|on|with|for|of|about|"
+                    r"can|could|help|me|us|experienced|already|ever|here|who|that|the|a|an)\b[\s,]*)+", re.IGNORECASE)
+
+
+def topic_of(question: str) -> str:
+    """'Who here has experience with drift monitoring?' -> 'drift monitoring'."""
+    text = question.strip().rstrip("?!. ")
+    stripped = FRAMING.sub("", text, count=1)
+    if stripped != text:
+        stripped = FILLER.sub("", stripped, count=1)
+    return stripped.strip(" ,") or text
+
+
+@dataclass
+class Evidence:
+    title: str
+    url: str
+    doc_id: str = ""
+    source: str = ""
+    what: str = ""  # "14 commits, 2019–2023"
+    weight: float = 0.0
+
+
+@dataclass
+class Expert:
+    person_id: str
+    name: str
+    team: str
+    score: float
+    emails: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
+    slack_id: str = ""
+    evidence: list[Evidence] = field(default_factory=list)
+
+    def public(self) -> dict[str, Any]:
+        """The fields of DESIGN.md's `who --json`."""
+        return {"name": self.name, "emails": self.emails, "aliases": self.aliases, "team": self.team,
+                "score": round(self.score, 5),
+                "evidence": [{"title": e.title, "url": e.url, "what": e.what} for e in self.evidence]}
+
+
+def _age_days(ts: str | None, now: datetime) -> float:
+    if not ts:
+        return 3650.0
+    try:
+        return max(0.0, (now - datetime.fromisoformat(ts)).days)
+    except ValueError:
+        return 3650.0
+
+
+def recency(ts: str | None, now: datetime) -> float:
+    return RECENCY_FLOOR + (1 - RECENCY_FLOOR) * math.exp(-_age_days(ts, now) * math.log(2) / RECENCY_HALF_LIFE_DAYS)
+
+
+def describe(role: str, count: int, first: str | None, last: str | None, in_repository: bool = True) -> str:
+    """'author: 3 commits, 2021–2023' for a file in a repository, 'editor: 5 edits, 2024' for a page."""
+    unit = ("commit" if in_repository else "edit") if role in ("author", "committer", "editor") else "contribution"
+    years = sorted({y[:4] for y in (first, last) if y})
+    span = f", {years[0]}–{years[-1]}" if len(years) == 2 and years[0] != years[-1] else (f", {years[0]}" if years else "")
+    return f"{role}: {count} {unit}{'s' if count != 1 else ''}{span}"
+
+
+def is_part(doc: dict[str, Any]) -> bool:
+    """A document that stands for one part of a repository (a file, a folder, a commit), not the whole of it."""
+    meta = doc.get("metadata") or ""
+    return doc.get("kind") != "readme" and ('"repo"' in meta if isinstance(meta, str) else "repo" in meta)
+
+
+PAGE_WHOLE = 0.1  # a wiki page speaks for the whole project this much against the README: a page about
+# one part ("the GLMM encoder") is no sign of a question about the whole
+WHOLE_WEIGHT = 4.0  # the README speaks for the whole project: a weak README match still says "the project"
+
+
+def _grain(parts: list[float], whole: list[float]) -> float:
+    """How much a project's match lies in its parts rather than in its whole (README, wiki pages):
+    1 when only parts match, 1/5 when the best part and the README match alike."""
+    p, w = max(parts, default=0.0), WHOLE_WEIGHT * max(whole, default=0.0)
+    return p / (p + w) if p + w > 0 else 0.0
+
+
+def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, team: str | None = None,
+                 voting_docs: int = VOTING_DOCS, now: datetime | None = None,
+                 project_weight: float = PROJECT_WEIGHT, viewer: Viewer | None = None, topic: str = "") -> list[Expert]:
+    """People ranked by the votes of the best documents in `doc_scores` (doc id -> fused score).
+
+    Two kinds of votes are mixed: document votes (each document's contributors, by their share of
+    it) and project votes (the projects those documents belong to, passed on to the people who
+    built them) — the second answers "who built X" rather than "who touched one page about X".
+    A project passes its votes on at the grain of the match: to the builders of the module the
+    matching parts (files, folders, commits) locate (index/expertise/modules.py) as far as the question
+    matches parts, by commits to the whole project as far as it matches the whole (README, wiki
+    pages). A `topic` naming a project keeps the others to NAMED_OTHERS of their mass. Only
+    documents `viewer` may see vote (a project is one source).
+    """
+    initialled = named_by_initials(store, topic, doc_scores) if topic and doc_scores else {}
+    doc_scores = {**doc_scores, **initialled}  # a part the question names by its initials matches as well as its repository's best hit
+    doc_scores = only_visible(store, doc_scores, viewer)
+    now = now or datetime.now(timezone.utc)
+    top = sorted(doc_scores.items(), key=lambda kv: -kv[1])[:voting_docs]
+    if not top:
+        return []
+    best = top[0][1]
+    doc_weight = {d: (s / best) ** SCORE_POWER for d, s in top}
+    marks = ",".join("?" * len(top))
+    rows = store.query(
+        f"""SELECT c.doc_id, c.role, c.count, c.first_at, c.last_at, i.person_id
+            FROM contributions c JOIN identities i ON i.id = c.identity_id
+            WHERE c.doc_id IN ({marks}) AND i.person_id IS NOT NULL""", [d for d, _ in top])
+    docs = store.documents(d for d, _ in top)
+    units = {d for d, r in docs.items() if r["kind"] in UNIT_KINDS}  # commits and folders: module evidence only
+    totals: dict[str, float] = defaultdict(float)
+    for r in rows:
+        totals[r["doc_id"]] += r["count"] or 0
+    doc_votes: dict[str, float] = defaultdict(float)
+    proof: dict[str, dict[str, list]] = defaultdict(dict)
+    for r in rows:
+        share = (r["count"] or 0) / totals[r["doc_id"]] if totals[r["doc_id"]] else 0.0
+        fresh = recency(r["last_at"], now)
+        vote = 0.0 if r["doc_id"] in units else doc_weight[r["doc_id"]] * share * ROLE_WEIGHT.get(r["role"], 0.5) * fresh
+        pid = r["person_id"]
+        doc_votes[pid] += vote
+        p = proof[pid].setdefault(r["doc_id"], [0.0, r["role"], 0, r["first_at"], r["last_at"]])
+        p[0] += vote
+        p[2] += r["count"] or 0
+
+    per_project: dict[str, list[str]] = defaultdict(list)
+    project_of = doc_projects(store, docs)  # the catalog's definition of a project
+    for d in doc_weight:
+        if d in docs and d in project_of:
+            per_project[project_of[d]].append(d)
+    # only a project's best few documents count, so a big project does not win by size alone
+    mass = {scope: sum(sorted((doc_weight[d] for d in ds if d not in units), reverse=True)[:PROJECT_DOCS])
+            for scope, ds in per_project.items()}
+    mass = {scope: m for scope, m in mass.items() if m > 0}
+    project_votes: dict[str, float] = defaultdict(float)
+    project_proof: dict[str, list] = {}
+    module_proof: dict[str, list] = {}
+    if mass and topic and NAMED_OTHERS < 1:  # a question naming a project is about that project
+        named = {scope for scope in mass if names_project(topic, project_intro(store, scope)["name"])}
+        # ... or one of its files or folders by name ('the target encoder': target_encoder.py), if that part is
+        # among the question's best-matching files and folders ('feature selection' names many a file in passing)
+        files = {d: doc_weight[d] for d in doc_weight if d in docs and docs[d]["kind"] in ("code_path", "folder")}
+        leaders = {d for d, w in files.items() if w >= NAMED_PART_LEAD * max(files.values(), default=0.0)}
+        named = named or {project_of[d] for d in leaders if d in project_of and project_of[d] in mass
+                          and (d in initialled or names_part(topic, docs[d]["path"] or ""))}
+        if named:
+            top_mass = max(mass.values())
+            mass = {scope: top_mass if scope in named else m * NAMED_OTHERS for scope, m in mass.items()}
+    if mass and project_weight > 0:
+        heaviest = max(mass.values())
+        chosen = [pr for pr in sorted(mass, key=lambda k: -mass[k])[:TOP_PROJECTS] if mass[pr] >= PROJECT_FLOOR * heaviest]
+        for scope in chosen:
+            weight = mass[scope] / heaviest
+            parts = [d for d in per_project[scope] if is_part(docs[d])]
+            grain = _grain([doc_weight[d] for d in parts], [doc_weight[d] * (1.0 if docs[d]["kind"] == "readme" else PAGE_WHOLE)
+                                                            for d in per_project[scope] if d not in parts])
+            if grain < 1:
+                members = project_members(store, scope)
+                total = sum(r["n"] or 0 for r in members)
+                for r in members:
+                    vote = weight * (1 - grain) * ((r["n"] or 0) / total if total else 0) * recency(r["last_at"], now)
+                    project_votes[r["person_id"]] += vote
+                    if vote > project_proof.get(r["person_id"], [0])[0]:
+                        project_proof[r["person_id"]] = [vote, scope, r["n"], r["first_at"], r["last_at"]]
+            if grain > 0:
+                votes = module_votes(store, parts, doc_weight, docs, lambda ts: recency(ts, now))
+                for pid, (vote, best_doc, count, first, last) in votes.items():
+                    project_votes[pid] += weight * grain * vote
+                    if weight * grain * vote > module_proof.get(pid, [0])[0]:
+                        module_proof[pid] = [weight * grain * vote, best_doc, count, first, last]
+    score = _mix(doc_votes, project_votes, project_weight)
+    if not score:
+        return []
+    people = {r["id"]: r for r in store.query(
+        f"SELECT * FROM people WHERE id IN ({','.join('?' * len(score))})", list(score))}
+    ranked = [pid for pid in sorted(score, key=lambda p: -score[p]) if pid in people and
+              (not team or (people[pid]["team"] or "").casefold() == team.casefold())][:limit]
+    evidence_docs = store.documents({d for pid in ranked for d in proof.get(pid, {})} |
+                                    {module_proof[pid][1] for pid in ranked if pid in module_proof})
+    out = []
+    for pid in ranked:
+        p = people[pid]
+        # the part they changed and the project they built, the larger vote first
+        module = module_proof.get(pid)
+        evidence = [(module[0], _part_evidence(evidence_docs[module[1]], *module))] if module and module[1] in evidence_docs else []
+        if pid in project_proof:
+            evidence.append((project_proof[pid][0], _project_evidence(store, *project_proof[pid])))
+        evidence = [e for _, e in sorted(evidence, key=lambda x: -x[0])]
+        for doc_id, (w, role, count, first, last) in sorted(proof.get(pid, {}).items(), key=lambda kv: -kv[1][0]):
+            d = evidence_docs.get(doc_id)
+            if d and len(evidence) < 3 and all(e.url != d["url"] for e in evidence if e):
+                evidence.append(Evidence(d["title"], d["url"], doc_id, d["source"], describe(role, count, first, last, '"repo"' in (d["metadata"] or "")), w))
+        out.append(Expert(pid, p["name"], p["team"] or "", score[pid], json.loads(p["emails"] or "[]"),
+                          json.loads(p["aliases"] or "[]"), p["slack_id"] or "", [e for e in evidence if e]))
+    return out
+
+
+def _mix(doc_votes: dict[str, float], project_votes: dict[str, float], project_weight: float) -> dict[str, float]:
+    """Each kind of vote scaled to a maximum of 1, then mixed."""
+    top_doc = max(doc_votes.values(), default=0) or 1.0
+    top_project = max(project_votes.values(), default=0) or 1.0
+    return {pid: (1 - project_weight) * doc_votes.get(pid, 0) / top_doc + project_weight * project_votes.get(pid, 0) / top_project
+            for pid in set(doc_votes) | set(project_votes)}
+
+
+def _part_evidence(doc: dict[str, Any], vote: float, doc_id: str, count: int, first: str | None,
+                   last: str | None) -> Evidence:
+    """'14 commits to pkg/samplers/nsga2/, 2023–2025' for a folder or file; the subject for a commit."""
+    if doc["kind"] == "commit":
+        return Evidence(doc["title"], doc["url"], doc_id, doc["source"], f"1 commit{_span(first, last)}", vote)
+    what = f"{count} commit{'s' if count != 1 else ''} to {doc['path'] or doc['title']}{_span(first, last)}"
+    return Evidence(doc["source"], doc["url"], doc_id, doc["source"], what, vote)
+
+
+def _span(first: str | None, last: str | None) -> str:
+    years = sorted({y[:4] for y in (first, last) if y})
+    return f", {years[0]}–{years[-1]}" if len(years) == 2 and years[0] != years[-1] else (f", {years[0]}" if years else "")
+
+
+def _project_evidence(store: Store, vote: float, project_id: str, count: int, first: str | None,
+                      last: str | None) -> Evidence | None:
+    intro = project_intro(store, project_id)
+    unit = "commit" if intro["repository"] else "edit"  # a repository counts commits; a wiki space, edits
+    what = f"{count} {unit}{'s' if count != 1 else ''} to {intro['name']}{_span(first, last)}"
+    title = intro["title"] if intro["repository"] else intro["name"]
+    return Evidence(title, intro["url"], intro["doc_id"], intro["source"], what, vote)

@@ -1,0 +1,1 @@
+"""Ingest: connector streams into the index (chunking, embedding in windows, short commits)."""

@@ -1,0 +1,1 @@
+"""People: identities resolved into persons, the directory, and what a viewer may see."""

@@ -1,0 +1,399 @@
+"""People: identities from git, wikis, the directory and Slack merged into persons.
+
+Automatic rules, most certain first: same email; same handle (GitHub noreply handle, wiki
+username, email local part, one-word name, or a full name written without spaces); same
+normalised full name. Two directory people are never merged into one, and identities named in a
+`split` rule stay apart. `merge` rules from guild.toml join identities unconditionally. Bots
+never become people.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from connectors.base import is_bot
+
+from index.storage.sqlite.store import Store
+
+DIRECTORY_COLUMNS = ("name", "email", "team", "slack_id", "tz", "hours")  # hours: "09:00-17:00", for syncs
+GENERIC_LOCAL_PARTS = frozenset("""info admin administrator dev developer developers contact noreply no-reply hello mail
+me git github gitlab user root support team office test ci build bot dev-team webmaster postmaster""".split())
+WIKI_KINDS = frozenset({"mediawiki", "confluence", "files"})  # what "wiki:NAME" in an alias rule names
+NOREPLY = re.compile(r"^(?:\d+\+)?([^@]+)@users\.noreply\.github\.com$")
+
+
+class DirectoryError(Exception):
+    pass
+
+
+def load_directory(path: Path) -> list[dict[str, str]]:
+    """Rows of the people directory CSV (name,email,team,slack_id,tz,hours; only name and email required)."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            cols = [c.strip().lower() for c in (reader.fieldnames or [])]
+            if "name" not in cols or "email" not in cols:
+                raise DirectoryError(f"{path}: the header must name at least the columns name and email "
+                                     f"(found: {', '.join(cols) or 'nothing'}); expected {','.join(DIRECTORY_COLUMNS)}")
+            rows = []
+            for n, raw in enumerate(reader, 2):
+                row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+                if not row.get("email") or "@" not in row["email"]:
+                    raise DirectoryError(f"{path}, line {n}: missing or invalid email {row.get('email', '')!r}; "
+                                         "every directory row needs an email")
+                rows.append({c: row.get(c, "") for c in DIRECTORY_COLUMNS})
+            return rows
+    except UnicodeDecodeError:
+        raise DirectoryError(f"{path}: not UTF-8 text; save the directory as UTF-8 CSV")
+    except OSError as e:
+        raise DirectoryError(f"{path}: cannot read the people directory ({e.strerror})")
+
+
+def norm_name(name: str) -> str:
+    """'  José  García-López ' -> 'jose garcia lopez'."""
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    return " ".join(re.findall(r"[a-z0-9]+", text))
+
+
+def _handle(value: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", norm_name(value).replace(" ", ""))
+
+
+def full_name(ident: dict[str, Any]) -> str:
+    """The normalised name when it has at least two words (a one-word name may be a handle)."""
+    name = norm_name(ident.get("name") or "")
+    return name if len(name.split()) >= 2 else ""
+
+
+def ambiguous_handles(idents: Iterable[dict[str, Any]]) -> frozenset[str]:
+    """First names shared by several different full names ('kenji' of Kenji Tanaka and Kenji Meyer):
+    as a handle such a word could be anyone, so it never links identities."""
+    by_first: dict[str, set[str]] = defaultdict(set)
+    for ident in idents:
+        name = full_name(ident)
+        if name:
+            by_first[name.split()[0]].add(name)
+    return frozenset(first for first, names in by_first.items() if len(names) > 1)
+
+
+def names_compatible(a: set[str], b: set[str]) -> bool:
+    """Could two groups be one person? Yes unless both carry full names and none of them agree
+    (an initial agrees with any word it starts: 'ada l' ~ 'ada lovelace')."""
+    if not a or not b:
+        return True
+
+    def agree(x: str, y: str) -> bool:
+        xs, ys = x.split(), y.split()
+        return all(p == q or (len(p) == 1 and q.startswith(p)) or (len(q) == 1 and p.startswith(q))
+                   for p, q in ((xs[0], ys[0]), (xs[-1], ys[-1])))
+    return any(agree(x, y) for x in a for y in b)
+
+
+def identity_keys(ident: dict[str, Any], ambiguous: frozenset[str] = frozenset()) -> list[tuple[int, str]]:
+    """(certainty tier, key) pairs; identities sharing a key are the same person."""
+    keys = _keys(ident)
+    return [(t, k) for t, k in keys if not (k.startswith("u:") and k[2:] in ambiguous)]
+
+
+def _keys(ident: dict[str, Any]) -> list[tuple[int, str]]:
+    keys = []
+    email = (ident.get("email") or "").casefold()
+    name = norm_name(ident.get("name") or "")
+    if email:
+        keys.append((0, f"e:{email}"))
+        m = NOREPLY.match(email)
+        local = m.group(1) if m else email.split("@", 1)[0]
+        if (m or len(local) >= 3) and local not in GENERIC_LOCAL_PARTS:
+            keys.append((1, f"u:{_handle(local)}"))
+    if ident.get("username"):
+        keys.append((1, f"u:{_handle(ident['username'])}"))
+    tokens = name.split()
+    if len(tokens) == 1 and len(tokens[0]) >= 3 and tokens[0] not in GENERIC_LOCAL_PARTS:
+        keys.append((1, f"u:{tokens[0]}"))
+    elif len(tokens) >= 2:
+        keys.append((2, f"n:{name}"))
+        keys += [(2, f"u:{h}") for h in name_handles(tokens)]
+    return keys
+
+
+def name_handles(tokens: list[str]) -> list[str]:
+    """Handles written from a full name's parts: 'mateoegan', 'eganmateo', and 'joseruiz' for José Luis Ruiz."""
+    forms = ["".join(tokens), tokens[-1] + tokens[0], tokens[0] + tokens[-1]]
+    return list(dict.fromkeys(f for f in forms if len(f) >= 5))
+
+
+class _Groups:
+    """Union-find where a group holding an anchor (a directory person, a split rule) refuses another."""
+
+    def __init__(self, ids: Iterable[str], names: dict[str, str] | None = None):
+        self.parent = {i: i for i in ids}
+        self.anchors: dict[str, set[str]] = defaultdict(set)
+        self.names: dict[str, set[str]] = {i: {n} for i, n in (names or {}).items() if n}
+        self.refused: list[tuple[str, str, str]] = []
+
+    def find(self, i: str) -> str:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    @staticmethod
+    def clash(a: set[str], b: set[str]) -> bool:
+        """Two anchors of one kind (two directory people, two sides of one split rule) never join."""
+        def kind(anchor: str) -> str:  # "directory:<email>" -> "directory", "split:<n>:<spec>" -> "split:<n>"
+            return ":".join(anchor.split(":", 2)[:2]) if anchor.startswith("split:") else anchor.split(":", 1)[0]
+        return any(x != y and kind(x) == kind(y) for x in a for y in b)
+
+    def union(self, a: str, b: str, reason: str, force: bool = False, check_names: bool = False) -> bool:
+        """Join two groups. check_names: refuse when they carry conflicting full names (for any
+        evidence weaker than a shared email)."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        if not force and (self.clash(self.anchors[ra], self.anchors[rb]) or
+                          (check_names and not names_compatible(self.names.get(ra, set()), self.names.get(rb, set())))):
+            self.refused.append((a, b, reason))
+            return False
+        self.parent[rb] = ra
+        self.anchors[ra] |= self.anchors.pop(rb, set())
+        self.names.setdefault(ra, set()).update(self.names.pop(rb, set()))
+        return True
+
+
+def bare_words(ident: dict[str, Any]) -> set[str]:
+    """The one-word names an identity goes by: a one-word name, a username, an email local part."""
+    words = set()
+    email = (ident.get("email") or "").casefold()
+    m = NOREPLY.match(email)
+    for v in (ident.get("name"), ident.get("username"), m.group(1) if m else email.split("@", 1)[0] if email else ""):
+        tokens = norm_name(v or "").split()
+        if len(tokens) == 1 and len(tokens[0]) >= 3 and tokens[0].isalpha() and tokens[0] not in GENERIC_LOCAL_PARTS:
+            words.add(tokens[0])
+    return words
+
+
+def handles_of(ident: dict[str, Any]) -> set[str]:
+    """An identity's handles as letters only: its email local part (a GitHub noreply handle) and username."""
+    email = (ident.get("email") or "").casefold()
+    m = NOREPLY.match(email)
+    local = m.group(1) if m else email.split("@", 1)[0] if email else ""
+    return {h for v in (local, ident.get("username") or "") if (h := re.sub(r"[^a-z]", "", _handle(v)))}
+
+
+def handle_names_another(word: str, handles: Iterable[str], full: str, surnames: set[str]) -> bool:
+    """Does a handle built on the first name `word` spell a surname of the org other than `full`'s
+    ('gitaegan' for Gita Kaur, when someone is called Egan)? A bare 'gita', a handle not built on
+    the word, or one whose rest is no known surname ('gitadev') or starts this one ('gitak') says
+    nothing against the join."""
+    rest = full.split()[1:]
+    for h in handles:
+        other = h[len(word):] if h.startswith(word) else h[:-len(word)] if h.endswith(word) else ""
+        if other in surnames and not any(t.startswith(other) for t in rest):
+            return True
+    return False
+
+
+def join_first_names(groups: "_Groups", idents: dict[str, dict[str, Any]], ids: list[str],
+                     sources: dict[str, set[str]]) -> list[tuple[str, str, str]]:
+    """Join a person known only by a one-word name ('viktor') to the one full name starting with it among
+    the people active in the same sources. Several full names with that first name: no join.
+    Returns (identity, identity joined to, reason) for each join made."""
+    members: dict[str, list[str]] = defaultdict(list)
+    for i in ids:
+        members[groups.find(i)].append(i)
+    full = {root: {n for i in m if (n := full_name(idents[i]))} for root, m in members.items()}
+    active = {root: set().union(*(sources.get(i, set()) for i in m)) for root, m in members.items()}
+    by_first: dict[tuple[str, str], set[str]] = defaultdict(set)  # (first name, source) -> groups
+    for root, names in full.items():
+        for n in names:
+            for src in active[root]:
+                by_first[(n.split()[0], src)].add(root)
+    surnames = {n.split()[-1] for names in full.values() for n in names}
+    joins = []
+    for root, m in members.items():
+        if full[root] or not active[root]:
+            continue
+        for word in sorted(set().union(*(bare_words(idents[i]) for i in m))):
+            found = set().union(*(by_first.get((word, src), set()) for src in active[root]))
+            if len(found) != 1:
+                continue
+            target = next(iter(found))
+            name = next(n for n in sorted(full[target]) if n.split()[0] == word)
+            if handle_names_another(word, set().union(*(handles_of(idents[i]) for i in m)), name, surnames):
+                continue  # 'gita <gitaegan@...>' is not the only Gita of the repository, Gita Kaur
+            where = ", ".join(sorted(active[root] & active[target])) or ", ".join(sorted(active[root]))
+            reason = f"first name {word!r}: the only full name starting with it among the people of {where} is {name!r}"
+            if groups.union(members[target][0], m[0], reason, check_names=True):
+                joins.append((m[0], members[target][0], reason))
+                break
+    return joins
+
+
+def _handle_joins(key_members: dict[str, dict[str, int]], idents: dict[str, dict[str, Any]],
+                  groups: "_Groups") -> list[tuple[str, str, str]]:
+    """Joins made because a bare handle spells a full name's parts ('mateoegan' and Mateo Egan), not by email."""
+    joins = []
+    for key, members in sorted(key_members.items()):
+        ids = sorted(members)
+        if not key.startswith("u:"):
+            continue
+        named = [i for i in ids if (n := full_name(idents[i])) and key[2:] in name_handles(n.split())]
+        for i in ids:
+            if full_name(idents[i]) or not named:
+                continue
+            target = next((j for j in named if groups.find(i) == groups.find(j)), None)
+            email = (idents[i]["email"] or "").casefold()
+            if target and not (email and any(email == (idents[j]["email"] or "").casefold() for j in named)):
+                joins.append((i, target, f"the handle {key[2:]!r}, made of the parts of the name {idents[target]['name']!r}"))
+    return list(dict.fromkeys(joins))
+
+
+@dataclass
+class ResolveReport:
+    identities: int = 0
+    people: int = 0
+    bots: int = 0
+    refused: list[tuple[str, str, str]] = field(default_factory=list)
+    joins: list[tuple[str, str, str]] = field(default_factory=list)  # (identity, joined to, reason) by inference
+
+
+def _matches(spec: str, ident: dict[str, Any]) -> bool:
+    """An alias rule names an identity by email, by `kind:username`, by `kind:name` or by name."""
+    s = spec.strip().casefold()
+    kind, _, rest = s.partition(":")
+    ident_kind = (ident["kind"] or "").casefold()
+    if rest and (kind == ident_kind or (kind == "wiki" and ident_kind in WIKI_KINDS)):
+        return rest in {(ident["username"] or "").casefold(), (ident["name"] or "").casefold(), (ident["email"] or "")}
+    return s in {(ident["email"] or ""), (ident["username"] or "").casefold(), (ident["name"] or "").casefold()}
+
+
+def sync_directory(store: Store, rows: list[dict[str, str]]) -> None:
+    """Make the directory identities mirror the CSV."""
+    wanted = {f"directory:{r['email'].casefold()}": r for r in rows}
+    existing = {r["id"] for r in store.query("SELECT id FROM identities WHERE kind = 'directory'")}
+    for gone in existing - wanted.keys():
+        store.conn.execute("DELETE FROM identities WHERE id = ?", (gone,))
+    for iid, r in wanted.items():
+        store.conn.execute(
+            """INSERT OR REPLACE INTO identities (id, kind, name, email, username, slack_id, team, tz)
+               VALUES (?, 'directory', ?, ?, '', ?, ?, ?)""",
+            (iid, r["name"], r["email"].casefold(), r["slack_id"], r["team"], r["tz"]))
+
+
+def resolve(store: Store, directory: list[dict[str, str]] | None = None, aliases: Iterable[Any] = ()) -> ResolveReport:
+    """Rebuild the people table from all identities. `aliases` are guild.toml AliasRule objects."""
+    report = ResolveReport()
+    with store.transaction():
+        if directory is not None:
+            sync_directory(store, directory)
+        store.conn.execute("DELETE FROM identities WHERE kind != 'directory' AND id NOT IN "
+                           "(SELECT DISTINCT identity_id FROM contributions)")
+        idents = {r["id"]: r for r in store.query("SELECT * FROM identities")}
+        bots = {i for i, r in idents.items() if is_bot(r["name"] or "", r["email"] or "", r["username"] or "")}
+        report.bots = len(bots)
+        people_ids = [i for i in idents if i not in bots]
+        groups = _Groups(people_ids, {i: full_name(idents[i]) for i in people_ids})
+        for i in people_ids:
+            if idents[i]["kind"] == "directory":
+                groups.anchors[i].add(i)
+        aliases = list(aliases)
+        for n, rule in enumerate(aliases):
+            if rule.action == "split":
+                for spec in rule.identities:
+                    for i in people_ids:
+                        if _matches(spec, idents[i]):
+                            groups.anchors[groups.find(i)].add(f"split:{n}:{spec}")
+        for rule in aliases:
+            if rule.action == "merge":
+                matched = [i for i in people_ids if any(_matches(s, idents[i]) for s in rule.identities)]
+                for other in matched[1:]:
+                    groups.union(matched[0], other, "alias rule", force=True)
+        by_key: dict[tuple[int, str], list[str]] = defaultdict(list)
+        ambiguous = ambiguous_handles(idents[i] for i in people_ids)
+        for i in people_ids:
+            for key in identity_keys(idents[i], ambiguous):
+                by_key[key].append(i)
+        # a key links identities at the weaker of their two tiers: a handle ('felixberg', tier 1) meets the
+        # same handle written from a full name ('Felix Berg', tier 2) at tier 2
+        key_members: dict[str, dict[str, int]] = defaultdict(dict)
+        for (t, key), ids in by_key.items():
+            for i in ids:
+                key_members[key][i] = min(t, key_members[key].get(i, t))
+        links = []
+        for key, tiers in key_members.items():
+            ids = sorted(tiers, key=lambda i: (tiers[i], i))
+            links += [(max(tiers[ids[0]], tiers[other]), key, ids[0], other) for other in ids[1:]]
+        for t, key, a, b in sorted(links):
+            groups.union(a, b, key, check_names=t > 0)
+        joins = _handle_joins(key_members, idents, groups)
+        sources: dict[str, set[str]] = defaultdict(set)
+        for r in store.query("""SELECT DISTINCT c.identity_id, d.source FROM contributions c
+                                JOIN documents d ON d.id = c.doc_id"""):
+            sources[r["identity_id"]].add(r["source"])
+        joins += join_first_names(groups, idents, people_ids, sources)
+        report.refused = groups.refused
+        report.joins = joins
+        store.set_meta("people_refused", json.dumps(sorted(set(groups.refused)), ensure_ascii=False))
+        store.set_meta("people_joins", json.dumps(sorted(set(joins)), ensure_ascii=False))
+
+        weight = Counter()
+        for r in store.query("SELECT identity_id, sum(count) AS n FROM contributions GROUP BY identity_id"):
+            weight[r["identity_id"]] = r["n"] or 0
+        team_votes: dict[str, Counter] = defaultdict(Counter)
+        for r in store.query("""SELECT c.identity_id, d.team, sum(c.count) AS n FROM contributions c
+                                JOIN documents d ON d.id = c.doc_id GROUP BY c.identity_id, d.team"""):
+            team_votes[r["identity_id"]][r["team"]] += r["n"] or 0
+        members: dict[str, list[str]] = defaultdict(list)
+        for i in people_ids:
+            members[groups.find(i)].append(i)
+
+        store.conn.execute("DELETE FROM people")
+        store.conn.execute("UPDATE identities SET person_id = NULL")
+        alias_names = {rule.name for rule in aliases if rule.action == "merge" and rule.name}
+        used: set[str] = set()
+        # directory people first, so they keep "p:<directory email>" when a split leaves a namesake with that email
+        in_directory = {root: any(idents[i]["kind"] == "directory" for i in ids) for root, ids in members.items()}
+        for root, ids in sorted(members.items(), key=lambda kv: (not in_directory[kv[0]], kv[0])):
+            rows = [idents[i] for i in ids]
+            directory_row = next((r for r in rows if r["kind"] == "directory"), None)
+            emails = sorted({r["email"] for r in rows if r["email"]})
+            if directory_row and directory_row["email"] in emails:  # the address to contact comes first
+                emails.remove(directory_row["email"])
+                emails.insert(0, directory_row["email"])
+            names = Counter()
+            for r in rows:
+                for v in (r["name"], r["username"]):
+                    if v:
+                        names[v] += weight[r["id"]] + 1
+            forced = next((rule.name for rule in aliases if rule.action == "merge" and rule.name and
+                           any(_matches(s, r) for s in rule.identities for r in rows)), "")
+            display = forced or (directory_row["name"] if directory_row else "") or \
+                (max(names, key=lambda n: (len(norm_name(n).split()) >= 2, names[n], n)) if names else (emails[0] if emails else root))
+            teams = Counter()
+            for i in ids:
+                teams.update(team_votes.get(i, {}))
+            team = (directory_row["team"] if directory_row and directory_row["team"] else "") or \
+                (teams.most_common(1)[0][0] if teams else "")
+            pid = "p:" + (directory_row["email"] if directory_row else (emails[0] if emails else root))
+            if pid in used:  # a group kept apart (split rule, refused merge) that shares an email with another
+                pid = "p:" + root
+            used.add(pid)
+            aliases_of = sorted({n for n in names if n != display} - alias_names)
+            store.conn.execute(
+                "INSERT OR REPLACE INTO people (id, name, team, slack_id, tz, emails, aliases, in_directory) "
+                "VALUES (?,?,?,?,?,?,?,?)",
+                (pid, display, team, directory_row["slack_id"] if directory_row else "",
+                 directory_row["tz"] if directory_row else "", json.dumps(emails), json.dumps(aliases_of),
+                 1 if directory_row else 0))
+            marks = ",".join("?" * len(ids))
+            store.conn.execute(f"UPDATE identities SET person_id = ? WHERE id IN ({marks})", (pid, *ids))
+        report.identities = len(idents)
+        report.people = len(members)
+    return report

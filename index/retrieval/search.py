@@ -1,0 +1,181 @@
+"""Hybrid search: FTS5 BM25 (title weighted above body) and FAISS, fused by reciprocal rank.
+
+User text never reaches FTS5 syntax: it is cut into word tokens, each quoted, joined with OR.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterable
+
+import numpy as np
+
+from index.embedding.embedder import Embedder
+from index.storage.sqlite.store import UNIT_KINDS, Store
+from index.storage.sqlite.vectors import VectorIndex
+from index.people.visibility import Viewer, visible_doc_ids
+
+RRF_K = 60
+CANDIDATES = 200  # chunks taken from each retriever before fusion
+DUPLICATE_COSINE = 0.95  # best passages this alike, in different sources, are one document published twice
+KIND_PRIOR = {"code_path": 0.6}  # a file known only by its name is weaker evidence than a page of prose
+PRESENTATION = {"wiki_page": 0, "web_page": 0}  # the published page represents its copies; repository files next
+STOPWORDS = frozenset("""a an and are as at be been but by can could do does did for from has have had he her his how
+i if in into is it its me my no not of on or our she so than that the their them then there these they this to
+us was we were what when where which who whom why will with would you your yours about any anyone anybody someone
+somebody know knows here has have built build need needs help want wants tell show find please should""".split())
+
+
+@dataclass
+class Hit:
+    doc_id: str
+    title: str
+    url: str
+    source: str
+    team: str
+    path: str
+    kind: str
+    snippet: str
+    score: float
+    updated_at: str | None = None
+    copies: list[dict[str, str]] = field(default_factory=list)  # the same text elsewhere: title, url, source
+
+    def public(self) -> dict[str, Any]:
+        """The fields of DESIGN.md's search JSON."""
+        d = asdict(self)
+        return {k: d[k] for k in ("title", "url", "source", "team", "path", "snippet", "score")}
+
+
+def query_terms(text: str) -> list[str]:
+    """Lower-case word tokens of a query, stopwords removed, order kept, no duplicates."""
+    words = re.findall(r"\w+", text.casefold())
+    terms = [w for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    return list(dict.fromkeys(terms or [w for w in words if len(w) > 1]))[:32]
+
+
+def fts_query(text: str) -> str | None:
+    """A safe FTS5 MATCH expression for arbitrary user text, or None when nothing is searchable."""
+    terms = query_terms(text)
+    return " OR ".join(f'"{t}"' for t in terms) if terms else None
+
+
+def rrf(rankings: Iterable[list[str]], k: int = RRF_K, weights: Iterable[float] | None = None) -> dict[str, float]:
+    """Reciprocal rank fusion of several best-first rankings."""
+    fused: dict[str, float] = {}
+    weights = list(weights) if weights is not None else None
+    for n, ranking in enumerate(rankings):
+        w = weights[n] if weights else 1.0
+        for rank, key in enumerate(ranking):
+            fused[key] = fused.get(key, 0.0) + w / (k + rank + 1)
+    return fused
+
+
+def _doc_ranking(chunk_ranked: list[int], chunk_doc: dict[int, str]) -> tuple[list[str], dict[str, int]]:
+    """Best-first documents from best-first chunks, with each document's best chunk."""
+    docs: list[str] = []
+    best: dict[str, int] = {}
+    for cid in chunk_ranked:
+        d = chunk_doc.get(cid)
+        if d and d not in best:
+            best[d] = cid
+            docs.append(d)
+    return docs, best
+
+
+def make_snippet(text: str, terms: list[str], width: int = 240) -> str:
+    """A window of the chunk around the first query term, without its title line."""
+    body = text.split("\n", 1)[1] if "\n" in text else text
+    body = re.sub(r"\s+", " ", body).strip()
+    if len(body) <= width:
+        return body
+    low = body.casefold()
+    pos = min((low.find(t) for t in terms if low.find(t) >= 0), default=0)
+    start = max(0, pos - width // 3)
+    snippet = body[start:start + width]
+    return ("…" if start else "") + snippet.strip() + ("…" if start + width < len(body) else "")
+
+
+class Searcher:
+    def __init__(self, store: Store, vectors: VectorIndex, embedder: Embedder):
+        self.store, self.vectors, self.embedder = store, vectors, embedder
+
+    def ranked(self, query: str, candidates: int = CANDIDATES,
+               viewer: Viewer | None = None,
+               skip_kinds: frozenset[str] = frozenset()) -> tuple[dict[str, float], dict[str, int]]:
+        """Fused document scores and each document's best chunk, among the documents `viewer` may see;
+        documents of `skip_kinds` take no rank."""
+        pool = candidates * (3 if skip_kinds else 1)
+        match = fts_query(query)
+        lexical = self.store.fts(match, pool) if match else []
+        semantic = self.vectors.search(self.embedder.encode_query([query])[0], pool) if query.strip() else []
+        rows = self.store.chunk_rows({c for c, _ in lexical} | {c for c, _ in semantic})
+        chunk_doc = {cid: r["doc_id"] for cid, r in rows.items()}
+        if viewer is not None:  # ranks are counted among visible documents only
+            keep = visible_doc_ids(self.store, chunk_doc.values(), viewer)
+            chunk_doc = {cid: d for cid, d in chunk_doc.items() if d in keep}
+        if skip_kinds:
+            kinds = {d: r["kind"] for d, r in self.store.documents(set(chunk_doc.values())).items()}
+            chunk_doc = {c: d for c, d in chunk_doc.items() if kinds.get(d) not in skip_kinds}
+        if viewer is not None or skip_kinds:
+            lexical = [x for x in lexical if x[0] in chunk_doc][:candidates]
+            semantic = [x for x in semantic if x[0] in chunk_doc][:candidates]
+        lex_docs, lex_best = _doc_ranking([c for c, _ in lexical], chunk_doc)
+        sem_docs, sem_best = _doc_ranking([c for c, _ in semantic], chunk_doc)
+        fused = rrf([lex_docs, sem_docs])
+        best = {**lex_best, **sem_best}
+        return fused, best
+
+    def search(self, query: str, limit: int = 10, team: str | None = None, source: str | None = None,
+               kinds: set[str] | None = None, candidates: int = CANDIDATES, viewer: Viewer | None = None) -> list[Hit]:
+        fused, best = self.ranked(query, candidates, viewer, frozenset() if kinds else UNIT_KINDS)
+        docs = self.store.documents(fused)
+        terms = query_terms(query)
+        pool = []
+        prior = {d: KIND_PRIOR.get(docs[d]["kind"], 1.0) * fused[d] for d in fused if d in docs}
+        for doc_id, score in sorted(prior.items(), key=lambda kv: -kv[1]):
+            d = docs.get(doc_id)
+            if not d or (team and d["team"].casefold() != team.casefold()) or (source and d["source"] != source):
+                continue
+            if kinds and d["kind"] not in kinds:
+                continue
+            pool.append((doc_id, d, score))
+            if len(pool) >= 2 * limit + 10:
+                break
+        chunks = self.store.chunk_rows(best[doc_id] for doc_id, _, _ in pool)
+        hits = [Hit(doc_id, d["title"], d["url"], d["source"], d["team"], d["path"], d["kind"],
+                    make_snippet(chunks.get(best[doc_id], {}).get("text", ""), terms), round(score, 5), d["updated_at"])
+                for doc_id, d, score in pool]
+        blobs = self.store.chunk_vectors(best[h.doc_id] for h in hits)
+        vectors = {h.doc_id: np.frombuffer(blobs[best[h.doc_id]], dtype="float32") for h in hits if best[h.doc_id] in blobs}
+        return collapse_copies(hits, vectors)[:limit]
+
+
+def collapse_copies(hits: list[Hit], vectors: dict[str, np.ndarray], threshold: float = DUPLICATE_COSINE) -> list[Hit]:
+    """Fold a hit into a better-ranked one from another source when their best passages are near
+    identical (a wiki page mirroring a repository's docs folder). The group keeps the better rank
+    and score; the published page (wiki, web) stands for it, the others are listed as copies."""
+    kept: list[Hit] = []
+    for hit in hits:
+        v = vectors.get(hit.doc_id)
+        twin = None
+        if v is not None:
+            for k in kept:
+                w = vectors.get(k.doc_id)
+                if w is not None and k.source != hit.source and float(np.dot(v, w)) >= threshold:
+                    twin = k
+                    break
+        if twin is None:
+            kept.append(hit)
+            continue
+        if PRESENTATION.get(hit.kind, 1) < PRESENTATION.get(twin.kind, 1):
+            i = kept.index(twin)
+            hit.score, hit.copies = twin.score, twin.copies + [_copy(twin)]
+            twin.copies = []
+            kept[i] = hit
+        else:
+            twin.copies.append(_copy(hit))
+    return kept
+
+
+def _copy(hit: Hit) -> dict[str, str]:
+    return {"title": hit.title, "url": hit.url, "source": hit.source}

@@ -1,0 +1,1 @@
+"""The shared engine: Postgres + pgvector, numbered migrations, advisory locks per source."""

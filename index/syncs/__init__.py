@@ -1,0 +1,1 @@
+"""Cross-team sync planning: topics, groups and slots (pure functions over plain data)."""
