@@ -46,7 +46,7 @@ from connectors.base import Checkpoint, Contributor, Deleted, Document, Field, I
 from connectors.common.http import HttpClient, ResponseTooLarge
 from connectors.common.text import MAX_TEXT_CHARS, html_to_text
 
-log = logging.getLogger("guildbot.web")
+log = logging.getLogger("guildbot.connectors.web")
 
 STATE_VERSION = 1
 ROBOTS_AGENT = "guildbot"

@@ -1,5 +1,5 @@
 """guildbot: find who in the company already built it, and where it is written down."""
-from guildbot.config import Config, ConfigError, load_config
+from guildbot.config.loader import Config, ConfigError, load_config
 from guildbot.guild import CrawlReport, Guild
 
 __all__ = ["Config", "ConfigError", "CrawlReport", "Guild", "load_config"]

@@ -1,5 +1,5 @@
 import sys
 
-from guildbot.cli import main
+from guildbot.cli.main import main
 
 sys.exit(main())

@@ -42,7 +42,7 @@ from index.catalog.teams import Team, compose_team
 from index.storage.sqlite.vectors import GENERATION_KEY, LAGGING_KEY, IndexOptions, VectorIndex
 from index.people.visibility import Viewer, directory_team, effective, make_viewer, trim_identity_lists
 
-from guildbot.config import Config, ConfigError, SourceConfig, load_config
+from guildbot.config.loader import Config, ConfigError, SourceConfig, load_config
 
 if TYPE_CHECKING:  # the pipeline (chunking, HTML cleaning) loads only for a crawl: answers start faster
     from index.ingest.pipeline import SourceReport
@@ -362,15 +362,15 @@ class Guild:
         """Identities that could not be placed with confidence."""
         return find_ambiguous(self.store, self.config.aliases)
 
-    # -- cross-team syncs (guildbot/syncs.py; the digest reads upcoming_syncs and sync_checkins) --------
+    # -- cross-team syncs (guildbot/syncs/service.py; the digest reads upcoming_syncs and sync_checkins) --------
     def sync_proposals(self, replan: bool = False, now: Any = None) -> list[dict[str, Any]]:
         """The next cycle's sync proposals in the `syncs propose --json` shape (planned once per cycle)."""
-        from guildbot import syncs
+        from guildbot.syncs import service as syncs
         return syncs.propose(self, now=now, replan=replan)
 
     def sync_on(self, topic: str, now: Any = None) -> dict[str, Any] | None:
         """An ad-hoc sync on a topic (`/guild sync <topic>`); None when no cross-team group exists."""
-        from guildbot import syncs
+        from guildbot.syncs import service as syncs
         return syncs.propose_topic(self, topic, now=now)
 
     def syncs(self, status: list[str] | None = None) -> list[dict[str, Any]]:
@@ -384,7 +384,7 @@ class Guild:
 
     def sync_ics(self, sync_id: str) -> bytes | None:
         """The sync's invitation as an iCalendar file (None for an unknown id)."""
-        from guildbot import syncs
+        from guildbot.syncs import service as syncs
         return syncs.ics(self, sync_id)
 
     def sync_checkins(self, since: str | None = None) -> list[dict[str, Any]]:
@@ -427,7 +427,7 @@ class Guild:
     def upcoming_syncs(self, week: Week | None = None, team: str = "", now: Any = None) -> list[dict[str, Any]]:
         """Cross-team syncs (proposed, posted or scheduled) starting after `week` ends (else after
         `now`), soonest first; only those with `team` among their teams when given. Each has the
-        `syncs propose --json` fields plus "status" and "url" (for the digest; guildbot/syncs.py)."""
+        `syncs propose --json` fields plus "status" and "url" (for the digest; guildbot/syncs/service.py)."""
         from datetime import datetime, timezone
 
         from index.syncs.plan import iso_utc

@@ -41,7 +41,7 @@ def measure(config: Path, rounds: int) -> dict:
     from fastapi.testclient import TestClient
 
     from guildbot import Guild
-    from guildbot.web import create_app
+    from guildbot.web.app import create_app
 
     guild = Guild.from_config(config)
     client = TestClient(create_app(guild))

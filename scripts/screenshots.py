@@ -19,7 +19,7 @@ from browser import Browser  # noqa: E402
 from slack_support import ServerThread  # noqa: E402
 
 from guildbot import Guild  # noqa: E402
-from guildbot.web import create_app  # noqa: E402
+from guildbot.web.app import create_app  # noqa: E402
 
 QUERY = "who has built a recommender"
 

@@ -108,7 +108,7 @@ def web_site(demo_guild):
     """The real web app (no Slack) for the crawled demo org, on uvicorn at a loopback port."""
     from slack_support import ServerThread
 
-    from guildbot.web import create_app
+    from guildbot.web.app import create_app
 
     server = ServerThread(create_app(demo_guild)).start()
     yield server

@@ -214,8 +214,8 @@ def fake_slack():
 @pytest.fixture(scope="module")
 def bot(demo_guild, fake_slack):
     """The real FastAPI app (`guildbot serve`'s) with the Slack app, on uvicorn, talking to the fake."""
-    from guildbot.slack_app import SlackSettings, build_app, warm_up
-    from guildbot.web import create_app
+    from guildbot.slack.app import SlackSettings, build_app, warm_up
+    from guildbot.web.app import create_app
 
     warm_up(demo_guild)
     settings = SlackSettings(bot_token=fake_slack.token, signing_secret=SECRET, api_url=fake_slack.api_url,

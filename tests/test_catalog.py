@@ -8,7 +8,7 @@ import pytest
 from connectors.base import Contributor, Document, SourceContext
 from connectors.git import GitConnector
 from connectors.common.projectfiles import parse_catalog_info, parse_package_keywords, project_files, project_metadata
-from guildbot.cli import main
+from guildbot.cli.main import main
 from index.catalog.build import (DeclaredProject, ProjectKey, build_catalog, codeowners_owners, doc_projects, first_section,
                            get_project, group_documents, list_projects, merge_units, norm_project_name, owner_identity,
                            parse_codeowners, project_members, status_of)
@@ -164,7 +164,7 @@ def test_a_space_joins_the_repository_it_documents():
 
 
 def test_projects_config_declares_one_project_from_several_sources(tmp_path):
-    from guildbot.config import ConfigError, load_config
+    from guildbot.config.loader import ConfigError, load_config
     base = ('[guild]\nname = "A"\n[[teams]]\nname = "T"\n[[sources]]\nkind = "git"\nname = "r"\nteam = "T"\n'
             'url = "/r"\n[[sources]]\nkind = "files"\nname = "w"\nteam = "T"\npath = "w"\n')
     p = tmp_path / "guild.toml"

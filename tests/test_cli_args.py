@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from guildbot import cli
+from guildbot.cli import main as cli
 
 BAD = [["search", "q", "--limit", "-1"], ["search", "q", "--limit", "0"], ["who", "q", "--limit", "-1"],
        ["who", "q", "--limit", "ten"], ["overlaps", "--limit", "0"], ["similar", "ada", "--limit", "-3"],

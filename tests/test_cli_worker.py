@@ -11,7 +11,7 @@ import time
 import pytest
 
 from conftest import write_config
-from guildbot.cli_worker import duration
+from guildbot.cli.worker import duration
 from index.storage.factory import open_store
 from pg_fixture import BACKENDS, backend_url
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import write_config
-from guildbot import cli
-from guildbot.config import ConfigError, load_config
+from guildbot.cli import main as cli
+from guildbot.config.loader import ConfigError, load_config
 
 
 def _config(tmp_path, line: str = ""):

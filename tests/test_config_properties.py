@@ -7,7 +7,7 @@ import math
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from guildbot.config import Config, ConfigError, load_config
+from guildbot.config.loader import Config, ConfigError, load_config
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
 KEYS = st.one_of(st.sampled_from(["name", "data_dir", "model", "directory", "aliases", "identities", "action",

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from guildbot import cli
+from guildbot.cli import main as cli
 from index.storage.sqlite.lock import CrawlLock, CrawlLocked
 
 from conftest import write_config

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from guildbot import slack_blocks as kit
-from guildbot.cli import main
-from guildbot.digest import render_html, render_message, render_text, sections
+from guildbot import blockkit as kit
+from guildbot.cli.main import main
+from guildbot.digest.service import render_html, render_message, render_text, sections
 from index.digest.weekly import DigestData, Week, classify_activity, last_week, notable_documents, week_bounds, week_of
 
 from conftest import write_config
@@ -235,7 +235,7 @@ def test_the_week_must_hold_the_item_in_utc_bounds():
 
 
 def test_the_archive_lists_the_ended_weeks_newest_first():
-    from guildbot.digest import archive_weeks, render_archive_html
+    from guildbot.digest.service import archive_weeks, render_archive_html
     weeks = archive_weeks(utc(2026, 12, 1, 12), "Europe/London", count=3)
     assert weeks == ["2026-W48", "2026-W47", "2026-W46"]
     page = render_archive_html(weeks, "Acme <Co>")

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from guildbot.config import ConfigError, load_config
+from guildbot.config.loader import ConfigError, load_config
 
 from test_config import write
 

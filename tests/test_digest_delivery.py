@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from guildbot import digest as dg
-from guildbot import slack_blocks as kit
-from guildbot.cli import main
+from guildbot.digest import service as dg
+from guildbot import blockkit as kit
+from guildbot.cli.main import main
 from index.storage import digest_runs
 from index.retrieval import querylog
 from index.digest.weekly import week_bounds

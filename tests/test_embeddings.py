@@ -161,7 +161,7 @@ def test_a_question_is_answered_without_importing_torch(tmp_path):
     guild.close()
     script = textwrap.dedent(f"""
         import sys
-        from guildbot.cli import main
+        from guildbot.cli.main import main
         code = main(["--config", {str(tmp_path / "guild.toml")!r}, "search", "design", "--json"])
         heavy = sorted(m for m in ("torch", "sentence_transformers", "transformers", "bs4") if m in sys.modules)
         print("HEAVY", heavy, code)

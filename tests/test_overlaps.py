@@ -4,7 +4,7 @@ import pytest
 
 import index.catalog.pairs as pairs
 from connectors.base import Contributor, Document
-from guildbot.config import ConfigError, load_config
+from guildbot.config.loader import ConfigError, load_config
 from index.catalog.build import build_catalog
 from index.catalog.overlaps import rank_overlaps, shared_phrases
 from index.catalog.pairs import affinity, leads, score_of

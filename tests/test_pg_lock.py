@@ -8,7 +8,7 @@ import time
 import pytest
 
 from conftest import write_config
-from guildbot import cli
+from guildbot.cli import main as cli
 from index.storage.sqlite.lock import CrawlLocked
 from index.storage.postgres.lock import PgCrawlLock
 

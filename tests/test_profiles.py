@@ -4,8 +4,8 @@ import json
 import pytest
 
 from connectors.base import Contributor, Document
-from guildbot.cli import main
-from guildbot.config import AliasRule
+from guildbot.cli.main import main
+from guildbot.config.loader import AliasRule
 from index.people.ambiguity import find_ambiguous
 from index.people.resolve import norm_name, resolve
 from index.expertise.profiles import AmbiguousPerson, find_person

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from guildbot.cli import main
+from guildbot.cli.main import main
 from index.retrieval import querylog
 from index.retrieval.feedback import record_feedback
 from index.storage.sqlite.store import Store

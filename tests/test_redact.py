@@ -13,7 +13,8 @@ from connectors.base import SourceError
 from connectors.git import split_credentials
 from connectors.common.redact import MASK, install_log_redaction, redact, redact_value, register_secret
 from fakes_forge import FakeForge, dead_port
-from guildbot import Guild, cli
+from guildbot import Guild
+from guildbot.cli import main as cli
 
 from conftest import write_config
 

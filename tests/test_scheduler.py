@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from guildbot.scheduler import Scheduler, digest_missed, digest_week, previous_weekly, start_for
+from guildbot.jobs.scheduler import Scheduler, digest_missed, digest_week, previous_weekly, start_for
 from index.storage import digest_runs
 
 from digest_support import CHANNELS, demo_week  # noqa: F401 - a fixture

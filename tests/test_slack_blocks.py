@@ -7,9 +7,9 @@ import json
 import pytest
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, SectionBlock
 
-from guildbot import slack_blocks as kit
-from guildbot.slack_app import SlackConfigError, SlackSettings, question_text, strip_mentions
-from guildbot.slack_commands import help_lines, parse_command, parse_person_query
+from guildbot import blockkit as kit
+from guildbot.slack.app import SlackConfigError, SlackSettings, question_text, strip_mentions
+from guildbot.slack.commands import help_lines, parse_command, parse_person_query
 from index.expertise.experts import Evidence, Expert
 from index.expertise.profiles import Profile
 from index.retrieval.search import Hit

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import pytest
 
 from fake_slack import RESPONSE_URL, User
-from guildbot import slack_blocks as kit
+from guildbot import blockkit as kit
 from slack_support import (ASKER, CHANNEL, bot, dm_event, fake_slack, find_button, mention_event,  # noqa: F401
                            new_ts, assert_names_recommender_authors, signed_headers, slack, slash_command)
 
@@ -338,8 +338,8 @@ def test_url_verification_and_healthz(slack):
 
 
 def test_a_subcommand_is_one_entry_in_the_table(slack, demo_dir):
-    from guildbot import slack_commands
-    from guildbot.config import load_config
+    from guildbot.slack import commands as slack_commands
+    from guildbot.config.loader import load_config
 
     def echo(ask):
         return kit.text_message(f"echo: {ask.arg} (viewer sees {len(ask.viewer.sources)} sources)")

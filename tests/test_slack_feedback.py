@@ -7,7 +7,7 @@ import json
 import pytest
 
 from fake_slack import RESPONSE_URL
-from guildbot import slack_blocks as kit
+from guildbot import blockkit as kit
 from index.retrieval.feedback import (MAX_EFFECT, boost_factor, query_key, record_feedback, relevance, rerank, votes_for)
 from index.retrieval.search import Hit
 from index.storage.sqlite.store import Store

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from fakes.guilds import open_guild, shared_embedder  # noqa: F401
-from guildbot import slack_blocks as kit
+from guildbot import blockkit as kit
 from slack_support import (ASKER, CHANNEL, Bot, ServerThread, SECRET, dm_event, fake_slack, mention_event,  # noqa: F401
                            signed_headers, slash_command)
 
@@ -22,8 +22,8 @@ RATE = 3
 
 
 def make_bot(guild, fake, rate_limit: int = 0) -> tuple[Bot, ServerThread]:
-    from guildbot.slack_app import SlackSettings, build_app
-    from guildbot.web import create_app
+    from guildbot.slack.app import SlackSettings, build_app
+    from guildbot.web.app import create_app
 
     settings = SlackSettings(bot_token=fake.token, signing_secret=SECRET, api_url=fake.api_url, rate_limit=rate_limit)
     app = build_app(guild, settings)
@@ -34,7 +34,7 @@ def make_bot(guild, fake, rate_limit: int = 0) -> tuple[Bot, ServerThread]:
 @pytest.fixture(scope="module")
 def bots(demo_guild, demo_dir, fake_slack, shared_embedder):  # noqa: F811
     """Two bot instances on the demo's data_dir: A (rate limited) on the session's Guild, B on its own."""
-    from guildbot.slack_app import warm_up
+    from guildbot.slack.app import warm_up
 
     other = open_guild(demo_dir / "guild.toml", shared_embedder)
     warm_up(demo_guild)
@@ -175,7 +175,7 @@ def test_mentions_over_the_limit_are_told_once_then_stay_silent(a_and_b):
 
 
 def test_a_refused_user_is_told_once_until_they_may_ask_again():
-    from guildbot.slack_limits import RateLimit
+    from guildbot.slack.limits import RateLimit
 
     now = [0.0]
     limit = RateLimit(2, 60.0, clock=lambda: now[0])

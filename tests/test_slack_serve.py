@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from fake_slack import RESPONSE_URL
-from guildbot import slack_blocks as kit
+from guildbot import blockkit as kit
 from serve_support import GUILDBOT, free_port, serve_process
 from slack_support import (SECRET, assert_names_recommender_authors, bot, event_callback, fake_slack,  # noqa: F401
                            mention_event, signed_headers, slash_command)

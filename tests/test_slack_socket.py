@@ -11,14 +11,14 @@ import uuid
 import pytest
 
 from fake_slack import RESPONSE_URL
-from guildbot import slack_blocks as kit
+from guildbot import blockkit as kit
 from slack_support import (ASKER, assert_names_recommender_authors, block_action, event_callback,  # noqa: F401
                            fake_slack, find_button, mention_event, slash_command)
 
 
 @pytest.fixture(scope="module")
 def socket_bot(demo_guild, fake_slack):
-    from guildbot.slack_app import SlackSettings, build_app, socket_mode_handler, warm_up
+    from guildbot.slack.app import SlackSettings, build_app, socket_mode_handler, warm_up
 
     warm_up(demo_guild)
     settings = SlackSettings(bot_token=fake_slack.token, app_token="xapp-1-A0GUILDBOT-1-test", api_url=fake_slack.api_url)

@@ -20,8 +20,8 @@ PEOPLE = [User("U0ADA", "ada", "ada@corp.example", "Ada Lind"), User("U0BO", "bo
 
 @pytest.fixture(scope="module")
 def vbot(org):  # noqa: F811
-    from guildbot.slack_app import SlackSettings, build_app
-    from guildbot.web import create_app
+    from guildbot.slack.app import SlackSettings, build_app
+    from guildbot.web.app import create_app
 
     with FakeSlack(users=PEOPLE) as fake:
         settings = SlackSettings(bot_token=fake.token, signing_secret=SECRET, api_url=fake.api_url, rate_limit=0)

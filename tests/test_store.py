@@ -9,7 +9,7 @@ import time
 import pytest
 
 import index.storage.sqlite.store as store_module
-from guildbot import cli
+from guildbot.cli import main as cli
 from index.storage.sqlite.store import Store, StoreError, schema_fingerprint
 
 from conftest import write_config

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from guildbot import cli
-from guildbot.config import ConfigError, load_config
+from guildbot.cli import main as cli
+from guildbot.config.loader import ConfigError, load_config
 
 MEMBER_KEYS = ["name", "email", "team", "tz", "slack_id", "local_start"]
 KEYS = ["id", "topic", "teams", "members", "start", "end", "outside_hours", "evidence", "score"]

@@ -8,8 +8,8 @@ import pytest
 from icalendar import Calendar, Event
 from slack_sdk import WebClient
 
-from guildbot import slack_syncs
-from guildbot.calendar_caldav import CalDAVCalendar, CalendarError, busy_intervals
+from guildbot.slack import syncs as slack_syncs
+from guildbot.syncs.caldav import CalDAVCalendar, CalendarError, busy_intervals
 from radicale_fixture import USER, radicale  # noqa: F401
 from slack_support import fake_slack  # noqa: F401
 

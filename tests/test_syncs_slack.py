@@ -13,7 +13,7 @@ import pytest
 from icalendar import Calendar
 from slack_sdk import WebClient
 
-from guildbot import slack_syncs as ss
+from guildbot.slack import syncs as ss
 from slack_support import (ASKER, TEAM, APP_ID, bot, fake_slack, interactive_form, signed_headers,  # noqa: F401
                            slack)
 

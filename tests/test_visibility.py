@@ -9,7 +9,7 @@ import json
 import pytest
 
 from fakes.guilds import shared_embedder  # noqa: F401
-from guildbot.config import ConfigError, load_config
+from guildbot.config.loader import ConfigError, load_config
 from index.people.visibility import Viewer, admits, directory_team, make_viewer
 from visibility_org import SECRET, org, vault_urls  # noqa: F401
 
@@ -193,7 +193,7 @@ def test_similar_people_use_visible_work_only(org):
 
 # -- the CLI --------------------------------------------------------------------------------------------
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
-    from guildbot.cli import main
+    from guildbot.cli.main import main
     code = main(list(argv))
     out = capsys.readouterr()
     return code, out.out, out.err

@@ -104,7 +104,7 @@ def test_invalid_utf8_and_malformed_html_are_indexed(site, tmp_path, sleeps):
 
 
 def test_fifty_megabyte_page_is_skipped_with_a_clear_warning(site, tmp_path, sleeps, caplog):
-    caplog.set_level(logging.WARNING, logger="guildbot.web")
+    caplog.set_level(logging.WARNING, logger="guildbot.connectors.web")
     items, cp = crawl(connector(tmp_path, **site_options(site)))
     assert site.site.served("/big.html") == 1
     assert "/big.html" not in docs_by_path(items)

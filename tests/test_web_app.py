@@ -11,7 +11,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from browser import web_site  # noqa: F401 - fixture
-from guildbot.cli import main as cli
+from guildbot.cli.main import main as cli
 from slack_support import recommender_authors
 
 QUESTION = "who has built a recommender"

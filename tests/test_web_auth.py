@@ -9,9 +9,9 @@ import pytest
 from bs4 import BeautifulSoup
 
 from conftest import write_config
-from guildbot.config import ConfigError, WebConfig, load_config
-from guildbot.web import create_app
-from guildbot.web_auth import ANONYMOUS, SignedIn, ViewerGuild, WebAuth
+from guildbot.config.loader import ConfigError, WebConfig, load_config
+from guildbot.web.app import create_app
+from guildbot.web.auth import ANONYMOUS, SignedIn, ViewerGuild, WebAuth
 from slack_support import ServerThread
 
 FORGED = {"X-Forwarded-Email": "priya.raman@acme.example"}

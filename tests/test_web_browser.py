@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from browser import browser, focused, lowest_contrast, tab_to, web_site  # noqa: F401 - fixtures
 from digest_support import demo_week  # noqa: F401 - a fixture
-from guildbot.web import create_app
+from guildbot.web.app import create_app
 from slack_support import recommender_authors
 
 QUESTION = "who has built a recommender"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from guildbot.web import create_app
+from guildbot.web.app import create_app
 
 from digest_support import demo_week  # noqa: F401 - a fixture
 from slack_support import ServerThread

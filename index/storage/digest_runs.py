@@ -4,7 +4,7 @@ A record holds the posted message's `ts` and a hash of its content. Before posti
 claims the record (owner and time) inside one SQLite transaction: several `guildbot serve`
 processes sharing the store then post once between them. A claim older than CLAIM_SECONDS with
 no `ts` is a crashed attempt; the next run takes it over and first looks in the channel for the
-bot's own message (guildbot/digest.py), so a message posted just before a crash is adopted,
+bot's own message (guildbot/digest/service.py), so a message posted just before a crash is adopted,
 not posted again.
 """
 from __future__ import annotations

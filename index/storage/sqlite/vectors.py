@@ -124,13 +124,13 @@ def search_index(index: faiss.Index, vectors: np.ndarray, k: int, nprobe: int = 
     if ivf is not None:
         ivf.nprobe = min(ivf.nlist, nprobe or max(16, ivf.nlist // 16))
     if len(vectors) > 1:
-        return index.retrieval.search(np.ascontiguousarray(vectors, dtype="float32"), k)
+        return index.search(np.ascontiguousarray(vectors, dtype="float32"), k)
     # one question on one thread: OpenMP's hand-offs cost more than they save for a single query,
     # and on a busy machine waiting threads turn milliseconds into tenths of seconds
     threads = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(1)
     try:
-        return index.retrieval.search(np.ascontiguousarray(vectors, dtype="float32"), k)
+        return index.search(np.ascontiguousarray(vectors, dtype="float32"), k)
     finally:
         faiss.omp_set_num_threads(threads)
 

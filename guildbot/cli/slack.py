@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from guildbot.guild import Guild
 
-from guildbot.cli_args import positive_seconds
+from guildbot.cli.args import positive_seconds
 
 
 def add_parsers(sub: Any) -> None:
@@ -46,7 +46,7 @@ def _start(guild: "Guild", socket_mode: bool, command: str):
     """Settings, warm index and the Bolt app, or (None, exit code) after saying what is wrong."""
     from slack_bolt.error import BoltError
 
-    from guildbot.slack_app import SlackConfigError, SlackSettings, build_app, warm_up
+    from guildbot.slack.app import SlackConfigError, SlackSettings, build_app, warm_up
 
     try:
         settings = SlackSettings.from_env(socket_mode=socket_mode)
@@ -70,7 +70,7 @@ def cmd_slack(guild: "Guild", args: argparse.Namespace) -> int:
         print("guildbot slack: add --socket to connect over Socket Mode; for HTTP mode run `guildbot serve`",
               file=sys.stderr)
         return 2
-    from guildbot.slack_app import socket_mode_handler
+    from guildbot.slack.app import socket_mode_handler
 
     _logging(args.log_level)
     started, code = _start(guild, True, "slack --socket")
@@ -82,7 +82,7 @@ def cmd_slack(guild: "Guild", args: argparse.Namespace) -> int:
 
 
 def cmd_slack_console(args: argparse.Namespace) -> int:
-    from guildbot.slack_console import run
+    from guildbot.slack.console import run
     return run(args.line, url=args.url, user=args.user, channel=args.channel, timeout=args.timeout)
 
 

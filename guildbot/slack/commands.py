@@ -21,9 +21,9 @@ from index.expertise.experts import topic_of
 from index.expertise.profiles import AmbiguousPerson, Profile
 from index.people.visibility import Viewer
 
-from guildbot import slack_blocks as kit
+from guildbot import blockkit as kit
 from guildbot.guild import Guild
-from guildbot.slack_users import SlackIds
+from guildbot.slack.users import SlackIds
 
 DOCS = 5          # documents in an `ask` answer
 ASK_PEOPLE = 3    # people in an `ask` answer

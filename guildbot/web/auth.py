@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from index.expertise.profiles import AmbiguousPerson
 
-from guildbot.config import WebConfig
+from guildbot.config.loader import WebConfig
 
 EMAIL_HEADER = "x-forwarded-email"
 EMAIL = re.compile(r"^[^@\s\x00-\x1f]{1,200}@[^@\s\x00-\x1f]{1,200}$")

@@ -4,7 +4,7 @@
   or, without a channel, to a group DM of the members (conversations.open). It says the topic,
   why these people (their team and evidence links) and the time, which Slack shows in each
   reader's own zone (`<!date^...>`), with buttons "I'm in", "Can't make it", "Another time".
-- When the quorum accepts, the invitation: an .ics (guildbot/calendar_ics.py) uploaded with
+- When the quorum accepts, the invitation: an .ics (guildbot/syncs/ics.py) uploaded with
   files.getUploadURLExternal + files.completeUploadExternal (slack_sdk's files_upload_v2), and
   the event written to CalDAV where `[syncs] caldav_url` is set.
 - `due(...)` sends the reminder the day before and the check-in after the meeting ("Did you meet?
@@ -27,11 +27,11 @@ from slack_sdk.errors import SlackApiError
 from index.storage import syncs as syncstore
 from index.storage.sqlite.store import now_iso
 
-from guildbot import slack_blocks as kit
-from guildbot import syncs as planner
-from guildbot.slack_commands import COMMANDS, Command
+from guildbot import blockkit as kit
+from guildbot.syncs import service as planner
+from guildbot.slack.commands import COMMANDS, Command
 
-log = logging.getLogger("guildbot.syncs")
+log = logging.getLogger("guildbot.syncs.service")
 
 YES, NO, LATER, SLOT = "sync_yes", "sync_no", "sync_later", "sync_slot"
 SEND, MET, NOT_MET, OUTCOME_VIEW = "sync_send", "sync_met", "sync_not_met", "sync_outcome"
@@ -191,7 +191,7 @@ class SyncFlow:
         accepted = [uid for uid, a in syncstore.rsvps(self._store(), sync_id).items() if a == "yes"]
         href = None
         if self.cfg.caldav_url:
-            from guildbot.calendar_caldav import CalendarError, calendar_from_config
+            from guildbot.syncs.caldav import CalendarError, calendar_from_config
             try:
                 href = calendar_from_config(self.cfg).put_event(data)
             except CalendarError as e:
@@ -249,7 +249,7 @@ class SyncFlow:
 
 def client_from_env() -> WebClient | None:
     """A Web API client from SLACK_BOT_TOKEN (and SLACK_API_URL); None when no token is set."""
-    from guildbot.slack_app import DEFAULT_API_URL, SlackSettings, make_client
+    from guildbot.slack.app import DEFAULT_API_URL, SlackSettings, make_client
     token = (os.environ.get("SLACK_BOT_TOKEN") or "").strip()
     if not token:
         return None
@@ -282,7 +282,7 @@ def run_cycle(guild: Any, client: WebClient | None = None, now: datetime | None 
 
 def post_cycle_from_env(guild: Any) -> int:
     """`guildbot syncs post`: the bot token from SLACK_BOT_TOKEN (SLACK_API_URL optional)."""
-    from guildbot.slack_app import ENV_HELP
+    from guildbot.slack.app import ENV_HELP
     client = client_from_env()
     if client is None:
         print(f"guildbot: SLACK_BOT_TOKEN is not set; it is {ENV_HELP['SLACK_BOT_TOKEN']}", file=sys.stderr)

@@ -75,7 +75,7 @@ def cmd_syncs(guild: Any, args: Any) -> int:
         print(("opted back in: " if args.undo else "opted out of syncs: ") + ", ".join(args.who))
         return 0
     if action == "post":
-        from guildbot.slack_syncs import post_cycle_from_env
+        from guildbot.slack.syncs import post_cycle_from_env
         return post_cycle_from_env(guild)
     return 2
 

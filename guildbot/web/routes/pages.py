@@ -9,9 +9,9 @@ from index.catalog.build import Project, doc_projects
 from index.expertise.profiles import AmbiguousPerson
 from index.retrieval.search import Hit
 
-from guildbot.web import viewer_guild
-from guildbot.web_auth import ViewerGuild
-from guildbot.web_render import render
+from guildbot.web.app import viewer_guild
+from guildbot.web.auth import ViewerGuild
+from guildbot.web.render import render
 
 router = APIRouter(include_in_schema=False)
 MAX_QUERY = 500  # characters of a query that are searched; a longer one is cut, and the page says so

@@ -25,13 +25,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from guildbot.config import WebConfig
-from guildbot.slack_http import ThreadedSlackRequestHandler  # signature 401, malformed 400, dispatch off the event loop
-from guildbot.web_auth import ANONYMOUS, Unauthorized, ViewerGuild, WebAuth
-from guildbot.web_render import render
+from guildbot.config.loader import WebConfig
+from guildbot.slack.http import ThreadedSlackRequestHandler  # signature 401, malformed 400, dispatch off the event loop
+from guildbot.web.auth import ANONYMOUS, Unauthorized, ViewerGuild, WebAuth
+from guildbot.web.render import render
 
 SLACK_PATH = "/slack/events"
-STATIC = Path(__file__).parent / "static"
+STATIC = Path(__file__).parents[1] / "static"  # guildbot/static
 OPEN_PATHS = ("/healthz", SLACK_PATH, "/static/")  # need no sign-in: Slack signs its own requests
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -40,7 +40,7 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
-log = logging.getLogger("guildbot.web")
+log = logging.getLogger("guildbot.web.app")
 
 
 def wants_json(request: Request) -> bool:
@@ -61,7 +61,8 @@ def _error(request: Request, status: int, title: str, detail: str) -> Response:
 
 
 def create_app(guild: Any = None, slack_app: App | None = None, web: WebConfig | None = None) -> FastAPI:
-    from guildbot import web_api, web_pages
+    from guildbot.web.routes import api as web_api
+    from guildbot.web.routes import pages as web_pages
 
     api = FastAPI(title="guildbot", description="Search, people to ask, the project catalog and cross-team overlaps.",
                   docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
@@ -115,7 +116,8 @@ def create_app(guild: Any = None, slack_app: App | None = None, web: WebConfig |
             return await handler.handle(req)
 
     if guild is not None:
-        from guildbot import web_digest, web_syncs
+        from guildbot.web.routes import digest as web_digest
+        from guildbot.web.routes import syncs as web_syncs
         api.include_router(web_api.router)
         api.include_router(web_pages.router)
         api.include_router(web_digest.router)

@@ -1,7 +1,7 @@
 """`/syncs`: the cross-team syncs guildbot planned, upcoming first, then the past ones.
 
 Syncs are read by several people at once, so their evidence is the public view already
-(guildbot/syncs.py); the page lists them as stored.
+(guildbot/syncs/service.py); the page lists them as stored.
 """
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from datetime import datetime, timezone
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from guildbot.web import viewer_guild
-from guildbot.web_auth import ViewerGuild
-from guildbot.web_render import render
+from guildbot.web.app import viewer_guild
+from guildbot.web.auth import ViewerGuild
+from guildbot.web.render import render
 
 router = APIRouter(include_in_schema=False)
 

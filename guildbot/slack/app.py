@@ -25,7 +25,7 @@ direct message) shows what the asker's directory team may see; an answer posted 
 mention, "Share in channel") shows public sources only, since anyone in the channel reads it.
 Subcommands and their handlers are one table in slack_commands.py.
 
-The same App serves HTTP mode (guildbot/web.py) and Socket Mode (`socket_mode_handler`).
+The same App serves HTTP mode (guildbot/web/app.py) and Socket Mode (`socket_mode_handler`).
 """
 from __future__ import annotations
 
@@ -49,11 +49,11 @@ from slack_sdk.webhook import WebhookClient
 from connectors.common.redact import register_secret
 from index.people.visibility import Viewer
 
-from guildbot import slack_blocks as kit
+from guildbot import blockkit as kit
 from guildbot.guild import Guild
-from guildbot.slack_commands import Ask, answer, parse_command
-from guildbot.slack_limits import RATE_LIMIT, Deliveries, RateLimit, slow_down_text
-from guildbot.slack_users import SlackIds
+from guildbot.slack.commands import Ask, answer, parse_command
+from guildbot.slack.limits import RATE_LIMIT, Deliveries, RateLimit, slow_down_text
+from guildbot.slack.users import SlackIds
 
 log = logging.getLogger("guildbot.slack")
 

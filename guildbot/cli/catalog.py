@@ -21,7 +21,7 @@ from index.catalog.build import Project
 from index.expertise.profiles import AmbiguousPerson
 from index.people.visibility import Viewer
 
-from guildbot.cli_args import positive_int
+from guildbot.cli.args import positive_int
 from guildbot.guild import Guild
 
 

@@ -2,8 +2,8 @@
 experts, people, history), plan a cycle or an ad-hoc request, keep the state in the store.
 
 The planning rules are pure functions in index/syncs/plan.py; the SQL is in index/storage/syncs.py;
-Slack is in guildbot/slack_syncs.py and the calendars in guildbot/calendar_ics.py /
-guildbot/calendar_caldav.py. Surfaces reach all of this through the Guild facade.
+Slack is in guildbot/slack/syncs.py and the calendars in guildbot/syncs/ics.py /
+guildbot/syncs/caldav.py. Surfaces reach all of this through the Guild facade.
 """
 from __future__ import annotations
 
@@ -18,13 +18,13 @@ from index.people.resolve import DirectoryError, load_directory
 from index.syncs.plan import (Pair, Person, PlanSettings, Proposal, Topic, activity_weight, cycle_label, cycle_window,
                             group_and_slots, parse_hours, plan_cycle, sync_id, topics_from_pairs, zone)
 
-from guildbot.config import ConfigError
-from guildbot.config_syncs import SyncsConfig
+from guildbot.config.loader import ConfigError
+from guildbot.config.syncs import SyncsConfig
 
 if TYPE_CHECKING:
     from guildbot.guild import Guild
 
-log = logging.getLogger("guildbot.syncs")
+log = logging.getLogger("guildbot.syncs.service")
 OVERLAPS = 40          # overlap pairs read to find topics
 EXPERTS = 12           # experts asked per topic
 EXPERT_WEIGHT = 0.5    # expertise = this x the search's experts + the rest x share of the topic's projects
@@ -67,7 +67,7 @@ def _busy(guild: "Guild", first, last) -> list[tuple[datetime, datetime]]:
     cfg = settings(guild)
     if not cfg.caldav_url:
         return []
-    from guildbot.calendar_caldav import CalendarError, calendar_from_config
+    from guildbot.syncs.caldav import CalendarError, calendar_from_config
     try:
         return calendar_from_config(cfg).busy(datetime.combine(first, datetime.min.time(), timezone.utc),
                                               datetime.combine(last, datetime.max.time(), timezone.utc))
@@ -210,7 +210,7 @@ def move(guild: "Guild", sync_id_: str, slot_index: int) -> dict[str, Any] | Non
 
 
 def ics(guild: "Guild", sync_id_: str) -> bytes | None:
-    from guildbot.calendar_ics import build_ics
+    from guildbot.syncs.ics import build_ics
     sync = syncstore.get_sync(guild.store, sync_id_)
     if sync is None:
         return None

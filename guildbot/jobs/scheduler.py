@@ -28,9 +28,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from guildbot.config import DAYS
+from guildbot.config.loader import DAYS
 
-log = logging.getLogger("guildbot.scheduler")
+log = logging.getLogger("guildbot.jobs.scheduler")
 
 MISFIRE_GRACE = 6 * 3600  # a run late by up to this (a busy or suspended host) still happens
 
@@ -132,7 +132,7 @@ def digest_week(when: datetime | None, tz: str) -> str:
 def digest_job(config_path: Any, environ: dict[str, str] | None = None) -> Callable[[datetime | None], None]:
     """Build and deliver the digest to every configured channel, with a Guild of its own."""
     def run(when: datetime | None) -> None:
-        from guildbot import digest
+        from guildbot.digest import service as digest
         from guildbot.guild import Guild
 
         guild = Guild.from_config(config_path)
@@ -149,7 +149,7 @@ def digest_missed(guild: Any) -> Callable[[datetime], bool]:
     def missed(when: datetime) -> bool:
         from index.storage import digest_runs
 
-        from guildbot.digest import targets
+        from guildbot.digest.service import targets
 
         week = digest_week(when, guild.config.digest.tz)
         return any(not (r and r.posted) for r in (digest_runs.get(guild.store, t.channel, week)
@@ -175,7 +175,7 @@ SYNCS_EVERY_S = 3600.0  # plan (once per cycle), post, remind and check in: each
 
 
 def _syncs_configured(guild: Any) -> bool:
-    from guildbot.config_syncs import SyncsConfig
+    from guildbot.config.syncs import SyncsConfig
     return guild.config.syncs is not None and guild.config.syncs != SyncsConfig()
 
 
@@ -183,7 +183,7 @@ def syncs_job(config_path: Any) -> Callable[[datetime | None], None]:
     """One sync cycle run (guildbot/slack_syncs.run_cycle), with a Guild of its own."""
     def run(_when: datetime | None) -> None:
         from guildbot.guild import Guild
-        from guildbot.slack_syncs import run_cycle
+        from guildbot.slack.syncs import run_cycle
 
         guild = Guild.from_config(config_path)
         try:

@@ -40,9 +40,9 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from index.storage import digest_runs
 from index.digest.weekly import DigestData, mark_announced
 
-from guildbot import slack_blocks as kit
+from guildbot import blockkit as kit
 
-log = logging.getLogger("guildbot.digest")
+log = logging.getLogger("guildbot.digest.service")
 
 EVENT_TYPE = "guildbot_digest"
 MARKER = "guildbot digest"          # the visible marker line: "guildbot digest 2026-W49 · guild"

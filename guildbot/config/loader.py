@@ -58,7 +58,7 @@ DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sun
 
 @dataclass
 class DigestConfig:
-    """[digest]: where and when the weekly digest goes (guildbot/digest.py)."""
+    """[digest]: where and when the weekly digest goes (guildbot/digest/service.py)."""
 
     channel: str = ""            # guild-wide channel, e.g. "#ml-guild"
     per_team: bool = False       # also each team's slack_channel, with that team's view
@@ -110,7 +110,7 @@ class Config:
     teams: list[TeamConfig] = field(default_factory=list)
     sources: list[SourceConfig] = field(default_factory=list)
     aliases: list[AliasRule] = field(default_factory=list)
-    syncs: Any = None  # guildbot.config_syncs.SyncsConfig
+    syncs: Any = None  # guildbot.config.syncs.SyncsConfig
     web: WebConfig = field(default_factory=WebConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
     query_log: QueryLogConfig = field(default_factory=QueryLogConfig)
@@ -270,13 +270,13 @@ def load_config(path: str | Path) -> Config:
                 options[f.name] = value
         cfg.sources.append(SourceConfig(kind, sname, cfg.team(team).name, options, entry,
                                         _visibility(path, entry, s, cfg)))
-    from guildbot.config_syncs import parse_syncs  # cross-team syncs (issue 10)
+    from guildbot.config.syncs import parse_syncs  # cross-team syncs (issue 10)
     cfg.syncs = parse_syncs(path, data.get("syncs"))
     cfg.web = _web_config(path, data.get("web", {}))
     cfg.digest = _digest(path, data.get("digest", {}), cfg)
     cfg.query_log = _query_log(path, data.get("query_log", {}))
     _load_projects(path, data, cfg)
-    from guildbot.config_database import database_url  # Postgres backend (issue 14)
+    from guildbot.config.database import database_url  # Postgres backend (issue 14)
     cfg.database = database_url(path, guild)
     return cfg
 

@@ -2,7 +2,7 @@
 `/api/digest/{week}` (the same data as `guildbot digest --json`). `?team=T` gives a team's view,
 to that team's members (and to the data_dir's owner under `[web] auth = "none"`).
 
-Pages are rendered by guildbot/digest.py from the same data as the Slack message, so the two
+Pages are rendered by guildbot/digest/service.py from the same data as the Slack message, so the two
 never disagree; the web app includes this router like its other pages.
 """
 from __future__ import annotations
@@ -11,10 +11,10 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markupsafe import Markup
 
-from guildbot import digest as dg
-from guildbot.web import viewer_guild
-from guildbot.web_auth import ViewerGuild
-from guildbot.web_render import render
+from guildbot.digest import service as dg
+from guildbot.web.app import viewer_guild
+from guildbot.web.auth import ViewerGuild
+from guildbot.web.render import render
 
 router = APIRouter(include_in_schema=False)
 

@@ -18,15 +18,20 @@ import sys
 import textwrap
 from typing import Any, Callable
 
-from guildbot import cli_catalog, cli_digest, cli_syncs, cli_worker, slack_cli, web_cli
+from guildbot.cli import catalog as cli_catalog
+from guildbot.cli import digest as cli_digest
+from guildbot.cli import syncs as cli_syncs
+from guildbot.cli import worker as cli_worker
+from guildbot.cli import slack as slack_cli
+from guildbot.cli import serve as web_cli
 from connectors.common.redact import install_log_redaction, redact
 from index.storage.sqlite.lock import CrawlLocked
 from index.embedding.embedder import ModelError
 from index.storage.dburl import database_error
 from index.storage.sqlite.store import SQLiteError, StoreError, store_error
 
-from guildbot.cli_args import positive_int
-from guildbot.config import ConfigError
+from guildbot.cli.args import positive_int
+from guildbot.config.loader import ConfigError
 from guildbot.guild import CrawlReport, Guild
 
 EPILOG = """examples:

@@ -17,7 +17,7 @@ import os
 import sys
 from typing import Any
 
-from guildbot.config import ConfigError
+from guildbot.config.loader import ConfigError
 
 HELP = "build the weekly digest of an ISO week and post it to Slack (idempotent: once per channel and week)"
 
@@ -43,7 +43,7 @@ def asker(args: argparse.Namespace | None = None) -> str:
 
 
 def cmd_digest(guild: Any, args: argparse.Namespace) -> int:
-    from guildbot import digest as dg
+    from guildbot.digest import service as dg
 
     cfg = guild.config
     try:

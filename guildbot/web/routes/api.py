@@ -14,9 +14,9 @@ from pydantic import BaseModel, ConfigDict
 
 from index.expertise.profiles import AmbiguousPerson
 
-from guildbot.web import viewer_guild
-from guildbot.web_auth import ViewerGuild
-from guildbot.web_render import render
+from guildbot.web.app import viewer_guild
+from guildbot.web.auth import ViewerGuild
+from guildbot.web.render import render
 
 router = APIRouter(prefix="/api")
 MAX_QUERY = 2000

@@ -42,7 +42,7 @@ class SyncsConfig:
 
 
 def parse_syncs(path: Path, table: Any) -> SyncsConfig:
-    from guildbot.config import ConfigError, _expect
+    from guildbot.config.loader import ConfigError, _expect
 
     entry = "[syncs]"
     if table is None:

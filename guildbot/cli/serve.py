@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Any
 
-from guildbot.cli_args import port_number
+from guildbot.cli.args import port_number
 
 SERVE_HELP = "serve the web app (/ and /api/) and, when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set, the Slack bot"
 SLACK_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
@@ -33,9 +33,9 @@ def slack_wanted(environ: Any = None) -> bool:
 def cmd_serve(guild: Any, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from guildbot.slack_app import warm_up
-    from guildbot.slack_cli import _logging, _start
-    from guildbot.web import SLACK_PATH, create_app
+    from guildbot.slack.app import warm_up
+    from guildbot.cli.slack import _logging, _start
+    from guildbot.web.app import SLACK_PATH, create_app
 
     _logging(args.log_level)
     host = args.host or guild.config.web.host
@@ -58,7 +58,7 @@ def cmd_serve(guild: Any, args: argparse.Namespace) -> int:
     print(f"guildbot serve: web app at http://{shown}:{args.port}/  (JSON API at /api/docs)", file=sys.stderr)
     if slack_app is not None:
         print(f"guildbot serve: Slack Request URL http://{shown}:{args.port}{SLACK_PATH}", file=sys.stderr)
-    from guildbot.scheduler import start_for
+    from guildbot.jobs.scheduler import start_for
     scheduler = start_for(guild)  # the weekly digest and the sync cycle, when configured with a bot token
     try:
         uvicorn.run(create_app(guild, slack_app), host=host, port=args.port, log_level=args.log_level)

@@ -1,0 +1,1 @@
+"""guild.toml: one validated Config (loader), with the [guild] database and [syncs] sections."""

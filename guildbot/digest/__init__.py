@@ -1,0 +1,1 @@
+"""The weekly digest service: rendering (Block Kit, HTML) and idempotent delivery per channel."""

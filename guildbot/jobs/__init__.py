@@ -1,0 +1,1 @@
+"""Background jobs for `serve`: the digest and sync schedules (APScheduler)."""

@@ -1,0 +1,1 @@
+"""The cross-team syncs service: proposals from the guild, invitations (iCalendar), CalDAV."""

@@ -1,0 +1,1 @@
+"""The web app's routers: pages, the JSON API, the digest archive, syncs."""
