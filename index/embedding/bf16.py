@@ -29,7 +29,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from index.embedding.embedder import TOKEN_BUDGET, ModelError, Tokenizer, mean_normalise, pooling_config, truncating_tokenizer
+from index.embedding.model import TOKEN_BUDGET, ModelError, Tokenizer, mean_normalise, pooling_config, truncating_tokenizer
 
 WORKERS = max(1, min(os.cpu_count() or 1, 8))  # one single-threaded worker per core
 BATCH_TOKENS = 4096  # tokens per batch
