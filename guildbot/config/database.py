@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from guildbot.config.loader import ConfigError
+from guildbot.config.errors import ConfigError
 
 ENV = "GUILDBOT_DATABASE"
 SCHEMES = ("postgresql", "postgres")

@@ -14,18 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from connectors import KINDS, connector_class
+from guildbot.config.database import database_url  # Postgres backend (issue 14)
+from guildbot.config.errors import ConfigError, expect
+from guildbot.config.syncs import parse_syncs  # cross-team syncs (issue 10)
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 BACKENDS = ("bf16", "onnx", "onnx-int8", "torch")  # index/embedding/embedder.py; the first is the default
 VECTOR_INDEXES = ("auto", "flat", "ivf-sq8", "hnsw")  # index/storage/sqlite/vectors.py
 SOURCE_COMMON = {"kind", "name", "team", "visibility"}
-
-
-class ConfigError(Exception):
-    def __init__(self, path: Path | str, entry: str, problem: str, fix: str):
-        self.path, self.entry, self.problem, self.fix = Path(path), entry, problem, fix
-        where = f"{path}" + (f", {entry}" if entry else "")
-        super().__init__(f"{where}: {problem}\n  fix: {fix}")
 
 
 @dataclass
@@ -126,18 +122,6 @@ class Config:
         return next((t for t in self.teams if t.name.casefold() == name.casefold()), None)
 
 
-def _expect(path: Path, entry: str, table: dict, key: str, typ: type | tuple, required: bool, fix: str) -> Any:
-    if key not in table:
-        if required:
-            raise ConfigError(path, entry, f"missing required field `{key}`", fix)
-        return None
-    value = table[key]
-    if not isinstance(value, typ) or (isinstance(value, bool) and typ is int):
-        names = typ.__name__ if isinstance(typ, type) else " or ".join(t.__name__ for t in typ)
-        raise ConfigError(path, entry, f"`{key}` must be a {names}, not {type(value).__name__} ({value!r})", fix)
-    return value
-
-
 def _array(path: Path, entry: str, value: Any, fix: str) -> list:
     """An array of tables ([[teams]], [[sources]], [[people.aliases]]) as a list, or a ConfigError."""
     if value is None:
@@ -154,7 +138,7 @@ def _resolve(base: Path, value: str) -> Path:
 
 def _speed_options(path: Path, guild: dict) -> dict[str, Any]:
     """[guild] backend, vector_index and exact_limit: how vectors are made and searched."""
-    backend = _expect(path, "[guild]", guild, "backend", str, False, f"use backend = one of {', '.join(BACKENDS)}")
+    backend = expect(path, "[guild]", guild, "backend", str, False, f"use backend = one of {', '.join(BACKENDS)}")
     if backend is not None and backend not in BACKENDS:
         raise ConfigError(path, "[guild] backend", f"unknown embedding backend {backend!r}",
                           f'use one of {", ".join(BACKENDS)} (default "{BACKENDS[0]}"), or remove the line')
@@ -163,11 +147,11 @@ def _speed_options(path: Path, guild: dict) -> dict[str, Any]:
         if backend not in BACKENDS:
             raise ConfigError(path, "environment GUILDBOT_BACKEND", f"unknown embedding backend {backend!r}",
                               f'set GUILDBOT_BACKEND to one of {", ".join(BACKENDS)}, or unset it')
-    kind = _expect(path, "[guild]", guild, "vector_index", str, False, f"use one of {', '.join(VECTOR_INDEXES)}")
+    kind = expect(path, "[guild]", guild, "vector_index", str, False, f"use one of {', '.join(VECTOR_INDEXES)}")
     if kind is not None and kind not in VECTOR_INDEXES:
         raise ConfigError(path, "[guild] vector_index", f"unknown vector index {kind!r}",
                           f'use one of {", ".join(VECTOR_INDEXES)} (default "auto"), or remove the line')
-    limit = _expect(path, "[guild]", guild, "exact_limit", int, False, "set exact_limit = 100000 (chunks searched exactly)")
+    limit = expect(path, "[guild]", guild, "exact_limit", int, False, "set exact_limit = 100000 (chunks searched exactly)")
     if limit is not None and limit < 1:
         raise ConfigError(path, "[guild] exact_limit", f"must be a positive number of chunks, not {limit}",
                           "set exact_limit = 100000, or remove the line")
@@ -200,16 +184,16 @@ def load_config(path: str | Path) -> Config:
     if not isinstance(guild, dict):
         raise ConfigError(path, "[guild]", "must be a table", "write it as [guild] with name = \"...\"")
     base = path.parent
-    name = _expect(path, "[guild]", guild, "name", str, False, 'set name = "Your Company"') or "guild"
-    data_dir = _resolve(base, _expect(path, "[guild]", guild, "data_dir", str, False, 'set data_dir = ".guildbot"') or ".guildbot")
-    model = _expect(path, "[guild]", guild, "model", str, False,
+    name = expect(path, "[guild]", guild, "name", str, False, 'set name = "Your Company"') or "guild"
+    data_dir = _resolve(base, expect(path, "[guild]", guild, "data_dir", str, False, 'set data_dir = ".guildbot"') or ".guildbot")
+    model = expect(path, "[guild]", guild, "model", str, False,
                     "name a sentence-transformers model path, or remove it for the packaged all-MiniLM-L6-v2") or DEFAULT_MODEL
     cfg = Config(path=path, name=name, data_dir=data_dir, model=model, **_speed_options(path, guild))
 
     people = data.get("people", {})
     if not isinstance(people, dict):
         raise ConfigError(path, "[people]", "must be a table", 'write [people] with directory = "directory.csv"')
-    directory = _expect(path, "[people]", people, "directory", str, False, 'set directory = "directory.csv"')
+    directory = expect(path, "[people]", people, "directory", str, False, 'set directory = "directory.csv"')
     if directory:
         cfg.directory = _resolve(base, directory)
         if not cfg.directory.is_file():
@@ -220,22 +204,22 @@ def load_config(path: str | Path) -> Config:
         entry = f"[[people.aliases]] #{i}"
         if not isinstance(rule, dict):
             raise ConfigError(path, entry, "must be a table", "write each rule as a [[people.aliases]] table")
-        ids = _expect(path, entry, rule, "identities", list, True,
+        ids = expect(path, entry, rule, "identities", list, True,
                       'list the identities to merge, e.g. identities = ["ada@corp.com", "wiki:ada"]')
-        action = _expect(path, entry, rule, "action", str, False, 'use action = "merge" or "split"') or "merge"
+        action = expect(path, entry, rule, "action", str, False, 'use action = "merge" or "split"') or "merge"
         if action not in ("merge", "split"):
             raise ConfigError(path, entry, f"unknown action {action!r}", 'use action = "merge" or "split"')
         cfg.aliases.append(AliasRule([str(x) for x in ids], action,
-                                     _expect(path, entry, rule, "name", str, False, "set name to a display name") or ""))
+                                     expect(path, entry, rule, "name", str, False, "set name to a display name") or ""))
 
     for i, t in enumerate(_array(path, "[[teams]]", data.get("teams"), 'write [[teams]] with name = "..."'), 1):
         entry = f"[[teams]] #{i}"
         if not isinstance(t, dict):
             raise ConfigError(path, entry, "must be a table", 'write [[teams]] with name = "..."')
-        tname = _expect(path, entry, t, "name", str, True, 'give the team a name = "..."')
+        tname = expect(path, entry, t, "name", str, True, 'give the team a name = "..."')
         if cfg.team(tname):
             raise ConfigError(path, entry, f"team {tname!r} is declared twice", "remove the duplicate [[teams]] entry")
-        cfg.teams.append(TeamConfig(tname, _expect(path, entry, t, "slack_channel", str, False, 'e.g. slack_channel = "#team"') or ""))
+        cfg.teams.append(TeamConfig(tname, expect(path, entry, t, "slack_channel", str, False, 'e.g. slack_channel = "#team"') or ""))
 
     seen: set[str] = set()
     team_names = ", ".join(repr(t.name) for t in cfg.teams) or "none yet"
@@ -243,14 +227,14 @@ def load_config(path: str | Path) -> Config:
         entry = f"[[sources]] #{i}" + (f" (name = {s.get('name')!r})" if isinstance(s, dict) and s.get("name") else "")
         if not isinstance(s, dict):
             raise ConfigError(path, entry, "must be a table", "write each source as a [[sources]] table")
-        kind = _expect(path, entry, s, "kind", str, True, f"set kind to one of: {', '.join(KINDS)}")
+        kind = expect(path, entry, s, "kind", str, True, f"set kind to one of: {', '.join(KINDS)}")
         if kind not in KINDS:
             raise ConfigError(path, entry, f"unknown source kind {kind!r}", f"use one of: {', '.join(KINDS)}")
-        sname = _expect(path, entry, s, "name", str, True, 'give the source a unique name = "..."')
+        sname = expect(path, entry, s, "name", str, True, 'give the source a unique name = "..."')
         if sname in seen:
             raise ConfigError(path, entry, f"duplicate source name {sname!r}", "give every [[sources]] entry its own name")
         seen.add(sname)
-        team = _expect(path, entry, s, "team", str, True, f"set team to one of the declared teams ({team_names})")
+        team = expect(path, entry, s, "team", str, True, f"set team to one of the declared teams ({team_names})")
         if not cfg.team(team):
             raise ConfigError(path, entry, f"team {team!r} is not declared",
                               f'add [[teams]] name = "{team}", or use one of: {team_names}')
@@ -265,18 +249,16 @@ def load_config(path: str | Path) -> Config:
                                   f"{kind} sources accept: {', '.join(['kind', 'name', 'team', 'visibility', *accepted])}")
         options = {}
         for f in cls.fields:
-            value = _expect(path, entry, s, f.name, f.type, f.required, f"set `{f.name}`: {f.help}")
+            value = expect(path, entry, s, f.name, f.type, f.required, f"set `{f.name}`: {f.help}")
             if value is not None:
                 options[f.name] = value
         cfg.sources.append(SourceConfig(kind, sname, cfg.team(team).name, options, entry,
                                         _visibility(path, entry, s, cfg)))
-    from guildbot.config.syncs import parse_syncs  # cross-team syncs (issue 10)
     cfg.syncs = parse_syncs(path, data.get("syncs"))
     cfg.web = _web_config(path, data.get("web", {}))
     cfg.digest = _digest(path, data.get("digest", {}), cfg)
     cfg.query_log = _query_log(path, data.get("query_log", {}))
     _load_projects(path, data, cfg)
-    from guildbot.config.database import database_url  # Postgres backend (issue 14)
     cfg.database = database_url(path, guild)
     return cfg
 
@@ -300,25 +282,25 @@ def _digest(path: Path, raw: Any, cfg: Config) -> DigestConfig:
     entry, d = "[digest]", DigestConfig()
     raw = _table(path, "digest", raw, 'channel = "#ml-guild"')
     _unknown_keys(path, entry, raw, DigestConfig.__dataclass_fields__)
-    channel = _expect(path, entry, raw, "channel", str, False, 'e.g. channel = "#ml-guild" (or a channel id)')
+    channel = expect(path, entry, raw, "channel", str, False, 'e.g. channel = "#ml-guild" (or a channel id)')
     if channel is not None:
         if not re.fullmatch(r"#[\w.-]+|[CG][A-Z0-9]{6,}", channel.strip()):
             raise ConfigError(path, entry + " channel", f"{channel!r} is neither a #channel name nor a channel id",
                               'write channel = "#ml-guild" or the channel id, e.g. "C0123456789"')
         d.channel = channel.strip()
-    d.per_team = bool(_expect(path, entry, raw, "per_team", bool, False, "use per_team = true or false") or False)
-    day = _expect(path, entry, raw, "day", str, False, 'e.g. day = "monday"')
+    d.per_team = bool(expect(path, entry, raw, "per_team", bool, False, "use per_team = true or false") or False)
+    day = expect(path, entry, raw, "day", str, False, 'e.g. day = "monday"')
     if day is not None:
         if day.strip().casefold() not in DAYS:
             raise ConfigError(path, entry + " day", f"unknown day {day!r}", f"use one of: {', '.join(DAYS)}")
         d.day = day.strip().casefold()
-    at = _expect(path, entry, raw, "time", str, False, 'e.g. time = "09:00"')
+    at = expect(path, entry, raw, "time", str, False, 'e.g. time = "09:00"')
     if at is not None:
         m = re.fullmatch(r"(\d{1,2}):(\d{2})", at.strip())
         if not m or int(m[1]) > 23 or int(m[2]) > 59:
             raise ConfigError(path, entry + " time", f"{at!r} is not a time of day", 'write 24-hour time, e.g. time = "09:00"')
         d.time = f"{int(m[1]):02d}:{m[2]}"
-    tz = _expect(path, entry, raw, "tz", str, False, 'e.g. tz = "Europe/London"')
+    tz = expect(path, entry, raw, "tz", str, False, 'e.g. tz = "Europe/London"')
     if tz is not None:
         try:
             ZoneInfo(tz.strip())
@@ -326,21 +308,21 @@ def _digest(path: Path, raw: Any, cfg: Config) -> DigestConfig:
             raise ConfigError(path, entry + " tz", f"unknown time zone {tz!r}",
                               'use an IANA zone name such as "Europe/London", "America/New_York" or "UTC"')
         d.tz = tz.strip()
-    n = _expect(path, entry, raw, "max_items", int, False, "e.g. max_items = 5")
+    n = expect(path, entry, raw, "max_items", int, False, "e.g. max_items = 5")
     if n is not None:
         if not 1 <= n <= 20:
             raise ConfigError(path, entry + " max_items", f"max_items = {n} is out of range", "use a number from 1 to 20")
         d.max_items = n
-    score = _expect(path, entry, raw, "min_overlap", (int, float), False, "e.g. min_overlap = 0.45")
+    score = expect(path, entry, raw, "min_overlap", (int, float), False, "e.g. min_overlap = 0.45")
     if score is not None:
         d.min_overlap = float(score)
-    empty = _expect(path, entry, raw, "empty", str, False, 'use empty = "skip" or "line"')
+    empty = expect(path, entry, raw, "empty", str, False, 'use empty = "skip" or "line"')
     if empty is not None:
         if empty not in ("skip", "line"):
             raise ConfigError(path, entry + " empty", f"unknown value {empty!r}",
                               'use "skip" (post nothing in a quiet week) or "line" (post one line)')
         d.empty = empty
-    web = _expect(path, entry, raw, "web_url", str, False, 'e.g. web_url = "https://guild.acme.example"')
+    web = expect(path, entry, raw, "web_url", str, False, 'e.g. web_url = "https://guild.acme.example"')
     if web is not None:
         if not re.match(r"^https?://[^/\s]+", web.strip()):
             raise ConfigError(path, entry + " web_url", f"{web!r} is not an http(s) URL",
@@ -356,13 +338,13 @@ def _query_log(path: Path, raw: Any) -> QueryLogConfig:
     entry, q = "[query_log]", QueryLogConfig()
     raw = _table(path, "query_log", raw, "retention_days = 90")
     _unknown_keys(path, entry, raw, QueryLogConfig.__dataclass_fields__)
-    days = _expect(path, entry, raw, "retention_days", int, False, "e.g. retention_days = 90")
+    days = expect(path, entry, raw, "retention_days", int, False, "e.g. retention_days = 90")
     if days is not None:
         if days < 1:
             raise ConfigError(path, entry + " retention_days", f"retention_days = {days} keeps nothing",
                               "use a number of days of at least 1")
         q.retention_days = days
-    weak = _expect(path, entry, raw, "weak_below", (int, float), False, "e.g. weak_below = 0.45")
+    weak = expect(path, entry, raw, "weak_below", (int, float), False, "e.g. weak_below = 0.45")
     if weak is not None:
         q.weak_below = float(weak)
     return q
@@ -371,7 +353,7 @@ def _query_log(path: Path, raw: Any) -> QueryLogConfig:
 def _visibility(path: Path, entry: str, source: dict, cfg: Config) -> str | tuple[str, ...]:
     """A source's `visibility`: "public" (the default), "team", or a list of declared team names."""
     fix = 'use visibility = "public", "team" (its own team only) or a list of teams, e.g. ["Risk", "ML Platform"]'
-    value = _expect(path, entry, source, "visibility", (str, list), False, fix)
+    value = expect(path, entry, source, "visibility", (str, list), False, fix)
     if value is None:
         return "public"
     if isinstance(value, str):
@@ -405,11 +387,11 @@ def _load_projects(path: Path, data: dict, cfg: Config) -> None:
         for key in p:
             if key not in ("name", "sources"):
                 raise ConfigError(path, entry, f"unknown field `{key}`", "[[projects]] accepts: name, sources")
-        pname = _expect(path, entry, p, "name", str, True, 'give the project a name = "..."').strip()
+        pname = expect(path, entry, p, "name", str, True, 'give the project a name = "..."').strip()
         if not pname or pname.casefold() in declared:
             raise ConfigError(path, entry, f"project name {pname!r} is empty or declared twice", "give each project its own name")
         declared.add(pname.casefold())
-        sources = _expect(path, entry, p, "sources", list, True,
+        sources = expect(path, entry, p, "sources", list, True,
                           'list its sources, e.g. sources = ["darts", "wiki-forecasting/Darts"]')
         if not sources or not all(isinstance(x, str) and x.strip() for x in sources):
             raise ConfigError(path, entry, "`sources` must be a non-empty list of source names",
@@ -426,7 +408,7 @@ def _load_projects(path: Path, data: dict, cfg: Config) -> None:
         if key != "min_score":
             raise ConfigError(path, "[overlaps]", f"unknown field `{key}`", "[overlaps] accepts: min_score")
     fix = "set min_score to a number from 0 to 1 (default 0.5): pairs below it appear nowhere"
-    score = _expect(path, "[overlaps]", overlaps, "min_score", (int, float), False, fix)
+    score = expect(path, "[overlaps]", overlaps, "min_score", (int, float), False, fix)
     if score is not None:
         if isinstance(score, bool) or not 0 <= score <= 1:
             raise ConfigError(path, "[overlaps] min_score", f"{score!r} is not between 0 and 1", fix)
@@ -440,10 +422,10 @@ def _web_config(path: Path, web: Any) -> WebConfig:
     for key in web:
         if key not in ("auth", "trusted_proxies", "host"):
             raise ConfigError(path, "[web]", f"unknown field `{key}`", "[web] accepts: auth, trusted_proxies, host")
-    auth = _expect(path, "[web]", web, "auth", str, False, 'use auth = "none" or auth = "proxy"') or "none"
+    auth = expect(path, "[web]", web, "auth", str, False, 'use auth = "none" or auth = "proxy"') or "none"
     if auth not in ("none", "proxy"):
         raise ConfigError(path, "[web] auth", f"unknown auth {auth!r}", 'use auth = "none" or auth = "proxy"')
-    proxies = _expect(path, "[web]", web, "trusted_proxies", list, False,
+    proxies = expect(path, "[web]", web, "trusted_proxies", list, False,
                       'list the proxy addresses, e.g. trusted_proxies = ["127.0.0.1", "10.0.0.0/8"]') or []
     for p in proxies:
         try:
@@ -454,5 +436,5 @@ def _web_config(path: Path, web: Any) -> WebConfig:
     if auth == "proxy" and not proxies:
         raise ConfigError(path, "[web] trusted_proxies", 'auth = "proxy" needs the addresses of the proxy',
                           'add trusted_proxies = ["<your proxy\'s address>"], e.g. ["127.0.0.1"]')
-    host = _expect(path, "[web]", web, "host", str, False, 'e.g. host = "127.0.0.1"') or "127.0.0.1"
+    host = expect(path, "[web]", web, "host", str, False, 'e.g. host = "127.0.0.1"') or "127.0.0.1"
     return WebConfig(auth, [str(p) for p in proxies], host)

@@ -24,6 +24,8 @@ from typing import Any
 
 from index.syncs.plan import CYCLES, PlanSettings, parse_hours
 
+from guildbot.config.errors import ConfigError, expect
+
 
 @dataclass
 class SyncsConfig:
@@ -42,7 +44,6 @@ class SyncsConfig:
 
 
 def parse_syncs(path: Path, table: Any) -> SyncsConfig:
-    from guildbot.config.loader import ConfigError, _expect
 
     entry = "[syncs]"
     if table is None:
@@ -57,19 +58,19 @@ def parse_syncs(path: Path, table: Any) -> SyncsConfig:
     plan = PlanSettings()
 
     def number(key: str, default: int, low: int, high: int, fix: str) -> int:
-        value = _expect(path, entry, table, key, int, False, fix)
+        value = expect(path, entry, table, key, int, False, fix)
         if value is None:
             return default
         if not low <= value <= high:
             raise ConfigError(path, entry, f"`{key}` = {value} is out of range", fix)
         return value
 
-    cycle = _expect(path, entry, table, "cycle", str, False, f"use one of: {', '.join(CYCLES)}") or plan.cycle
+    cycle = expect(path, entry, table, "cycle", str, False, f"use one of: {', '.join(CYCLES)}") or plan.cycle
     if cycle not in CYCLES:
         raise ConfigError(path, entry, f"unknown cycle {cycle!r}", f"use one of: {', '.join(CYCLES)}")
     plan.cycle = cycle
     plan.duration = number("duration", plan.duration, 15, 240, "set duration to minutes between 15 and 240, e.g. 30")
-    size = _expect(path, entry, table, "group_size", list, False, "write group_size = [3, 6]")
+    size = expect(path, entry, table, "group_size", list, False, "write group_size = [3, 6]")
     if size is not None:
         if len(size) != 2 or not all(isinstance(x, int) and not isinstance(x, bool) for x in size) \
                 or not 2 <= size[0] <= size[1] <= 12:
@@ -80,24 +81,24 @@ def parse_syncs(path: Path, table: Any) -> SyncsConfig:
     plan.avoid_repeat_weeks = number("avoid_repeat_weeks", plan.avoid_repeat_weeks, 0, 104,
                                      "set avoid_repeat_weeks between 0 and 104")
     plan.max_syncs = number("max_syncs", plan.max_syncs, 1, 50, "set max_syncs between 1 and 50")
-    hours = _expect(path, entry, table, "working_hours", str, False, 'e.g. working_hours = "09:00-17:00"')
+    hours = expect(path, entry, table, "working_hours", str, False, 'e.g. working_hours = "09:00-17:00"')
     if hours is not None:
         try:
             parse_hours(hours)
         except ValueError as e:
             raise ConfigError(path, entry, str(e), 'e.g. working_hours = "09:00-17:00"')
         plan.working_hours = hours
-    for h in _expect(path, entry, table, "holidays", list, False, 'e.g. holidays = ["2026-12-25"]') or []:
+    for h in expect(path, entry, table, "holidays", list, False, 'e.g. holidays = ["2026-12-25"]') or []:
         try:
             plan.holidays.append(h if isinstance(h, date) else date.fromisoformat(str(h)))
         except ValueError:
             raise ConfigError(path, entry, f"holiday {h!r} is not a date", 'write dates as "2026-12-25"')
     cfg = SyncsConfig(plan)
-    cfg.channel = _expect(path, entry, table, "channel", str, False, 'e.g. channel = "#ml-guild"') or ""
+    cfg.channel = expect(path, entry, table, "channel", str, False, 'e.g. channel = "#ml-guild"') or ""
     cfg.quorum = number("quorum", 0, 0, 12, "set quorum to the accepts needed, or 0 for a majority")
-    cfg.organizer = _expect(path, entry, table, "organizer", str, False, 'e.g. organizer = "guildbot@acme.example"') or ""
-    cfg.conference_url = _expect(path, entry, table, "conference_url", str, False, "a meeting link, or remove it") or ""
-    cfg.caldav_url = _expect(path, entry, table, "caldav_url", str, False, "the CalDAV calendar's URL") or ""
+    cfg.organizer = expect(path, entry, table, "organizer", str, False, 'e.g. organizer = "guildbot@acme.example"') or ""
+    cfg.conference_url = expect(path, entry, table, "conference_url", str, False, "a meeting link, or remove it") or ""
+    cfg.caldav_url = expect(path, entry, table, "caldav_url", str, False, "the CalDAV calendar's URL") or ""
     if cfg.caldav_url and not cfg.caldav_url.startswith(("http://", "https://")):
         raise ConfigError(path, entry, f"caldav_url {cfg.caldav_url!r} is not an http(s) URL",
                           "give the calendar collection's URL, e.g. https://cal.example/dav/guild/")
