@@ -3,7 +3,7 @@
     GET  /, /search, /people, /projects, /teams, /overlaps, /sources ...   pages (web_pages.py)
     GET  /api/...                 JSON in the CLI's --json shapes; /api/docs, /api/openapi.json (web_api.py)
     POST /slack/events            slash commands, events and interactivity (one Request URL for all three);
-                                  signature and timestamp checked (401), then the body (400), in slack_http.py
+                                  signature and timestamp checked (401), then the body (400), in slack_events.py
     GET  /healthz                 liveness: {"ok": true, "guild": ..., "slack": true|false}
     GET  /static/...              the stylesheet and the vendored htmx; every page works without it
 
@@ -26,9 +26,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from guildbot.config.loader import WebConfig
-from guildbot.slack.http import ThreadedSlackRequestHandler  # signature 401, malformed 400, dispatch off the event loop
+from guildbot.web.slack_events import ThreadedSlackRequestHandler  # signature 401, malformed 400, dispatch off the event loop
 from guildbot.web.auth import ANONYMOUS, Unauthorized, ViewerGuild, WebAuth
 from guildbot.web.render import render
+from guildbot.web.routes import api as web_api
+from guildbot.web.routes import digest as web_digest
+from guildbot.web.routes import pages as web_pages
+from guildbot.web.routes import syncs as web_syncs
 
 SLACK_PATH = "/slack/events"
 STATIC = Path(__file__).parents[1] / "static"  # guildbot/static
@@ -47,11 +51,6 @@ def wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/api"
 
 
-def viewer_guild(request: Request) -> ViewerGuild:
-    """The dependency every page and API route uses: the Guild as the signed-in viewer sees it."""
-    return ViewerGuild(request.app.state.guild, getattr(request.state, "viewer", ANONYMOUS))
-
-
 def _error(request: Request, status: int, title: str, detail: str) -> Response:
     if wants_json(request):
         return JSONResponse({"detail": detail}, status_code=status, headers=SECURITY_HEADERS)
@@ -61,8 +60,6 @@ def _error(request: Request, status: int, title: str, detail: str) -> Response:
 
 
 def create_app(guild: Any = None, slack_app: App | None = None, web: WebConfig | None = None) -> FastAPI:
-    from guildbot.web.routes import api as web_api
-    from guildbot.web.routes import pages as web_pages
 
     api = FastAPI(title="guildbot", description="Search, people to ask, the project catalog and cross-team overlaps.",
                   docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
@@ -116,8 +113,6 @@ def create_app(guild: Any = None, slack_app: App | None = None, web: WebConfig |
             return await handler.handle(req)
 
     if guild is not None:
-        from guildbot.web.routes import digest as web_digest
-        from guildbot.web.routes import syncs as web_syncs
         api.include_router(web_api.router)
         api.include_router(web_pages.router)
         api.include_router(web_digest.router)

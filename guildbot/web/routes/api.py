@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from index.expertise.profiles import AmbiguousPerson
 
-from guildbot.web.app import viewer_guild
+from guildbot.web.deps import viewer_guild
 from guildbot.web.auth import ViewerGuild
 from guildbot.web.render import render
 

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markupsafe import Markup
 
 from guildbot.digest import service as dg
-from guildbot.web.app import viewer_guild
+from guildbot.web.deps import viewer_guild
 from guildbot.web.auth import ViewerGuild
 from guildbot.web.render import render
 

@@ -9,7 +9,7 @@ from index.catalog.build import Project, doc_projects
 from index.expertise.profiles import AmbiguousPerson
 from index.retrieval.search import Hit
 
-from guildbot.web.app import viewer_guild
+from guildbot.web.deps import viewer_guild
 from guildbot.web.auth import ViewerGuild
 from guildbot.web.render import render
 

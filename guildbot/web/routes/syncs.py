@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from guildbot.web.app import viewer_guild
+from guildbot.web.deps import viewer_guild
 from guildbot.web.auth import ViewerGuild
 from guildbot.web.render import render
 
