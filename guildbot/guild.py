@@ -363,16 +363,6 @@ class Guild:
         return find_ambiguous(self.store, self.config.aliases)
 
     # -- cross-team syncs (guildbot/syncs/service.py; the digest reads upcoming_syncs and sync_checkins) --------
-    def sync_proposals(self, replan: bool = False, now: Any = None) -> list[dict[str, Any]]:
-        """The next cycle's sync proposals in the `syncs propose --json` shape (planned once per cycle)."""
-        from guildbot.syncs import service as syncs
-        return syncs.propose(self, now=now, replan=replan)
-
-    def sync_on(self, topic: str, now: Any = None) -> dict[str, Any] | None:
-        """An ad-hoc sync on a topic (`/guild sync <topic>`); None when no cross-team group exists."""
-        from guildbot.syncs import service as syncs
-        return syncs.propose_topic(self, topic, now=now)
-
     def syncs(self, status: list[str] | None = None) -> list[dict[str, Any]]:
         """Stored syncs with their state (status, channel, slots), soonest first."""
         from index.storage.syncs import list_syncs
@@ -381,11 +371,6 @@ class Guild:
     def sync(self, sync_id: str) -> dict[str, Any] | None:
         from index.storage.syncs import get_sync
         return get_sync(self.store, sync_id)
-
-    def sync_ics(self, sync_id: str) -> bytes | None:
-        """The sync's invitation as an iCalendar file (None for an unknown id)."""
-        from guildbot.syncs import service as syncs
-        return syncs.ics(self, sync_id)
 
     def sync_checkins(self, since: str | None = None) -> list[dict[str, Any]]:
         """What came of past syncs: check-in answers since an ISO time, newest first."""

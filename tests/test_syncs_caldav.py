@@ -12,6 +12,7 @@ from guildbot.slack import syncs as slack_syncs
 from guildbot.syncs.caldav import CalDAVCalendar, CalendarError, busy_intervals
 from radicale_fixture import USER, radicale  # noqa: F401
 from slack_support import fake_slack  # noqa: F401
+from guildbot.syncs import service as syncs_service
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
 
@@ -56,13 +57,13 @@ def caldav_guild(demo_guild, radicale, monkeypatch):
 
 def test_a_busy_event_moves_the_slot_and_an_accepted_sync_becomes_an_event(caldav_guild, fake_slack):
     guild, cal = caldav_guild
-    free = guild.sync_proposals(now=NOW)[0]
+    free = syncs_service.propose(guild, now=NOW)[0]
     start, end = t(free["start"]), t(free["end"])
     clean(guild)
     cal.save_event(busy_event("busy-1", start - timedelta(minutes=15), end + timedelta(minutes=15)))
     cal.save_event(busy_event("free-1", end + timedelta(hours=1), end + timedelta(hours=2), transparent=True))
     guild.config.syncs.caldav_url = str(cal.url)
-    moved = guild.sync_proposals(now=NOW)[0]
+    moved = syncs_service.propose(guild, now=NOW)[0]
     assert moved["topic"] == free["topic"] and moved["members"] and moved["start"] != free["start"]
     m0, m1 = t(moved["start"]), t(moved["end"])
     assert not (m0 < end + timedelta(minutes=15) and start - timedelta(minutes=15) < m1)  # clear of the busy time
@@ -107,7 +108,7 @@ def test_an_unreachable_calendar_is_a_clear_error_and_planning_goes_on(demo_guil
     clean(demo_guild)
     try:
         cfg.caldav_url = dead
-        assert demo_guild.sync_proposals(now=NOW)  # planned without busy times, with a warning
+        assert syncs_service.propose(demo_guild, now=NOW)  # planned without busy times, with a warning
     finally:
         cfg.caldav_url = saved
         clean(demo_guild)

@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 
 from guildbot.slack import syncs as ss
 from slack_support import (ASKER, TEAM, APP_ID, bot, fake_slack, interactive_form, signed_headers,  # noqa: F401
+from guildbot.syncs import service as syncs_service
                            slack)
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
@@ -73,7 +74,7 @@ def test_proposal_rsvps_invite_reminder_and_checkin(slack, syncs_guild):
     client = client_for(fake)
     result = ss.run_cycle(guild, client, now=NOW)
     assert result["proposed"] >= 1 and result["posted"] == result["proposed"]
-    sync = guild.sync(guild.sync_proposals(now=NOW)[0]["id"])
+    sync = guild.sync(syncs_service.propose(guild, now=NOW)[0]["id"])
     members = [m["slack_id"] for m in sync["members"]]
 
     # the proposal: in a group DM of exactly the members, once, with times for each reader's zone
@@ -176,9 +177,9 @@ def test_slash_sync_topic_list_and_optout(slack, syncs_guild):
     victim = sync["members"][0]["slack_id"]
     _, key = slack.command("sync optout", user_id=victim)
     assert "not be proposed" in json.dumps(slack.reply(key)["blocks"])
-    again = guild.sync_on("cold start listings")
+    again = syncs_service.propose_topic(guild, "cold start listings")
     assert again is None or victim not in [m["slack_id"] for m in again["members"]]
-    assert victim not in [m["slack_id"] for p in guild.sync_proposals(now=NOW) for m in p["members"]]
+    assert victim not in [m["slack_id"] for p in syncs_service.propose(guild, now=NOW) for m in p["members"]]
 
 
 def test_with_a_guild_channel_each_sync_is_a_message_there_and_the_rest_goes_in_its_thread(slack, syncs_guild):

@@ -16,6 +16,7 @@ from browser import browser, focused, lowest_contrast, tab_to, web_site  # noqa:
 from digest_support import demo_week  # noqa: F401 - a fixture
 from guildbot.web.app import create_app
 from slack_support import recommender_authors
+from guildbot.syncs import service as syncs_service
 
 QUESTION = "who has built a recommender"
 SEARCH_URL = re.compile(r"/search\?q=who\+has\+built\+a\+recommender$")
@@ -218,7 +219,7 @@ def describe(violations: list[dict]) -> str:
 @pytest.fixture(scope="module")
 def planned_syncs(demo_guild) -> list[dict]:
     """The next cycle's syncs, planned (once per cycle) so /syncs shows its table."""
-    proposals = demo_guild.sync_proposals()
+    proposals = syncs_service.propose(demo_guild)
     assert proposals
     return proposals
 

@@ -12,6 +12,7 @@ import json
 import sys
 from datetime import datetime
 from typing import Any
+from guildbot.syncs import service as syncs_service
 
 
 def add_parsers(sub: Any) -> None:
@@ -55,7 +56,7 @@ def _print(syncs: list[dict[str, Any]]) -> None:
 def cmd_syncs(guild: Any, args: Any) -> int:
     action = args.syncs_command
     if action in ("propose", "list"):
-        rows = guild.sync_proposals(replan=args.replan) if action == "propose" else guild.syncs()
+        rows = syncs_service.propose(guild, replan=args.replan) if action == "propose" else guild.syncs()
         if args.json:
             print(json.dumps(rows, indent=1, ensure_ascii=False))
         else:
@@ -67,7 +68,7 @@ def cmd_syncs(guild: Any, args: Any) -> int:
             why = "has no time: no slot in the cycle suits any member" if sync else "does not exist"
             print(f"guildbot: sync {args.id!r} {why}; `guildbot syncs list` shows the ids and times", file=sys.stderr)
             return 2
-        data = guild.sync_ics(args.id)
+        data = syncs_service.ics(guild, args.id)
         sys.stdout.buffer.write(data)
         return 0
     if action == "optout":

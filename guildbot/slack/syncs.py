@@ -187,7 +187,7 @@ class SyncFlow:
         """The .ics in the sync's thread (and on CalDAV where configured); the sync is then scheduled."""
         with self.lock:
             sync = self.guild.sync(sync_id)
-            data = self.guild.sync_ics(sync_id)
+            data = planner.ics(self.guild, sync_id)
         accepted = [uid for uid, a in syncstore.rsvps(self._store(), sync_id).items() if a == "yes"]
         href = None
         if self.cfg.caldav_url:
@@ -265,12 +265,12 @@ def run_cycle(guild: Any, client: WebClient | None = None, now: datetime | None 
     client = client or client_from_env()
     if client is None:
         with lock or threading.Lock():
-            proposals = guild.sync_proposals(now=now)
+            proposals = planner.propose(guild, now=now)
         log.info("syncs: %d planned; SLACK_BOT_TOKEN is not set, so nothing was posted", len(proposals))
         return {"proposed": len(proposals), "posted": 0, "reminders": 0, "checkins": 0}
     flow = SyncFlow(guild, client, lock)
     with flow.lock:
-        proposals = guild.sync_proposals(now=now)
+        proposals = planner.propose(guild, now=now)
     posted = 0
     for p in proposals:
         before = guild.sync(p["id"])
@@ -316,7 +316,7 @@ def answer_sync(a: Any) -> kit.Message:
         return note("You will not be proposed for syncs any more. `/guild sync optin` undoes it."
                     if out else "You can be proposed for syncs again.")
     with a.index() as g:
-        sync = g.sync_on(arg)
+        sync = planner.propose_topic(g, arg)
     if not sync:
         return note(f"No cross-team group found for “{kit.escape(arg)}”: it needs people from two teams with Slack ids "
                     "in the directory. Try broader words.")
