@@ -161,7 +161,7 @@ def test_manifest_covers_the_command_events_interactivity_and_every_api_method_u
     assert settings["interactivity"]["is_enabled"] is True
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"commands", "app_mentions:read", "im:history"} <= scopes
-    code = "".join(p.read_text() for p in (ROOT / "guildbot").glob("slack_*.py"))
+    code = "".join(p.read_text() for p in (ROOT / "guildbot" / "slack").glob("*.py"))
     used = set(re.findall(r"\bclient\.(\w+)\(", code)) - {"auth_test"}
     assert {"users_info", "users_lookupByEmail", "chat_postMessage"} <= used
     assert used and used <= set(SCOPE_OF), f"add the scope of {used - set(SCOPE_OF)} to the manifest and SCOPE_OF"

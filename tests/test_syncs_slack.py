@@ -14,8 +14,8 @@ from icalendar import Calendar
 from slack_sdk import WebClient
 
 from guildbot.slack import syncs as ss
-from slack_support import (ASKER, TEAM, APP_ID, bot, fake_slack, interactive_form, signed_headers,  # noqa: F401
 from guildbot.syncs import service as syncs_service
+from slack_support import (ASKER, TEAM, APP_ID, bot, fake_slack, interactive_form, signed_headers,  # noqa: F401
                            slack)
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)

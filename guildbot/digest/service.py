@@ -35,19 +35,19 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from connectors.common.redact import register_secret
 from index.storage import digest_runs
 from index.digest.weekly import DigestData, mark_announced
 
 from guildbot import blockkit as kit
+from guildbot import settings
+from guildbot.settings import api_url_from
 
 log = logging.getLogger("guildbot.digest.service")
 
 EVENT_TYPE = "guildbot_digest"
 MARKER = "guildbot digest"          # the visible marker line: "guildbot digest 2026-W49 · guild"
-DEFAULT_API_URL = "https://slack.com/api/"
-RATE_LIMIT_RETRIES = 4
 HISTORY_PAGES = 5
 CHANGE_LABEL = {"new": "new", "back": "came back", "dormant": "went dormant", "changed": "changed", "edited": "edited"}
 CHANGE_ICON = {"new": ":new:", "back": ":leftwards_arrow_with_hook:", "dormant": ":zzz:", "changed": ":pencil2:",
@@ -275,17 +275,19 @@ class DigestSetupError(Exception):
 
 
 def make_client(environ: Mapping[str, str] | None = None) -> WebClient:
-    """A Web API client from SLACK_BOT_TOKEN and SLACK_API_URL (default Slack's), retried after 429."""
+    """A Web API client from SLACK_BOT_TOKEN and SLACK_API_URL (default Slack's), retried after 429:
+    the one factory (guildbot/settings.py) with the digest's own error."""
     env = os.environ if environ is None else environ
     token = (env.get("SLACK_BOT_TOKEN") or "").strip()
     if not token:
         raise DigestSetupError("SLACK_BOT_TOKEN is not set; it is the Bot User OAuth Token (xoxb-...) from "
                                "api.slack.com/apps -> your app -> OAuth & Permissions (or use --dry-run)")
-    url = (env.get("SLACK_API_URL") or "").strip() or DEFAULT_API_URL
-    if not re.match(r"^https?://[^/\s]+", url):
-        raise DigestSetupError(f"SLACK_API_URL={url!r} is not an http(s) URL; leave it unset for {DEFAULT_API_URL}")
-    return WebClient(token=token, base_url=url if url.endswith("/") else url + "/", timeout=20,
-                     retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)])
+    try:
+        url = api_url_from(env)
+    except ValueError as e:
+        raise DigestSetupError(str(e)) from None
+    register_secret(token)
+    return settings.make_client(settings.SlackSettings(bot_token=token, api_url=url))
 
 
 @dataclass

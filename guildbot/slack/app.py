@@ -52,73 +52,14 @@ from index.people.visibility import Viewer
 from guildbot import blockkit as kit
 from guildbot.guild import Guild
 from guildbot.slack.commands import Ask, answer, parse_command
+from guildbot.settings import (DEFAULT_API_URL, ENV_HELP, RATE_LIMIT_RETRIES, SlackConfigError, SlackSettings,  # noqa: F401
+                               make_client, retry_handlers)
 from guildbot.slack.limits import RATE_LIMIT, Deliveries, RateLimit, slow_down_text
 from guildbot.slack.users import SlackIds
 
 log = logging.getLogger("guildbot.slack")
 
-DEFAULT_API_URL = "https://slack.com/api/"
 COMMAND = kit.COMMAND
-RATE_LIMIT_RETRIES = 3
-
-ENV_HELP = {
-    "SLACK_BOT_TOKEN": "the Bot User OAuth Token (xoxb-...): api.slack.com/apps -> your app -> OAuth & Permissions "
-                       "(install the app into the workspace first; see docs/slack.md)",
-    "SLACK_SIGNING_SECRET": "api.slack.com/apps -> your app -> Basic Information -> App Credentials -> Signing Secret",
-    "SLACK_APP_TOKEN": "an app-level token (xapp-...) with the connections:write scope: api.slack.com/apps -> your app "
-                       "-> Basic Information -> App-Level Tokens (Socket Mode must be enabled)",
-}
-
-
-class SlackConfigError(Exception):
-    """Missing or malformed Slack settings; the message says which and where to find them."""
-
-
-@dataclass
-class SlackSettings:
-    bot_token: str
-    signing_secret: str = ""
-    app_token: str = ""
-    api_url: str = DEFAULT_API_URL
-    rate_limit: int = RATE_LIMIT  # questions per user per minute; 0: no limit
-
-    @classmethod
-    def from_env(cls, socket_mode: bool = False, environ: Mapping[str, str] | None = None) -> "SlackSettings":
-        """Tokens and secret from the environment: SLACK_BOT_TOKEN always, SLACK_SIGNING_SECRET for
-        HTTP mode, SLACK_APP_TOKEN for Socket Mode; SLACK_API_URL optionally (default Slack's own)."""
-        env = os.environ if environ is None else environ
-        need = ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if socket_mode else "SLACK_SIGNING_SECRET"]
-        missing = [n for n in need if not (env.get(n) or "").strip()]
-        problems = [f"{n} is not set; it is {ENV_HELP[n]}" for n in missing]
-        bot, app_token = (env.get("SLACK_BOT_TOKEN") or "").strip(), (env.get("SLACK_APP_TOKEN") or "").strip()
-        if bot.startswith("xapp-"):
-            problems.append("SLACK_BOT_TOKEN holds an app-level token (xapp-...); it must be " + ENV_HELP["SLACK_BOT_TOKEN"])
-        if socket_mode and app_token and not app_token.startswith("xapp-"):
-            problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp-; it is " + ENV_HELP["SLACK_APP_TOKEN"])
-        rate = (env.get("GUILDBOT_SLACK_RATE_LIMIT") or "").strip() or str(RATE_LIMIT)
-        if not rate.isdigit():
-            problems.append(f"GUILDBOT_SLACK_RATE_LIMIT={rate!r} is not a whole number; set the questions each person "
-                            f"may ask per minute (default {RATE_LIMIT}; 0 turns the limit off)")
-            rate = str(RATE_LIMIT)
-        api_url = (env.get("SLACK_API_URL") or "").strip() or DEFAULT_API_URL
-        if not re.match(r"^https?://[^/\s]+", api_url):
-            problems.append(f"SLACK_API_URL={api_url!r} is not an http(s) URL; leave it unset for {DEFAULT_API_URL}")
-        if problems:
-            mode = "Socket Mode" if socket_mode else "HTTP mode"
-            raise SlackConfigError(f"cannot start the Slack bot in {mode}:\n" + "\n".join(f"  - {p}" for p in problems))
-        secret = (env.get("SLACK_SIGNING_SECRET") or "").strip()
-        for value in (bot, secret, app_token):
-            register_secret(value)  # masked in every log line and message (connectors/common/redact.py)
-        return cls(bot, secret, app_token, api_url if api_url.endswith("/") else api_url + "/", int(rate))
-
-
-def retry_handlers() -> list:
-    return [ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)]
-
-
-def make_client(settings: SlackSettings) -> WebClient:
-    """The Web API client: SLACK_API_URL as base, retried on connection errors and after 429."""
-    return WebClient(token=settings.bot_token, base_url=settings.api_url, timeout=15, retry_handlers=retry_handlers())
 
 
 # -- commands ----------------------------------------------------------------------------------------
@@ -279,7 +220,7 @@ def build_app(guild: Guild, settings: SlackSettings | None = None, client: WebCl
                         response_url=body.get("response_url"))
 
     app.command(COMMAND)(ack=ack_now, lazy=[answer_command])
-    from guildbot import slack_syncs  # the sync buttons and check-in modal (`/guild sync` is in the subcommand table)
+    from guildbot.slack import syncs as slack_syncs  # the sync buttons and check-in modal (`/guild sync` is in the subcommand table)
     slack_syncs.register(app, guild, answers.lock, deliver_private, _guard)
 
     # @guildbot in a channel: answer in the thread; a direct message: answer there

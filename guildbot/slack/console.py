@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
-from guildbot.slack.app import ENV_HELP
+from guildbot.settings import ENV_HELP
 from guildbot.blockkit import COMMAND, to_text
 
 DEFAULT_URL = "http://127.0.0.1:3000/slack/events"

@@ -18,9 +18,10 @@ import time
 from collections import defaultdict, deque
 from typing import Callable
 
+from guildbot.settings import RATE_LIMIT  # questions per person per minute
+
 log = logging.getLogger("guildbot.slack")
 SEEN_TTL = 3600.0
-RATE_LIMIT = 10       # questions per user ...
 RATE_WINDOW = 60.0    # ... in this many seconds
 
 

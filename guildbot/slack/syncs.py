@@ -249,7 +249,7 @@ class SyncFlow:
 
 def client_from_env() -> WebClient | None:
     """A Web API client from SLACK_BOT_TOKEN (and SLACK_API_URL); None when no token is set."""
-    from guildbot.slack.app import DEFAULT_API_URL, SlackSettings, make_client
+    from guildbot.settings import DEFAULT_API_URL, SlackSettings, make_client
     token = (os.environ.get("SLACK_BOT_TOKEN") or "").strip()
     if not token:
         return None
@@ -282,7 +282,7 @@ def run_cycle(guild: Any, client: WebClient | None = None, now: datetime | None 
 
 def post_cycle_from_env(guild: Any) -> int:
     """`guildbot syncs post`: the bot token from SLACK_BOT_TOKEN (SLACK_API_URL optional)."""
-    from guildbot.slack.app import ENV_HELP
+    from guildbot.settings import ENV_HELP
     client = client_from_env()
     if client is None:
         print(f"guildbot: SLACK_BOT_TOKEN is not set; it is {ENV_HELP['SLACK_BOT_TOKEN']}", file=sys.stderr)

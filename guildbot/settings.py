@@ -1,0 +1,88 @@
+"""Settings from the environment and the one Slack Web API client factory.
+
+Secrets never live in guild.toml: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN and
+SLACK_API_URL come from the environment, are checked here with messages naming the fix, and are
+registered for masking. The Slack app, the digest and the syncs all build their client here.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Mapping
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+from connectors.common.redact import register_secret
+
+RATE_LIMIT = 10  # questions per person per minute (GUILDBOT_SLACK_RATE_LIMIT; 0: no limit)
+DEFAULT_API_URL = "https://slack.com/api/"
+RATE_LIMIT_RETRIES = 3
+
+ENV_HELP = {
+    "SLACK_BOT_TOKEN": "the Bot User OAuth Token (xoxb-...): api.slack.com/apps -> your app -> OAuth & Permissions "
+                       "(install the app into the workspace first; see docs/slack.md)",
+    "SLACK_SIGNING_SECRET": "api.slack.com/apps -> your app -> Basic Information -> App Credentials -> Signing Secret",
+    "SLACK_APP_TOKEN": "an app-level token (xapp-...) with the connections:write scope: api.slack.com/apps -> your app "
+                       "-> Basic Information -> App-Level Tokens (Socket Mode must be enabled)",
+}
+
+
+class SlackConfigError(Exception):
+    """Missing or malformed Slack settings; the message says which and where to find them."""
+
+
+@dataclass
+class SlackSettings:
+    bot_token: str
+    signing_secret: str = ""
+    app_token: str = ""
+    api_url: str = DEFAULT_API_URL
+    rate_limit: int = RATE_LIMIT  # questions per user per minute; 0: no limit
+
+    @classmethod
+    def from_env(cls, socket_mode: bool = False, environ: Mapping[str, str] | None = None) -> "SlackSettings":
+        """Tokens and secret from the environment: SLACK_BOT_TOKEN always, SLACK_SIGNING_SECRET for
+        HTTP mode, SLACK_APP_TOKEN for Socket Mode; SLACK_API_URL optionally (default Slack's own)."""
+        env = os.environ if environ is None else environ
+        need = ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if socket_mode else "SLACK_SIGNING_SECRET"]
+        missing = [n for n in need if not (env.get(n) or "").strip()]
+        problems = [f"{n} is not set; it is {ENV_HELP[n]}" for n in missing]
+        bot, app_token = (env.get("SLACK_BOT_TOKEN") or "").strip(), (env.get("SLACK_APP_TOKEN") or "").strip()
+        if bot.startswith("xapp-"):
+            problems.append("SLACK_BOT_TOKEN holds an app-level token (xapp-...); it must be " + ENV_HELP["SLACK_BOT_TOKEN"])
+        if socket_mode and app_token and not app_token.startswith("xapp-"):
+            problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp-; it is " + ENV_HELP["SLACK_APP_TOKEN"])
+        rate = (env.get("GUILDBOT_SLACK_RATE_LIMIT") or "").strip() or str(RATE_LIMIT)
+        if not rate.isdigit():
+            problems.append(f"GUILDBOT_SLACK_RATE_LIMIT={rate!r} is not a whole number; set the questions each person "
+                            f"may ask per minute (default {RATE_LIMIT}; 0 turns the limit off)")
+            rate = str(RATE_LIMIT)
+        api_url = (env.get("SLACK_API_URL") or "").strip() or DEFAULT_API_URL
+        if not re.match(r"^https?://[^/\s]+", api_url):
+            problems.append(f"SLACK_API_URL={api_url!r} is not an http(s) URL; leave it unset for {DEFAULT_API_URL}")
+        if problems:
+            mode = "Socket Mode" if socket_mode else "HTTP mode"
+            raise SlackConfigError(f"cannot start the Slack bot in {mode}:\n" + "\n".join(f"  - {p}" for p in problems))
+        secret = (env.get("SLACK_SIGNING_SECRET") or "").strip()
+        for value in (bot, secret, app_token):
+            register_secret(value)  # masked in every log line and message (connectors/common/redact.py)
+        return cls(bot, secret, app_token, api_url if api_url.endswith("/") else api_url + "/", int(rate))
+
+
+def retry_handlers() -> list:
+    return [ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)]
+
+
+def make_client(settings: SlackSettings) -> WebClient:
+    """The Web API client: SLACK_API_URL as base, retried on connection errors and after 429."""
+    return WebClient(token=settings.bot_token, base_url=settings.api_url, timeout=15, retry_handlers=retry_handlers())
+
+
+def api_url_from(env: Mapping[str, str]) -> str:
+    """SLACK_API_URL (default Slack's own), ending in a slash; ValueError naming the fix."""
+    url = (env.get("SLACK_API_URL") or "").strip() or DEFAULT_API_URL
+    if not re.match(r"^https?://[^/\s]+", url):
+        raise ValueError(f"SLACK_API_URL={url!r} is not an http(s) URL; leave it unset for {DEFAULT_API_URL}")
+    return url if url.endswith("/") else url + "/"
