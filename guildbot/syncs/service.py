@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from index.storage import syncs as syncstore
+from index.syncs import inputs as sync_inputs
 from index.people.resolve import DirectoryError, load_directory
 from index.syncs.plan import (Pair, Person, PlanSettings, Proposal, Topic, activity_weight, cycle_label, cycle_window,
                             group_and_slots, parse_hours, plan_cycle, sync_id, topics_from_pairs, zone)
@@ -50,7 +51,7 @@ def _people(guild: "Guild") -> dict[str, Person]:
         except DirectoryError as e:
             raise ConfigError(guild.config.path, "[people] directory", str(e), "fix the CSV and run it again")
         hours = {r["email"].casefold(): r["hours"] for r in rows if r.get("hours")}
-    people = syncstore.sync_people(guild.store, hours)
+    people = sync_inputs.sync_people(guild.store, hours)
     for p in people.values():
         if not p.in_directory:
             continue
@@ -102,7 +103,7 @@ def _expertise(guild: "Guild", query: str, projects: list[str], activity: dict[s
 def topics(guild: "Guild") -> list[Topic]:
     """Topics worth a meeting, best first. Titles come from key phrases: each project's own, and
     those an overlap found on both of its sides (index/catalog/overlaps.py)."""
-    terms, surface = syncstore.project_terms(guild.store)
+    terms, surface = sync_inputs.project_terms(guild.store)
     overlaps = guild.overlaps(limit=OVERLAPS, viewer=shared(guild))
     for o in overlaps:
         for rank, phrase in enumerate(o.shared_topics):

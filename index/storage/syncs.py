@@ -1,6 +1,5 @@
 """The store side of cross-team syncs: proposals and their state, members, RSVPs, check-ins,
-opt-outs, and the facts the planner reads (people, their activity, project contributors and
-terms). The tables are in index/storage/sqlite/store.py's SCHEMA.
+opt-outs, and the facts the planner reads (people rows, their activity, project contributors). The tables are in index/storage/sqlite/store.py's SCHEMA.
 
 A sync's `data` is its public proposal (the `syncs propose --json` shape); its status moves
 proposed -> posted -> scheduled (the quorum accepted) -> done (checked in), or cancelled.
@@ -12,28 +11,16 @@ import re
 from collections import Counter, defaultdict
 from typing import Any, Iterable
 
-from connectors.base import is_bot
-
-from index.catalog.build import list_projects
 from index.storage.sqlite.store import Store, now_iso
-from index.syncs.plan import Person
 
 STATUSES = ("proposed", "posted", "scheduled", "done", "cancelled")
 FIELDS = {"status", "channel", "ts", "posted_at", "invited_at", "reminded_at", "checkin_at", "caldav_href"}
 
 
 # -- planner inputs ----------------------------------------------------------------------------------
-def sync_people(store: Store, hours: dict[str, str] | None = None) -> dict[str, Person]:
-    """Everyone as a planner Person; `hours` maps a directory email to its own working hours."""
-    hours = hours or {}
-    out = {}
-    for r in store.query("SELECT * FROM people"):
-        emails = json.loads(r["emails"] or "[]")
-        email = emails[0] if emails else ""
-        out[r["id"]] = Person(r["id"], r["name"] or email, email, r["team"] or "", r["tz"] or "UTC", r["slack_id"] or "",
-                              hours.get(email.casefold(), ""), bool(r["in_directory"]),
-                              is_bot(r["name"] or "", email))
-    return out
+def people_rows(store: Store) -> list[dict[str, Any]]:
+    """Every person row; the planner turns them into its Persons (index/syncs/inputs.py)."""
+    return list(store.query("SELECT * FROM people"))
 
 
 def name_words(store: Store) -> set[str]:
@@ -78,21 +65,6 @@ def projects_of(store: Store, doc_ids: Iterable[str]) -> list[str]:
         return []
     return sorted({r["project_id"] for r in store.query(
         f"SELECT project_id FROM project_documents WHERE doc_id IN ({','.join('?' * len(ids))})", ids)})
-
-
-def project_terms(store: Store) -> tuple[dict[str, Counter], Counter]:
-    """Each project's key phrases (the catalog's topics, index/catalog/keywords.py) weighted by rank, and
-    their written forms: a sync's title is made of phrases that projects of two teams share."""
-    surface: Counter = Counter()
-    out: dict[str, Counter] = {}
-    for p in list_projects(store):
-        counts: Counter = Counter()
-        for rank, phrase in enumerate(p.topics):
-            key = phrase.casefold()
-            counts[key] += len(p.topics) - rank
-            surface[(key, phrase)] += 1
-        out[p.id] = counts
-    return out, surface
 
 
 # -- syncs -------------------------------------------------------------------------------------------
