@@ -24,8 +24,9 @@ $(VENV)/bin/python:
 	python3 -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --disable-pip-version-check pip==$(PIP_VERSION)
 
+# --no-deps: torch's own dependencies (sympy, networkx, ...) are in the lock, at the versions locked
 $(VENV)/.torch: | $(VENV)/bin/python
-	$(PIP) install $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) $(TORCH)
+	$(PIP) install --no-deps $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) $(TORCH)
 	touch $@
 
 # --no-deps: the lock is complete (tests/test_lock.py), so nothing is resolved; pip check proves it.
