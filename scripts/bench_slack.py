@@ -2,7 +2,7 @@
 """Slack bot benchmark: ack latency under a burst of slash commands, and exactly-once answers.
 
 Builds and crawls a private copy of the demo org (or uses --config), starts the fake Slack Web API
-(tests/fake_slack.py) and `guildbot serve` as its own process pointed at it through SLACK_API_URL,
+(tests/support/fake_slack.py) and `guildbot serve` as its own process pointed at it through SLACK_API_URL,
 then fires --n (50) signed `/guild` slash commands at once, as Slack would send them: from a
 separate process, over raw sockets opened beforehand, so the client's own overhead (an asyncio
 HTTP client sharing a process with the fake Slack measured 5-10 times slower) stays out of the
@@ -41,8 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "scripts"))
 from benchdoc import write_section  # noqa: E402
-from fake_slack import RESPONSE_URL, FakeSlack  # noqa: E402
-from slack_support import SECRET, directory_users, signed_headers, slash_command  # noqa: E402
+from support.fake_slack import RESPONSE_URL, FakeSlack  # noqa: E402
+from support.slack import SECRET, directory_users, signed_headers, slash_command  # noqa: E402
 
 MARK_START, MARK_END = "<!-- bench:slack:start -->", "<!-- bench:slack:end -->"
 TARGET_P99_MS = 300.0

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Run the tests' fake Slack Web API (tests/fake_slack.py) on loopback, for trying `guildbot serve`
+"""Run the tests' fake Slack Web API (tests/support/fake_slack.py) on loopback, for trying `guildbot serve`
 and `guildbot slack-console` without a workspace (docs/slack.md). It accepts one bot token, knows
 the demo directory's people, answers auth.test, chat.*, users.*, conversations.open, and logs each
 call on stderr.
@@ -15,8 +15,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from fake_slack import FakeSlack  # noqa: E402
-from slack_support import directory_users  # noqa: E402
+from support.fake_slack import FakeSlack  # noqa: E402
+from support.slack import directory_users  # noqa: E402
 
 
 def main() -> int:

@@ -15,8 +15,8 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from browser import Browser  # noqa: E402
-from slack_support import ServerThread  # noqa: E402
+from support.browser import Browser  # noqa: E402
+from support.slack import ServerThread  # noqa: E402
 
 from guildbot import Guild  # noqa: E402
 from guildbot.web.app import create_app  # noqa: E402

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pg_fixture import new_pg_database, pg_demo, pg_server, pg_url  # noqa: F401  (a real Postgres for the Postgres backend tests)
+from support.postgres import new_pg_database, pg_demo, pg_server, pg_url  # noqa: F401  (a real Postgres for the Postgres backend tests)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # one ONNX export of the model for every guild the tests make (exporting takes seconds, once)
