@@ -23,7 +23,7 @@ from connectors import SourceContext, connector_class
 from index.storage.factory import crawl_lock, open_seen_events, open_store, open_vectors
 from index.people.ambiguity import Ambiguity, find_ambiguous
 from index.catalog.browse import project_documents
-from index.catalog.build import DeclaredProject, Project, build_catalog, get_project, list_projects
+from index.catalog.build import DeclaredProject, Project, build_catalog, doc_projects, get_project, list_projects
 from index.digest.weekly import DigestData, Week, build_digest, last_week, week_bounds
 from index.embedding.docvectors import doc_centroids
 from index.embedding.embedder import Embedder, cache_dir_for
@@ -287,6 +287,14 @@ class Guild:
 
     def projects(self, team: str | None = None, topic: str | None = None, viewer: Viewer | None = None) -> list[Project]:
         return list_projects(self.store, team=team, topic=topic, viewer=self._scope(viewer))
+
+    def projects_of(self, doc_ids: list[str], viewer: Viewer | None = None) -> dict[str, Project]:
+        """doc id -> the catalog project it belongs to, for the projects this viewer may see; a
+        document outside every visible project is left out (the search page links each result's project)."""
+        if not doc_ids:
+            return {}
+        visible = {p.id: p for p in self.projects(viewer=viewer)}
+        return {doc_id: visible[pid] for doc_id, pid in doc_projects(self.store, doc_ids).items() if pid in visible}
 
     def project(self, name: str, viewer: Viewer | None = None) -> Project | None:
         return get_project(self.store, name, viewer=self._scope(viewer))

@@ -10,16 +10,27 @@ hands what they may see (`SignedIn.access`) to every Guild call that filters ans
 """
 from __future__ import annotations
 
-import functools
-import inspect
 import ipaddress
 import re
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from index.expertise.profiles import AmbiguousPerson
 
 from guildbot.config.loader import WebConfig
+
+if TYPE_CHECKING:
+    from index.catalog.build import Project
+    from index.catalog.overlaps import Overlap
+    from index.catalog.teams import Team
+    from index.digest.weekly import DigestData
+    from index.expertise.experts import Expert
+    from index.expertise.profiles import Profile, SimilarPerson
+    from index.retrieval.facets import SearchPage
+    from index.retrieval.search import Hit
+
+    from guildbot.config.loader import Config
+    from guildbot.guild import Guild
 
 EMAIL_HEADER = "x-forwarded-email"
 EMAIL = re.compile(r"^[^@\s\x00-\x1f]{1,200}@[^@\s\x00-\x1f]{1,200}$")
@@ -84,25 +95,70 @@ class WebAuth:
         return SignedIn(email=email, person_id=found.person_id, name=found.name, team=found.team, access=access)
 
 
-@functools.lru_cache(maxsize=None)
-def _takes_viewer(method: Callable) -> bool:
-    try:
-        return "viewer" in inspect.signature(method).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 class ViewerGuild:
-    """The Guild as one signed-in person sees it: every method that accepts `viewer=` gets their access.
+    """The Guild as one signed-in person sees it: each answer the web shows is asked with their access.
 
-    The web's routes talk to this, never to the Guild directly, so the signed-in person reaches
-    every Guild call without each route remembering to pass it."""
+    The routes talk to this, never to the Guild directly (the `viewer_guild` dependency in
+    web/deps.py builds it per request), so no route can forget the viewer. Every method the web
+    uses is listed here with the Guild's own signature minus `viewer`."""
 
-    def __init__(self, guild: Any, signed_in: SignedIn):
+    def __init__(self, guild: "Guild", signed_in: SignedIn):
         self._guild, self.signed_in = guild, signed_in
+        self.access = signed_in.access
 
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._guild, name)
-        if callable(attr) and _takes_viewer(getattr(type(self._guild), name, attr)):
-            return functools.partial(attr, viewer=self.signed_in.access)
-        return attr
+    @property
+    def config(self) -> "Config":
+        return self._guild.config
+
+    def search(self, query: str, limit: int = 10, team: str | None = None, **kw: Any) -> list["Hit"]:
+        return self._guild.search(query, limit, team, viewer=self.access, **kw)
+
+    def search_page(self, query: str, team: str | None = None, source: str | None = None, kind: str | None = None,
+                    since: str | None = None, page: int = 1, per_page: int = 10, **kw: Any) -> "SearchPage":
+        return self._guild.search_page(query, team, source, kind, since, page, per_page, viewer=self.access, **kw)
+
+    def experts(self, question: str, limit: int = 10, team: str | None = None, **kw: Any) -> list["Expert"]:
+        return self._guild.experts(question, limit, team, viewer=self.access, **kw)
+
+    def sources(self) -> list[dict[str, Any]]:
+        return self._guild.sources(viewer=self.access)
+
+    def projects(self, team: str | None = None, topic: str | None = None) -> list["Project"]:
+        return self._guild.projects(team, topic, viewer=self.access)
+
+    def project(self, name: str) -> "Project | None":
+        return self._guild.project(name, viewer=self.access)
+
+    def projects_of(self, doc_ids: list[str]) -> dict[str, "Project"]:
+        return self._guild.projects_of(doc_ids, viewer=self.access)
+
+    def project_documents(self, project_id: str, limit: int = 50) -> list[dict[str, Any]]:
+        return self._guild.project_documents(project_id, limit, viewer=self.access)
+
+    def project_overlaps(self, project_id: str) -> list["Overlap"]:
+        return self._guild.project_overlaps(project_id, viewer=self.access)
+
+    def overlaps(self, limit: int = 10, include_same_team: bool = False, min_score: float | None = None) -> list["Overlap"]:
+        return self._guild.overlaps(limit, include_same_team, min_score, viewer=self.access)
+
+    def people(self) -> list[dict[str, Any]]:
+        return self._guild.people(viewer=self.access)
+
+    def person(self, query: str) -> "Profile | None":
+        return self._guild.person(query, viewer=self.access)
+
+    def similar(self, person: str, limit: int = 5) -> list["SimilarPerson"]:
+        return self._guild.similar(person, limit, viewer=self.access)
+
+    def teams(self) -> list["Team"]:
+        return self._guild.teams(viewer=self.access)
+
+    def team(self, name: str) -> "Team | None":
+        return self._guild.team(name, viewer=self.access)
+
+    # the digest and the syncs are shown whole: each channel's digest is already a view of its own
+    def digest(self, week: str | None = None, team: str | None = None) -> "DigestData":
+        return self._guild.digest(week, team)
+
+    def syncs(self, status: list[str] | None = None) -> list[dict[str, Any]]:
+        return self._guild.syncs(status)

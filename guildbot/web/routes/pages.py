@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from index.catalog.build import Project, doc_projects
+from index.catalog.build import Project
 from index.expertise.profiles import AmbiguousPerson
 from index.retrieval.search import Hit
 
@@ -41,13 +41,8 @@ def _topics(guild: ViewerGuild, n: int = 8) -> list[str]:
 
 
 def _projects_of(guild: ViewerGuild, hits: list[Hit]) -> dict[str, Project]:
-    """doc id -> the catalog project each hit belongs to (the catalog's own mapping, index.catalog.build.doc_projects),
-    for the hits whose project the viewer may see; a document outside every project is left out."""
-    if not hits:
-        return {}
-    visible = {p.id: p for p in guild.projects()}
-    placed = doc_projects(guild.store, [h.doc_id for h in hits])
-    return {doc_id: visible[pid] for doc_id, pid in placed.items() if pid in visible}
+    """doc id -> the catalog project each hit belongs to, for the projects the viewer may see."""
+    return guild.projects_of([h.doc_id for h in hits])
 
 
 @router.get("/", response_class=HTMLResponse)

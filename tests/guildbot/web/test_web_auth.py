@@ -82,22 +82,29 @@ def test_the_viewer_is_resolved_once_and_reaches_guild_calls_that_take_it(demo_g
                               "Omar Haddad", "Marketplace", demo_guild.viewer_for(email="omar.haddad@acme.example"))
 
     class Recorder:
+        """Stands in for the Guild: records the viewer each call was asked with."""
+
         def __init__(self):
             self.calls = []
 
-        def answer(self, q, viewer=None):
-            self.calls.append((q, viewer))
-            return q
-
-        def plain(self, q):
-            return q
+        def __getattr__(self, name):
+            def call(*args, viewer="not passed", **kw):
+                self.calls.append((name, viewer))
+                return []
+            return call
 
     rec = Recorder()
     access = object()  # what the Guild's viewer_for would give
     bound = ViewerGuild(rec, dataclasses.replace(viewer, access=access))
-    assert bound.answer("x") == "x" and rec.calls == [("x", access)]
-    assert bound.plain("y") == "y"  # methods without a viewer parameter are called as they are
-    assert ViewerGuild(rec, ANONYMOUS).answer("z") == "z" and rec.calls[-1] == ("z", None)
+    asked = ["search", "search_page", "experts", "sources", "projects", "project", "projects_of", "project_documents",
+             "project_overlaps", "overlaps", "people", "person", "similar", "teams", "team"]
+    args = {"search": ("q",), "search_page": ("q",), "experts": ("q",), "project": ("p",), "projects_of": ([],),
+            "project_documents": ("p",), "project_overlaps": ("p",), "person": ("x",), "similar": ("x",), "team": ("t",)}
+    for name in asked:
+        getattr(bound, name)(*args.get(name, ()))
+    assert rec.calls == [(name, access) for name in asked]  # every answer is asked as the signed-in person
+    ViewerGuild(rec, ANONYMOUS).people()
+    assert rec.calls[-1] == ("people", None)
 
 
 @pytest.mark.parametrize("web, problem", [
