@@ -29,10 +29,13 @@ import re
 import socket
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -241,19 +244,19 @@ def render_text(message: kit.Message | None) -> str:
 
 
 # -- web ---------------------------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _templates() -> Environment:
+    """The digest's HTML comes from the app's Jinja templates (autoescaped), like every web page."""
+    return Environment(loader=PackageLoader("guildbot", "templates"), autoescape=select_autoescape(default=True),
+                       undefined=StrictUndefined)
+
+
 def render_html(data: DigestData, guild_name: str = "") -> str:
     """The digest as an HTML fragment (every item, no cap) for the web app's /digest/{week} page."""
     title = f"{guild_name + ' ' if guild_name else ''}weekly digest · {data.week}" + (f" · {data.team}" if data.team else "")
-    out = [f'<article class="digest" data-week="{html.escape(data.week)}">', f"<h1>{html.escape(title)}</h1>",
-           f'<p class="dates">{html.escape(_dates(data))}</p>']
-    if data.empty():
-        out.append("<p>A quiet week: nothing new to report.</p>")
-    for sec in sections(data):
-        out.append(f'<section class="{sec.key}"><h2>{html.escape(sec.title)}</h2><ul>')
-        out += [f"<li>{to_html(line).replace(chr(10), '<br>')}</li>" for line in sec.lines]
-        out.append("</ul></section>")
-    out.append("</article>")
-    return "\n".join(out)
+    secs = [{"key": sec.key, "title": sec.title,
+             "lines": [Markup(to_html(line).replace(chr(10), "<br>")) for line in sec.lines]} for sec in sections(data)]
+    return _templates().get_template("digest_body.html").render(data=data, title=title, dates=_dates(data), sections=secs)
 
 
 def archive_weeks(now: datetime | None = None, tz: str = "UTC", count: int = 12) -> list[str]:
@@ -265,8 +268,7 @@ def archive_weeks(now: datetime | None = None, tz: str = "UTC", count: int = 12)
 
 def render_archive_html(weeks: Sequence[str], guild_name: str = "", base: str = "/digest") -> str:
     """The /digest page's body: links to each week's digest."""
-    items = "".join(f'<li><a href="{html.escape(base)}/{html.escape(w)}">{html.escape(w)}</a></li>' for w in weeks)
-    return f'<section class="digest-archive"><h1>{html.escape(guild_name)} weekly digests</h1><ul>{items}</ul></section>'
+    return _templates().get_template("digest_archive_body.html").render(weeks=list(weeks), guild_name=guild_name, base=base)
 
 
 # -- delivery ----------------------------------------------------------------------------------------------
