@@ -18,6 +18,8 @@ import time
 from collections import defaultdict, deque
 from typing import Callable
 
+from cachetools import TTLCache
+
 from guildbot.settings import RATE_LIMIT  # questions per person per minute
 
 log = logging.getLogger("guildbot.slack")
@@ -30,18 +32,14 @@ class Seen:
 
     def __init__(self, ttl: float = SEEN_TTL, limit: int = 100_000):
         self.ttl, self.limit = ttl, limit
-        self._at: dict[str, float] = {}
+        self._seen: TTLCache[str, bool] = TTLCache(maxsize=limit, ttl=ttl)
         self._lock = threading.Lock()
 
     def first(self, key: str) -> bool:
-        now = time.monotonic()
         with self._lock:
-            if len(self._at) > self.limit:
-                self._at = {k: t for k, t in self._at.items() if now - t < self.ttl}
-            at = self._at.get(key)
-            if at is not None and now - at < self.ttl:
+            if key in self._seen:
                 return False
-            self._at[key] = now
+            self._seen[key] = True
             return True
 
 

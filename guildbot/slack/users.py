@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Any, Iterable
 
+from cachetools import TTLCache
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -24,22 +24,27 @@ from guildbot.guild import Guild
 log = logging.getLogger("guildbot.slack")
 TTL = 3600.0
 VIEWER_TTL = 600.0  # a team move in the directory counts within ten minutes
+CACHED = 50_000      # entries kept at most per cache
 
 
 class SlackIds:
     def __init__(self, client: WebClient | None, ttl: float = TTL):
         self.client, self.ttl = client, ttl
-        self._cache: dict[str, tuple[Any, float]] = {}
+        # Slack ids and profiles for an hour; a person's viewer (their team) for ten minutes
+        self._caches = {"long": TTLCache(maxsize=CACHED, ttl=ttl), "viewer": TTLCache(maxsize=CACHED, ttl=VIEWER_TTL)}
         self._lock = threading.Lock()
 
-    def _cached(self, key: str, ttl: float) -> tuple[bool, Any]:
+    def _cache(self, key: str) -> TTLCache:
+        return self._caches["viewer" if key.startswith("viewer:") else "long"]
+
+    def _cached(self, key: str, ttl: float | None = None) -> tuple[bool, Any]:
         with self._lock:
-            hit = self._cache.get(key)
-        return (True, hit[0]) if hit and time.monotonic() - hit[1] < ttl else (False, None)
+            cache = self._cache(key)
+            return (True, cache[key]) if key in cache else (False, None)
 
     def _keep(self, key: str, value: Any) -> Any:
         with self._lock:
-            self._cache[key] = (value, time.monotonic())
+            self._cache(key)[key] = value
         return value
 
     def by_email(self, email: str) -> str:

@@ -6,11 +6,11 @@ questions (`encode_query`) are cached; what is stored (`encode`) goes straight t
 """
 from __future__ import annotations
 
-from collections import OrderedDict
 from threading import Lock
 from typing import Any
 
 import numpy as np
+from cachetools import LRUCache
 
 SIZE = 512
 
@@ -20,7 +20,7 @@ class QueryVectors:
 
     def __init__(self, embedder: Any, size: int = SIZE):
         self.embedder, self.size = embedder, size
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache: LRUCache[str, np.ndarray] = LRUCache(maxsize=size)
         self._lock = Lock()
 
     def encode_query(self, texts: list[str], *args: Any, **kwargs: Any) -> np.ndarray:
@@ -28,16 +28,13 @@ class QueryVectors:
             return self.embedder.encode_query(texts, *args, **kwargs)
         key = texts[0]
         with self._lock:
-            hit = self._cache.get(key)
+            hit = self._cache.get(key)  # a hit counts as a use: LRUCache keeps it longest
             if hit is not None:
-                self._cache.move_to_end(key)
                 return hit
         vecs = self.embedder.encode_query(texts, *args, **kwargs)
         vecs.setflags(write=False)  # shared between callers
         with self._lock:
             self._cache[key] = vecs
-            while len(self._cache) > self.size:
-                self._cache.popitem(last=False)
         return vecs
 
     def __getattr__(self, name: str) -> Any:
