@@ -6,8 +6,9 @@ Postgres URL from [guild] database / GUILDBOT_DATABASE, or "" for the embedded d
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
+from index.storage.interfaces import CrawlGuard, VectorStore
 from index.storage.sqlite.lock import CrawlLock
 from index.storage.sqlite.seen import SeenEvents
 from index.storage.sqlite.store import Store
@@ -25,7 +26,7 @@ def is_postgres(store: Store) -> bool:
     return getattr(store, "backend", "sqlite") == "postgres"
 
 
-def open_vectors(store: Store, data_dir: Path, dim: int, options: IndexOptions | None = None) -> Any:
+def open_vectors(store: Store, data_dir: Path, dim: int, options: IndexOptions | None = None) -> VectorStore:
     """The vector index for `store`: FAISS files beside SQLite, or pgvector inside Postgres."""
     if is_postgres(store):
         from index.storage.postgres.vectors import PgVectors
@@ -42,7 +43,7 @@ def open_seen_events(store: Store) -> SeenEvents:
     return SeenEvents(store.path)
 
 
-def crawl_lock(store: Store, data_dir: Path, sources: Iterable[str]) -> Any:
+def crawl_lock(store: Store, data_dir: Path, sources: Iterable[str]) -> CrawlGuard:
     """One crawler per data_dir (flock), or per source on Postgres (advisory locks)."""
     if is_postgres(store):
         from index.storage.postgres.lock import PgCrawlLock
