@@ -18,6 +18,10 @@ import time
 from importlib import resources
 from typing import Any, Iterable
 
+import numpy as np
+from pgvector import HalfVector
+from pgvector.psycopg import register_vector
+
 from index.storage.dburl import display_url
 from index.storage.postgres.conn import PgConnection, split_statements
 from index.storage.sqlite import store as store_module
@@ -47,9 +51,10 @@ def migrations() -> list[tuple[int, str, str]]:
     return sorted(out)
 
 
-def vector_text(vec: Any) -> str:
-    """pgvector's text form of one embedding."""
-    return "[" + ",".join(f"{x:.7g}" for x in vec.tolist()) + "]"
+def halfvec(vec: Any) -> HalfVector:
+    """One embedding as a pgvector parameter: pgvector's psycopg adapter sends it in binary
+    (registered on each store connection), not as a text literal to parse."""
+    return HalfVector(np.asarray(vec, dtype="float32").reshape(-1))
 
 
 class PgStore(Store):
@@ -77,6 +82,7 @@ class PgStore(Store):
             raise StoreError(self.path, f"the Postgres database cannot be used ({e})",
                              "check that the user may create tables and the `vector` extension "
                              "(CREATE EXTENSION vector), or ask the database owner to run it") from None
+        register_vector(self.conn.raw)  # numpy / HalfVector parameters travel in pgvector's binary format
 
     def _fingerprint(self) -> str:
         return f"{schema_fingerprint(store_module.SCHEMA)}:{len(migrations())}"
@@ -147,7 +153,7 @@ class PgStore(Store):
         for seq, (text, vec) in enumerate(zip(texts, vectors)):
             vec = vec.astype("float32")
             cur = self.conn.execute("INSERT INTO chunks (doc_id, seq, text, vector, embedding) VALUES (?,?,?,?,?::halfvec)",
-                                    (doc_id, seq, text, vec.tobytes(), vector_text(vec)))
+                                    (doc_id, seq, text, vec.tobytes(), halfvec(vec)))
             ids.append(cur.lastrowid)
             self.conn.execute("INSERT INTO chunks_fts (rowid, title, body) VALUES (?,?,?)",
                               (cur.lastrowid, title + " " + identifier_words(title), text + "\n" + identifier_words(text)))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.storage.postgres.store import PgStore, vector_text
+from index.storage.postgres.store import PgStore, halfvec
 from index.storage.sqlite.vectors import IndexOptions
 
 HNSW_M, HNSW_EF_CONSTRUCTION = 16, 64
@@ -55,7 +55,7 @@ class PgVectors:
         if ef != self._ef:
             self.store.conn.execute(f"SET hnsw.ef_search = {ef}")
             self._ef = ef
-        q = vector_text(np.asarray(vector, dtype="float32").reshape(-1))
+        q = halfvec(vector)
         rows = self.store.conn.execute(
             f"""SELECT id, embedding::halfvec({self.dim}) <#> ?::halfvec({self.dim}) AS d FROM chunks
                 WHERE embedding IS NOT NULL ORDER BY embedding::halfvec({self.dim}) <#> ?::halfvec({self.dim}) LIMIT ?""",

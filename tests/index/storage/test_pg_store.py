@@ -117,3 +117,34 @@ def test_an_unreachable_database_is_a_store_error_naming_the_fix(bad):
     with pytest.raises(store_module.StoreError) as e:
         PgStore(bad)
     assert "cannot connect" in str(e.value) and "GUILDBOT_DATABASE" in str(e.value)
+
+
+
+def test_embeddings_travel_to_postgres_in_binary(pg_url, monkeypatch):
+    """pgvector's psycopg adapter sends vectors in its binary format: their text form is never made,
+    and what is stored reads back as sent."""
+    import numpy as np
+    from pgvector import HalfVector
+
+    from connectors.base import Document
+
+    def no_text(self):
+        raise AssertionError("a vector was sent as text")
+
+    sent = []
+    to_binary = HalfVector.to_binary
+    monkeypatch.setattr(HalfVector, "to_text", no_text)
+    monkeypatch.setattr(HalfVector, "to_binary", lambda self: sent.append(1) or to_binary(self))
+    store = PgStore(pg_url)
+    try:
+        vec = np.zeros(384, dtype="float32")
+        vec[3] = 1.0
+        doc = Document(id="bin:1", source="bin", team="T", kind="doc", title="Binary", url="", path="b.md", text="x")
+        with store.transaction():
+            store.put_document(doc, "hash", "files")
+            [chunk_id] = store.add_chunks("bin:1", "Binary", ["x"], vec.reshape(1, -1))
+        assert sent  # through pgvector's binary dumper
+        stored = store.conn.raw.execute("SELECT embedding FROM chunks WHERE id = %s", (chunk_id,)).fetchone()[0]
+        assert np.array_equal(stored.to_numpy(), vec)
+    finally:
+        store.close()
