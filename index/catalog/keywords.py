@@ -6,26 +6,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from connectors.common.stopwords import KEYPHRASE_STOPWORDS
+
 import re
 from collections import Counter
 
 import numpy as np
 
-STOPWORDS = frozenset("""
-a about above after again against all almost also although always am among an and another any anyone anything
-are around as at away be became because become been before being below between both but by can cannot could did
-do does doing done down during each either else enough etc even ever every few first for from further get gets
-got had has have having he her here hers him his how however i if in into is it its itself just last least less
-let like made make makes many may me might more most much must my near need needs never new next no nor not now
-of off often on once one only onto or other others our ours out over own per please put rather same see seen
-several she should show since so some something still such than that the their theirs them then there these
-they this those though through thus to too under until up upon us use used uses using very via was way we
-well were what when where whether which while who whom whose why will with within without would yet you your
-yours
-able add added adds already based day days don end etc every example get good great help include includes
-including keep kept know lot lots makes part run runs set sets take takes time times today want week
-within work works year years yes
-""".split())
+STOPWORDS = KEYPHRASE_STOPWORDS
 MIN_LEN = 3
 
 

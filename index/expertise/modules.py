@@ -16,6 +16,7 @@ from collections import defaultdict
 from typing import Any, Callable, Iterable
 
 from connectors.common.identifiers import pieces
+from connectors.common.stopwords import MODULE_QUESTION_STOPWORDS
 
 from index.storage.sqlite.store import Store
 
@@ -248,8 +249,7 @@ def names_part(topic: str, path: str) -> bool:
     return any(words[i:i + len(name)] == name for i in range(len(words) - len(name) + 1))
 
 
-STOP = frozenset("a an the of for and or in on at to by with from into behind about our we us you it its this that "
-                 "who what which how code module".split())
+STOP = MODULE_QUESTION_STOPWORDS
 MIN_INITIALS = 3  # 'rf' or 'dl' could stand for anything
 
 

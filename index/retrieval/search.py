@@ -10,6 +10,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from connectors.common.stopwords import QUESTION_STOPWORDS
 from index.embedding.embedder import Embedder
 from index.storage.sqlite.store import UNIT_KINDS, Store
 from index.storage.sqlite.vectors import VectorIndex
@@ -20,10 +21,7 @@ CANDIDATES = 200  # chunks taken from each retriever before fusion
 DUPLICATE_COSINE = 0.95  # best passages this alike, in different sources, are one document published twice
 KIND_PRIOR = {"code_path": 0.6}  # a file known only by its name is weaker evidence than a page of prose
 PRESENTATION = {"wiki_page": 0, "web_page": 0}  # the published page represents its copies; repository files next
-STOPWORDS = frozenset("""a an and are as at be been but by can could do does did for from has have had he her his how
-i if in into is it its me my no not of on or our she so than that the their them then there these they this to
-us was we were what when where which who whom why will with would you your yours about any anyone anybody someone
-somebody know knows here has have built build need needs help want wants tell show find please should""".split())
+STOPWORDS = QUESTION_STOPWORDS
 
 
 @dataclass
