@@ -655,7 +655,7 @@ def project_intro(store: Store, project_id: str) -> dict[str, Any]:
     project: the catalog's main document, else (not placed yet) the source's README or first page."""
     ensure_schema(store)
     m = catalog_db.main_page(store, project_id)
-    if m:
+    if m is not None:
         return {"name": m["name"], "doc_id": m["id"] or "", "title": m["title"] or m["name"], "url": m["url"] or "",
                 "source": m["source"] or "", "repository": m["kind"] == "repository"}
     r: Mapping[str, Any] = catalog_db.first_page(store, project_id) or \
