@@ -42,8 +42,11 @@ from index.embedding.docvectors import doc_centroids, mean_direction, to_blob
 from index.catalog import pairs
 from index.catalog import content
 from index.people.resolve import identity_keys
-from index.storage.sqlite.store import Store, not_unit, now_iso
-from index.people.visibility import Viewer, source_filter
+from index.storage import catalog as catalog_db
+from index.storage import people_lookup
+from index.storage import project_content as content_db
+from index.storage.sqlite.store import Store, now_iso
+from index.people.visibility import Viewer
 
 DORMANT_DAYS = 180
 SPACE_KINDS = frozenset({"mediawiki", "files"})  # sources whose page paths group into project spaces
@@ -354,10 +357,10 @@ class _People:
 
     def __init__(self, store: Store):
         self.by_key: dict[str, set[str]] = defaultdict(set)
-        for r in store.query("SELECT kind, name, email, username, person_id FROM identities WHERE person_id IS NOT NULL"):
+        for r in people_lookup.resolved_identities(store):
             for _, key in identity_keys(r):
                 self.by_key[key].add(r["person_id"])
-        self.names = {r["id"]: r["name"] for r in store.query("SELECT id, name FROM people")}
+        self.names = {r["id"]: r["name"] for r in people_lookup.people_names(store)}
         self.name_words = frozenset(w for n in self.names.values() for w in re.findall(r"[a-z]{3,}", (n or "").casefold()))
 
     def resolve(self, owner: str) -> str | None:
@@ -371,18 +374,10 @@ class _People:
 
 
 def _contributors(store: Store, doc_ids: list[str]) -> list[dict[str, Any]]:
-    totals: Counter = Counter()
-    for i in range(0, len(doc_ids), 500):
-        part = doc_ids[i:i + 500]
-        for r in store.query(f"""SELECT i.person_id, sum(c.count) AS n FROM contributions c
-                                 JOIN identities i ON i.id = c.identity_id
-                                 WHERE c.doc_id IN ({','.join('?' * len(part))}) AND i.person_id IS NOT NULL
-                                 GROUP BY i.person_id""", part):
-            totals[r["person_id"]] += r["n"] or 0
+    totals = catalog_db.person_totals(store, doc_ids)
     if not totals:
         return []
-    people = {r["id"]: r for r in store.query(
-        f"SELECT id, name, team FROM people WHERE id IN ({','.join('?' * len(totals))})", list(totals))}
+    people = people_lookup.people_teams_of(store, list(totals))
     ranked = sorted((p for p in totals if p in people), key=lambda p: (-totals[p], people[p]["name"]))
     return [{"person_id": p, "name": people[p]["name"], "team": people[p]["team"] or "", "count": int(totals[p])}
             for p in ranked[:TOP_CONTRIBUTORS]]
@@ -391,11 +386,7 @@ def _contributors(store: Store, doc_ids: list[str]) -> list[dict[str, Any]]:
 def _activity(store: Store, docs: list[Mapping[str, Any]]) -> tuple[str | None, str | None]:
     ids = [d["id"] for d in docs]
     dates = [d["updated_at"] for d in docs if d.get("updated_at")]
-    for i in range(0, len(ids), 500):
-        part = ids[i:i + 500]
-        row = store.conn.execute(f"SELECT min(first_at), max(last_at), min(last_at) FROM contributions "
-                                 f"WHERE doc_id IN ({','.join('?' * len(part))})", part).fetchone()
-        dates += [x for x in row if x]
+    dates += catalog_db.contribution_dates(store, ids)
     norm = sorted(datetime.fromisoformat(x).astimezone(timezone.utc).isoformat(timespec="seconds") for x in dates)
     return (norm[0], norm[-1]) if norm else (None, None)
 
@@ -431,8 +422,7 @@ def build_project(store: Store, key: ProjectKey, units: list[ProjectKey], groups
     centroid = mean_direction([centroids[d["id"]] for d in docs if d["id"] in centroids])
     main = _main_doc(key, units, groups, prefixes, centroids)
     if main is not None and "text" not in main:
-        row = store.query("SELECT text FROM documents WHERE id = ?", [main["id"]])
-        main = dict(main, text=row[0]["text"] if row else "")
+        main = dict(main, text=catalog_db.document_text(store, main["id"]))
     meta = dict((main or {}).get("metadata") or {})
     info = meta.get("catalog_info") if isinstance(meta.get("catalog_info"), dict) else {}
     info_path = meta.get("catalog_info_path", "catalog-info.yaml")
@@ -514,9 +504,9 @@ def _mentions(store: Store, groups: Mapping[ProjectKey, list[Mapping[str, Any]]]
     unit_of = {d["id"]: u for u, docs in groups.items() if u.kind != "repository" for d in docs}
     found: dict[str, Counter] = defaultdict(Counter)
     for repo, url in urls.items():
-        for r in store.query("SELECT id FROM documents WHERE instr(lower(text), ?) > 0", [url.casefold()]):
-            if r["id"] in unit_of:
-                found[unit_of[r["id"]].id][repo] += 1
+        for doc_id in catalog_db.documents_mentioning(store, url.casefold()):
+            if doc_id in unit_of:
+                found[unit_of[doc_id].id][repo] += 1
     sizes = {u.id: len(docs) for u, docs in groups.items()}
     return {s: {r: n for r, n in c.items() if n >= max(2, sizes[s] / 5)} for s, c in found.items()}
 
@@ -533,14 +523,11 @@ def build_catalog(store: Store, source_kinds: Mapping[str, str] | None = None, p
     """
     ensure_schema(store)
     kinds = dict(source_kinds or {})
-    for r in store.query("SELECT name, kind FROM sources"):
-        kinds.setdefault(r["name"], r["kind"])
+    for name, kind in catalog_db.source_kinds(store).items():
+        kinds.setdefault(name, kind)
     prefixes = dict(prefixes or {})
-    docs = []
-    for r in store.query("SELECT id, source, team, kind, title, url, path, updated_at, metadata, content_hash FROM documents "
-                         f"WHERE {not_unit()}"):  # history units are evidence for `who` only
-        r["metadata"] = json.loads(r["metadata"] or "{}")
-        docs.append(r)
+    docs = [{**r, "metadata": json.loads(r["metadata"] or "{}")}  # history units are evidence for `who` only
+            for r in catalog_db.catalog_documents(store)]
     groups = group_documents(docs, kinds, prefixes)
     entries = merge_units(groups, list(declared), _mentions(store, groups))
     centroids = centroids if centroids is not None else doc_centroids(store)
@@ -571,7 +558,7 @@ def build_catalog(store: Store, source_kinds: Mapping[str, str] | None = None, p
         for c, fp in fresh:
             content.save(store, c, fp)
         live = [p.id for p, _ in built]
-        store.conn.execute(f"DELETE FROM project_content WHERE project_id NOT IN ({','.join('?' * len(live))})", live)
+        content_db.keep_only(store, live)
         if moved and centre is not None:
             store.set_meta("catalog_centre", to_blob(centre).hex())
     contents = content.load_all(store)
@@ -581,21 +568,16 @@ def build_catalog(store: Store, source_kinds: Mapping[str, str] | None = None, p
             p.topic_sources["key phrases"] = c.key_phrases
         p.topics = _merge_topics(p.topic_sources)
     stamp = now_iso()
+    rows = []
+    for p, vec in built:
+        row = asdict(p)
+        for k in _JSON_FIELDS:
+            row[k] = json.dumps(row[k], ensure_ascii=False)
+        row.update(vector=to_blob(vec), built_at=stamp)
+        rows.append(row)
+    placed = [(d["id"], key.id, u.id) for key, units in entries.items() for u in units for d in groups[u]]
     with store.transaction():
-        store.conn.execute("DELETE FROM projects")
-        store.conn.execute("DELETE FROM project_documents")
-        for p, vec in built:
-            row = asdict(p)
-            for k in _JSON_FIELDS:
-                row[k] = json.dumps(row[k], ensure_ascii=False)
-            row.update(vector=to_blob(vec), built_at=stamp)
-            cols = list(row)
-            store.conn.execute(f"INSERT INTO projects ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                               [row[c] for c in cols])
-        for key, units in entries.items():
-            for u in units:
-                store.conn.executemany("INSERT OR REPLACE INTO project_documents (doc_id, project_id, unit_id) VALUES (?, ?, ?)",
-                                       [(d["id"], key.id, u.id) for d in groups[u]])
+        catalog_db.replace_projects(store, rows, placed)
     pairs.update(store, changed, all_changed=moved)
     return [p for p, _ in built]
 
@@ -615,8 +597,7 @@ def list_projects(store: Store, team: str | None = None, topic: str | None = Non
     """Catalog projects, by team then name; `team` matches exactly, `topic` within any topic (case-insensitive);
     only projects of sources `viewer` may see."""
     ensure_schema(store)
-    where, params = source_filter(viewer, "source")
-    out = [_from_row(r, now) for r in store.query(f"SELECT * FROM projects WHERE 1 = 1{where} ORDER BY team, name", params)]
+    out = [_from_row(r, now) for r in catalog_db.project_rows(store, None if viewer is None else viewer.sources)]
     if team:
         out = [p for p in out if p.team.casefold() == team.strip().casefold()]
     if topic:
@@ -627,10 +608,8 @@ def list_projects(store: Store, team: str | None = None, topic: str | None = Non
 def get_project(store: Store, name: str, now: datetime | None = None, viewer: Viewer | None = None) -> Project | None:
     """A project by id, else by name (case-insensitive); None when nothing matches or `viewer` may not see it."""
     ensure_schema(store)
-    where, params = source_filter(viewer, "source")
-    rows = store.query(f"SELECT * FROM projects WHERE id = ?{where}", [name, *params]) or \
-        store.query(f"SELECT * FROM projects WHERE lower(name) = lower(?){where} ORDER BY id", [name.strip(), *params])
-    return _from_row(rows[0], now) if rows else None
+    row = catalog_db.project_row(store, name, None if viewer is None else viewer.sources)
+    return _from_row(row, now) if row else None
 
 
 # -- the catalog's project of a document, for experts and the other readers ------------------------
@@ -644,41 +623,21 @@ def doc_projects(store: Store, doc_ids: Iterable[str]) -> dict[str, str]:
     unplaced: dict[str, str] = {}  # doc id -> source
     for i in range(0, len(ids), 500):
         part = ids[i:i + 500]
-        marks = ",".join("?" * len(part))
-        out.update((r[0], r[1]) for r in store.conn.execute(
-            f"SELECT doc_id, project_id FROM project_documents WHERE doc_id IN ({marks})", part))
+        out.update(catalog_db.placed_projects(store, part))
         missing = [d for d in part if d not in out]
         if missing:
-            unplaced.update((r[0], r[1]) for r in store.conn.execute(
-                f"SELECT id, source FROM documents WHERE id IN ({','.join('?' * len(missing))})", missing))
+            unplaced.update(catalog_db.document_sources(store, missing))
     if unplaced:
-        sources = sorted(set(unplaced.values()))
-        owner: dict[str, str] = {}
-        for src, project_id, _ in store.conn.execute(
-                f"""SELECT d.source, pd.project_id, count(*) AS n FROM project_documents pd
-                    JOIN documents d ON d.id = pd.doc_id WHERE d.source IN ({','.join('?' * len(sources))})
-                    GROUP BY d.source, pd.project_id ORDER BY n, pd.project_id""", sources):
-            owner[src] = project_id  # ascending counts: the largest share is written last
+        owner = catalog_db.main_projects(store, sorted(set(unplaced.values())))
         out.update((d, owner.get(src, src)) for d, src in unplaced.items())
     return out
-
-
-def _member_rows(store: Store, project_id: str) -> list[dict[str, Any]]:
-    placed = store.conn.execute("SELECT 1 FROM project_documents WHERE project_id = ? LIMIT 1", [project_id]).fetchone()
-    join, where = ("JOIN project_documents pd ON pd.doc_id = d.id", "pd.project_id = ?") if placed else ("", "d.source = ?")
-    unit = "pd.unit_id" if placed else "d.source"
-    return store.query(f"""SELECT {unit} AS unit, i.person_id, sum(c.count) AS n, min(c.first_at) AS first_at,
-                           max(c.last_at) AS last_at, d.kind = 'readme' AS readme
-                           FROM documents d {join} JOIN contributions c ON c.doc_id = d.id
-                           JOIN identities i ON i.id = c.identity_id
-                           WHERE {where} AND i.person_id IS NOT NULL GROUP BY unit, i.person_id, readme""", [project_id])
 
 
 def project_members(store: Store, project_id: str) -> list[dict[str, Any]]:
     """Each person's contributions to a whole project ({"person_id", "n", "first_at", "last_at"}):
     per repository its README's repository-level counts, per space the sum over its pages; then
     summed over the project's units."""
-    rows = _member_rows(store, project_id)
+    rows = catalog_db.member_contributions(store, project_id)
     with_readme = {r["unit"] for r in rows if r["readme"]}
     out: dict[str, dict[str, Any]] = {}
     for r in rows:
@@ -695,14 +654,11 @@ def project_intro(store: Store, project_id: str) -> dict[str, Any]:
     """{"name", "doc_id", "title", "url", "source", "repository"} of the page that introduces a
     project: the catalog's main document, else (not placed yet) the source's README or first page."""
     ensure_schema(store)
-    rows = store.query("""SELECT p.name, p.kind, d.id, d.title, d.url, d.source FROM projects p
-                          LEFT JOIN documents d ON d.id = p.main_doc WHERE p.id = ?""", [project_id])
-    if rows:
-        r = rows[0]
-        return {"name": r["name"], "doc_id": r["id"] or "", "title": r["title"] or r["name"], "url": r["url"] or "",
-                "source": r["source"] or "", "repository": r["kind"] == "repository"}
-    rows = store.query("""SELECT id, title, url, source, kind FROM documents WHERE source = ?
-                          ORDER BY kind != 'readme', length(path), path LIMIT 1""", [project_id])
-    r = rows[0] if rows else {"id": "", "title": project_id, "url": "", "source": project_id, "kind": ""}
+    m = catalog_db.main_page(store, project_id)
+    if m is not None:
+        return {"name": m["name"], "doc_id": m["id"] or "", "title": m["title"] or m["name"], "url": m["url"] or "",
+                "source": m["source"] or "", "repository": m["kind"] == "repository"}
+    r: Mapping[str, Any] = catalog_db.first_page(store, project_id) or \
+        {"id": "", "title": project_id, "url": "", "source": project_id, "kind": ""}
     return {"name": project_id, "doc_id": r["id"], "title": r["title"], "url": r["url"], "source": r["source"],
             "repository": r["kind"] == "readme"}

@@ -32,6 +32,8 @@ import numpy as np
 
 from index.embedding.docvectors import from_blob, normalised, to_blob
 from index.catalog.keywords import merge_forms, mmr, nested, phrase_candidates, phrase_key
+from index.storage import project_content as content_db
+from index.storage.chunk_vectors import vectored_chunks
 from index.storage.sqlite.store import Store, now_iso
 
 POOL = 64  # characteristic passages kept per project
@@ -127,11 +129,8 @@ def cached_vectors(store: Store, phrases: list[str], model: str = "") -> dict[st
     """The cached unit vectors of those phrases this model has embedded."""
     out: dict[str, np.ndarray] = {}
     tag = f"{model}\x00"
-    for i in range(0, len(phrases), 500):
-        part = [tag + p for p in phrases[i:i + 500]]
-        for p, blob in store.conn.execute(f"SELECT phrase, vector FROM phrase_vectors WHERE phrase IN "
-                                          f"({','.join('?' * len(part))})", part):
-            out[p[len(tag):]] = from_blob(blob)
+    for p, blob in content_db.phrase_blobs(store, [tag + p for p in phrases]):
+        out[p[len(tag):]] = from_blob(blob)
     return out
 
 
@@ -142,8 +141,7 @@ def phrase_vectors(store: Store, phrases: list[str], embed: Embed, model: str = 
     missing = [p for p in dict.fromkeys(phrases) if p not in out]
     if missing:
         vecs = embed(missing)
-        store.conn.executemany("INSERT OR REPLACE INTO phrase_vectors (phrase, vector) VALUES (?, ?)",
-                               [(tag + p, to_blob(v)) for p, v in zip(missing, vecs)])
+        content_db.save_phrases(store, [(tag + p, to_blob(v)) for p, v in zip(missing, vecs)])
         out.update(zip(missing, (np.asarray(v, dtype="float32") for v in vecs)))
     return out
 
@@ -179,16 +177,16 @@ def top_candidates(counts: Counter, limit: int = CANDIDATES) -> Counter:
 
 
 def save(store: Store, content: Content, fp: str) -> None:
-    store.conn.execute(
-        "INSERT OR REPLACE INTO project_content VALUES (?,?,?,?,?,?,?,?)",
-        (content.project_id, fp, to_blob(content.direction), to_blob(content.passages.reshape(-1)),
-         json.dumps(content.refs), json.dumps(content.candidates, ensure_ascii=False),
-         json.dumps(content.key_phrases, ensure_ascii=False), now_iso()))
+    content_db.save_content(store, content_db.ProjectContentRow(
+        project_id=content.project_id, fingerprint=fp, direction=to_blob(content.direction),
+        passages=to_blob(content.passages.reshape(-1)), passage_refs=json.dumps(content.refs),
+        candidates=json.dumps(content.candidates, ensure_ascii=False),
+        key_phrases=json.dumps(content.key_phrases, ensure_ascii=False), built_at=now_iso()))
 
 
 def load_all(store: Store) -> dict[str, Content]:
     out = {}
-    for r in store.query("SELECT * FROM project_content"):
+    for r in content_db.content_rows(store):
         d = from_blob(r["direction"])
         flat = from_blob(r["passages"])
         dim = len(d) if d is not None else 0
@@ -199,7 +197,7 @@ def load_all(store: Store) -> dict[str, Content]:
 
 
 def fingerprints(store: Store) -> dict[str, str]:
-    return {r["project_id"]: r["fingerprint"] for r in store.query("SELECT project_id, fingerprint FROM project_content")}
+    return content_db.fingerprints(store)
 
 
 COMMUNITY = frozenset("""contributing contribute code_of_conduct code-of-conduct conduct security support governance
@@ -228,16 +226,6 @@ def markup_heavy(text: str) -> bool:
     return words < MIN_WORDS or (text.count("{") + text.count("}")) > max(8, words // 10)
 
 
-def _chunks(store: Store, doc_ids: list[str]) -> list[tuple[int, str, str, bytes]]:
-    rows: list = []
-    for i in range(0, len(doc_ids), 500):
-        part = doc_ids[i:i + 500]
-        rows += store.conn.execute(f"SELECT id, doc_id, text, vector FROM chunks WHERE doc_id IN "
-                                   f"({','.join('?' * len(part))}) AND vector IS NOT NULL ORDER BY doc_id, seq",
-                                   part).fetchall()
-    return rows
-
-
 def build_content(store: Store, project_id: str, name: str, docs: Sequence[Mapping[str, Any]], summary: str,
                   centre: np.ndarray | None, embed: Embed | None, main_doc: str = "",
                   written_topics: Sequence[str] = (), model: str = "", exclude: Sequence[str] = (),
@@ -248,7 +236,7 @@ def build_content(store: Store, project_id: str, name: str, docs: Sequence[Mappi
     and any phrase with a word of `names` (people's names: who wrote it is not what it is about)."""
     kinds = {d["id"]: d.get("kind") for d in docs}
     prose = [d["id"] for d in docs if d.get("kind") != "code_path" and not community_page(d.get("path") or "")]
-    rows = [r for r in _chunks(store, prose) if not markup_heavy(r[2] or "")]
+    rows = [r for r in vectored_chunks(store, prose) if not markup_heavy(r[2] or "")]
     if not rows:
         dim = len(centre) if centre is not None else 0
         return Content(project_id, None, np.zeros((0, dim), dtype="float32"))

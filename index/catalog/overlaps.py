@@ -18,6 +18,7 @@ from index.catalog import pairs as pair_scores
 from index.catalog import content
 from index.catalog.build import Project, ensure_schema, list_projects
 from index.catalog.keywords import nested, phrase_key
+from index.storage import project_pairs as pair_db
 from index.storage.sqlite.store import Store
 from index.people.visibility import Viewer
 
@@ -117,8 +118,7 @@ def rank_overlaps(store: Store, limit: int = 10, min_score: float = 0.0, include
     _ensure(store)
     projects = {p.id: p for p in list_projects(store, viewer=viewer)}
     found = []
-    for r in store.query("SELECT a, b, lead, score FROM project_pairs WHERE score >= ? ORDER BY score DESC, a, b",
-                         [max(0.0, min_score)]):
+    for r in pair_db.pairs_scoring(store, max(0.0, min_score)):
         a, b = projects.get(r["a"]), projects.get(r["b"])
         if a is None or b is None:
             continue

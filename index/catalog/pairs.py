@@ -25,6 +25,7 @@ import numpy as np
 
 from index.catalog import content
 from index.embedding.docvectors import from_blob, to_blob
+from index.storage import project_pairs as pair_db
 from index.storage.sqlite.store import Store, now_iso
 
 TOP = 8  # passages per direction that make a lead
@@ -114,32 +115,29 @@ def update(store: Store, changed: Iterable[str], all_changed: bool = False) -> N
     changed = set(ids) if all_changed else set(changed) & set(ids)
     with store.transaction():
         if ids:
-            marks = ",".join("?" * len(ids))
-            store.conn.execute(f"DELETE FROM project_affinity WHERE project_id NOT IN ({marks}) OR other_id NOT IN ({marks})",
-                               ids + ids)
-        have = {(r[0], r[1]) for r in store.conn.execute("SELECT project_id, other_id FROM project_affinity")}
+            pair_db.prune_affinities(store, ids)
+        have = pair_db.affinity_pairs(store)
         rows = []
         for a, b in itertools.permutations(ids, 2):
             if a in changed or b in changed or (a, b) not in have:
                 rows.append((a, b, to_blob(affinity(contents[a].passages, contents[b].passages))))
-        store.conn.executemany("INSERT OR REPLACE INTO project_affinity VALUES (?,?,?)", rows)
+        pair_db.save_affinities(store, rows)
         tables: dict[str, np.ndarray] = {}
         for a in ids:
             tables[a] = np.full((len(contents[a].passages), len(ids)), np.nan, dtype="float32")
         index = {p: i for i, p in enumerate(ids)}
-        for a, b, blob in store.conn.execute("SELECT project_id, other_id, maxes FROM project_affinity"):
+        for a, b, blob in pair_db.affinities(store):
             v = from_blob(blob)
             if a in tables and v is not None and len(v) == tables[a].shape[0]:
                 tables[a][:, index[b]] = v
         directed = {a: relative(leads(tables[a]), index[a]) for a in ids}
         stamp = now_iso()
-        store.conn.execute("DELETE FROM project_pairs")
         pairs = []
         for a, b in itertools.combinations(ids, 2):
             if not len(contents[a].passages) or not len(contents[b].passages):
                 continue
             lead = float((directed[a][index[b]] + directed[b][index[a]]) / 2)
             pairs.append((a, b, round(lead, 5), round(score_of(lead), 5), stamp))
-        store.conn.executemany("INSERT INTO project_pairs VALUES (?,?,?,?,?)", pairs)
+        pair_db.replace_pairs(store, pairs)
 
 

@@ -1,4 +1,4 @@
-"""Document and group directions from the chunk vectors kept in SQLite.
+"""Document and group directions from the stored chunk vectors (index/storage/chunk_vectors.py).
 
 A document's direction is the normalised mean of its chunk vectors; a group's (a project, a
 person) is the normalised, optionally weighted, mean of its documents' directions. Cosine
@@ -10,6 +10,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from index.storage.chunk_vectors import doc_chunk_vectors
 from index.storage.sqlite.store import Store
 
 
@@ -20,16 +21,8 @@ def normalised(v: np.ndarray) -> np.ndarray | None:
 
 def doc_centroids(store: Store, doc_ids: Iterable[str] | None = None) -> dict[str, np.ndarray]:
     """doc id -> unit vector: the mean of the document's chunk vectors."""
-    if doc_ids is None:
-        rows = store.conn.execute("SELECT doc_id, vector FROM chunks ORDER BY doc_id")
-    else:
-        ids = list(dict.fromkeys(doc_ids))
-        rows = []
-        for i in range(0, len(ids), 500):
-            part = ids[i:i + 500]
-            rows += store.conn.execute(f"SELECT doc_id, vector FROM chunks WHERE doc_id IN ({','.join('?' * len(part))})",
-                                       part).fetchall()
-    rows = sorted(((d, b) for d, b in rows if b), key=lambda r: r[0])  # stable: each document's chunks together
+    rows = sorted(((d, b) for d, b in doc_chunk_vectors(store, doc_ids) if b),
+                  key=lambda r: r[0])  # stable: each document's chunks together
     if not rows:
         return {}
     dim = len(rows[0][1]) // 4

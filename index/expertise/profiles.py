@@ -22,8 +22,12 @@ from index.embedding.docvectors import doc_centroids, from_blob, mean_direction,
 from index.catalog import content
 from index.catalog.keywords import nested, phrase_key
 from index.people.resolve import identity_keys, norm_name
-from index.storage.sqlite.store import Store, not_unit, now_iso
-from index.people.visibility import (Viewer, named_visibly, source_filter, trim_identity_lists, visible_doc_ids, visible_identities,
+from index.storage import catalog as catalog_db
+from index.storage import people_lookup
+from index.storage import profiles as profile_db
+from index.storage import project_content as content_db
+from index.storage.sqlite.store import Store, now_iso
+from index.people.visibility import (Viewer, named_visibly, trim_identity_lists, visible_doc_ids, visible_identities,
                          visible_people, visible_profiles, visible_topics)
 
 TOPICS = 8
@@ -52,9 +56,7 @@ def shares(store: Store) -> dict[str, dict[str, float]]:
     folders are left out: they repeat the files' work, as module evidence for `who`."""
     totals: Counter = Counter()
     per: dict[str, Counter] = defaultdict(Counter)
-    for r in store.query(f"""SELECT c.doc_id, i.person_id, sum(c.count) AS n FROM contributions c
-                            JOIN identities i ON i.id = c.identity_id JOIN documents d ON d.id = c.doc_id
-                            WHERE {not_unit("d.kind")} GROUP BY c.doc_id, i.person_id"""):
+    for r in profile_db.doc_person_counts(store):
         n = r["n"] or 0
         totals[r["doc_id"]] += n  # bots and unresolved identities count in the total, not as people
         if r["person_id"]:
@@ -64,8 +66,8 @@ def shares(store: Store) -> dict[str, dict[str, float]]:
 
 def _phrase_pool(store: Store, model: str) -> tuple[dict[str, dict[str, list]], dict[str, np.ndarray]]:
     """Each project's candidate key phrases, and the cached vectors of their written forms."""
-    cands = {r["project_id"]: json.loads(r["candidates"] or "{}") for r in store.query(
-        "SELECT project_id, candidates FROM project_content")} if store.columns("project_content") else {}
+    cands = {pid: json.loads(c or "{}") for pid, c in content_db.candidates(store).items()} \
+        if store.columns("project_content") else {}
     forms = sorted({c[0] for pc in cands.values() for c in pc.values()})
     vecs = content.cached_vectors(store, forms, model) if forms else {}
     return cands, vecs
@@ -103,11 +105,11 @@ def build_profiles(store: Store, centroids: Mapping[str, np.ndarray] | None = No
     ensure_catalog(store)
     centroids = centroids if centroids is not None else doc_centroids(store)
     by_person = shares(store)
-    project_of = {r[0]: r[1] for r in store.conn.execute("SELECT doc_id, project_id FROM project_documents")}
+    project_of = catalog_db.placements(store)
     cands, vecs = _phrase_pool(store, model)
     raw = store.get_meta("catalog_centre")
     centre = np.frombuffer(bytes.fromhex(raw), dtype="float32") if raw else None
-    names = [x for r in store.query("SELECT name, team FROM projects") for x in (r["name"], r["team"] or "") if x]
+    names = [x for r in catalog_db.project_names(store) for x in (r["name"], r["team"] or "") if x]
     rows = []
     for pid, docs in by_person.items():
         ids = [d for d in docs if d in centroids]
@@ -118,10 +120,10 @@ def build_profiles(store: Store, centroids: Mapping[str, np.ndarray] | None = No
                 work[project_of[d]] += share
         total = sum(work.values()) or 1.0
         words = person_topics({k: v / total for k, v in work.items()}, cands, vecs, vec, centre, exclude=names)
-        rows.append((pid, to_blob(vec), json.dumps(words, ensure_ascii=False), len(docs), now_iso()))
+        rows.append(profile_db.ProfileRow(person_id=pid, vector=to_blob(vec), topics=json.dumps(words, ensure_ascii=False),
+                                          documents=len(docs), built_at=now_iso()))
     with store.transaction():
-        store.conn.execute("DELETE FROM person_profiles")
-        store.conn.executemany("INSERT INTO person_profiles VALUES (?,?,?,?,?)", rows)
+        profile_db.replace_profiles(store, rows)
     return len(rows)
 
 
@@ -129,7 +131,7 @@ def build_profiles(store: Store, centroids: Mapping[str, np.ndarray] | None = No
 def list_people(store: Store, viewer: Viewer | None = None) -> list[dict[str, Any]]:
     """Everyone (`viewer` may know of), by team then name: {"id", "name", "team", "emails", "aliases", "in_directory"}."""
     known = visible_people(store, viewer)
-    rows = [r for r in store.query("SELECT * FROM people ORDER BY team, name, id") if known is None or r["id"] in known]
+    rows = [r for r in people_lookup.people(store) if known is None or r["id"] in known]
     lists = {r["id"]: trim_identity_lists(store, r["id"], json.loads(r["emails"] or "[]"), json.loads(r["aliases"] or "[]"),
                                           viewer) for r in rows}
     return [{"id": r["id"], "name": r["name"], "team": r["team"] or "", "emails": lists[r["id"]][0],
@@ -146,32 +148,31 @@ def find_people(store: Store, query: str, viewer: Viewer | None = None) -> list[
     q = query.strip()
     if not q:
         return []
-    exact = store.query("SELECT * FROM people WHERE id = ? OR lower(slack_id) = lower(?)", [q, q.lstrip("@")])
+    exact = people_lookup.people_by_id_or_slack(store, q, q.lstrip("@"))
     if exact:
         return exact
     if "@" in q and not q.startswith("@"):
-        ids = {r["person_id"] for r in store.query(
-            "SELECT person_id FROM identities WHERE email = ? AND person_id IS NOT NULL", [q.casefold()])}
-        ids |= {r["id"] for r in store.query("SELECT id, emails FROM people") if q.casefold() in json.loads(r["emails"] or "[]")}
+        ids = people_lookup.people_with_identity_email(store, q.casefold())
+        ids |= {r["id"] for r in people_lookup.people_emails(store) if q.casefold() in json.loads(r["emails"] or "[]")}
         return _people(store, ids)
     want = norm_name(q)
-    ids = {r["id"] for r in store.query("SELECT id, name, aliases FROM people")
+    ids = {r["id"] for r in people_lookup.people_aliases(store)
            if want and (norm_name(r["name"] or "") == want or want in {norm_name(a) for a in json.loads(r["aliases"] or "[]")})}
     if not ids:  # a handle: '@priya-raman', 'priya.raman', 'praman'
         keys = {k for _, k in identity_keys({"username": q.lstrip("@")})}
-        for r in store.query("SELECT kind, name, email, username, person_id FROM identities WHERE person_id IS NOT NULL"):
+        for r in people_lookup.resolved_identities(store):
             if keys & {k for _, k in identity_keys(r)}:
                 ids.add(r["person_id"])
     if not ids and want:  # part of a name: 'Omar', 'haddad'
         words = set(want.split())
-        ids = {r["id"] for r in store.query("SELECT id, name FROM people") if words <= set(norm_name(r["name"] or "").split())}
+        ids = {r["id"] for r in people_lookup.people_names(store) if words <= set(norm_name(r["name"] or "").split())}
     return _people(store, ids)
 
 
 def _people(store: Store, ids: set[str]) -> list[dict[str, Any]]:
     if not ids:
         return []
-    return store.query(f"SELECT * FROM people WHERE id IN ({','.join('?' * len(ids))}) ORDER BY name, id", sorted(ids))
+    return people_lookup.people_with_ids(store, ids)
 
 
 def find_person(store: Store, query: str, viewer: Viewer | None = None) -> dict[str, Any] | None:
@@ -214,35 +215,20 @@ def profile(store: Store, person: dict[str, Any], viewer: Viewer | None = None) 
     ensure_schema(store)
     ensure_catalog(store)
     pid = person["id"]
-    where, params = source_filter(viewer)
+    sources = None if viewer is None else viewer.sources
     emails, aliases = trim_identity_lists(store, pid, json.loads(person["emails"] or "[]"),
                                           json.loads(person["aliases"] or "[]"), viewer)
     p = Profile(pid, person["name"], person["team"] or "", emails, aliases, person["slack_id"] or "", person["tz"] or "",
                 bool(person["in_directory"]))
     p.identities = [{k: r[k] or "" for k in ("kind", "name", "email", "username")} for r in visible_identities(store, pid, viewer)]
-    row = store.query("SELECT topics FROM person_profiles WHERE person_id = ?", [pid])
-    p.topics = visible_topics(store, pid, json.loads(row[0]["topics"]) if row else [], viewer)
-    projects = store.query(f"""SELECT pr.name, pr.team, pr.id, sum(c.count) AS n FROM contributions c
-                              JOIN identities i ON i.id = c.identity_id
-                              JOIN project_documents pd ON pd.doc_id = c.doc_id
-                              JOIN projects pr ON pr.id = pd.project_id JOIN documents d ON d.id = c.doc_id
-                              WHERE i.person_id = ?{where} GROUP BY pr.id, pr.name, pr.team ORDER BY n DESC, pr.name""", [pid, *params])
+    row = profile_db.profile_topics(store, pid)
+    p.topics = visible_topics(store, pid, json.loads(row["topics"]) if row else [], viewer)
+    projects = profile_db.person_projects(store, pid, sources)
     total = sum(r["n"] or 0 for r in projects) or 1
     p.projects = [{"name": r["name"], "id": r["id"], "team": r["team"] or "", "count": r["n"] or 0,
                    "share": round((r["n"] or 0) / total, 3)} for r in projects]
     p.recent = [{"title": r["title"], "url": r["url"], "project": r["project"] or "", "role": r["role"],
-                 "count": r["count"], "last_at": r["last_at"]} for r in store.query(
-        # per document: the totals, and project and role from its latest contribution (a window, not
-        # SQLite's bare columns beside max(), so Postgres answers the same)
-        f"""SELECT title, url, project, role, count, last_at FROM (
-               SELECT d.title, d.url, pr.name AS project, c.role, sum(c.count) OVER per_doc AS count,
-                      max(c.last_at) OVER per_doc AS last_at,
-                      row_number() OVER (PARTITION BY d.id ORDER BY c.last_at DESC) AS latest
-               FROM contributions c JOIN identities i ON i.id = c.identity_id JOIN documents d ON d.id = c.doc_id
-               LEFT JOIN project_documents pd ON pd.doc_id = d.id LEFT JOIN projects pr ON pr.id = pd.project_id
-               WHERE i.person_id = ? AND c.last_at IS NOT NULL AND {not_unit("d.kind")}{where}
-               WINDOW per_doc AS (PARTITION BY d.id)) AS recent
-           WHERE latest = 1 ORDER BY last_at DESC, title LIMIT ?""", [pid, *params, RECENT])]
+                 "count": r["count"], "last_at": r["last_at"]} for r in profile_db.recent_documents(store, pid, RECENT, sources)]
     return p
 
 
@@ -264,13 +250,13 @@ def similar_people(store: Store, person: dict[str, Any], limit: int = 5, viewer:
     """People in other teams whose work is most like this person's (cosine of work directions),
     from the work `viewer` may see."""
     ensure_schema(store)
-    rows = visible_profiles(store, {r["person_id"]: r for r in store.query("SELECT * FROM person_profiles")}, viewer)
+    rows = visible_profiles(store, {r["person_id"]: r for r in profile_db.profile_rows(store)}, viewer)
     mine = rows.get(person["id"])
     me = from_blob(mine["vector"]) if mine else None
     if me is None:
         return []
     my_team = (person["team"] or "").casefold()
-    people = {r["id"]: r for r in store.query("SELECT id, name, team FROM people")}
+    people = {r["id"]: r for r in people_lookup.people_teams(store)}
     my_topics = set(json.loads(mine["topics"] or "[]"))
     scored = []
     for pid, r in rows.items():
