@@ -9,7 +9,7 @@ from index.storage import catalog as catalog_db
 from index.storage import project_content as content_db
 from index.storage import project_pairs as pair_db
 from index.storage.factory import open_store
-from pg_fixture import BACKENDS, backend_url
+from support.postgres import BACKENDS, backend_url
 
 
 @pytest.fixture(params=BACKENDS)
