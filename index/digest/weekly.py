@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from index.retrieval import querylog
 from index.catalog.build import DORMANT_DAYS, list_projects
+from index.storage import digest as digest_store
 from index.storage.sqlite.store import UNIT_KINDS, Store, iso, now_iso
 
 WEEK = re.compile(r"^(\d{4})-?W(\d{2})$")
@@ -123,11 +124,11 @@ class DigestData:
         return asdict(self)
 
 
-def _people(store: Store) -> dict[str, dict[str, Any]]:
-    return {r["id"]: r for r in store.query("SELECT id, name, team, slack_id FROM people")}
+def _people(store: Store) -> dict[str, digest_store.PersonBrief]:
+    return digest_store.people_brief(store)
 
 
-def _person(row: dict[str, Any]) -> dict[str, str]:
+def _person(row: digest_store.PersonBrief) -> dict[str, str]:
     return {"name": row["name"], "team": row["team"] or "", "slack_id": row["slack_id"] or ""}
 
 
@@ -162,15 +163,14 @@ def project_changes(store: Store, week: Week, team: str = "", sources: Container
     projects = {p.id: p for p in list_projects(store) if _in_view(team, p.team) and _visible(sources, p.source)}
     dates: dict[str, list[datetime]] = {}
     active: dict[str, set[str]] = {}
-    for r in store.query("""SELECT pd.project_id, c.first_at, c.last_at, i.person_id FROM project_documents pd
-                            JOIN contributions c ON c.doc_id = pd.doc_id JOIN identities i ON i.id = c.identity_id"""):
+    for r in digest_store.project_contributions(store):
         if r["project_id"] not in projects:
             continue
         first, last = as_utc(r["first_at"]), as_utc(r["last_at"])
         dates.setdefault(r["project_id"], []).extend(d for d in (first, last) if d)
         if r["person_id"] and (week.contains(first) or week.contains(last)):
             active.setdefault(r["project_id"], set()).add(r["person_id"])
-    for r in store.query("SELECT pd.project_id, d.updated_at FROM project_documents pd JOIN documents d ON d.id = pd.doc_id"):
+    for r in digest_store.project_document_dates(store):
         if r["project_id"] in projects and as_utc(r["updated_at"]):
             dates.setdefault(r["project_id"], []).append(as_utc(r["updated_at"]))
     people = _people(store)
@@ -192,34 +192,21 @@ def project_changes(store: Store, week: Week, team: str = "", sources: Container
 def note_first_seen(store: Store) -> None:
     """Remember when each document was first seen: its earliest known date, or now. Runs after a crawl."""
     with store.transaction():
-        store.conn.execute("""INSERT OR IGNORE INTO doc_first_seen (doc_id, first_seen)
-            SELECT d.id, coalesce(min(c.first_at), min(c.last_at), d.updated_at, ?) FROM documents d
-            LEFT JOIN contributions c ON c.doc_id = d.id GROUP BY d.id""", (now_iso(),))
+        digest_store.note_first_seen(store, now_iso())
 
 
 def notable_documents(store: Store, week: Week, team: str = "", sources: Container[str] | None = None) -> list[dict[str, Any]]:
     """New and edited pages of the week with their authors: new first, larger first."""
     s, e = iso(week.start), iso(week.end)  # stored dates are UTC ISO text: they compare as strings
-    touched_ids = [r["id"] for r in store.query(
-        """SELECT doc_id AS id FROM contributions WHERE (first_at >= ? AND first_at < ?) OR (last_at >= ? AND last_at < ?)
-           UNION SELECT id FROM documents WHERE updated_at >= ? AND updated_at < ?
-           UNION SELECT doc_id FROM doc_first_seen WHERE first_seen >= ? AND first_seen < ?""", [s, e] * 4)]
-    docs: dict[str, dict[str, Any]] = {}
-    contribs: dict[str, list[dict[str, Any]]] = {}
-    for i in range(0, len(touched_ids), 500):
-        part = touched_ids[i:i + 500]
-        marks = ",".join("?" * len(part))
-        for r in store.query(f"""SELECT d.id, d.title, d.url, d.team, d.source, d.kind, d.updated_at,
-                                        length(d.text) AS size, f.first_seen
-                                 FROM documents d LEFT JOIN doc_first_seen f ON f.doc_id = d.id
-                                 WHERE d.id IN ({marks})""", part):
-            if r["kind"] not in DOC_KINDS_SKIPPED and _in_view(team, r["team"]) and _visible(sources, r["source"]):
-                docs[r["id"]] = r
-        for r in store.query(f"""SELECT c.doc_id, c.role, c.count, c.lines, c.first_at, c.last_at, i.person_id
-                                 FROM contributions c JOIN identities i ON i.id = c.identity_id
-                                 WHERE c.doc_id IN ({marks})""", part):
-            if r["doc_id"] in docs:
-                contribs.setdefault(r["doc_id"], []).append(r)
+    touched_ids = digest_store.touched_doc_ids(store, s, e)
+    docs: dict[str, digest_store.DigestDocument] = {}
+    contribs: dict[str, list[digest_store.DigestContribution]] = {}
+    for r in digest_store.documents_seen(store, touched_ids):
+        if r["kind"] not in DOC_KINDS_SKIPPED and _in_view(team, r["team"]) and _visible(sources, r["source"]):
+            docs[r["id"]] = r
+    for c in digest_store.contributions_to(store, touched_ids):
+        if c["doc_id"] in docs:
+            contribs.setdefault(c["doc_id"], []).append(c)
     people = _people(store)
     out = []
     for doc_id, d in docs.items():
@@ -252,9 +239,7 @@ def cross_team_starts(store: Store, week: Week, team: str = "", sources: Contain
     projects = {p.id: p for p in list_projects(store) if _visible(sources, p.source)}
     people = _people(store)
     first: dict[tuple[str, str], datetime] = {}
-    for r in store.query("""SELECT pd.project_id, i.person_id, c.first_at, c.last_at FROM project_documents pd
-                            JOIN contributions c ON c.doc_id = pd.doc_id JOIN identities i ON i.id = c.identity_id
-                            WHERE i.person_id IS NOT NULL AND c.role != 'mentioned'"""):
+    for r in digest_store.first_project_contributions(store):
         when = as_utc(r["first_at"]) or as_utc(r["last_at"])
         key = (r["person_id"], r["project_id"])
         if when and (key not in first or when < first[key]):
@@ -279,16 +264,13 @@ def pair_key(overlap: Any) -> str:
 
 def announced_before(store: Store, view: str, week: str) -> set[str]:
     """Overlap pairs this view's digests announced in weeks before `week`."""
-    return {r["pair"] for r in store.query("SELECT pair FROM digest_overlaps WHERE view = ? AND week < ?", [view, week])}
+    return digest_store.announced_before(store, view, week)
 
 
 def mark_announced(store: Store, view: str, week: str, pairs: Iterable[str]) -> None:
     """Remember that a delivered digest announced these pairs (the earliest week wins)."""
     with store.transaction():
-        for pair in pairs:
-            store.conn.execute("""INSERT INTO digest_overlaps (view, pair, week) VALUES (?, ?, ?)
-                                  ON CONFLICT (view, pair) DO UPDATE SET week = min(week, excluded.week)""",
-                               (view, pair, week))
+        digest_store.mark_announced(store, view, week, pairs)
 
 
 def overlap_items(store: Store, overlaps: Sequence[Any], week: Week, team: str = "",

@@ -16,6 +16,7 @@ from typing import Any
 
 from index.catalog.build import doc_projects, project_intro, project_members
 from index.expertise.modules import module_votes, names_part, names_project, named_by_initials
+from index.storage import people as people_store
 from index.storage.sqlite.store import UNIT_KINDS, Store
 from index.people.visibility import Viewer, only_visible
 
@@ -141,11 +142,7 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
         return []
     best = top[0][1]
     doc_weight = {d: (s / best) ** SCORE_POWER for d, s in top}
-    marks = ",".join("?" * len(top))
-    rows = store.query(
-        f"""SELECT c.doc_id, c.role, c.count, c.first_at, c.last_at, i.person_id
-            FROM contributions c JOIN identities i ON i.id = c.identity_id
-            WHERE c.doc_id IN ({marks}) AND i.person_id IS NOT NULL""", [d for d, _ in top])
+    rows = people_store.person_contributions(store, [d for d, _ in top])
     docs = store.documents(d for d, _ in top)
     units = {d for d, r in docs.items() if r["kind"] in UNIT_KINDS}  # commits and folders: module evidence only
     totals: dict[str, float] = defaultdict(float)
@@ -211,8 +208,7 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
     score = _mix(doc_votes, project_votes, project_weight)
     if not score:
         return []
-    people = {r["id"]: r for r in store.query(
-        f"SELECT * FROM people WHERE id IN ({','.join('?' * len(score))})", list(score))}
+    people = people_store.people_by_id(store, score)
     ranked = [pid for pid in sorted(score, key=lambda p: -score[p]) if pid in people and
               (not team or (people[pid]["team"] or "").casefold() == team.casefold())][:limit]
     evidence_docs = store.documents({d for pid in ranked for d in proof.get(pid, {})} |

@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable
 from connectors.common.identifiers import pieces
 from connectors.common.stopwords import MODULE_QUESTION_STOPWORDS
 
+from index.storage import documents as documents_store, people as people_store
 from index.storage.sqlite.store import Store
 
 COMMIT_AUTHOR_SHARE = 0.5  # share of a matching commit's weight kept by its author; the rest goes to the files it changed
@@ -90,13 +91,7 @@ def drill_down(weights: dict[str, float], folders: Iterable[str]) -> dict[str, f
 
 def unit_shares(store: Store, units: Iterable[str], fresh: Callable[[str | None], float]) -> dict[str, dict[str, list]]:
     """unit -> person -> [share of the unit's commits x recency, commits, first, last]."""
-    ids = list(dict.fromkeys(units))
-    rows: list[dict[str, Any]] = []
-    for i in range(0, len(ids), 500):
-        part = ids[i:i + 500]
-        rows += store.query(f"""SELECT c.doc_id, c.count, c.first_at, c.last_at, i.person_id
-                                FROM contributions c JOIN identities i ON i.id = c.identity_id
-                                WHERE c.doc_id IN ({','.join('?' * len(part))}) AND i.person_id IS NOT NULL""", part)
+    rows = people_store.person_contributions(store, dict.fromkeys(units))
     totals: dict[str, float] = defaultdict(float)
     for r in rows:
         totals[r["doc_id"]] += r["count"] or 0
@@ -196,9 +191,7 @@ def companions(store: Store, core: list[str], docs: dict[str, dict[str, Any]]) -
         s = stem(path)
         if len(s) < 4:
             continue
-        rows = store.query("""SELECT id, path FROM documents WHERE source = ? AND kind = 'code_path'
-                              AND (path LIKE ? OR path LIKE ?) LIMIT 50""", [source, f"%{s}%", f"%{s}.%"])
-        for r in rows:
+        for r in documents_store.code_paths_with_stem(store, source, s):
             if r["id"] != u and stem(r["path"]) == s:
                 out.setdefault(r["id"], u)
     return out
@@ -211,10 +204,8 @@ def folder_tests(store: Store, source: str, folder: str) -> list[str]:
     parent = folder.rstrip("/").rsplit("/", 1)[0] + "/" if "/" in folder.rstrip("/") else ""
     if len(name) < 3:
         return []
-    rows = store.query("""SELECT id, path FROM documents WHERE source = ? AND kind = 'code_path' AND lower(path) LIKE ?
-                          LIMIT 50""", [source, f"%{name}%"])
     out = []
-    for r in rows:
+    for r in documents_store.code_paths_containing(store, source, name):
         p = r["path"] or ""
         base = p.rsplit("/", 1)[-1].split(".", 1)[0].casefold()
         s = stem(p)
@@ -286,14 +277,12 @@ def parts_named_by_initials(store: Store, topic: str) -> list[str]:
     if not named:
         return found
     patterns = [p for short in named for p in (f"%/{short}/", f"{short}/", f"%/{short}.%", f"{short}.%")]
-    rows = store.query(f"""SELECT id, source, path FROM documents WHERE kind IN ('folder', 'code_path')
-                           AND ({' OR '.join(['lower(path) LIKE ?'] * len(patterns))}) LIMIT 200""", patterns)  # one scan
+    rows = documents_store.parts_with_paths_like(store, patterns)  # one scan
     for short, words in named.items():
         hits = [r for r in rows if (r["path"] or "").rstrip("/").rsplit("/", 1)[-1].split(".", 1)[0].casefold() == short]
         phrase = "%" + "_".join(w.rstrip("s") if len(w) > 3 else w for w in words) + "%"
         for source in sorted({r["source"] for r in hits}):
-            if store.query("""SELECT 1 FROM documents WHERE source = ? AND (lower(title) LIKE ? OR lower(path) LIKE ?
-                              OR lower(text) LIKE ?) LIMIT 1""", [source, phrase, phrase, phrase]):
+            if documents_store.source_mentions(store, source, phrase):
                 found += [r["id"] for r in hits if r["source"] == source]
     return found
 

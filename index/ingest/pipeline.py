@@ -30,6 +30,7 @@ from connectors.common.redact import redact
 
 from index.ingest.chunking import chunk_text
 from index.embedding.embedder import Embedder, Pending
+from index.storage import documents as documents_store
 from index.storage.sqlite import store as store_module
 from index.storage.sqlite.store import Store, content_hash, now_iso
 from index.storage.sqlite.vectors import VectorIndex
@@ -410,7 +411,7 @@ def refresh_stale(store: Store, vectors: VectorIndex, embedder: Embedder,
     if not model_changed and store.get_meta("index_version") == str(store_module.INDEX_VERSION):
         return 0
     stale = []
-    for r in store.query("SELECT id, source, team, kind, title, url, path, text, content_hash FROM documents"):
+    for r in documents_store.stored_documents(store):
         doc = Document(id=r["id"], source=r["source"], team=r["team"], kind=r["kind"], title=r["title"] or "",
                        text=r["text"] or "", url=r["url"] or "", path=r["path"] or "")
         chash = content_hash(doc)
@@ -429,7 +430,7 @@ def refresh_stale(store: Store, vectors: VectorIndex, embedder: Embedder,
         store.begin()
         try:
             for (doc, chash), cs in zip(part, chunks):
-                store.conn.execute("UPDATE documents SET content_hash = ? WHERE id = ?", (chash, doc.id))
+                documents_store.set_content_hash(store, doc.id, chash)
                 old = store.chunk_ids(doc.id)
                 remove_ids += old
                 store.delete_chunks(old)

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable
 
 from index.people.resolve import _matches, identity_keys, norm_name
+from index.storage import people as people_store
 from index.storage.sqlite.store import Store
 
 KINDS = ("refused_merge", "name_collision", "inferred_join", "one_word_name", "not_in_directory")
@@ -58,8 +59,8 @@ def _one_word(value: str) -> bool:
 
 def find_ambiguous(store: Store, aliases: Iterable[Any] = ()) -> list[Ambiguity]:
     """Every identity or person whose placement deserves a second look; see the module doc."""
-    idents = {r["id"]: r for r in store.query("SELECT * FROM identities")}
-    people = {r["id"]: r for r in store.query("SELECT * FROM people")}
+    idents = {r["id"]: r for r in people_store.identities(store)}
+    people = {r["id"]: r for r in people_store.people(store)}
     merged_by_rule = {i for rule in aliases if getattr(rule, "action", "") == "merge"
                       for i, r in idents.items() if any(_matches(s, r) for s in rule.identities)}
 
@@ -126,8 +127,7 @@ def find_ambiguous(store: Store, aliases: Iterable[Any] = ()) -> list[Ambiguity]
                                      f"no email; joined only by the one-word name {sorted(shared)[0][2:]!r}"))
     # 4. people the directory does not know (only meaningful when there is a directory)
     if directory_emails:
-        contributing = {r["person_id"] for r in store.query(
-            "SELECT DISTINCT i.person_id FROM contributions c JOIN identities i ON i.id = c.identity_id")}
+        contributing = people_store.contributing_person_ids(store)
         for pid, p in sorted(people.items()):
             if not p["in_directory"] and pid in contributing:
                 ids = ", ".join(describe_identity(idents[i]) for i in members[pid])

@@ -19,6 +19,7 @@ from typing import Any, Iterable
 
 from connectors.base import is_bot
 
+from index.storage import people as people_store
 from index.storage.sqlite.store import Store
 
 DIRECTORY_COLUMNS = ("name", "email", "team", "slack_id", "tz", "hours")  # hours: "09:00-17:00", for syncs
@@ -277,14 +278,12 @@ def _matches(spec: str, ident: dict[str, Any]) -> bool:
 def sync_directory(store: Store, rows: list[dict[str, str]]) -> None:
     """Make the directory identities mirror the CSV."""
     wanted = {f"directory:{r['email'].casefold()}": r for r in rows}
-    existing = {r["id"] for r in store.query("SELECT id FROM identities WHERE kind = 'directory'")}
+    existing = people_store.directory_identity_ids(store)
     for gone in existing - wanted.keys():
-        store.conn.execute("DELETE FROM identities WHERE id = ?", (gone,))
+        people_store.delete_identity(store, gone)
     for iid, r in wanted.items():
-        store.conn.execute(
-            """INSERT OR REPLACE INTO identities (id, kind, name, email, username, slack_id, team, tz)
-               VALUES (?, 'directory', ?, ?, '', ?, ?, ?)""",
-            (iid, r["name"], r["email"].casefold(), r["slack_id"], r["team"], r["tz"]))
+        people_store.put_directory_identity(store, iid, name=r["name"], email=r["email"].casefold(),
+                                            slack_id=r["slack_id"], team=r["team"], tz=r["tz"])
 
 
 def resolve(store: Store, directory: list[dict[str, str]] | None = None, aliases: Iterable[Any] = ()) -> ResolveReport:
@@ -293,9 +292,8 @@ def resolve(store: Store, directory: list[dict[str, str]] | None = None, aliases
     with store.transaction():
         if directory is not None:
             sync_directory(store, directory)
-        store.conn.execute("DELETE FROM identities WHERE kind != 'directory' AND id NOT IN "
-                           "(SELECT DISTINCT identity_id FROM contributions)")
-        idents = {r["id"]: r for r in store.query("SELECT * FROM identities")}
+        people_store.delete_orphan_identities(store)
+        idents = {r["id"]: r for r in people_store.identities(store)}
         bots = {i for i, r in idents.items() if is_bot(r["name"] or "", r["email"] or "", r["username"] or "")}
         report.bots = len(bots)
         people_ids = [i for i in idents if i not in bots]
@@ -333,29 +331,21 @@ def resolve(store: Store, directory: list[dict[str, str]] | None = None, aliases
         for t, key, a, b in sorted(links):
             groups.union(a, b, key, check_names=t > 0)
         joins = _handle_joins(key_members, idents, groups)
-        sources: dict[str, set[str]] = defaultdict(set)
-        for r in store.query("""SELECT DISTINCT c.identity_id, d.source FROM contributions c
-                                JOIN documents d ON d.id = c.doc_id"""):
-            sources[r["identity_id"]].add(r["source"])
-        joins += join_first_names(groups, idents, people_ids, sources)
+        joins += join_first_names(groups, idents, people_ids, people_store.identity_sources(store))
         report.refused = groups.refused
         report.joins = joins
         store.set_meta("people_refused", json.dumps(sorted(set(groups.refused)), ensure_ascii=False))
         store.set_meta("people_joins", json.dumps(sorted(set(joins)), ensure_ascii=False))
 
-        weight = Counter()
-        for r in store.query("SELECT identity_id, sum(count) AS n FROM contributions GROUP BY identity_id"):
-            weight[r["identity_id"]] = r["n"] or 0
+        weight = Counter(people_store.identity_totals(store))
         team_votes: dict[str, Counter] = defaultdict(Counter)
-        for r in store.query("""SELECT c.identity_id, d.team, sum(c.count) AS n FROM contributions c
-                                JOIN documents d ON d.id = c.doc_id GROUP BY c.identity_id, d.team"""):
-            team_votes[r["identity_id"]][r["team"]] += r["n"] or 0
+        for identity, doc_team, n in people_store.identity_team_totals(store):
+            team_votes[identity][doc_team] += n
         members: dict[str, list[str]] = defaultdict(list)
         for i in people_ids:
             members[groups.find(i)].append(i)
 
-        store.conn.execute("DELETE FROM people")
-        store.conn.execute("UPDATE identities SET person_id = NULL")
+        people_store.clear_people(store)
         alias_names = {rule.name for rule in aliases if rule.action == "merge" and rule.name}
         used: set[str] = set()
         # directory people first, so they keep "p:<directory email>" when a split leaves a namesake with that email
@@ -386,14 +376,11 @@ def resolve(store: Store, directory: list[dict[str, str]] | None = None, aliases
                 pid = "p:" + root
             used.add(pid)
             aliases_of = sorted({n for n in names if n != display} - alias_names)
-            store.conn.execute(
-                "INSERT OR REPLACE INTO people (id, name, team, slack_id, tz, emails, aliases, in_directory) "
-                "VALUES (?,?,?,?,?,?,?,?)",
-                (pid, display, team, directory_row["slack_id"] if directory_row else "",
-                 directory_row["tz"] if directory_row else "", json.dumps(emails), json.dumps(aliases_of),
-                 1 if directory_row else 0))
-            marks = ",".join("?" * len(ids))
-            store.conn.execute(f"UPDATE identities SET person_id = ? WHERE id IN ({marks})", (pid, *ids))
+            people_store.put_person(store, {
+                "id": pid, "name": display, "team": team, "slack_id": directory_row["slack_id"] if directory_row else "",
+                "tz": directory_row["tz"] if directory_row else "", "emails": json.dumps(emails),
+                "aliases": json.dumps(aliases_of), "in_directory": 1 if directory_row else 0})
+            people_store.assign_identities(store, pid, ids)
         report.identities = len(idents)
         report.people = len(members)
     return report

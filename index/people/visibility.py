@@ -21,12 +21,13 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from index.embedding.docvectors import doc_centroids, from_blob, mean_direction, to_blob
 from index.people.resolve import identity_keys, norm_name
+from index.storage import documents as documents_store, people as people_store
+from index.storage.scope import source_clause
 from index.storage.sqlite.store import Store
 
 PUBLIC = "public"
 TEAM = "team"
 Visibility = str | Sequence[str]  # "public", "team" or team names
-_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -73,19 +74,19 @@ def effective(store: Store, viewer: Viewer | None) -> Viewer | None:
     so an org whose sources are all public answers everyone at the owner's speed."""
     if viewer is None:
         return None
-    stored = {r[0] for r in store.conn.execute("SELECT DISTINCT source FROM documents")}
-    return None if stored <= viewer.sources else viewer
+    return None if documents_store.document_sources(store) <= viewer.sources else viewer
+
+
+def sources_of(viewer: Viewer | None) -> frozenset[str] | None:
+    """The sources a viewer may see, as the storage reads take them (None: every source)."""
+    return None if viewer is None else viewer.sources
 
 
 # -- SQL filters ----------------------------------------------------------------------------------
 def source_filter(viewer: Viewer | None, column: str = "d.source") -> tuple[str, list[str]]:
-    """(" AND column IN (...)", params) for a viewer; ("", []) for the owner."""
-    if viewer is None:
-        return "", []
-    names = sorted(viewer.sources)
-    if not names:
-        return " AND 0", []
-    return f" AND {column} IN ({','.join('?' * len(names))})", names
+    """(" AND column IN (...)", params) for a viewer; ("", []) for the owner (index/storage/scope.py),
+    for the modules that still write their SQL outside index/storage."""
+    return source_clause(sources_of(viewer), column)
 
 
 def visible_doc_ids(store: Store, doc_ids: Iterable[str], viewer: Viewer | None) -> set[str]:
@@ -93,13 +94,7 @@ def visible_doc_ids(store: Store, doc_ids: Iterable[str], viewer: Viewer | None)
     ids = list(dict.fromkeys(doc_ids))
     if viewer is None:
         return set(ids)
-    where, params = source_filter(viewer, "source")
-    out: set[str] = set()
-    for i in range(0, len(ids), _BATCH):
-        part = ids[i:i + _BATCH]
-        out |= {r[0] for r in store.conn.execute(
-            f"SELECT id FROM documents WHERE id IN ({','.join('?' * len(part))}){where}", [*part, *params])}
-    return out
+    return documents_store.ids_in_sources(store, ids, viewer.sources)
 
 
 def only_visible(store: Store, scores: Mapping[str, float], viewer: Viewer | None) -> dict[str, float]:
@@ -115,21 +110,12 @@ def visible_people(store: Store, viewer: Viewer | None) -> set[str] | None:
     (None: everyone)."""
     if viewer is None:
         return None
-    where, params = source_filter(viewer)
-    rows = store.conn.execute(
-        f"""SELECT id FROM people WHERE in_directory = 1
-            UNION SELECT i.person_id FROM contributions c JOIN identities i ON i.id = c.identity_id
-            JOIN documents d ON d.id = c.doc_id WHERE i.person_id IS NOT NULL{where}""", params)
-    return {r[0] for r in rows}
+    return people_store.visible_person_ids(store, viewer.sources)
 
 
-def visible_identities(store: Store, person_id: str, viewer: Viewer | None) -> list[dict[str, Any]]:
+def visible_identities(store: Store, person_id: str, viewer: Viewer | None) -> list[people_store.IdentityRow]:
     """A person's identities the viewer may know: the directory's, and those with visible contributions."""
-    where, params = source_filter(viewer)
-    return store.query(
-        f"""SELECT * FROM identities WHERE person_id = ? AND (kind = 'directory' OR id IN (
-                SELECT c.identity_id FROM contributions c JOIN documents d ON d.id = c.doc_id WHERE 1 = 1{where}))
-            ORDER BY kind, name, email""", [person_id, *params])
+    return people_store.person_identities(store, person_id, sources_of(viewer))
 
 
 def named_visibly(store: Store, person: Mapping[str, Any], query: str, viewer: Viewer | None) -> bool:
@@ -157,15 +143,7 @@ def hidden_work(store: Store, person_ids: Iterable[str], viewer: Viewer | None) 
     ids = list(dict.fromkeys(person_ids))
     if viewer is None or not ids:
         return set()
-    names = sorted(viewer.sources) or [""]
-    out: set[str] = set()
-    for i in range(0, len(ids), _BATCH):
-        part = ids[i:i + _BATCH]
-        out |= {r[0] for r in store.conn.execute(
-            f"""SELECT DISTINCT i.person_id FROM contributions c JOIN identities i ON i.id = c.identity_id
-                JOIN documents d ON d.id = c.doc_id WHERE i.person_id IN ({','.join('?' * len(part))})
-                AND d.source NOT IN ({','.join('?' * len(names))})""", [*part, *names])}
-    return out
+    return people_store.people_with_work_outside(store, ids, viewer.sources)
 
 
 def trim_identity_lists(store: Store, person_id: str, emails: list[str], aliases: list[str],
@@ -183,16 +161,7 @@ def visible_topics(store: Store, person_id: str, topics: list[str], viewer: View
     """Topics (derived from all of a person's work) that visible documents of theirs also show."""
     if viewer is None or not topics or not hidden_work(store, [person_id], viewer):
         return topics
-    where, params = source_filter(viewer)
-    keep = []
-    for t in topics:
-        row = store.conn.execute(
-            f"""SELECT 1 FROM contributions c JOIN identities i ON i.id = c.identity_id JOIN documents d ON d.id = c.doc_id
-                WHERE i.person_id = ?{where} AND (instr(lower(d.title), lower(?)) > 0 OR instr(lower(d.text), lower(?)) > 0)
-                LIMIT 1""", [person_id, *params, t, t]).fetchone()
-        if row:
-            keep.append(t)
-    return keep
+    return [t for t in topics if people_store.mentioned_in_work(store, person_id, t, viewer.sources)]
 
 
 def visible_profiles(store: Store, rows: Mapping[str, dict[str, Any]], viewer: Viewer | None) -> dict[str, dict[str, Any]]:
@@ -206,15 +175,9 @@ def visible_profiles(store: Store, rows: Mapping[str, dict[str, Any]], viewer: V
     redo = hidden_work(store, out, viewer)
     if not redo:
         return out
-    where, params = source_filter(viewer)
     totals: dict[str, float] = defaultdict(float)
     mine: dict[str, dict[str, float]] = defaultdict(dict)
-    marks = ",".join("?" * len(redo))
-    for r in store.query(f"""SELECT c.doc_id, i.person_id, sum(c.count) AS n FROM contributions c
-                             JOIN identities i ON i.id = c.identity_id JOIN documents d ON d.id = c.doc_id
-                             WHERE c.doc_id IN (SELECT c2.doc_id FROM contributions c2 JOIN identities i2
-                                                ON i2.id = c2.identity_id WHERE i2.person_id IN ({marks})){where}
-                             GROUP BY c.doc_id, i.person_id""", [*sorted(redo), *params]):
+    for r in people_store.doc_person_totals(store, sorted(redo), viewer.sources):
         totals[r["doc_id"]] += r["n"] or 0
         if r["person_id"] in redo:
             mine[r["person_id"]][r["doc_id"]] = r["n"] or 0

@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Iterable, Sequence, TypeVar
 
 from index.retrieval.search import query_terms
+from index.storage import feedback as feedback_store
 from index.storage.sqlite.store import Store, now_iso
 
 MAX_EFFECT = 0.5      # the score factor stays within [0.5, 1.5]
@@ -52,13 +53,10 @@ def record_feedback(store: Store, doc_id: str, query: str, value: int, user: str
     value = 1 if value > 0 else -1
     key = query_key(query)
     with store.transaction():
-        old = [r["id"] for r in store.query("SELECT id, query FROM feedback WHERE doc_id = ? AND user = ?",
-                                           (doc_id, user or ""))
+        old = [r["id"] for r in feedback_store.user_votes(store, doc_id, user or "")
                if query_key(r["query"] or "") == key]
-        if old:
-            store.conn.execute(f"DELETE FROM feedback WHERE id IN ({','.join('?' * len(old))})", old)
-        store.conn.execute("INSERT INTO feedback (doc_id, query, value, user, at) VALUES (?, ?, ?, ?, ?)",
-                           (doc_id, query, value, user or "", now_iso()))
+        feedback_store.delete_votes(store, old)
+        feedback_store.add_vote(store, doc_id, query, value, user or "", now_iso())
 
 
 def votes_for(store: Store, doc_ids: Iterable[str], query: str) -> dict[str, list[tuple[int, float]]]:
@@ -67,10 +65,8 @@ def votes_for(store: Store, doc_ids: Iterable[str], query: str) -> dict[str, lis
     if not ids:
         return {}
     out: dict[str, list[tuple[int, float]]] = {}
-    for start in range(0, len(ids), 500):
-        part = ids[start:start + 500]
-        for r in store.query(f"SELECT doc_id, query, value FROM feedback WHERE doc_id IN ({','.join('?' * len(part))})", part):
-            out.setdefault(r["doc_id"], []).append((int(r["value"] or 0), relevance(r["query"] or "", query)))
+    for r in feedback_store.votes_on(store, ids):
+        out.setdefault(r["doc_id"], []).append((int(r["value"] or 0), relevance(r["query"] or "", query)))
     return out
 
 

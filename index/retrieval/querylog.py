@@ -20,6 +20,8 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from index.retrieval.feedback import query_key
+from index.storage import documents as documents_store, feedback as feedback_store, people as people_store
+from index.storage import querylog as log_store
 from index.storage.sqlite.store import Store, iso
 
 MERGE_SECONDS = 120
@@ -53,8 +55,7 @@ def strength(store: Store, query_vector: np.ndarray | None, doc_ids: Sequence[st
     ids = list(dict.fromkeys(doc_ids))[:top]
     if query_vector is None or not ids:
         return None if query_vector is None else 0.0
-    marks = ",".join("?" * len(ids))
-    blobs = [r[0] for r in store.conn.execute(f"SELECT vector FROM chunks WHERE doc_id IN ({marks})", ids) if r[0]]
+    blobs = documents_store.chunk_vectors_of(store, ids)
     if not blobs:
         return 0.0
     matrix = np.frombuffer(b"".join(blobs), dtype="float32").reshape(len(blobs), -1)
@@ -69,10 +70,7 @@ def asker_team(store: Store, asker: str | None) -> str:
     """The team of the person behind a Slack id, an email or a name; '' when unknown."""
     if not asker:
         return ""
-    key = asker.strip()
-    rows = store.query("SELECT team FROM people WHERE slack_id = ? OR lower(name) = lower(?) OR emails LIKE ? LIMIT 1",
-                       [key, key, f'%"{key.casefold()}"%'])
-    return (rows[0]["team"] or "") if rows else ""
+    return people_store.team_of(store, asker.strip())
 
 
 def record(store: Store, question: str, surface: str, kind: str, strength_value: float | None, results: int,
@@ -86,28 +84,22 @@ def record(store: Store, question: str, surface: str, kind: str, strength_value:
     team = team if team is not None else asker_team(store, asker)
     key = query_key(question)
     with store.transaction():
-        store.conn.execute("DELETE FROM query_log WHERE at < ?", (iso(now - timedelta(days=retention_days)),))
-        same = store.conn.execute(
-            "SELECT id, kind, strength, results FROM query_log WHERE surface = ? AND asker = ? AND qkey = ? AND at >= ? "
-            "ORDER BY at DESC LIMIT 1", (surface, asker or "", key, since)).fetchone()
+        log_store.delete_before(store, iso(now - timedelta(days=retention_days)))
+        same = log_store.latest_same(store, surface, asker or "", key, since)
         if same:
-            kinds = "+".join(sorted(set(same[1].split("+")) | {kind}, key=["search", "experts"].index))
-            best = max((s for s in (same[2], strength_value) if s is not None), default=None)
-            store.conn.execute("UPDATE query_log SET kind = ?, strength = ?, results = ? WHERE id = ?",
-                               (kinds, best, max(same[3] or 0, results), same[0]))
-            return int(same[0])
-        cur = store.conn.execute(
-            "INSERT INTO query_log (at, surface, question, qkey, kind, asker, asker_team, strength, results) "
-            "VALUES (?,?,?,?,?,?,?,?,?)", (stamp, surface, question, key, kind, asker or "", team, strength_value, results))
-        return int(cur.lastrowid)
+            kinds = "+".join(sorted(set(same["kind"].split("+")) | {kind}, key=["search", "experts"].index))
+            best = max((s for s in (same["strength"], strength_value) if s is not None), default=None)
+            log_store.update_entry(store, same["id"], kinds, best, max(same["results"] or 0, results))
+            return int(same["id"])
+        return log_store.add_entry(store, at=stamp, surface=surface, question=question, qkey=key, kind=kind,
+                                   asker=asker or "", asker_team=team, strength=strength_value, results=results)
 
 
 def questions(store: Store, start: datetime, end: datetime) -> list[LoggedQuestion]:
     """Questions asked in [start, end), oldest first, each with the net feedback given to its words."""
-    rows = store.query("SELECT id, at, surface, question, qkey, kind, asker_team, strength, results FROM query_log "
-                       "WHERE at >= ? AND at < ? ORDER BY at, id", [iso(start), iso(end)])
+    rows = log_store.entries_between(store, iso(start), iso(end))
     votes: dict[str, int] = {}
-    for r in store.query("SELECT query, value FROM feedback WHERE at >= ?", [iso(start)]):
+    for r in feedback_store.votes_since(store, iso(start)):
         k = query_key(r["query"] or "")
         votes[k] = votes.get(k, 0) + (1 if (r["value"] or 0) > 0 else -1)
     return [LoggedQuestion(r["id"], r["at"], r["surface"], r["question"], r["kind"], r["asker_team"] or "",
@@ -151,4 +143,4 @@ def purge(store: Store, retention_days: int = RETENTION_DAYS, now: datetime | No
     """Delete entries older than the retention; returns how many went."""
     cutoff = iso((now or datetime.now(timezone.utc)) - timedelta(days=retention_days))
     with store.transaction():
-        return store.conn.execute("DELETE FROM query_log WHERE at < ?", (cutoff,)).rowcount
+        return log_store.delete_before(store, cutoff)

@@ -1,0 +1,109 @@
+"""What the index reads of stored documents and chunks beyond the store's own methods: the
+documents of a source a viewer may see, file paths by name (for a module's tests and for parts
+named by initials), chunk vectors of documents, and the full rows `refresh_stale` embeds again.
+
+Documents are written by the store (`put_document`, `delete_document`, index/storage/sqlite/store.py);
+these functions return plain rows and sets. Writes run inside the caller's transaction.
+"""
+from __future__ import annotations
+
+from typing import Collection, Iterable, TypedDict, cast
+
+from index.storage.scope import source_clause
+from index.storage.sqlite.store import Store
+
+BATCH = 500  # ids per IN (...) list
+PATHS_LIMIT = 50  # files looked at per name
+PARTS_LIMIT = 200  # files and folders looked at per question
+
+
+class PathRow(TypedDict):
+    id: str
+    path: str | None
+
+
+class PartRow(TypedDict):
+    id: str
+    source: str
+    path: str | None
+
+
+class StoredDocument(TypedDict):
+    id: str
+    source: str
+    team: str | None
+    kind: str | None
+    title: str | None
+    url: str | None
+    path: str | None
+    text: str | None
+    content_hash: str | None
+
+
+# -- which documents -------------------------------------------------------------------------------
+def document_sources(store: Store) -> set[str]:
+    """The sources the store holds documents of."""
+    return {r["source"] for r in store.query("SELECT DISTINCT source FROM documents")}
+
+
+def ids_in_sources(store: Store, doc_ids: Iterable[str], sources: Collection[str]) -> set[str]:
+    """Those of `doc_ids` that are documents of `sources`."""
+    ids = list(dict.fromkeys(doc_ids))
+    where, params = source_clause(sources, "source")
+    out: set[str] = set()
+    for i in range(0, len(ids), BATCH):
+        part = ids[i:i + BATCH]
+        out |= {r["id"] for r in store.query(
+            f"SELECT id FROM documents WHERE id IN ({','.join('?' * len(part))}){where}", [*part, *params])}
+    return out
+
+
+# -- files by name ---------------------------------------------------------------------------------
+def code_paths_with_stem(store: Store, source: str, stem: str) -> list[PathRow]:
+    """Up to PATHS_LIMIT files of a source whose path holds `stem` (as LIKE matches: any case)."""
+    return cast(list[PathRow], store.query(
+        f"""SELECT id, path FROM documents WHERE source = ? AND kind = 'code_path'
+            AND (path LIKE ? OR path LIKE ?) LIMIT {PATHS_LIMIT}""", [source, f"%{stem}%", f"%{stem}.%"]))
+
+
+def code_paths_containing(store: Store, source: str, word: str) -> list[PathRow]:
+    """Up to PATHS_LIMIT files of a source whose lower-cased path holds `word`."""
+    return cast(list[PathRow], store.query(
+        f"""SELECT id, path FROM documents WHERE source = ? AND kind = 'code_path' AND lower(path) LIKE ?
+            LIMIT {PATHS_LIMIT}""", [source, f"%{word}%"]))
+
+
+def parts_with_paths_like(store: Store, patterns: list[str]) -> list[PartRow]:
+    """Up to PARTS_LIMIT folders and files whose lower-cased path matches any of the LIKE `patterns` (one scan)."""
+    if not patterns:
+        return []
+    return cast(list[PartRow], store.query(
+        f"""SELECT id, source, path FROM documents WHERE kind IN ('folder', 'code_path')
+            AND ({' OR '.join(['lower(path) LIKE ?'] * len(patterns))}) LIMIT {PARTS_LIMIT}""", patterns))
+
+
+def source_mentions(store: Store, source: str, pattern: str) -> bool:
+    """Whether a document of the source has a lower-cased title, path or text matching the LIKE `pattern`."""
+    return bool(store.query("""SELECT 1 FROM documents WHERE source = ? AND (lower(title) LIKE ? OR lower(path) LIKE ?
+                               OR lower(text) LIKE ?) LIMIT 1""", [source, pattern, pattern, pattern]))
+
+
+# -- chunks ----------------------------------------------------------------------------------------
+def chunk_vectors_of(store: Store, doc_ids: list[str]) -> list[bytes]:
+    """The stored vectors (float32 bytes) of every chunk of the documents, those without one left out."""
+    if not doc_ids:
+        return []
+    marks = ",".join("?" * len(doc_ids))
+    return [r["vector"] for r in store.query(f"SELECT vector FROM chunks WHERE doc_id IN ({marks})", doc_ids)
+            if r["vector"]]
+
+
+# -- re-embedding ----------------------------------------------------------------------------------
+def stored_documents(store: Store) -> list[StoredDocument]:
+    """Every document with its text and content hash, to chunk and embed again."""
+    return cast(list[StoredDocument], store.query(
+        "SELECT id, source, team, kind, title, url, path, text, content_hash FROM documents"))
+
+
+def set_content_hash(store: Store, doc_id: str, chash: str) -> None:
+    store.conn.execute("UPDATE documents SET content_hash = ? WHERE id = ?", (chash, doc_id))
