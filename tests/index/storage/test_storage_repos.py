@@ -11,7 +11,7 @@ from connectors.base import Contributor, Document
 from index.storage import digest as digest_store, documents as documents_store, feedback as feedback_store
 from index.storage import people as people_store, querylog as log_store
 from index.storage.factory import open_store
-from pg_fixture import BACKENDS, backend_url
+from support.postgres import BACKENDS, backend_url
 
 
 @pytest.fixture(params=BACKENDS)
