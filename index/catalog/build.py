@@ -43,7 +43,7 @@ from index.catalog import pairs
 from index.catalog import content
 from index.people.resolve import identity_keys
 from index.storage import catalog as catalog_db
-from index.storage import people_lookup
+from index.storage import people as people_db
 from index.storage import project_content as content_db
 from index.storage.sqlite.store import Store, now_iso
 from index.people.visibility import Viewer
@@ -357,10 +357,10 @@ class _People:
 
     def __init__(self, store: Store):
         self.by_key: dict[str, set[str]] = defaultdict(set)
-        for r in people_lookup.resolved_identities(store):
+        for r in people_db.resolved_identities(store):
             for _, key in identity_keys(r):
                 self.by_key[key].add(r["person_id"])
-        self.names = {r["id"]: r["name"] for r in people_lookup.people_names(store)}
+        self.names = {r["id"]: r["name"] for r in people_db.people_names(store)}
         self.name_words = frozenset(w for n in self.names.values() for w in re.findall(r"[a-z]{3,}", (n or "").casefold()))
 
     def resolve(self, owner: str) -> str | None:
@@ -377,7 +377,7 @@ def _contributors(store: Store, doc_ids: list[str]) -> list[dict[str, Any]]:
     totals = catalog_db.person_totals(store, doc_ids)
     if not totals:
         return []
-    people = people_lookup.people_teams_of(store, list(totals))
+    people = people_db.people_teams_of(store, list(totals))
     ranked = sorted((p for p in totals if p in people), key=lambda p: (-totals[p], people[p]["name"]))
     return [{"person_id": p, "name": people[p]["name"], "team": people[p]["team"] or "", "count": int(totals[p])}
             for p in ranked[:TOP_CONTRIBUTORS]]

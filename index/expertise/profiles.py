@@ -23,7 +23,7 @@ from index.catalog import content
 from index.catalog.keywords import nested, phrase_key
 from index.people.resolve import identity_keys, norm_name
 from index.storage import catalog as catalog_db
-from index.storage import people_lookup
+from index.storage import people as people_db
 from index.storage import profiles as profile_db
 from index.storage import project_content as content_db
 from index.storage.sqlite.store import Store, now_iso
@@ -131,7 +131,7 @@ def build_profiles(store: Store, centroids: Mapping[str, np.ndarray] | None = No
 def list_people(store: Store, viewer: Viewer | None = None) -> list[dict[str, Any]]:
     """Everyone (`viewer` may know of), by team then name: {"id", "name", "team", "emails", "aliases", "in_directory"}."""
     known = visible_people(store, viewer)
-    rows = [r for r in people_lookup.people(store) if known is None or r["id"] in known]
+    rows = [r for r in people_db.people_by_team(store) if known is None or r["id"] in known]
     lists = {r["id"]: trim_identity_lists(store, r["id"], json.loads(r["emails"] or "[]"), json.loads(r["aliases"] or "[]"),
                                           viewer) for r in rows}
     return [{"id": r["id"], "name": r["name"], "team": r["team"] or "", "emails": lists[r["id"]][0],
@@ -148,31 +148,31 @@ def find_people(store: Store, query: str, viewer: Viewer | None = None) -> list[
     q = query.strip()
     if not q:
         return []
-    exact = people_lookup.people_by_id_or_slack(store, q, q.lstrip("@"))
+    exact = people_db.people_by_id_or_slack(store, q, q.lstrip("@"))
     if exact:
         return exact
     if "@" in q and not q.startswith("@"):
-        ids = people_lookup.people_with_identity_email(store, q.casefold())
-        ids |= {r["id"] for r in people_lookup.people_emails(store) if q.casefold() in json.loads(r["emails"] or "[]")}
+        ids = people_db.people_with_identity_email(store, q.casefold())
+        ids |= {r["id"] for r in people_db.people_emails(store) if q.casefold() in json.loads(r["emails"] or "[]")}
         return _people(store, ids)
     want = norm_name(q)
-    ids = {r["id"] for r in people_lookup.people_aliases(store)
+    ids = {r["id"] for r in people_db.people_aliases(store)
            if want and (norm_name(r["name"] or "") == want or want in {norm_name(a) for a in json.loads(r["aliases"] or "[]")})}
     if not ids:  # a handle: '@priya-raman', 'priya.raman', 'praman'
         keys = {k for _, k in identity_keys({"username": q.lstrip("@")})}
-        for r in people_lookup.resolved_identities(store):
+        for r in people_db.resolved_identities(store):
             if keys & {k for _, k in identity_keys(r)}:
                 ids.add(r["person_id"])
     if not ids and want:  # part of a name: 'Omar', 'haddad'
         words = set(want.split())
-        ids = {r["id"] for r in people_lookup.people_names(store) if words <= set(norm_name(r["name"] or "").split())}
+        ids = {r["id"] for r in people_db.people_names(store) if words <= set(norm_name(r["name"] or "").split())}
     return _people(store, ids)
 
 
 def _people(store: Store, ids: set[str]) -> list[dict[str, Any]]:
     if not ids:
         return []
-    return people_lookup.people_with_ids(store, ids)
+    return people_db.people_with_ids(store, ids)
 
 
 def find_person(store: Store, query: str, viewer: Viewer | None = None) -> dict[str, Any] | None:
@@ -256,7 +256,7 @@ def similar_people(store: Store, person: dict[str, Any], limit: int = 5, viewer:
     if me is None:
         return []
     my_team = (person["team"] or "").casefold()
-    people = {r["id"]: r for r in people_lookup.people_teams(store)}
+    people = {r["id"]: r for r in people_db.people_teams(store)}
     my_topics = set(json.loads(mine["topics"] or "[]"))
     scored = []
     for pid, r in rows.items():

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping, Sequence, TypedDict, cast
 
-from index.storage.clauses import BATCH, in_sources, marks
+from index.storage.scope import source_clause
+from index.storage.clauses import BATCH, marks
 from index.storage.sqlite.store import Store, not_unit
 
 
@@ -161,13 +162,13 @@ def replace_projects(store: Store, projects: Iterable[Mapping[str, object]],
 # -- reading projects -----------------------------------------------------------------------------
 def project_rows(store: Store, sources: Iterable[str] | None = None) -> list[ProjectRow]:
     """Every project by team then name; only those of `sources` unless None."""
-    where, params = in_sources("source", None if sources is None else list(sources))
+    where, params = source_clause(None if sources is None else list(sources), "source")
     return cast(list[ProjectRow], store.query(f"SELECT * FROM projects WHERE 1 = 1{where} ORDER BY team, name", params))
 
 
 def project_row(store: Store, name: str, sources: Iterable[str] | None = None) -> ProjectRow | None:
     """The project with this id, else the first by id with this name (case-insensitive); only of `sources` unless None."""
-    where, params = in_sources("source", None if sources is None else list(sources))
+    where, params = source_clause(None if sources is None else list(sources), "source")
     rows = store.query(f"SELECT * FROM projects WHERE id = ?{where}", [name, *params]) or \
         store.query(f"SELECT * FROM projects WHERE lower(name) = lower(?){where} ORDER BY id", [name.strip(), *params])
     return cast(ProjectRow, rows[0]) if rows else None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence, TypedDict, cast
 
-from index.storage.clauses import in_sources
+from index.storage.scope import source_clause
 from index.storage.sqlite.store import Store, not_unit
 
 
@@ -77,7 +77,7 @@ def profile_rows(store: Store) -> list[ProfileRow]:
 def person_projects(store: Store, person_id: str, sources: Iterable[str] | None = None) -> list[PersonProjectRow]:
     """The catalog projects a person contributed to, with their contribution count, most first;
     counting only documents of `sources` unless None."""
-    where, params = in_sources("d.source", None if sources is None else list(sources))
+    where, params = source_clause(None if sources is None else list(sources), "d.source")
     return cast(list[PersonProjectRow], store.query(
         f"""SELECT pr.name, pr.team, pr.id, sum(c.count) AS n FROM contributions c
             JOIN identities i ON i.id = c.identity_id
@@ -90,7 +90,7 @@ def person_projects(store: Store, person_id: str, sources: Iterable[str] | None 
 def recent_documents(store: Store, person_id: str, limit: int, sources: Iterable[str] | None = None) -> list[RecentDocumentRow]:
     """A person's most recently touched documents (history units left out; only of `sources` unless None):
     per document the totals, and project and role from its latest contribution."""
-    where, params = in_sources("d.source", None if sources is None else list(sources))
+    where, params = source_clause(None if sources is None else list(sources), "d.source")
     # a window, not SQLite's bare columns beside max(), so Postgres answers the same
     return cast(list[RecentDocumentRow], store.query(
         f"""SELECT title, url, project, role, count, last_at FROM (
