@@ -6,6 +6,8 @@ rankings are compared by their best answers and their overlap, not row for row.
 """
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from support.fake_forge import open_guild
@@ -16,11 +18,19 @@ QUESTIONS = ["drift monitoring", "feature store", "who knows ranking models", "a
 
 
 @pytest.fixture(scope="module")
-def pair(demo_guild, pg_demo):
+def pair(demo_dir, pg_demo):
+    """A fresh SQLite crawl of the demo org beside the Postgres one: the shared demo guild carries the
+    votes and questions other tests leave, which rerank its answers (feedback), so it is not compared."""
+    config = demo_dir / "guild-sqlite-fresh.toml"
+    config.write_text(re.sub(r"(?m)^data_dir = .*$", 'data_dir = "build/.guildbot-fresh"', (demo_dir / "guild.toml").read_text(), count=1))
+    sqlite = open_guild(config)
+    report = sqlite.crawl()
+    assert not report.failed, [s.error for s in report.failed]
     pg = open_guild(pg_demo)
-    assert is_postgres(pg.store) and not is_postgres(demo_guild.store)
-    yield demo_guild, pg
+    assert is_postgres(pg.store) and not is_postgres(sqlite.store)
+    yield sqlite, pg
     pg.close()
+    sqlite.close()
 
 
 def _rows(guild, sql: str) -> list[tuple]:
