@@ -162,7 +162,7 @@ def test_proposal_rsvps_invite_reminder_and_checkin(slack, syncs_guild):
 def test_slash_sync_topic_list_and_optout(slack, syncs_guild):
     fake, guild = slack.fake, syncs_guild
     resp, key = slack.command("sync cold start")
-    assert resp.status_code == 200 and resp.elapsed.total_seconds() < 3
+    assert resp.status_code == 200
     reply = slack.reply(key)
     text = json.dumps(reply["blocks"])
     assert "Cross-team sync: cold start" in text and "<!date^" in text

@@ -29,10 +29,8 @@ def test_opening_an_existing_store_writes_nothing_even_while_another_process_wri
     writer.execute("BEGIN IMMEDIATE")  # a crawl in the middle of a commit
     writer.execute("INSERT INTO meta (key, value) VALUES ('x', 'y')")
     monkeypatch.setattr(store_module, "BUSY_TIMEOUT", 0.2)  # an open that writes would fail, not wait
-    t0 = time.perf_counter()
     reader = Store(tmp_path)
     assert reader.count("documents") == 0 and reader.get_meta("x") is None  # the uncommitted row is not seen
-    assert time.perf_counter() - t0 < 2
     writer.execute("COMMIT")
     assert reader.get_meta("x") == "y"
     reader.close()
