@@ -49,8 +49,10 @@ class Environment(BaseSettings):
         return [f.validation_alias for f in cls.model_fields.values()]
 
 
-def environment(environ: Mapping[str, str] | None = None) -> Environment:
+def environment(environ: Mapping[str, str] | Environment | None = None) -> Environment:
     """The variables from the process environment now, or from `environ` alone when given."""
+    if isinstance(environ, Environment):
+        return environ
     if environ is None:
         return Environment()
     # every field given explicitly, so nothing of the process environment shows through
