@@ -1,12 +1,16 @@
 """Settings from the environment and the one Slack Web API client factory.
 
+Every GUILDBOT_* and SLACK_* variable is read through one pydantic-settings object, `Environment`
+(`environment()` reads it when called; defined in guildbot/config/environment.py because the
+guild.toml loader, below this module, reads GUILDBOT_DATABASE and GUILDBOT_BACKEND from it).
+Modules above take the variables from here, never from os.environ.
+
 Secrets never live in guild.toml: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN and
 SLACK_API_URL come from the environment, are checked here with messages naming the fix, and are
 registered for masking. The Slack app, the digest and the syncs all build their client here.
 """
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from typing import Mapping
@@ -15,6 +19,10 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from connectors.common.redact import register_secret
+from guildbot.config.environment import Environment, environment
+
+__all__ = ["Environment", "environment", "SlackSettings", "SlackConfigError", "make_client", "slack_api_url",
+           "retry_handlers", "ENV_HELP", "DEFAULT_API_URL", "RATE_LIMIT", "RATE_LIMIT_RETRIES"]
 
 RATE_LIMIT = 10  # questions per person per minute (GUILDBOT_SLACK_RATE_LIMIT; 0: no limit)
 DEFAULT_API_URL = "https://slack.com/api/"
@@ -43,32 +51,33 @@ class SlackSettings:
 
     @classmethod
     def from_env(cls, socket_mode: bool = False, environ: Mapping[str, str] | None = None) -> "SlackSettings":
-        """Tokens and secret from the environment: SLACK_BOT_TOKEN always, SLACK_SIGNING_SECRET for
-        HTTP mode, SLACK_APP_TOKEN for Socket Mode; SLACK_API_URL optionally (default Slack's own)."""
-        env = os.environ if environ is None else environ
+        """Tokens and secret from the environment (or `environ`): SLACK_BOT_TOKEN always, SLACK_SIGNING_SECRET
+        for HTTP mode, SLACK_APP_TOKEN for Socket Mode; SLACK_API_URL optionally (default Slack's own)."""
+        env = environment(environ)
+        bot, app_token = env.slack_bot_token.get_secret_value(), env.slack_app_token.get_secret_value()
+        secret = env.slack_signing_secret.get_secret_value()
+        given = {"SLACK_BOT_TOKEN": bot, "SLACK_APP_TOKEN": app_token, "SLACK_SIGNING_SECRET": secret}
         need = ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if socket_mode else "SLACK_SIGNING_SECRET"]
-        missing = [n for n in need if not (env.get(n) or "").strip()]
-        problems = [f"{n} is not set; it is {ENV_HELP[n]}" for n in missing]
-        bot, app_token = (env.get("SLACK_BOT_TOKEN") or "").strip(), (env.get("SLACK_APP_TOKEN") or "").strip()
+        problems = [f"{n} is not set; it is {ENV_HELP[n]}" for n in need if not given[n]]
         if bot.startswith("xapp-"):
             problems.append("SLACK_BOT_TOKEN holds an app-level token (xapp-...); it must be " + ENV_HELP["SLACK_BOT_TOKEN"])
         if socket_mode and app_token and not app_token.startswith("xapp-"):
             problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp-; it is " + ENV_HELP["SLACK_APP_TOKEN"])
-        rate = (env.get("GUILDBOT_SLACK_RATE_LIMIT") or "").strip() or str(RATE_LIMIT)
+        rate = env.slack_rate_limit or str(RATE_LIMIT)
         if not rate.isdigit():
             problems.append(f"GUILDBOT_SLACK_RATE_LIMIT={rate!r} is not a whole number; set the questions each person "
                             f"may ask per minute (default {RATE_LIMIT}; 0 turns the limit off)")
             rate = str(RATE_LIMIT)
-        api_url = (env.get("SLACK_API_URL") or "").strip() or DEFAULT_API_URL
-        if not re.match(r"^https?://[^/\s]+", api_url):
-            problems.append(f"SLACK_API_URL={api_url!r} is not an http(s) URL; leave it unset for {DEFAULT_API_URL}")
+        try:
+            api_url = slack_api_url(env)
+        except ValueError as e:
+            problems.append(str(e))
         if problems:
             mode = "Socket Mode" if socket_mode else "HTTP mode"
             raise SlackConfigError(f"cannot start the Slack bot in {mode}:\n" + "\n".join(f"  - {p}" for p in problems))
-        secret = (env.get("SLACK_SIGNING_SECRET") or "").strip()
         for value in (bot, secret, app_token):
             register_secret(value)  # masked in every log line and message (connectors/common/redact.py)
-        return cls(bot, secret, app_token, api_url if api_url.endswith("/") else api_url + "/", int(rate))
+        return cls(bot, secret, app_token, api_url, int(rate))
 
 
 def retry_handlers() -> list:
@@ -80,9 +89,9 @@ def make_client(settings: SlackSettings) -> WebClient:
     return WebClient(token=settings.bot_token, base_url=settings.api_url, timeout=15, retry_handlers=retry_handlers())
 
 
-def api_url_from(env: Mapping[str, str]) -> str:
+def slack_api_url(env: Environment) -> str:
     """SLACK_API_URL (default Slack's own), ending in a slash; ValueError naming the fix."""
-    url = (env.get("SLACK_API_URL") or "").strip() or DEFAULT_API_URL
+    url = env.slack_api_url or DEFAULT_API_URL
     if not re.match(r"^https?://[^/\s]+", url):
         raise ValueError(f"SLACK_API_URL={url!r} is not an http(s) URL; leave it unset for {DEFAULT_API_URL}")
     return url if url.endswith("/") else url + "/"

@@ -13,11 +13,11 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import os
 import sys
 from typing import Any
 
 from guildbot.config.loader import ConfigError
+from guildbot.settings import environment
 
 HELP = "build the weekly digest of an ISO week and post it to Slack (idempotent: once per channel and week)"
 
@@ -37,7 +37,7 @@ def add_parsers(sub: Any) -> None:
 def asker(args: argparse.Namespace | None = None) -> str:
     """Who asks on the command line, for the query log's team: --as EMAIL, $GUILDBOT_USER, else the login name."""
     try:
-        return getattr(args, "as_email", None) or os.environ.get("GUILDBOT_USER") or getpass.getuser()
+        return getattr(args, "as_email", None) or environment().user or getpass.getuser()
     except (KeyError, OSError):
         return ""
 

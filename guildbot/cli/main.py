@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import textwrap
 from typing import Any, Callable
@@ -33,6 +32,7 @@ from index.storage.sqlite.store import SQLiteError, StoreError, store_error
 from guildbot.cli.args import positive_int
 from guildbot.config.loader import ConfigError
 from guildbot.guild import CrawlReport, Guild
+from guildbot.settings import environment
 
 EPILOG = """examples:
   guildbot crawl                              index every source in ./guild.toml
@@ -46,7 +46,7 @@ configuration: guild.toml (see README.md); --config or $GUILDBOT_CONFIG picks an
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="guildbot", description="Find who in the company already built it, and where it is written down.",
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--config", default=os.environ.get("GUILDBOT_CONFIG", "guild.toml"),
+    p.add_argument("--config", default=environment().config or "guild.toml",
                    help="path to guild.toml (default: $GUILDBOT_CONFIG or ./guild.toml)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 

@@ -8,14 +8,13 @@ one of them set, serve stops and names the one missing (a half-configured bot is
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import Any
 
 from guildbot.cli.args import port_number
+from guildbot.settings import environment
 
 SERVE_HELP = "serve the web app (/ and /api/) and, when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set, the Slack bot"
-SLACK_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
 
 
 def add_parsers(sub: Any) -> None:
@@ -26,8 +25,9 @@ def add_parsers(sub: Any) -> None:
 
 
 def slack_wanted(environ: Any = None) -> bool:
-    env = os.environ if environ is None else environ
-    return any((env.get(name) or "").strip() for name in SLACK_VARIABLES)
+    """SLACK_BOT_TOKEN or SLACK_SIGNING_SECRET is set: `serve` starts the Slack bot too."""
+    env = environment(environ)
+    return bool(env.slack_bot_token.get_secret_value() or env.slack_signing_secret.get_secret_value())
 
 
 def cmd_serve(guild: Any, args: argparse.Namespace) -> int:

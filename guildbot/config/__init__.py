@@ -1,1 +1,2 @@
-"""guild.toml: one validated Config (loader), with the [guild] database and [syncs] sections."""
+"""guild.toml: one validated Config (loader), its sections as pydantic models (sections, syncs; the
+[guild] database URL in database), and the GUILDBOT_*/SLACK_* environment variables (environment)."""

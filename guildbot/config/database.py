@@ -6,43 +6,36 @@ from guild.toml, which is usually committed: it comes from PGPASSWORD, ~/.pgpass
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from guildbot.config.errors import ConfigError
+from guildbot.config.errors import Invalid
 
 ENV = "GUILDBOT_DATABASE"
 SCHEMES = ("postgresql", "postgres")
 FIX = 'set database = "postgresql://user@host:5432/dbname", or remove the line for the embedded index'
 
 
-def check_url(path: Path, entry: str, url: str, from_file: bool) -> str:
-    """The URL as given, or a ConfigError naming what is wrong with it."""
+def check_url(url: str, from_file: bool) -> str:
+    """The URL as given, or Invalid naming what is wrong with it."""
     try:
         parts = urlsplit(url)
         password = parts.password
     except ValueError as e:
-        raise ConfigError(path, entry, f"not a database URL ({e})", FIX)
+        raise Invalid(f"not a database URL ({e})", FIX)
     if parts.scheme not in SCHEMES:
-        raise ConfigError(path, entry, f"unsupported database {url.split(':', 1)[0]!r}: only Postgres is supported",
-                          FIX)
+        raise Invalid(f"unsupported database {url.split(':', 1)[0]!r}: only Postgres is supported", FIX)
     if from_file and (password or "password" in parse_qs(parts.query)):  # "user:@host" names none
-        raise ConfigError(path, entry, "a password is written in guild.toml",
-                          "remove it from the URL and give it to guildbot through PGPASSWORD (or ~/.pgpass, "
-                          f"or the {ENV} environment variable)")
+        raise Invalid("a password is written in guild.toml",
+                      "remove it from the URL and give it to guildbot through PGPASSWORD (or ~/.pgpass, "
+                      f"or the {ENV} environment variable)")
     return url
 
 
-def database_url(path: Path, guild: dict[str, Any]) -> str:
-    """The Postgres URL to use ('' for the embedded default): GUILDBOT_DATABASE, else [guild] database."""
-    env = os.environ.get(ENV, "").strip()
-    if env:
-        return check_url(path, f"environment variable {ENV}", env, from_file=False)
-    value = guild.get("database")
+def file_database(value: Any) -> str:
+    """[guild] database as written: '' for the embedded index, else a checked Postgres URL."""
     if value is None or value == "":
         return ""
     if not isinstance(value, str):
-        raise ConfigError(path, "[guild] database", f"must be a string, not {type(value).__name__}", FIX)
-    return check_url(path, "[guild] database", value.strip(), from_file=True)
+        raise Invalid(f"must be a string, not {type(value).__name__}", FIX)
+    return check_url(value.strip(), from_file=True)

@@ -45,7 +45,6 @@ from index.digest.weekly import DigestData, mark_announced
 
 from guildbot import blockkit as kit
 from guildbot import settings
-from guildbot.settings import api_url_from
 
 log = logging.getLogger("guildbot.digest.service")
 
@@ -279,13 +278,13 @@ class DigestSetupError(Exception):
 def make_client(environ: Mapping[str, str] | None = None) -> WebClient:
     """A Web API client from SLACK_BOT_TOKEN and SLACK_API_URL (default Slack's), retried after 429:
     the one factory (guildbot/settings.py) with the digest's own error."""
-    env = os.environ if environ is None else environ
-    token = (env.get("SLACK_BOT_TOKEN") or "").strip()
+    env = settings.environment(environ)
+    token = env.slack_bot_token.get_secret_value()
     if not token:
         raise DigestSetupError("SLACK_BOT_TOKEN is not set; it is the Bot User OAuth Token (xoxb-...) from "
                                "api.slack.com/apps -> your app -> OAuth & Permissions (or use --dry-run)")
     try:
-        url = api_url_from(env)
+        url = settings.slack_api_url(env)
     except ValueError as e:
         raise DigestSetupError(str(e)) from None
     register_secret(token)

@@ -18,7 +18,6 @@ the digest; the digest's run record (index/storage/digest_runs.py) makes sure on
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from typing import Any, Callable
@@ -29,6 +28,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from guildbot.config.loader import DAYS
+from guildbot.settings import environment
 
 log = logging.getLogger("guildbot.jobs.scheduler")
 
@@ -159,13 +159,13 @@ def digest_missed(guild: Any) -> Callable[[datetime], bool]:
 
 def jobs_for(guild: Any, scheduler: Scheduler, environ: dict[str, str] | None = None) -> list[str]:
     """Add the guild's configured jobs; returns their names. One line per feature."""
-    env = os.environ if environ is None else environ
+    token = bool(environment(environ).slack_bot_token.get_secret_value())
     names = []
     d = guild.config.digest
-    if (d.channel or d.per_team) and (env.get("SLACK_BOT_TOKEN") or "").strip():
+    if (d.channel or d.per_team) and token:
         scheduler.weekly("digest", digest_job(guild.config.path, environ), d.day, d.time, d.tz, missed=digest_missed(guild))
         names.append("digest")
-    if _syncs_configured(guild) and (env.get("SLACK_BOT_TOKEN") or "").strip():
+    if _syncs_configured(guild) and token:
         scheduler.every("syncs", syncs_job(guild.config.path), SYNCS_EVERY_S)
         names.append("syncs")
     return names

@@ -7,7 +7,6 @@ free loopback port, and prints what the bot answers there as readable text.
 from __future__ import annotations
 
 import json
-import os
 import queue
 import sys
 import threading
@@ -20,7 +19,7 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
-from guildbot.settings import ENV_HELP
+from guildbot.settings import ENV_HELP, environment
 from guildbot.blockkit import COMMAND, to_text
 
 DEFAULT_URL = "http://127.0.0.1:3000/slack/events"
@@ -83,7 +82,7 @@ def render(post: dict[str, Any]) -> str:
 def run(line: str, url: str = DEFAULT_URL, secret: str | None = None, user: str = "U0CONSOLE",
         channel: str = "C0CONSOLE", timeout: float = 30.0, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """0 when an answer arrived, 1 when none did in time, 2 on a usage or connection problem."""
-    secret = secret if secret is not None else os.environ.get("SLACK_SIGNING_SECRET", "")
+    secret = secret if secret is not None else environment().slack_signing_secret.get_secret_value()
     if not secret:
         print(f"guildbot slack-console: SLACK_SIGNING_SECRET is not set; use the same value as the server's "
               f"({ENV_HELP['SLACK_SIGNING_SECRET']}), or any value when you started the server with it", file=err)

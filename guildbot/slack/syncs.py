@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
 import sys
 import threading
@@ -249,11 +248,12 @@ class SyncFlow:
 
 def client_from_env() -> WebClient | None:
     """A Web API client from SLACK_BOT_TOKEN (and SLACK_API_URL); None when no token is set."""
-    from guildbot.settings import DEFAULT_API_URL, SlackSettings, make_client
-    token = (os.environ.get("SLACK_BOT_TOKEN") or "").strip()
+    from guildbot.settings import DEFAULT_API_URL, SlackSettings, environment, make_client
+    env = environment()
+    token = env.slack_bot_token.get_secret_value()
     if not token:
         return None
-    api = (os.environ.get("SLACK_API_URL") or "").strip() or DEFAULT_API_URL
+    api = env.slack_api_url or DEFAULT_API_URL
     return make_client(SlackSettings(token, api_url=api if api.endswith("/") else api + "/"))
 
 

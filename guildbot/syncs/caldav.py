@@ -3,12 +3,14 @@ GUILDBOT_CALDAV_PASSWORD): busy times read from the calendar are avoided when pl
 accepted sync is written there as an event (its UID is stable, so writing it again updates it)."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from icalendar import Calendar
+
+from connectors.common.redact import register_secret
+from guildbot.settings import environment
 
 USER_ENV, PASSWORD_ENV = "GUILDBOT_CALDAV_USERNAME", "GUILDBOT_CALDAV_PASSWORD"
 
@@ -82,4 +84,7 @@ class CalDAVCalendar:
 
 
 def calendar_from_config(cfg: Any) -> CalDAVCalendar:
-    return CalDAVCalendar(cfg.caldav_url, os.environ.get(USER_ENV, ""), os.environ.get(PASSWORD_ENV, ""))
+    env = environment()
+    password = env.caldav_password.get_secret_value()
+    register_secret(password)  # masked in every log line and message (connectors/common/redact.py)
+    return CalDAVCalendar(cfg.caldav_url, env.caldav_username, password)
