@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
-import time
 
 import pytest
 
