@@ -29,8 +29,6 @@ from index.people.visibility import (Viewer, named_visibly, source_filter, trim_
 TOPICS = 8
 POOL = 60  # candidate phrases considered per person
 RECENT = 8
-SCHEMA = """CREATE TABLE IF NOT EXISTS person_profiles (
-    person_id TEXT PRIMARY KEY, vector BLOB, topics TEXT, documents INTEGER, built_at TEXT)"""
 
 
 class AmbiguousPerson(LookupError):
@@ -44,7 +42,7 @@ class AmbiguousPerson(LookupError):
 
 
 def ensure_schema(store: Store) -> None:
-    store.conn.execute(SCHEMA)
+    """Nothing to do: the store has this table from the moment it opens (index/storage/sqlite/schema.py)."""
 
 
 def shares(store: Store) -> dict[str, dict[str, float]]:
