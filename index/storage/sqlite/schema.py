@@ -41,7 +41,6 @@ class Table:
     not_null: tuple[str, ...] = ()
     indexes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # index name -> columns
     derived: bool = False  # rebuilt by every crawl from the documents (people, catalog)
-    about: str = ""
 
 
 def _text(*names: str) -> dict[str, type]:
@@ -49,14 +48,14 @@ def _text(*names: str) -> dict[str, type]:
 
 
 TABLES: tuple[Table, ...] = (
-    Table("meta", _text("key", "value"), "key", about="key/value facts: model identity, index version, FAISS generation"),
+    Table("meta", _text("key", "value"), "key"),  # model identity, index version, FAISS generation, derived_stale
     Table("sources", _text("name", "kind", "team", "cursor", "last_crawl_at", "last_success_at", "last_error",
-                           "last_report"), "name", about="one row per configured source: cursor and last crawl"),
+                           "last_report"), "name"),
     Table("documents", _text("id", "source", "team", "kind", "title", "url", "path", "text", "content_hash",
                              "updated_at", "metadata", "indexed_at"), "id", not_null=("source",),
           indexes={"documents_source": ("source",)}),
     Table("chunks", {"id": int, "doc_id": str, "seq": int, "text": str, "vector": bytes}, "id", not_null=("doc_id",),
-          indexes={"chunks_doc": ("doc_id",)}, about="a document's passages and their float32 vectors"),
+          indexes={"chunks_doc": ("doc_id",)}),  # a document's passages, their float32 vectors
     Table("identities", _text("id", "kind", "name", "email", "username", "slack_id", "team", "tz", "person_id"), "id",
           indexes={"identities_person": ("person_id",)}),
     Table("contributions", {"doc_id": str, "identity_id": str, "role": str, "count": int, "lines": int,
