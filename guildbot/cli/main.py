@@ -5,6 +5,7 @@
     guildbot --config guild.toml who "QUESTION" [--json] [--limit N] [--team T] [--as EMAIL]
     guildbot --config guild.toml sources [--json]
     guildbot --config guild.toml projects | project | overlaps | people | person | similar   (cli_catalog.py)
+    guildbot --config guild.toml export catalog.db [--force]   the catalog as a SQLite file (cli/export.py)
 
 Exit codes: 0 success, 1 a source failed under --strict, 2 bad configuration or usage, an unusable
 data_dir or database, or another crawl already running on the data_dir.
@@ -19,6 +20,7 @@ from typing import Any, Callable
 
 from guildbot.cli import catalog as cli_catalog
 from guildbot.cli import digest as cli_digest
+from guildbot.cli import export as cli_export
 from guildbot.cli import syncs as cli_syncs
 from guildbot.cli import worker as cli_worker
 from guildbot.cli import slack as slack_cli
@@ -72,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sources", help="last crawl, documents and last error per source")
     s.add_argument("--json", action="store_true")
     cli_catalog.add_parsers(sub)
+    cli_export.add_parsers(sub)  # export FILE: the catalog as a plain SQLite file
     cli_syncs.add_parsers(sub)  # syncs propose | post | list | ics | optout
     slack_cli.add_parsers(sub)  # slack --socket, slack-console
     web_cli.add_parsers(sub)  # serve: the web app, and Slack when configured
@@ -194,6 +197,7 @@ def cmd_sources(guild: Guild, args) -> int:
 
 
 COMMANDS = {"crawl": cmd_crawl, "search": cmd_search, "who": cmd_who, "sources": cmd_sources, **cli_catalog.COMMANDS,
+            **cli_export.COMMANDS,
             **slack_cli.COMMANDS, **web_cli.COMMANDS, **cli_digest.COMMANDS, **cli_syncs.COMMANDS}
 
 

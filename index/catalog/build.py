@@ -57,17 +57,6 @@ OWNER_CONTRIBUTORS = 3
 MAX_TOPICS = 12
 CATCH_ALL = frozenset({"*", "/*", "**", "/**", "/"})
 
-SCHEMA = {
-    "projects": """CREATE TABLE projects (
-        id TEXT PRIMARY KEY, name TEXT, kind TEXT, source TEXT, sources TEXT, team TEXT, summary TEXT, topics TEXT,
-        topic_sources TEXT, owners TEXT, owner_people TEXT, contributors TEXT, links TEXT, first_activity TEXT,
-        last_activity TEXT, status TEXT, documents INTEGER, main_doc TEXT, provenance TEXT, vector BLOB,
-        built_at TEXT)""",
-    "project_documents": """CREATE TABLE project_documents (
-        doc_id TEXT PRIMARY KEY, project_id TEXT NOT NULL, unit_id TEXT)""",
-}
-
-
 # -- pure helpers --------------------------------------------------------------------------------
 def parse_codeowners(text: str) -> list[tuple[str, list[str]]]:
     """(pattern, owners) rules of a CODEOWNERS file, in file order; comments and sections skipped."""
@@ -340,15 +329,8 @@ def _from_row(row: Mapping[str, Any], now: datetime | None = None) -> Project:
 
 
 def ensure_schema(store: Store) -> None:
-    """Create the catalog tables; recreate one whose columns differ (it only holds derived data)."""
-    for table, ddl in {**SCHEMA, **content.SCHEMA}.items():
-        wanted = re.findall(r"(?:\(|,)\s*(\w+) ", ddl)
-        have = store.columns(table)
-        if have and have != wanted:
-            store.conn.execute(f"DROP TABLE [{table}]")
-            have = []
-        if not have:
-            store.conn.execute(ddl)
+    """Nothing to do: the store has every catalog table from the moment it opens (index/storage/sqlite/schema.py,
+    on Postgres its migrations)."""
 
 
 # -- building -------------------------------------------------------------------------------------

@@ -48,14 +48,6 @@ TEXT_CHARS = 20_000
 
 Embed = Callable[[list[str]], np.ndarray]
 
-SCHEMA = {
-    "project_content": """CREATE TABLE project_content (
-        project_id TEXT PRIMARY KEY, fingerprint TEXT, direction BLOB, passages BLOB, passage_refs TEXT,
-        candidates TEXT, key_phrases TEXT, built_at TEXT)""",
-    "phrase_vectors": """CREATE TABLE phrase_vectors (phrase TEXT PRIMARY KEY, vector BLOB)""",
-}
-
-
 @dataclass
 class Content:
     """A project's characteristic content, as stored."""

@@ -34,17 +34,8 @@ LEAD_WIDTH = 0.03  # ... and every 0.03 more or less moves it along the logistic
 BACKGROUND_QUANTILE = 0.75  # what a quarter of the other projects match this well is common ground
 DISTINCT = 2.0  # a passage of background 0.5 (a typical one) keeps its excess as it is  # a lead of this much above background scores 1 - 1/e
 
-SCHEMA = {
-    "project_affinity": """CREATE TABLE IF NOT EXISTS project_affinity (
-        project_id TEXT NOT NULL, other_id TEXT NOT NULL, maxes BLOB, PRIMARY KEY (project_id, other_id))""",
-    "project_pairs": """CREATE TABLE IF NOT EXISTS project_pairs (
-        a TEXT NOT NULL, b TEXT NOT NULL, lead REAL, score REAL, built_at TEXT, PRIMARY KEY (a, b))""",
-}
-
-
 def ensure_schema(store: Store) -> None:
-    for ddl in SCHEMA.values():
-        store.conn.execute(ddl)
+    """Nothing to do: the store has these tables from the moment it opens (index/storage/sqlite/schema.py)."""
 
 
 # -- pure scoring ---------------------------------------------------------------------------------

@@ -33,8 +33,6 @@ from index.people.visibility import (Viewer, named_visibly, trim_identity_lists,
 TOPICS = 8
 POOL = 60  # candidate phrases considered per person
 RECENT = 8
-SCHEMA = """CREATE TABLE IF NOT EXISTS person_profiles (
-    person_id TEXT PRIMARY KEY, vector BLOB, topics TEXT, documents INTEGER, built_at TEXT)"""
 
 
 class AmbiguousPerson(LookupError):
@@ -48,7 +46,7 @@ class AmbiguousPerson(LookupError):
 
 
 def ensure_schema(store: Store) -> None:
-    store.conn.execute(SCHEMA)
+    """Nothing to do: the store has this table from the moment it opens (index/storage/sqlite/schema.py)."""
 
 
 def shares(store: Store) -> dict[str, dict[str, float]]:

@@ -1,5 +1,5 @@
 """The store side of cross-team syncs: proposals and their state, members, RSVPs, check-ins,
-opt-outs, and the facts the planner reads (people rows, their activity, project contributors). The tables are in index/storage/sqlite/store.py's SCHEMA.
+opt-outs, and the facts the planner reads (people rows, their activity, project contributors). The tables are declared in index/storage/sqlite/schema.py (Postgres: its migrations).
 
 A sync's `data` is its public proposal (the `syncs propose --json` shape); its status moves
 proposed -> posted -> scheduled (the quorum accepted) -> done (checked in), or cancelled.

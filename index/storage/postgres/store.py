@@ -1,9 +1,10 @@
 """The Postgres store: the same `Store` interface over one Postgres database (psycopg 3 + pgvector).
 
-Tables are SQLite's SCHEMA (index/storage/sqlite/store.py) read through the connection adapter (index/storage/postgres/conn.py),
-so a table added there exists here too; what only Postgres has (pgvector, the tsvector full text)
-comes from the numbered files in index/storage/postgres/migrations, applied in order and recorded in
-`schema_migrations`. Opening an up-to-date database reads two rows and writes nothing.
+The schema is the numbered files in index/storage/postgres/migrations (0000 the tables SQLite also has,
+then pgvector, the tsvector full text, the catalog's tables), applied in order in one transaction and
+recorded in `schema_migrations`; a table added to SQLite's declaration (index/storage/sqlite/schema.py)
+needs a new numbered file here (tests/test_pg_store.py compares the two). Opening an up-to-date
+database reads the applied versions and writes nothing.
 
 Write transactions take one transaction-level advisory lock, so writers on every replica take
 turns as SQLite's BEGIN IMMEDIATE makes them do: the read-then-write steps in index/ (digest
@@ -23,21 +24,13 @@ from pgvector import HalfVector
 from pgvector.psycopg import register_vector
 
 from index.storage.dburl import display_url
-from index.storage.postgres.conn import PgConnection, split_statements
-from index.storage.sqlite import store as store_module
-from index.storage.sqlite.store import SCHEMA_VERSION, Store, StoreError, identifier_words, now_iso, schema_fingerprint
+from index.storage.postgres.conn import PgConnection
+from index.storage.sqlite.store import SCHEMA_VERSION, Store, StoreError, identifier_words, now_iso
 
 WRITER_LOCK = 0x6775696C64  # pg_advisory_xact_lock key every write transaction takes ("guild")
-FINGERPRINT_KEY = "schema_fingerprint"
 BM25_K1, BM25_B = 1.2, 0.75  # FTS5's bm25() constants
 FTS_STATS_S = 300.0  # seconds the row count and mean length behind BM25's weights are reused
 FTS_STATS_MIN_ROWS = 20_000  # below this many rows they are counted at every search (a few milliseconds)
-
-
-def pg_schema(schema: str | None = None) -> list[str]:
-    """SQLite's SCHEMA as Postgres statements: FTS5's virtual table has its Postgres form in a migration."""
-    return [s for s in split_statements(schema or store_module.SCHEMA)
-            if not re.match(r"CREATE\s+VIRTUAL\s+TABLE", s, re.I)]
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -84,21 +77,18 @@ class PgStore(Store):
                              "(CREATE EXTENSION vector), or ask the database owner to run it") from None
         register_vector(self.conn.raw)  # numpy / HalfVector parameters travel in pgvector's binary format
 
-    def _fingerprint(self) -> str:
-        return f"{schema_fingerprint(store_module.SCHEMA)}:{len(migrations())}"
+    def _applied(self) -> set[int]:
+        raw = self.conn.raw
+        if not raw.execute("SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone()[0]:
+            return set()
+        return {r[0] for r in raw.execute("SELECT version FROM schema_migrations")}
 
     def _open(self) -> None:
-        """The schema and migrations, only when the database lacks them (two reads otherwise)."""
-        raw = self.conn.raw
-        if raw.execute("SELECT to_regclass('meta') IS NOT NULL AND to_regclass('schema_migrations') IS NOT NULL"
-                       ).fetchone()[0]:
-            row = raw.execute("SELECT value FROM meta WHERE key = %s", (FINGERPRINT_KEY,)).fetchone()
-            if row and row[0] == self._fingerprint():
-                return
+        """The migrations not yet applied, in order, in one transaction; an up-to-date database is only read."""
+        if {n for n, _, _ in migrations()} <= self._applied():
+            return
         self.begin()
         try:
-            for statement in pg_schema():
-                self.conn.execute(statement)
             self.conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT, "
                               "applied_at TEXT)")
             stamp = now_iso()
@@ -109,7 +99,6 @@ class PgStore(Store):
                     self.conn.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                                       (number, name, stamp))
             self.set_meta("schema_version", str(SCHEMA_VERSION))
-            self.set_meta(FINGERPRINT_KEY, self._fingerprint())
         except BaseException:
             self.rollback()
             raise

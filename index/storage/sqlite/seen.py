@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-SCHEMA = """CREATE TABLE IF NOT EXISTS seen_events (key TEXT PRIMARY KEY, at REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS seen_events_at ON seen_events(at);"""
+from index.storage.sqlite import schema
+
 TTL = 3600.0
 SWEEP_EVERY = 200  # deliveries between deletions of expired keys
 
@@ -34,7 +34,7 @@ class SeenEvents:
             self._conn = self._open(self.timeout)  # its schema is the store's
         if self._conn is None:
             conn = sqlite3.connect(str(self.path), timeout=self.timeout, isolation_level=None, check_same_thread=False)
-            conn.executescript(SCHEMA)
+            schema.ensure(conn)  # the store's schema (index/storage/sqlite/schema.py); only read when present
             self._conn = conn
         return self._conn
 

@@ -5,7 +5,8 @@ FAISS index (index/storage/sqlite/vectors.py) can always be rebuilt from SQLite.
 
 Many processes share one database: WAL mode lets readers (search, who, Slack, the web app) answer
 while a crawl writes, writers keep their transactions short, and opening the store writes
-nothing unless the database is new or SCHEMA changed (a hash of SCHEMA lives in user_version).
+nothing unless the database lacks part of the schema (every table is declared in
+index/storage/sqlite/schema.py, which compares and applies it).
 """
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ from typing import Any, Iterable, Iterator
 
 from connectors.base import Contributor, Document
 from connectors.common.redact import redact, redact_value
+from index.storage.sqlite import schema
+from index.storage.sqlite.schema import DERIVED_STALE, SCHEMA_VERSION  # noqa: F401  (PgStore writes the version too)
 
-SCHEMA_VERSION = 1
 # history units (connectors/common/history.py): evidence for `who` at a module's grain, never answers,
 # pages or catalog members of their own
 UNIT_KINDS = frozenset({"commit", "folder"})
@@ -36,70 +38,6 @@ def not_unit(column: str = "kind") -> str:
 
 BUSY_TIMEOUT = 15.0  # seconds a writer waits for another's short transaction before giving up
 SQLiteError = sqlite3.Error  # what surfaces catch to turn a broken database into a StoreError
-DERIVED_STALE = "derived_stale"  # meta key: "1" while people and catalog lag behind the documents
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS sources (
-    name TEXT PRIMARY KEY, kind TEXT, team TEXT, cursor TEXT,
-    last_crawl_at TEXT, last_success_at TEXT, last_error TEXT, last_report TEXT);
-CREATE TABLE IF NOT EXISTS documents (
-    id TEXT PRIMARY KEY, source TEXT NOT NULL, team TEXT, kind TEXT, title TEXT, url TEXT, path TEXT,
-    text TEXT, content_hash TEXT, updated_at TEXT, metadata TEXT, indexed_at TEXT);
-CREATE INDEX IF NOT EXISTS documents_source ON documents(source);
-CREATE TABLE IF NOT EXISTS chunks (
-    id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, seq INTEGER, text TEXT, vector BLOB);
-CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(title, body, tokenize = 'porter unicode61');
-CREATE TABLE IF NOT EXISTS identities (
-    id TEXT PRIMARY KEY, kind TEXT, name TEXT, email TEXT, username TEXT,
-    slack_id TEXT, team TEXT, tz TEXT, person_id TEXT);
-CREATE INDEX IF NOT EXISTS identities_person ON identities(person_id);
-CREATE TABLE IF NOT EXISTS contributions (
-    doc_id TEXT NOT NULL, identity_id TEXT NOT NULL, role TEXT NOT NULL, count INTEGER, lines INTEGER,
-    first_at TEXT, last_at TEXT, PRIMARY KEY (doc_id, identity_id, role));
-CREATE INDEX IF NOT EXISTS contributions_identity ON contributions(identity_id);
-CREATE TABLE IF NOT EXISTS people (
-    id TEXT PRIMARY KEY, name TEXT, team TEXT, slack_id TEXT, tz TEXT, emails TEXT, aliases TEXT,
-    in_directory INTEGER);
-CREATE TABLE IF NOT EXISTS feedback (
-    id INTEGER PRIMARY KEY, doc_id TEXT, query TEXT, value INTEGER, user TEXT, at TEXT);
-CREATE INDEX IF NOT EXISTS feedback_doc ON feedback(doc_id);
--- Slack: deliveries already answered, shared by every bot process (index/storage/sqlite/seen.py)
-CREATE TABLE IF NOT EXISTS seen_events (key TEXT PRIMARY KEY, at REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS seen_events_at ON seen_events(at);
--- cross-team syncs (issue 10; their SQL lives in index/storage/syncs.py)
-CREATE TABLE IF NOT EXISTS syncs (
-    id TEXT PRIMARY KEY, cycle TEXT, origin TEXT, topic TEXT, data TEXT, slots TEXT, status TEXT,
-    start_at TEXT, end_at TEXT, channel TEXT, ts TEXT, posted_at TEXT, invited_at TEXT, reminded_at TEXT,
-    checkin_at TEXT, caldav_href TEXT, created_at TEXT);
-CREATE TABLE IF NOT EXISTS sync_members (
-    sync_id TEXT NOT NULL, person_id TEXT NOT NULL, slack_id TEXT, email TEXT, PRIMARY KEY (sync_id, person_id));
-CREATE TABLE IF NOT EXISTS sync_rsvps (
-    sync_id TEXT NOT NULL, slack_id TEXT NOT NULL, answer TEXT, at TEXT, PRIMARY KEY (sync_id, slack_id));
-CREATE TABLE IF NOT EXISTS sync_checkins (
-    sync_id TEXT NOT NULL, slack_id TEXT NOT NULL, met INTEGER, outcome TEXT, at TEXT, PRIMARY KEY (sync_id, slack_id));
-CREATE TABLE IF NOT EXISTS sync_optouts (key TEXT PRIMARY KEY, at TEXT);
--- the query log (index/retrieval/querylog.py): every question asked on any surface
-CREATE TABLE IF NOT EXISTS query_log (
-    id INTEGER PRIMARY KEY, at TEXT NOT NULL, surface TEXT, question TEXT, qkey TEXT, kind TEXT,
-    asker TEXT, asker_team TEXT, strength REAL, results INTEGER);
-CREATE INDEX IF NOT EXISTS query_log_at ON query_log(at);
--- the weekly digest (index/storage/digest_runs.py): one run record per (channel, week), and which overlaps
--- each view has announced; documents' first sighting, so an edited wiki page is not "new"
-CREATE TABLE IF NOT EXISTS digest_runs (
-    channel TEXT NOT NULL, week TEXT NOT NULL, view TEXT, channel_id TEXT, ts TEXT, content_hash TEXT,
-    owner TEXT, claimed_at TEXT, posted_at TEXT, updated_at TEXT, PRIMARY KEY (channel, week));
-CREATE TABLE IF NOT EXISTS digest_overlaps (
-    view TEXT NOT NULL, pair TEXT NOT NULL, week TEXT NOT NULL, PRIMARY KEY (view, pair));
-CREATE TABLE IF NOT EXISTS doc_first_seen (doc_id TEXT PRIMARY KEY, first_seen TEXT);
-"""
-
-
-def schema_fingerprint(schema: str = SCHEMA) -> int:
-    """A positive 31-bit number for PRAGMA user_version: changes whenever SCHEMA's text does."""
-    return int(hashlib.sha256(schema.encode()).hexdigest()[:7], 16) | 1
-
 
 class StoreError(Exception):
     """The data_dir or its database cannot be used. The message names the file and the fix."""
@@ -192,21 +130,13 @@ class Store:
             raise store_error(e, self.path) from None
 
     def _open(self) -> None:
-        """Pragmas, then the schema only if it is missing or changed: a plain open writes nothing."""
+        """Pragmas, then the schema only if the database lacks part of it: a plain open writes nothing."""
         conn = self.conn
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=OFF")
         if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
             conn.execute("PRAGMA journal_mode=WAL")  # persistent: set once, when the database is new
-        want = schema_fingerprint(SCHEMA)
-        if conn.execute("PRAGMA user_version").fetchone()[0] != want:
-            # executescript runs the statements in one transaction of its own; re-applying is harmless
-            try:
-                conn.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}\nINSERT OR REPLACE INTO meta (key, value) VALUES "
-                                   f"('schema_version', '{SCHEMA_VERSION}');\nPRAGMA user_version = {want};\nCOMMIT;")
-            except BaseException:
-                self.rollback()
-                raise
+        schema.ensure(conn)  # before the connection is shared: no other thread uses it yet
 
     def close(self) -> None:
         self.conn.close()
