@@ -27,7 +27,7 @@ from guildbot.cli import main as cli
 from guildbot.guild import Guild
 from index.storage.sqlite import schema
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 PREVIOUS = "2f4518f"  # the last commit of the flat layout
 
 
