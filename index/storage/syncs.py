@@ -81,13 +81,14 @@ def save_sync(store: Store, proposal: dict[str, Any], cycle: str, origin: str, s
     """Store a proposal unless a sync with its id exists; True when it was new."""
     with store.transaction():
         cur = store.conn.execute(
-            """INSERT OR IGNORE INTO syncs (id, cycle, origin, topic, data, slots, status, start_at, end_at, created_at)
-               VALUES (?,?,?,?,?,?, 'proposed', ?,?,?)""",
+            """INSERT INTO syncs (id, cycle, origin, topic, data, slots, status, start_at, end_at, created_at)
+               VALUES (?,?,?,?,?,?, 'proposed', ?,?,?) ON CONFLICT (id) DO NOTHING""",
             (proposal["id"], cycle, origin, proposal["topic"], json.dumps(proposal, ensure_ascii=False),
              json.dumps(slots), proposal["start"], proposal["end"], now_iso()))
         if cur.rowcount:
             for pid, m in zip(person_ids, proposal["members"]):
-                store.conn.execute("INSERT OR IGNORE INTO sync_members (sync_id, person_id, slack_id, email) VALUES (?,?,?,?)",
+                store.conn.execute("INSERT INTO sync_members (sync_id, person_id, slack_id, email) VALUES (?,?,?,?) "
+                                   "ON CONFLICT DO NOTHING",
                                    (proposal["id"], pid, m["slack_id"], m["email"]))
     return bool(cur.rowcount)
 
@@ -189,7 +190,8 @@ def members_of(store: Store, sync_id: str) -> dict[str, str]:
 # -- answers -----------------------------------------------------------------------------------------
 def record_rsvp(store: Store, sync_id: str, slack_id: str, answer: str) -> None:
     with store.transaction():
-        store.conn.execute("INSERT OR REPLACE INTO sync_rsvps (sync_id, slack_id, answer, at) VALUES (?,?,?,?)",
+        store.conn.execute("INSERT INTO sync_rsvps (sync_id, slack_id, answer, at) VALUES (?,?,?,?) "
+                           "ON CONFLICT (sync_id, slack_id) DO UPDATE SET answer = excluded.answer, at = excluded.at",
                            (sync_id, slack_id, answer, now_iso()))
 
 
@@ -221,7 +223,7 @@ def set_optout(store: Store, keys: Iterable[str], out: bool = True) -> None:
             if not k:
                 continue
             if out:
-                store.conn.execute("INSERT OR REPLACE INTO sync_optouts (key, at) VALUES (?, ?)", (k.strip(), now_iso()))
+                store.conn.execute("INSERT INTO sync_optouts (key, at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET at = excluded.at", (k.strip(), now_iso()))
             else:
                 store.conn.execute("DELETE FROM sync_optouts WHERE key = ?", (k.strip(),))
 

@@ -1,8 +1,8 @@
 """A psycopg 3 connection that answers like the sqlite3 one the index modules use.
 
 Only what must differ mechanically is done here, so the SQL in index/ stays one text for both
-databases: `?` placeholders become `%s`, `INSERT OR IGNORE/REPLACE` become `ON CONFLICT` on the
-table's primary key, an INSERT into a table with an identity `id` returns it (`lastrowid`),
+databases: `?` placeholders become `%s` (upserts are written `INSERT ... ON CONFLICT`, which both run;
+`INSERT OR IGNORE/REPLACE` is refused), an INSERT into a table with an identity `id` returns it (`lastrowid`),
 `instr` is `strpos`, LIKE keeps SQLite's case-insensitivity (ILIKE), `[name]` quoting is dropped,
 SQLite's column types in CREATE TABLE become Postgres ones, Python booleans are stored as the
 0/1 integers SQLite keeps, and a NUL in text (Postgres text cannot hold one) becomes U+FFFD. Errors are raised as sqlite3's DB-API classes (IntegrityError,
@@ -150,20 +150,10 @@ class PgConnection:
         """(Postgres SQL, whether it returns the new row's id)."""
         if _CREATE_TABLE.match(sql) or re.match(r"^\s*(DROP|ALTER)\s+TABLE", sql, re.I):
             self.forget_tables()
-        m = _INSERT_OR.match(sql)
-        suffix = ""
-        if m:
-            how, table = m.group(1).upper(), m.group(2)
-            cols, pk, _ = self.table(table)
-            named = [c.strip().strip('"').lower() for c in m.group(4).split(",")] if m.group(4) else cols
-            rest = [c for c in named if c not in pk]
-            if how == "IGNORE" or not rest:
-                suffix = " ON CONFLICT DO NOTHING"
-            else:
-                sets = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in rest)
-                suffix = f" ON CONFLICT ({', '.join(pk)}) DO UPDATE SET {sets}"
-            sql = sql[:m.start()] + f"INSERT INTO {table} " + (m.group(3) or "") + sql[m.end():]
-        out = _rewrite(sql.rstrip().rstrip(";")) + suffix
+        if _INSERT_OR.match(sql):  # REPLACE deletes the row on SQLite; an upsert must say what it keeps
+            raise sqlite3.ProgrammingError("INSERT OR IGNORE/REPLACE is SQLite's alone: write INSERT ... ON CONFLICT "
+                                           "(key) DO NOTHING / DO UPDATE SET col = excluded.col, which both databases run")
+        out = _rewrite(sql.rstrip().rstrip(";"))
         m = _INSERT.match(sql)
         returning = bool(m) and "RETURNING" not in sql.upper() and self.table(m.group(1))[2]
         return (out + " RETURNING id" if returning else out), returning

@@ -184,10 +184,10 @@ def ensure(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
         steps = pending(conn)  # again under the write lock: another process may have done it meanwhile
         if steps:
             apply(conn)
-            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(SCHEMA_VERSION),))
             derived = {t.name for t in TABLES if t.derived}
             if any(step == "change" and name in derived for step, name, _ in steps):
-                conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, '1')", (DERIVED_STALE,))
+                conn.execute("INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = excluded.value", (DERIVED_STALE,))
             left = pending(conn)
             if left:  # the comparison and sqlite-utils disagree: every open would take the write lock
                 raise RuntimeError(f"the schema did not converge: {left}")

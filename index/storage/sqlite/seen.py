@@ -1,8 +1,8 @@
 """Deliveries already answered: Slack event ids and messages, remembered in the store's database.
 
 Slack delivers an event again when it thinks the first delivery failed, possibly to another bot
-process. Every process on one data_dir records the keys it answers in one table; `INSERT OR
-IGNORE` on the key decides which one answers, so each event is answered exactly once however many
+process. Every process on one data_dir records the keys it answers in one table; `INSERT ... ON
+CONFLICT DO NOTHING` on the key decides which one answers, so each event is answered exactly once however many
 processes run. Keys expire after `ttl` seconds. The table has its own connection with a short
 busy timeout, so an acknowledgement never waits long behind another process's write.
 """
@@ -48,7 +48,7 @@ class SeenEvents:
             if self._calls % SWEEP_EVERY == 1:
                 conn.execute("DELETE FROM seen_events WHERE at < ?", (now - self.ttl,))
             conn.execute("DELETE FROM seen_events WHERE key = ? AND at < ?", (key, now - self.ttl))
-            return conn.execute("INSERT OR IGNORE INTO seen_events (key, at) VALUES (?, ?)", (key, now)).rowcount == 1
+            return conn.execute("INSERT INTO seen_events (key, at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, now)).rowcount == 1
 
     def close(self) -> None:
         with self._lock:

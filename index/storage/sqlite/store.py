@@ -198,7 +198,7 @@ class Store:
         return row[0] if row else default
 
     def set_meta(self, key: str, value: str) -> None:
-        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+        self.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
 
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
         """Rows as dicts, read on the shared connection without opening a transaction. (sqlite-utils 4's
@@ -220,7 +220,7 @@ class Store:
     def save_source(self, name: str, **values: Any) -> None:
         values = {k: (json.dumps(redact_value(v)) if k in ("cursor", "last_report") and v is not None
                       else redact(v) if isinstance(v, str) else v) for k, v in values.items()}
-        self.conn.execute("INSERT OR IGNORE INTO sources (name) VALUES (?)", (name,))
+        self.conn.execute("INSERT INTO sources (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,))
         if values:
             sets = ", ".join(f"{k} = ?" for k in values)
             self.conn.execute(f"UPDATE sources SET {sets} WHERE name = ?", (*values.values(), name))
@@ -241,14 +241,18 @@ class Store:
     def put_document(self, doc: Document, chash: str, source_kind: str) -> None:
         self._wrote = True
         self.conn.execute(
-            """INSERT OR REPLACE INTO documents (id, source, team, kind, title, url, path, text, content_hash,
-               updated_at, metadata, indexed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
+            """INSERT INTO documents (id, source, team, kind, title, url, path, text, content_hash,
+               updated_at, metadata, indexed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+               ON CONFLICT (id) DO UPDATE SET source = excluded.source, team = excluded.team, kind = excluded.kind,
+               title = excluded.title, url = excluded.url, path = excluded.path, text = excluded.text,
+               content_hash = excluded.content_hash, updated_at = excluded.updated_at, metadata = excluded.metadata,
+               indexed_at = excluded.indexed_at""",
             (doc.id, doc.source, doc.team, doc.kind, doc.title, redact(doc.url), doc.path, doc.text, chash,
              iso(doc.updated_at), json.dumps(redact_value(doc.metadata), default=str), now_iso()))
         self.conn.execute("DELETE FROM contributions WHERE doc_id = ?", (doc.id,))
         for c in doc.contributors:
             iid = identity_id(source_kind, c)
-            self.conn.execute("INSERT OR IGNORE INTO identities (id, kind, name, email, username) VALUES (?,?,?,?,?)",
+            self.conn.execute("INSERT INTO identities (id, kind, name, email, username) VALUES (?,?,?,?,?) ON CONFLICT (id) DO NOTHING",
                               (iid, source_kind, c.name.strip(), c.email.strip().lower(), c.username.strip()))
             self.conn.execute(
                 """INSERT INTO contributions (doc_id, identity_id, role, count, lines, first_at, last_at)

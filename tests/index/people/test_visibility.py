@@ -142,7 +142,8 @@ def test_projects_project_pages_and_overlaps_hide_restricted_projects(org):
     # pairs it would, so that there are restricted overlaps to hide
     with org.store.transaction():
         for a, b in (("feed", "vault"), ("audit-wiki", "vault"), ("audit-wiki", "feed")):
-            org.store.conn.execute("INSERT OR REPLACE INTO project_pairs (a, b, lead, score) VALUES (?, ?, 0.3, 0.9)", (a, b))
+            org.store.conn.execute("INSERT INTO project_pairs (a, b, lead, score) VALUES (?, ?, 0.3, 0.9) "
+                                   "ON CONFLICT (a, b) DO UPDATE SET lead = excluded.lead, score = excluded.score", (a, b))
     pairs = org.overlaps(limit=20)
     assert any("vault" in (o.a.source, o.b.source) for o in pairs)
     for viewer in (feed, org.viewer_for(email="di@corp.example")):

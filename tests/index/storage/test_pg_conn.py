@@ -17,14 +17,15 @@ def conn(pg_url):
     c.close()
 
 
-def test_insert_or_replace_and_ignore_act_on_the_primary_key(conn):
-    conn.execute("INSERT OR REPLACE INTO kv (key, value, n) VALUES (?, ?, ?)", ("a", "one", 1))
-    conn.execute("INSERT OR REPLACE INTO kv (key, value, n) VALUES (?, ?, ?)", ("a", "two", 2))
-    assert conn.execute("INSERT OR IGNORE INTO kv (key, value) VALUES (?, ?)", ("a", "three")).rowcount == 0
-    assert conn.execute("INSERT OR IGNORE INTO kv (key, value) VALUES (?, ?)", ("b", "x")).rowcount == 1
+def test_upserts_run_as_written_and_sqlites_insert_or_is_refused_naming_the_fix(conn):
+    upsert = "INSERT INTO kv (key, value, n) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, n = excluded.n"
+    conn.execute(upsert, ("a", "one", 1))
+    conn.execute(upsert, ("a", "two", 2))
+    assert conn.execute("INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING", ("a", "three")).rowcount == 0
+    assert conn.execute("INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING", ("b", "x")).rowcount == 1
     assert conn.execute("SELECT key, value, n FROM kv ORDER BY key").fetchall() == [("a", "two", 2), ("b", "x", None)]
-    conn.execute("INSERT OR REPLACE INTO kv VALUES (?, ?, ?, ?, ?, ?)", ("a", "all", 3, True, b"\x00\x01", 0.5))
-    assert conn.execute("SELECT * FROM kv WHERE key = 'a'").fetchone() == ("a", "all", 3, 1, b"\x00\x01", 0.5)
+    with pytest.raises(sqlite3.ProgrammingError, match="ON CONFLICT"):
+        conn.execute("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", ("a", "x"))
 
 
 def test_lastrowid_placeholders_literals_and_a_bare_user_column(conn):
