@@ -1,6 +1,6 @@
 """Settings from the environment and the one Slack Web API client factory.
 
-Every GUILDBOT_* and SLACK_* variable is read through one pydantic-settings object, `Environment`
+Every GUILDBOT_* and SLACK_* variable is read through one typed settings object, `Environment`
 (`environment()` reads it when called; defined in guildbot/config/environment.py because the
 guild.toml loader, below this module, reads GUILDBOT_DATABASE and GUILDBOT_BACKEND from it).
 Modules above take the variables from here, never from os.environ.
@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
-from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from connectors.common.redact import register_secret
 from guildbot.config.environment import Environment, environment
+
+if TYPE_CHECKING:  # slack_sdk is imported when a client is made, not on every CLI question's path
+    from slack_sdk import WebClient
 
 __all__ = ["Environment", "environment", "SlackSettings", "SlackConfigError", "make_client", "slack_api_url",
            "retry_handlers", "ENV_HELP", "DEFAULT_API_URL", "RATE_LIMIT", "RATE_LIMIT_RETRIES"]
@@ -81,11 +82,15 @@ class SlackSettings:
 
 
 def retry_handlers() -> list:
+    from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
     return [ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)]
 
 
 def make_client(settings: SlackSettings) -> WebClient:
     """The Web API client: SLACK_API_URL as base, retried on connection errors and after 429."""
+    from slack_sdk import WebClient
+
     return WebClient(token=settings.bot_token, base_url=settings.api_url, timeout=15, retry_handlers=retry_handlers())
 
 

@@ -12,7 +12,6 @@ import json
 import sys
 from datetime import datetime
 from typing import Any
-from guildbot.syncs import service as syncs_service
 
 
 def add_parsers(sub: Any) -> None:
@@ -54,6 +53,8 @@ def _print(syncs: list[dict[str, Any]]) -> None:
 
 
 def cmd_syncs(guild: Any, args: Any) -> int:
+    from guildbot.syncs import service as syncs_service  # the planner loads for `syncs` commands only
+
     action = args.syncs_command
     if action in ("propose", "list"):
         rows = syncs_service.propose(guild, replan=args.replan) if action == "propose" else guild.syncs()

@@ -1,4 +1,9 @@
-"""Every GUILDBOT_* and SLACK_* environment variable guildbot reads, in one pydantic-settings object.
+"""Every GUILDBOT_* and SLACK_* environment variable guildbot reads, in one typed settings object.
+
+A frozen dataclass filled from os.environ, not pydantic-settings' BaseSettings: importing
+pydantic-settings (asyncio, dotenv and its CLI sources) cost 47 ms and building a pydantic model of
+these strings 20 ms more in every command-line process, and a CLI question must not get slower
+(make bench, scripts/bench_cli.py). Reading strings by name is all a settings library did here.
 
 `environment()` reads them when called, never at import (tests set variables per test), or takes
 them from an explicit mapping. Values are stripped (a password excepted); an empty variable counts as unset. Nothing is
@@ -11,17 +16,20 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import os
+from dataclasses import dataclass, field, fields
+from typing import Any, Mapping
+
+from pydantic import SecretStr
 
 
 def variable(name: str, help: str, secret: bool = False) -> Any:
-    return Field(SecretStr("") if secret else "", validation_alias=name, description=help)
+    return field(default_factory=(lambda: SecretStr("")) if secret else (lambda: ""),
+                 metadata={"name": name, "help": help, "secret": secret})
 
 
-class Environment(BaseSettings):
-    model_config = SettingsConfigDict(case_sensitive=True, extra="ignore", env_ignore_empty=False)
-
+@dataclass(frozen=True)
+class Environment:
     config: str = variable("GUILDBOT_CONFIG", "guild.toml to use when --config is not given")
     database: SecretStr = variable("GUILDBOT_DATABASE", "a Postgres URL overriding [guild] database; "
                                    "may carry the password", secret=True)
@@ -37,23 +45,24 @@ class Environment(BaseSettings):
     slack_api_url: str = variable("SLACK_API_URL", "the Slack Web API base URL (default Slack's own)")
     slack_rate_limit: str = variable("GUILDBOT_SLACK_RATE_LIMIT", "questions per person per minute (0: no limit)")
 
-    @field_validator("*", mode="before")
-    @classmethod
-    def _strip(cls, value: Any, info: ValidationInfo) -> Any:
-        """Surrounding blanks are a copying slip, except in a password, which is taken as it is."""
-        return value.strip() if isinstance(value, str) and info.field_name != "caldav_password" else value
-
     @classmethod
     def names(cls) -> list[str]:
         """The variables, by name."""
-        return [f.validation_alias for f in cls.model_fields.values()]
+        return [f.metadata["name"] for f in fields(cls)]
+
+    @classmethod
+    def read(cls, source: Mapping[str, str]) -> "Environment":
+        """Surrounding blanks are a copying slip, except in a password, which is taken as it is."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = source.get(f.metadata["name"]) or ""
+            value = raw if f.name == "caldav_password" else raw.strip()
+            values[f.name] = SecretStr(value) if f.metadata["secret"] else value
+        return cls(**values)
 
 
 def environment(environ: Mapping[str, str] | Environment | None = None) -> Environment:
     """The variables from the process environment now, or from `environ` alone when given."""
     if isinstance(environ, Environment):
         return environ
-    if environ is None:
-        return Environment()
-    # every field given explicitly, so nothing of the process environment shows through
-    return Environment(**{name: environ.get(name) or "" for name in Environment.names()})
+    return Environment.read(os.environ if environ is None else environ)  # a mapping given: nothing else shows through

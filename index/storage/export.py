@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database
 
 # table -> (description, {column: (type, description)}, primary key, foreign keys (column, table, column))
 TABLES: dict[str, tuple[str, dict[str, tuple[type, str]], str | tuple[str, ...], list[tuple[str, str, str]]]] = {
@@ -219,6 +218,8 @@ def write_catalog(path: Path, rows: CatalogRows, force: bool = False) -> dict[st
     data = table_rows(rows)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
+        from sqlite_utils import Database  # imported on export only: the CLI loads this module for every command
+
         db = Database(tmp, recreate=True)
         try:
             db.execute("PRAGMA foreign_keys = ON")  # a row pointing nowhere fails here, not in the reader's tool

@@ -260,3 +260,16 @@ CREATE TABLE IF NOT EXISTS project_pairs (
 CREATE TABLE IF NOT EXISTS person_profiles (
     person_id TEXT PRIMARY KEY, vector BLOB, topics TEXT, documents INTEGER, built_at TEXT);
 """  # the tables of commit 2f4518f: index/store.py's SCHEMA, then catalog, projectcontent, pairs and profiles
+
+
+@pytest.mark.parametrize("declared", ["", "TEXT", "text", "INTEGER", "BIGINT", "VARCHAR(20)", "CLOB", "BLOB", "REAL",
+                                      "FLOAT", "DOUBLE PRECISION", "NUMERIC", "DECIMAL(10,2)", "BOOLEAN", "DATE"])
+def test_the_schemas_affinity_rules_agree_with_sqlite_utils(declared):
+    """schema.py judges column types without importing sqlite-utils; they must judge alike."""
+    from sqlite_utils.db import COLUMN_TYPE_MAPPING
+    from sqlite_utils.utils import column_affinity as theirs
+
+    from index.storage.sqlite import schema
+
+    assert schema.column_affinity(declared) == theirs(declared)
+    assert all(schema.SQL_TYPE[t] == COLUMN_TYPE_MAPPING[t] for t in schema.SQL_TYPE)
