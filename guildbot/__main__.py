@@ -1,5 +1,5 @@
 import sys
 
-from guildbot.cli.main import main
+from guildbot.cli import run
 
-sys.exit(main())
+sys.exit(run())

@@ -331,6 +331,19 @@ def _declared_dim(name: str) -> int | None:
     return int(value) if isinstance(value, int) and value > 0 else None
 
 
+_ONNX_LOCK = threading.Lock()
+
+
+def load_onnx(name: str, backend: str, cache_dir: str, export: bool = True) -> OnnxEncoder | None:
+    """The ONNX encoder, loaded once per process however many threads ask at once (the command
+    line starts loading it while it imports the rest: guildbot/cli/warm.py). With export=False, an
+    encoder not exported yet is None rather than exported."""
+    with _ONNX_LOCK:
+        if not export and onnx_file(Path(cache_dir) / _slug(model_identity(name, backend))) is None:
+            return None
+        return _load_onnx(name, backend, cache_dir)
+
+
 @lru_cache(maxsize=4)
 def _load_onnx(name: str, backend: str, cache_dir: str) -> OnnxEncoder:
     folder = export_onnx(name, backend, Path(cache_dir))
@@ -415,7 +428,7 @@ class Embedder:
         """The model questions are embedded with (the documents' own, except under bf16)."""
         if self.backend == "torch":
             return self.model
-        return _load_onnx(self.model_name, "onnx" if self.backend == "bf16" else self.backend, str(self.cache_dir))
+        return load_onnx(self.model_name, "onnx" if self.backend == "bf16" else self.backend, str(self.cache_dir))
 
     @cached_property
     def tokenizer(self):
