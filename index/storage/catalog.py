@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Iterable, Mapping, Sequence, TypedDict, cast
 
 from index.storage.scope import source_clause
-from index.storage.clauses import BATCH, marks
+from index.storage.clauses import BATCH, in_batches, marks
 from index.storage.sqlite.store import Store, not_unit
 
 
@@ -182,10 +182,9 @@ def project_names(store: Store) -> list[NameTeam]:
 def placed_projects(store: Store, doc_ids: Sequence[str]) -> dict[str, str]:
     """doc id -> project id, for those of the documents the catalog has placed."""
     out: dict[str, str] = {}
-    for i in range(0, len(doc_ids), BATCH):
-        part = list(doc_ids[i:i + BATCH])
+    for part, qs in in_batches(doc_ids):
         out.update((r[0], r[1]) for r in store.conn.execute(
-            f"SELECT doc_id, project_id FROM project_documents WHERE doc_id IN ({marks(len(part))})", part))
+            f"SELECT doc_id, project_id FROM project_documents WHERE doc_id IN ({qs})", part))
     return out
 
 
@@ -197,10 +196,8 @@ def placements(store: Store) -> dict[str, str]:
 def document_sources(store: Store, doc_ids: Sequence[str]) -> dict[str, str]:
     """doc id -> its source, for those of the documents that exist."""
     out: dict[str, str] = {}
-    for i in range(0, len(doc_ids), BATCH):
-        part = list(doc_ids[i:i + BATCH])
-        out.update((r[0], r[1]) for r in store.conn.execute(
-            f"SELECT id, source FROM documents WHERE id IN ({marks(len(part))})", part))
+    for part, qs in in_batches(doc_ids):
+        out.update((r[0], r[1]) for r in store.conn.execute(f"SELECT id, source FROM documents WHERE id IN ({qs})", part))
     return out
 
 
