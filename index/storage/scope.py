@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Collection
 
+from index.storage.clauses import marks
+
 Sources = Collection[str] | None  # None: every source
 
 
@@ -18,4 +20,4 @@ def source_clause(sources: Sources, column: str = "d.source") -> tuple[str, list
     names = sorted(sources)
     if not names:
         return " AND 1 = 0", []
-    return f" AND {column} IN ({','.join('?' * len(names))})", names
+    return f" AND {column} IN ({marks(len(names))})", names
