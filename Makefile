@@ -67,6 +67,7 @@ test: dev
 bench: dev
 	$(PY) scripts/bench.py
 	$(PY) scripts/bench_cli.py
+	$(if $(BENCH_AGAINST),$(PY) scripts/bench_cli.py --against $(BENCH_AGAINST))  # make bench BENCH_AGAINST=REV: CLI questions side by side with REV
 	$(PY) scripts/bench_scale.py
 	$(PY) scripts/bench_pg.py
 	$(PY) scripts/bench_slack.py
