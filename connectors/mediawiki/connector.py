@@ -15,251 +15,25 @@ instead of being fetched again. The same happens when recent changes may have ex
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Iterator
 from urllib.parse import quote, urlsplit
-
-import mwparserfromhell
-from mwparserfromhell.nodes import (Argument, Comment, ExternalLink, Heading, HTMLEntity, Tag, Template, Text,
-                                    Wikilink)
-from mwparserfromhell.wikicode import Wikicode
 
 from connectors.base import Checkpoint, Contributor, Deleted, Document, Field, Item, SourceContext, SourceError, Unchanged, is_bot, make_id
 from connectors.common.text import MAX_TEXT_CHARS, squeeze
-
-if TYPE_CHECKING:  # requests loads only when a crawl talks HTTP, not when a question reads the config
-    from connectors.common.http import HttpClient
+from connectors.mediawiki.api import PASSWORD_ENV, USER_ENV, Api
+from connectors.mediawiki.wikitext import wikitext_to_text
 
 STATE_VERSION = 1
-USER_ENV, PASSWORD_ENV = "GUILDBOT_MEDIAWIKI_USER", "GUILDBOT_MEDIAWIKI_PASSWORD"
 MAX_BATCH = 50  # titles or page ids per request: the API's limit for accounts without apihighlimits
 CHECKPOINT_EVERY = 200  # pages between two checkpoints of a long crawl
 RC_OVERLAP = timedelta(minutes=2)  # re-read this much before the stored time: changes land late
 RC_MAX_AGE_DAYS = 90  # MediaWiki's default $wgRCMaxAge
 TS_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-
-
-# -- wikitext to plain text ----------------------------------------------------------------------
-DROP_TAGS = frozenset({"ref", "references", "gallery", "imagemap", "math", "chem", "timeline", "graph", "score",
-                       "mapframe", "maplink", "templatedata", "templatestyles", "categorytree", "inputbox", "style",
-                       "script", "indicator"})
-BLOCK_TAGS = frozenset({"p", "div", "blockquote", "pre", "center", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol",
-                        "li", "dl", "dt", "dd", "hr", "section", "poem", "syntaxhighlight", "source"})
-DEFAULT_HIDDEN_NAMESPACES = frozenset({"file", "image", "media", "category"})
-BEHAVIOR_SWITCH = re.compile(r"__[A-Z]{3,}__")  # __NOTOC__, __HIDDENCAT__, ...
-
-
-def wikitext_to_text(wikitext: str, hidden_namespaces: Iterable[str] = DEFAULT_HIDDEN_NAMESPACES) -> str:
-    """Readable plain text of wikitext.
-
-    Link text is kept, templates read as their parameter values, table rows as one line of
-    cells joined by " | "; references, comments, files, categories and magic words are dropped.
-    `hidden_namespaces` are lower-case namespace names whose links render no text (File:, Category:).
-    """
-    hidden = {n.casefold() for n in hidden_namespaces}
-    text = _render(mwparserfromhell.parse(wikitext[:MAX_TEXT_CHARS]), hidden)
-    text = BEHAVIOR_SWITCH.sub("", text.replace("\xa0", " "))
-    return squeeze("\n".join(line.strip() for line in text.splitlines()))
-
-
-def _render(code: Wikicode | None, hidden: set[str]) -> str:
-    if code is None:
-        return ""
-    return "".join(_node(n, hidden) for n in code.nodes)
-
-
-def _node(node: Any, hidden: set[str]) -> str:
-    if isinstance(node, Text):
-        return str(node.value)
-    if isinstance(node, Comment):
-        return ""
-    if isinstance(node, HTMLEntity):
-        return node.normalize()
-    if isinstance(node, Heading):
-        return "\n" + _render(node.title, hidden).strip() + "\n"
-    if isinstance(node, Wikilink):
-        return _link(node, hidden)
-    if isinstance(node, ExternalLink):
-        if node.title is not None:
-            return _render(node.title, hidden)
-        return "" if node.brackets else str(node.url)
-    if isinstance(node, Template):
-        return _template(node, hidden)
-    if isinstance(node, Argument):
-        return _render(node.default, hidden)
-    if isinstance(node, Tag):
-        return _tag(node, hidden)
-    return ""
-
-
-def _link(node: Wikilink, hidden: set[str]) -> str:
-    target = str(node.title).strip()
-    explicit = target.startswith(":")  # [[:Category:X]] links to the category instead of adding the page to it
-    target = target.lstrip(":")
-    namespace = target.split(":", 1)[0].strip().casefold() if ":" in target else ""
-    if namespace in hidden and not explicit:
-        return ""
-    if node.text is not None:
-        return _render(node.text, hidden)
-    return target
-
-
-def _template(node: Template, hidden: set[str]) -> str:
-    """A template as the text of its parameters; parser functions and magic words read as nothing.
-
-    The template's own wording lives on another page and is not expanded: what a page says
-    through a template is mostly in its arguments ({{Note|...}}, infobox fields).
-    """
-    name = str(node.name).strip()
-    if not name or name.startswith("#") or ":" in name:  # {{#if:...}}, {{DISPLAYTITLE:...}}
-        return ""
-    parts = []
-    for param in node.params:
-        value = _render(param.value, hidden).strip()
-        if not value:
-            continue
-        parts.append(f"{str(param.name).strip()}: {value}" if param.showkey else value)
-    return " ".join(parts)
-
-
-def _tag(node: Tag, hidden: set[str]) -> str:
-    tag = str(node.tag).strip().casefold()
-    if tag in DROP_TAGS:
-        return ""
-    if tag == "table":
-        return "\n" + _table(node, hidden) + "\n"
-    if tag in ("br", "hr"):
-        return "\n"
-    if tag in ("li", "dt") and node.wiki_markup:
-        return ""  # a list marker at the start of its line
-    if tag == "dd":
-        return " " if node.wiki_markup else "\n" + _render(node.contents, hidden) + "\n"
-    inner = _render(node.contents, hidden) if node.contents is not None else ""
-    return f"\n{inner}\n" if tag in BLOCK_TAGS else inner
-
-
-def _table(node: Tag, hidden: set[str]) -> str:
-    """One line per row, cells joined by ' | '; the caption on its own line first."""
-    caption: list[list[str]] = []
-    loose: list[str] = []  # cells before the first row marker form an implicit first row
-    rows: list[list[str]] = []
-    for child in node.contents.nodes if node.contents is not None else []:
-        if not isinstance(child, Tag):
-            continue
-        kind = str(child.tag).casefold()
-        if kind == "tr":
-            rows.append(_cells(child, hidden))
-        elif kind == "caption" or _is_caption(child):
-            caption.append([_cell(child, hidden)])
-        elif kind in ("td", "th"):
-            loose.append(_cell(child, hidden))
-    return "\n".join(" | ".join(c for c in row if c) for row in caption + [loose] + rows if any(row))
-
-
-def _is_caption(cell: Tag) -> bool:
-    """mwparserfromhell reads a table caption (|+) as a cell whose text starts with '+'."""
-    return cell.wiki_markup == "|" and str(cell.contents).lstrip().startswith("+")
-
-
-def _cells(row: Tag, hidden: set[str]) -> list[str]:
-    return [_cell(c, hidden) for c in (row.contents.nodes if row.contents is not None else [])
-            if isinstance(c, Tag) and str(c.tag).casefold() in ("td", "th")]
-
-
-def _cell(cell: Tag, hidden: set[str]) -> str:
-    text = " ".join(_render(cell.contents, hidden).split())
-    return text[1:].strip() if _is_caption(cell) else text
-
-
-# -- the API -------------------------------------------------------------------------------------
-class Api:
-    """api.php over the shared HttpClient: JSON decoding, API errors and continuation."""
-
-    def __init__(self, source: str, url: str, http: HttpClient):
-        self.source, self.url, self.http = source, url, http
-
-    def call(self, params: dict[str, Any], post: bool = False) -> dict[str, Any]:
-        p = {"format": "json", "formatversion": "2", **{k: _param(v) for k, v in params.items()}}
-        r = self.http.get(self.url, data=p, method="POST") if post else self.http.get(self.url, params=p)
-        data = self._decode(r.content, p.get("action", ""))
-        if "error" in data:
-            raise self._error(data["error"])
-        return data
-
-    def query(self, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        """The `query` part of every response, following `continue` until the result is complete."""
-        cont: dict[str, Any] = {}
-        while True:
-            data = self.call({"action": "query", **params, **cont})
-            yield data.get("query") or {}
-            nxt = data.get("continue")
-            if not nxt:
-                return
-            if nxt == cont:
-                raise SourceError(self.source, f"{self.url} repeated the same continuation {nxt}",
-                                  "the wiki's API is misbehaving; check its version and extensions")
-            cont = nxt
-
-    def _decode(self, content: bytes, action: str) -> dict[str, Any]:
-        try:
-            text = content.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise SourceError(self.source, f"the {action} response of {self.url} is not valid UTF-8 "
-                              f"(byte {e.start})", "check that url points at the wiki's api.php and "
-                              "that no proxy rewrites its responses")
-        if text.lstrip().startswith("<"):
-            raise SourceError(self.source, f"{self.url} answered with HTML, not API JSON",
-                              "set url to the wiki's api.php, e.g. https://wiki.example/w/api.php")
-        try:
-            data = json.loads(text)
-        except ValueError as e:
-            raise SourceError(self.source, f"malformed JSON from {self.url} ({e})",
-                              "check that url points at the wiki's api.php, not a login or error page")
-        if not isinstance(data, dict):
-            raise SourceError(self.source, f"unexpected JSON from {self.url}: not an object",
-                              "check that url points at the wiki's api.php")
-        return data
-
-    def _error(self, err: Any) -> SourceError:
-        err = err if isinstance(err, dict) else {"code": "unknown", "info": str(err)}
-        code, info = str(err.get("code", "unknown")), str(err.get("info", ""))[:300]
-        if code in ("readapidenied", "permissiondenied") or code.endswith("denied"):
-            fix = (f"the wiki is private: create a bot password (Special:BotPasswords) and set {USER_ENV} and "
-                   f"{PASSWORD_ENV} (or the variables named by username_env/password_env)")
-        elif code in ("ratelimited", "maxlag"):
-            fix = "the wiki is busy or rate limiting; crawl again later"
-        else:
-            fix = "check the source's options in guild.toml and the wiki's API"
-        return SourceError(self.source, f"API error {code} from {self.url}: {info}", fix)
-
-    def login(self, user: str, password: str) -> None:
-        """Bot-password login; the session keeps the cookies for every later request."""
-        token = self.call({"action": "query", "meta": "tokens", "type": "login"})
-        lgtoken = ((token.get("query") or {}).get("tokens") or {}).get("logintoken")
-        if not lgtoken:
-            raise SourceError(self.source, f"{self.url} gave no login token", "check that url is the wiki's api.php")
-        res = self.call({"action": "login", "lgname": user, "lgpassword": password, "lgtoken": lgtoken},
-                        post=True).get("login") or {}
-        if res.get("result") != "Success":
-            reason = res.get("reason") or res.get("result") or "no reason given"
-            if isinstance(reason, dict):
-                reason = reason.get("text") or reason.get("code") or str(reason)
-            raise SourceError(self.source, f"login as {user!r} failed: {reason}",
-                              "check the bot password (Special:BotPasswords: the user name is "
-                              "User@BotName) and its grants (basic rights: read)")
-
-
-def _param(v: Any) -> str:
-    if isinstance(v, bool):
-        return "1" if v else "0"
-    if isinstance(v, (list, tuple, set)):
-        return "|".join(str(x) for x in v)
-    return str(v)
 
 
 def _ts(value: str | None) -> datetime | None:

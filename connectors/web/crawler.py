@@ -20,13 +20,11 @@ the crawl: the rest is stored, then the source reports which pages failed.
 from __future__ import annotations
 
 import codecs
-import gzip
 import hashlib
 import logging
 import re
 import threading
 import time
-import xml.etree.ElementTree as ET
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -35,16 +33,17 @@ from email.message import Message
 from email.utils import parsedate_to_datetime
 from pathlib import PurePosixPath
 from typing import Any, Iterator
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
 from bs4 import BeautifulSoup, SoupStrainer
 from bs4.dammit import EncodingDetector
-from requests.utils import requote_uri
 
 from connectors.base import Checkpoint, Contributor, Deleted, Document, Field, Item, SourceContext, SourceError, Unchanged, make_id
 from connectors.common.http import HttpClient, ResponseTooLarge
 from connectors.common.text import MAX_TEXT_CHARS, html_to_text
+from connectors.web.sitemap import MAX_PAGE_BYTES, parse_sitemap
+from connectors.web.urls import _prefixes, normalize_url, origin
 
 log = logging.getLogger("guildbot.connectors.web")
 
@@ -53,7 +52,6 @@ ROBOTS_AGENT = "guildbot"
 WORKERS = 4
 BATCH = 16  # pages fetched ahead of the parser: bounds memory to BATCH bodies
 CHECKPOINT_EVERY = 100  # pages between intermediate checkpoints
-MAX_PAGE_BYTES = 5_000_000
 MAX_SITEMAPS = 50
 MAX_CRAWL_DELAY = 30.0
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -61,53 +59,6 @@ SKIP_SUFFIXES = frozenset(
     ".pdf .zip .gz .tgz .tar .bz2 .xz .7z .rar .png .jpg .jpeg .gif .svg .webp .ico .bmp .tif .tiff .css .js .mjs "
     ".json .map .mp3 .mp4 .m4a .mov .avi .webm .wav .ogg .woff .woff2 .ttf .otf .eot .exe .dmg .msi .deb .rpm .whl "
     ".jar .iso .bin .csv .xls .xlsx .doc .docx .ppt .pptx .rss .atom".split())
-TRACKING_PARAMS = re.compile(r"^(utm_[a-z_]+|fbclid|gclid|mc_cid|mc_eid)$", re.IGNORECASE)
-
-
-# -- URLs --------------------------------------------------------------------------------------
-def normalize_url(href: str, base: str | None = None) -> str | None:
-    """An absolute http(s) URL without fragment, credentials, default port, dot segments or
-    tracking parameters, with lower-case scheme and host; None for anything else."""
-    try:
-        parts = urlsplit(urljoin(base, href.strip()) if base else href.strip())
-        port = parts.port
-    except ValueError:
-        return None
-    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
-    if scheme not in ("http", "https") or not host:
-        return None
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = host if port is None or (scheme, port) in (("http", 80), ("https", 443)) else f"{host}:{port}"
-    query = "&".join(p for p in parts.query.split("&") if p and not TRACKING_PARAMS.match(p.split("=", 1)[0]))
-    return requote_uri(urlunsplit((scheme, netloc, _remove_dot_segments(parts.path), query, "")))
-
-
-def _remove_dot_segments(path: str) -> str:
-    out: list[str] = []
-    segments = path.split("/")[1:] if path.startswith("/") else path.split("/")
-    for seg in segments:
-        if seg == "..":
-            if out:
-                out.pop()
-        elif seg != ".":
-            out.append(seg)
-    result = "/" + "/".join(out)
-    if path.endswith(("/.", "/..")) and not result.endswith("/"):
-        result += "/"
-    return result
-
-
-def origin(url: str) -> str:
-    p = urlsplit(url)
-    return f"{p.scheme}://{p.netloc}"
-
-
-def _prefixes(value: Any) -> list[str]:
-    if value is None:
-        return []
-    items = [value] if isinstance(value, str) else list(value)
-    return ["/" + str(v).lstrip("/") for v in items if str(v).strip()]
 
 
 # -- pages -------------------------------------------------------------------------------------
@@ -216,27 +167,6 @@ def _header(headers: dict[str, str], name: str) -> str:
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(" ".join(text.split()).encode("utf-8", "replace")).hexdigest()[:32]
-
-
-# -- sitemaps ----------------------------------------------------------------------------------
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def parse_sitemap(data: bytes) -> tuple[list[str], list[str]]:
-    """(page URLs, child sitemap URLs) of a sitemap or sitemap index. Raises ValueError if malformed."""
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)[:MAX_PAGE_BYTES * 10]
-    try:
-        root = ET.fromstring(data)
-    except ET.ParseError as e:
-        raise ValueError(f"not valid XML ({e})")
-    kind = _local(root.tag)
-    if kind not in ("urlset", "sitemapindex"):
-        raise ValueError(f"root element is <{kind}>, not <urlset> or <sitemapindex>")
-    locs = [(sub.text or "").strip() for entry in root for sub in entry if _local(sub.tag) == "loc"]
-    locs = [x for x in locs if x]
-    return (locs, []) if kind == "urlset" else ([], locs)
 
 
 # -- the connector -----------------------------------------------------------------------------
