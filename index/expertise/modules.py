@@ -138,8 +138,8 @@ def module_votes(store: Store, parts: list[str], doc_weight: dict[str, float], d
             rank = (known.get(u, {}).get("kind") != "commit", vote)
             if rank > (known.get(row[1], {}).get("kind") != "commit", row[5]):
                 row[1:6] = [u, count, first, last, vote]
-    if weights:  # the core's builders by their commits to it, as the module's main builder is named
-        core = core_units(weights, known)
+    core = core_units(weights, known) if weights else []
+    if core:  # the core's builders by their commits to it, as the module's main builder is named
         top = max(weights[u] for u in core)
         weight = {u: weights[u] / top for u in core}  # a unit's commits count as much as it weighs against the heaviest
         extra = {c: u for c, u in companions(store, core, known).items() if c not in weight}

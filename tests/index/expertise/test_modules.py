@@ -64,6 +64,17 @@ def test_the_builder_of_the_changed_files_leads_not_the_owner_of_the_files_every
     assert sum(v[0] for v in votes.values()) <= 1.0 + 1e-9
 
 
+def test_a_question_matching_only_commits_whose_files_are_gone_still_votes(tmp_path):
+    """No file or folder is left to be the module's core: the commit's own author answers, nothing raises."""
+    s = make_store(tmp_path, [doc("commit:9", "commit", people=[("Ines", 1)], meta={"paths": ["gone/old.py"]})])
+    try:
+        docs = rows(s, ["r:commit:9"])
+        votes = module_votes(s, ["r:commit:9"], {"r:commit:9": 1.0}, docs, lambda ts: 1.0)
+        assert list(votes) == ["p:ines@x.example"] and votes["p:ines@x.example"][0] > 0
+    finally:
+        s.close()
+
+
 def test_a_folder_passes_its_weight_to_the_matching_units_inside_it():
     weights = {"r:split/": 1.0, "r:split/expanding.py": 1.0, "r:other.py": 0.5}
     out = drill_down(weights, ["r:split/"])  # as much as the matching inside weighs against the folder
