@@ -1,7 +1,9 @@
-"""The Guild facade: one object the CLI, the Slack bot and the web page all talk to.
+"""The Guild facade: one object the CLI, the Slack bot and the web page all talk to for answers
+(search, experts, people), the catalog and the crawl.
 
-The weekly digest is a service beside it (guildbot/digest/service.py `digest_for`), built with this
-guild's store and asking the guild only for answers."""
+The digest and the syncs are services beside it (guildbot/digest/service.py `digest_for`,
+guildbot/syncs/service.py `syncs_for`): each is built with this guild's store and asks the guild
+only for answers, so this class holds no digest or sync state."""
 from __future__ import annotations
 
 import hashlib
@@ -27,7 +29,6 @@ from index.storage.factory import crawl_lock, open_seen_events, open_store, open
 from index.people.ambiguity import Ambiguity, find_ambiguous
 from index.catalog.browse import project_documents
 from index.catalog.build import DeclaredProject, Project, build_catalog, doc_projects, get_project, list_projects
-from index.digest.weekly import Week
 from index.embedding.docvectors import doc_centroids
 from index.embedding.embedder import Embedder, cache_dir_for
 from index.expertise.experts import Expert, rank_experts, topic_of
@@ -372,36 +373,3 @@ class Guild:
     def ambiguous(self) -> list[Ambiguity]:
         """Identities that could not be placed with confidence."""
         return find_ambiguous(self.store, self.config.aliases)
-
-    # -- cross-team syncs (guildbot/syncs/service.py) --------------------------------------------------------
-    def syncs(self, status: list[str] | None = None) -> list[dict[str, Any]]:
-        """Stored syncs with their state (status, channel, slots), soonest first."""
-        from index.storage.syncs import list_syncs
-        return list_syncs(self.store, status=status)
-
-    def sync(self, sync_id: str) -> dict[str, Any] | None:
-        from index.storage.syncs import get_sync
-        return get_sync(self.store, sync_id)
-
-    def sync_checkins(self, since: str | None = None) -> list[dict[str, Any]]:
-        """What came of past syncs: check-in answers since an ISO time, newest first."""
-        from index.storage.syncs import checkins
-        return checkins(self.store, since)
-
-    def sync_optout(self, keys: list[str], out: bool = True) -> None:
-        """Never propose these people (Slack id, email or person id) for syncs again; out=False undoes it."""
-        from index.storage.syncs import set_optout
-        set_optout(self.store, keys, out)
-
-    def upcoming_syncs(self, week: Week | None = None, team: str = "", now: Any = None) -> list[dict[str, Any]]:
-        """Cross-team syncs (proposed, posted or scheduled) starting after `week` ends (else after
-        `now`), soonest first; only those with `team` among their teams when given. Each has the
-        `syncs propose --json` fields plus "status" and "url" (for the digest; guildbot/syncs/service.py)."""
-        from datetime import datetime, timezone
-
-        from index.syncs.plan import iso_utc
-        from index.storage.syncs import list_syncs
-        start = week.end if week is not None else (now or datetime.now(timezone.utc))
-        found = list_syncs(self.store, status=["proposed", "posted", "scheduled"], starting_from=iso_utc(start))
-        return [{**s, "url": s.get("url", "")} for s in found
-                if not team or team.casefold() in {t.casefold() for t in s.get("teams") or []}]

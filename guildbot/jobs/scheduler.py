@@ -176,14 +176,15 @@ def _syncs_configured(guild: Any) -> bool:
 
 
 def syncs_job(config_path: Any) -> Callable[[datetime | None], None]:
-    """One sync cycle run (guildbot/slack_syncs.run_cycle), with a Guild of its own."""
+    """One sync cycle run (guildbot/slack/syncs.py run_cycle), with a Guild of its own."""
     def run(_when: datetime | None) -> None:
         from guildbot.guild import Guild
         from guildbot.slack.syncs import run_cycle
+        from guildbot.syncs.service import syncs_for
 
         guild = Guild.from_config(config_path)
         try:
-            log.info("syncs: %s", run_cycle(guild))
+            log.info("syncs: %s", run_cycle(syncs_for(guild)))
         finally:
             guild.close()
     return run

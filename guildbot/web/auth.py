@@ -155,6 +155,3 @@ class ViewerGuild:
     def team(self, name: str) -> "Team | None":
         return self._guild.team(name, viewer=self.access)
 
-    # the syncs are shown whole: their evidence is the public view already
-    def syncs(self, status: list[str] | None = None) -> list[dict[str, Any]]:
-        return self._guild.syncs(status)

@@ -10,6 +10,7 @@ import pytest
 from guildbot import blockkit as kit
 from guildbot.cli.main import main
 from guildbot.digest.service import digest_for, render_html, render_message, render_text, sections
+from guildbot.syncs.service import syncs_for
 from index.digest.weekly import DigestData, Week, classify_activity, last_week, notable_documents, week_bounds, week_of
 
 from conftest import write_config
@@ -141,7 +142,7 @@ def test_the_demo_digest_has_something_in_every_section(demo_guild, demo_week):
     assert gaps["how do I rotate the kafka certificates?"]["teams"] == ["Marketplace", "Risk"]  # only their teams
     # the syncs section is the stored syncs starting after the week (other tests may have planned some)
     week = week_bounds(demo_week, demo_guild.config.digest.tz)
-    assert [s["id"] for s in data.syncs] == [s["id"] for s in demo_guild.upcoming_syncs(week)]
+    assert [s["id"] for s in data.syncs] == [s["id"] for s in syncs_for(demo_guild).upcoming(week)]
 
 
 def test_a_team_view_keeps_its_items_and_the_overlaps_that_involve_it(demo_guild, demo_week):
