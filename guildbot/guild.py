@@ -1,4 +1,9 @@
-"""The Guild facade: one object the CLI, the Slack bot and the web page all talk to."""
+"""The Guild facade: one object the CLI, the Slack bot and the web page all talk to for answers
+(search, experts, people), the catalog and the crawl.
+
+The digest and the syncs are services beside it (guildbot/digest/service.py `digest_for`,
+guildbot/syncs/service.py `syncs_for`): each is built with this guild's store and asks the guild
+only for answers, so this class holds no digest or sync state."""
 from __future__ import annotations
 
 import hashlib
@@ -24,7 +29,6 @@ from index.storage.factory import crawl_lock, open_seen_events, open_store, open
 from index.people.ambiguity import Ambiguity, find_ambiguous
 from index.catalog.browse import project_documents
 from index.catalog.build import DeclaredProject, Project, build_catalog, doc_projects, get_project, list_projects
-from index.digest.weekly import DigestData, Week, build_digest, last_week, week_bounds
 from index.embedding.docvectors import doc_centroids
 from index.embedding.embedder import Embedder, cache_dir_for
 from index.expertise.experts import Expert, rank_experts, topic_of
@@ -369,63 +373,3 @@ class Guild:
     def ambiguous(self) -> list[Ambiguity]:
         """Identities that could not be placed with confidence."""
         return find_ambiguous(self.store, self.config.aliases)
-
-    # -- cross-team syncs (guildbot/syncs/service.py; the digest reads upcoming_syncs and sync_checkins) --------
-    def syncs(self, status: list[str] | None = None) -> list[dict[str, Any]]:
-        """Stored syncs with their state (status, channel, slots), soonest first."""
-        from index.storage.syncs import list_syncs
-        return list_syncs(self.store, status=status)
-
-    def sync(self, sync_id: str) -> dict[str, Any] | None:
-        from index.storage.syncs import get_sync
-        return get_sync(self.store, sync_id)
-
-    def sync_checkins(self, since: str | None = None) -> list[dict[str, Any]]:
-        """What came of past syncs: check-in answers since an ISO time, newest first."""
-        from index.storage.syncs import checkins
-        return checkins(self.store, since)
-
-    def sync_optout(self, keys: list[str], out: bool = True) -> None:
-        """Never propose these people (Slack id, email or person id) for syncs again; out=False undoes it."""
-        from index.storage.syncs import set_optout
-        set_optout(self.store, keys, out)
-    # -- the weekly digest ----------------------------------------------------------------------------
-    def digest(self, week: str | None = None, team: str | None = None, now: Any = None) -> DigestData:
-        """The digest of an ISO week ("2026-W49"; default: the week that just ended in [digest] tz),
-        guild-wide or one team's view. ValueError for a malformed week, LookupError for an unknown team."""
-        cfg = self.config.digest
-        bounds = week_bounds(week or last_week(now, cfg.tz), cfg.tz)
-        name = ""
-        if team:
-            found = self.config.team(team)
-            if not found:
-                raise LookupError(f"no team named {team!r}; use one of: {', '.join(t.name for t in self.config.teams)}")
-            name = found.name
-
-        # a digest is read by a whole channel: the guild's shows public sources, a team's what that team may see
-        rules = {s.name: (s.team, s.visibility) for s in self.config.sources}
-        viewer = make_viewer(rules, name, f"digest {name or 'guild'}")
-
-        def who_knows(question: str) -> list[dict[str, Any]]:
-            """People whose own documents come near the question; nobody rather than noise."""
-            vector = self.embedder.encode_query([topic_of(question)])[0]
-            near = [e for e in self.experts(question, limit=5, viewer=viewer, surface=None)
-                    if querylog.might_know(querylog.strength(self.store, vector, [v.doc_id for v in e.evidence if v.doc_id]))]
-            return [{"name": e.name, "team": e.team, "slack_id": e.slack_id} for e in near[:3]]
-
-        return build_digest(self.store, bounds, self.overlaps(limit=50, viewer=viewer), who_knows, name, cfg.min_overlap,
-                            self.config.query_log.weak_below, syncs=self.upcoming_syncs(bounds, name),
-                            sources=viewer.sources)
-
-    def upcoming_syncs(self, week: Week | None = None, team: str = "", now: Any = None) -> list[dict[str, Any]]:
-        """Cross-team syncs (proposed, posted or scheduled) starting after `week` ends (else after
-        `now`), soonest first; only those with `team` among their teams when given. Each has the
-        `syncs propose --json` fields plus "status" and "url" (for the digest; guildbot/syncs/service.py)."""
-        from datetime import datetime, timezone
-
-        from index.syncs.plan import iso_utc
-        from index.storage.syncs import list_syncs
-        start = week.end if week is not None else (now or datetime.now(timezone.utc))
-        found = list_syncs(self.store, status=["proposed", "posted", "scheduled"], starting_from=iso_utc(start))
-        return [{**s, "url": s.get("url", "")} for s in found
-                if not team or team.casefold() in {t.casefold() for t in s.get("teams") or []}]

@@ -56,12 +56,12 @@ def cmd_digest(guild: Any, args: argparse.Namespace) -> int:
             raise ConfigError(cfg.path, "[digest]", "no channel to post the digest to",
                               'set channel = "#ml-guild" (and per_team = true for team channels), or pass --channel')
         targets = [dg.Target("", "")]
+    digest = dg.digest_for(guild)
     try:
-        views = [(t, guild.digest(args.week, t.team or None)) for t in targets]
+        views = [(t, digest.build(args.week, t.team or None)) for t in targets]
     except ValueError as e:
         print(f"guildbot digest: {e}", file=sys.stderr)
         return 2
-    d = cfg.digest
     if args.json:
         print(json.dumps([{"channel": t.channel, **data.public()} for t, data in views], indent=1, ensure_ascii=False))
         return 0
@@ -69,7 +69,7 @@ def cmd_digest(guild: Any, args: argparse.Namespace) -> int:
         for t, data in views:
             where = t.channel or "(no channel)"
             print(f"── digest {data.week} for {where}{' · ' + t.team if t.team else ''} (dry run: not posted) ──")
-            print(dg.render_text(dg.render_message(data, cfg.name, d.web_url, d.max_items, d.empty)))
+            print(dg.render_text(digest.message(data)))
             print()
         return 0
     missing = [t.team for t in targets if not t.channel]
@@ -78,14 +78,13 @@ def cmd_digest(guild: Any, args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     try:
-        delivery = dg.Delivery(guild, dg.make_client())
+        delivery = digest.delivery(dg.make_client())
     except dg.DigestSetupError as e:
         print(f"guildbot digest: {e}", file=sys.stderr)
         return 2
     failed = 0
     for t, data in views:
-        message = dg.render_message(data, cfg.name, d.web_url, d.max_items, d.empty)
-        o = delivery.deliver(t, data, message)
+        o = delivery.deliver(t, data, digest.message(data))
         note = {"posted": "", "updated": "edited the earlier message (content changed)",
                 "unchanged": "already posted, unchanged", "adopted": "found the message an interrupted run posted",
                 "nothing": "nothing to say this week: not posted", "busy": o.error, "failed": o.error}[o.status]

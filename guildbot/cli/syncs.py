@@ -53,32 +53,33 @@ def _print(syncs: list[dict[str, Any]]) -> None:
 
 
 def cmd_syncs(guild: Any, args: Any) -> int:
-    from guildbot.syncs import service as syncs_service  # the planner loads for `syncs` commands only
+    from guildbot.syncs.service import syncs_for  # the planner loads for `syncs` commands only
 
+    syncs = syncs_for(guild)
     action = args.syncs_command
     if action in ("propose", "list"):
-        rows = syncs_service.propose(guild, replan=args.replan) if action == "propose" else guild.syncs()
+        rows = syncs.propose(replan=args.replan) if action == "propose" else syncs.stored()
         if args.json:
             print(json.dumps(rows, indent=1, ensure_ascii=False))
         else:
             _print(rows)
         return 0
     if action == "ics":
-        sync = guild.sync(args.id)
+        sync = syncs.get(args.id)
         if sync is None or not sync.get("start"):
             why = "has no time: no slot in the cycle suits any member" if sync else "does not exist"
             print(f"guildbot: sync {args.id!r} {why}; `guildbot syncs list` shows the ids and times", file=sys.stderr)
             return 2
-        data = syncs_service.ics(guild, args.id)
+        data = syncs.ics(args.id)
         sys.stdout.buffer.write(data)
         return 0
     if action == "optout":
-        guild.sync_optout(args.who, out=not args.undo)
+        syncs.optout(args.who, out=not args.undo)
         print(("opted back in: " if args.undo else "opted out of syncs: ") + ", ".join(args.who))
         return 0
     if action == "post":
         from guildbot.slack.syncs import post_cycle_from_env
-        return post_cycle_from_env(guild)
+        return post_cycle_from_env(syncs)
     return 2
 
 

@@ -6,6 +6,11 @@ come in order of importance (duplicate effort first); each keeps at most `max_it
 Slack's limits (50 blocks, 3,000 characters a section), and says how many more are on the web
 page.
 
+`DigestService(store, answers, config)`, built once per surface by `digest_for(guild)`, builds a
+week's data (index/digest/weekly.py) from the store, asking the answer layer (the Guild) only for
+answers (overlaps, experts, the question model), and delivers it; it reads the run records and
+upcoming syncs itself, through index/storage.
+
 Delivery (`Delivery.deliver`) is idempotent per (channel, week), with the run record
 (index/storage/digest_runs.py) as the lock:
 - same content as recorded: nothing is sent;
@@ -31,7 +36,7 @@ import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Protocol, Sequence
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -41,10 +46,24 @@ from slack_sdk.errors import SlackApiError
 
 from connectors.common.redact import register_secret
 from index.storage import digest_runs
-from index.digest.weekly import DigestData, mark_announced
+from index.storage import syncs as syncstore
+from index.digest.weekly import DigestData, build_digest, last_week, mark_announced, week_bounds
+from index.expertise.experts import topic_of
+from index.people.visibility import make_viewer
+from index.retrieval import querylog
 
 from guildbot import blockkit as kit
 from guildbot import settings
+
+if TYPE_CHECKING:
+    from index.catalog.overlaps import Overlap
+    from index.embedding.embedder import Embedder
+    from index.expertise.experts import Expert
+    from index.people.visibility import Viewer
+    from index.storage.sqlite.store import Store
+
+    from guildbot.config.loader import Config
+    from guildbot.guild import Guild
 
 log = logging.getLogger("guildbot.digest.service")
 
@@ -260,7 +279,6 @@ def render_html(data: DigestData, guild_name: str = "") -> str:
 
 def archive_weeks(now: datetime | None = None, tz: str = "UTC", count: int = 12) -> list[str]:
     """The last `count` ended ISO weeks, newest first: the /digest archive's entries."""
-    from index.digest.weekly import last_week
     end = now or datetime.now(ZoneInfo("UTC"))
     return [last_week(end - timedelta(weeks=i), tz) for i in range(count)]
 
@@ -335,26 +353,13 @@ def _is_channel_id(channel: str) -> bool:
 
 
 class Delivery:
-    """Posts digests to Slack at most once per (channel, week); see the module docstring."""
+    """Posts digests to Slack at most once per (channel, week); see the module docstring. Holds the
+    store (for the run records) and the Slack client; `DigestService.run` builds what it posts."""
 
-    def __init__(self, guild: Any, client: WebClient, owner: str | None = None):
-        self.guild, self.client = guild, client
+    def __init__(self, store: "Store", client: WebClient, owner: str | None = None):
+        self.store, self.client = store, client
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._me: dict[str, str] | None = None
-
-    @property
-    def store(self):
-        return self.guild.store
-
-    def run(self, week: str | None = None, channel: str | None = None, team: str | None = None) -> list[Outcome]:
-        """Build and deliver the digest of `week` to every target."""
-        cfg = self.guild.config
-        out = []
-        for target in targets(cfg, channel, team):
-            data = self.guild.digest(week, target.team or None)
-            message = render_message(data, cfg.name, cfg.digest.web_url, cfg.digest.max_items, cfg.digest.empty)
-            out.append(self.deliver(target, data, message))
-        return out
 
     def deliver(self, target: Target, data: DigestData, message: kit.Message | None) -> Outcome:
         outcome = Outcome(target.channel, data.week, target.team, "nothing")
@@ -468,6 +473,89 @@ class Delivery:
                 f"an earlier run may have posted the {data.week} digest to {channel} but its history cannot be read "
                 f"({e.response.get('error')}); nothing was posted, to avoid a duplicate. {_advice(e)}") from e
         return None
+
+
+# -- the service -------------------------------------------------------------------------------------------
+class DigestAnswers(Protocol):
+    """The answers the digest asks of the answer layer (Guild has them all)."""
+
+    embedder: "Embedder"  # the question model: how near a weak question comes to someone's documents
+
+    def experts(self, question: str, limit: int = 10, team: str | None = None, viewer: "Viewer | None" = None, *,
+                surface: str | None = "api", asker: str | None = None) -> list["Expert"]: ...
+
+    def overlaps(self, limit: int = 10, include_same_team: bool = False, min_score: float | None = None,
+                 viewer: "Viewer | None" = None) -> list["Overlap"]: ...
+
+
+def digest_for(guild: "Guild") -> "DigestService":
+    """The digest service of a guild: its store, its answers and its config. Surfaces build it once;
+    this is the one place outside guild.py that reads `guild.store` for the digest."""
+    return DigestService(guild.store, guild, guild.config)
+
+
+class DigestService:
+    """The weekly digest: its data per week and view, where it goes, and its delivery. Owns its
+    storage use (the digest's queries, run records, upcoming syncs); `answers` is asked only for answers."""
+
+    def __init__(self, store: "Store", answers: DigestAnswers, config: "Config"):
+        self.store, self.answers, self.config = store, answers, config
+
+    def build(self, week: str | None = None, team: str | None = None, now: Any = None) -> DigestData:
+        """The digest of an ISO week ("2026-W49"; default: the week that just ended in [digest] tz),
+        guild-wide or one team's view. ValueError for a malformed week, LookupError for an unknown team."""
+        config = self.config
+        cfg = config.digest
+        bounds = week_bounds(week or last_week(now, cfg.tz), cfg.tz)
+        name = ""
+        if team:
+            found = config.team(team)
+            if not found:
+                raise LookupError(f"no team named {team!r}; use one of: {', '.join(t.name for t in config.teams)}")
+            name = found.name
+
+        # a digest is read by a whole channel: the guild's shows public sources, a team's what that team may see
+        rules = {s.name: (s.team, s.visibility) for s in config.sources}
+        viewer = make_viewer(rules, name, f"digest {name or 'guild'}")
+        answers, store = self.answers, self.store
+
+        def who_knows(question: str) -> list[dict[str, Any]]:
+            """People whose own documents come near the question; nobody rather than noise."""
+            vector = answers.embedder.encode_query([topic_of(question)])[0]
+            near = [e for e in answers.experts(question, limit=5, viewer=viewer, surface=None)
+                    if querylog.might_know(querylog.strength(store, vector, [v.doc_id for v in e.evidence if v.doc_id]))]
+            return [{"name": e.name, "team": e.team, "slack_id": e.slack_id} for e in near[:3]]
+
+        return build_digest(store, bounds, answers.overlaps(limit=50, viewer=viewer), who_knows, name, cfg.min_overlap,
+                            config.query_log.weak_below, syncs=syncstore.upcoming(store, bounds.end, name),
+                            sources=viewer.sources)
+
+    def targets(self, channel: str | None = None, team: str | None = None) -> list[Target]:
+        """Where the digest goes (see `targets`); LookupError for an unknown team."""
+        return targets(self.config, channel, team)
+
+    def message(self, data: DigestData) -> kit.Message | None:
+        """The digest as a Slack message with [digest]'s settings; None for a week with nothing to say."""
+        cfg = self.config
+        return render_message(data, cfg.name, cfg.digest.web_url, cfg.digest.max_items, cfg.digest.empty)
+
+    def delivery(self, client: WebClient, owner: str | None = None) -> Delivery:
+        return Delivery(self.store, client, owner)
+
+    def run(self, client: WebClient, week: str | None = None, channel: str | None = None,
+            team: str | None = None) -> list[Outcome]:
+        """Build and deliver the digest of `week` to every target."""
+        delivery = self.delivery(client)
+        out = []
+        for target in self.targets(channel, team):
+            data = self.build(week, target.team or None)
+            out.append(delivery.deliver(target, data, self.message(data)))
+        return out
+
+    def undelivered(self, week: str) -> bool:
+        """True when some target channel has no posted digest of `week` (a scheduled run was missed)."""
+        return any(not (r and r.posted) for r in (digest_runs.get(self.store, t.channel, week)
+                                                   for t in self.targets() if t.channel))
 
 
 class _HistoryUnavailable(Exception):

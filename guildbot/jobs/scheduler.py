@@ -132,12 +132,12 @@ def digest_week(when: datetime | None, tz: str) -> str:
 def digest_job(config_path: Any, environ: dict[str, str] | None = None) -> Callable[[datetime | None], None]:
     """Build and deliver the digest to every configured channel, with a Guild of its own."""
     def run(when: datetime | None) -> None:
-        from guildbot.digest import service as digest
+        from guildbot.digest.service import digest_for, make_client
         from guildbot.guild import Guild
 
         guild = Guild.from_config(config_path)
         try:
-            for o in digest.Delivery(guild, digest.make_client(environ)).run(digest_week(when, guild.config.digest.tz)):
+            for o in digest_for(guild).run(make_client(environ), digest_week(when, guild.config.digest.tz)):
                 log.info("digest %s to %s: %s %s", o.week, o.channel, o.status, o.error)
         finally:
             guild.close()
@@ -147,13 +147,9 @@ def digest_job(config_path: Any, environ: dict[str, str] | None = None) -> Calla
 def digest_missed(guild: Any) -> Callable[[datetime], bool]:
     """A scheduled digest run was missed when some target channel has no posted run for its week."""
     def missed(when: datetime) -> bool:
-        from index.storage import digest_runs
+        from guildbot.digest.service import digest_for
 
-        from guildbot.digest.service import targets
-
-        week = digest_week(when, guild.config.digest.tz)
-        return any(not (r and r.posted) for r in (digest_runs.get(guild.store, t.channel, week)
-                                                   for t in targets(guild.config) if t.channel))
+        return digest_for(guild).undelivered(digest_week(when, guild.config.digest.tz))
     return missed
 
 
@@ -180,14 +176,15 @@ def _syncs_configured(guild: Any) -> bool:
 
 
 def syncs_job(config_path: Any) -> Callable[[datetime | None], None]:
-    """One sync cycle run (guildbot/slack_syncs.run_cycle), with a Guild of its own."""
+    """One sync cycle run (guildbot/slack/syncs.py run_cycle), with a Guild of its own."""
     def run(_when: datetime | None) -> None:
         from guildbot.guild import Guild
         from guildbot.slack.syncs import run_cycle
+        from guildbot.syncs.service import syncs_for
 
         guild = Guild.from_config(config_path)
         try:
-            log.info("syncs: %s", run_cycle(guild))
+            log.info("syncs: %s", run_cycle(syncs_for(guild)))
         finally:
             guild.close()
     return run

@@ -23,11 +23,9 @@ from typing import Any, Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from index.storage import syncs as syncstore
-from index.storage.sqlite.store import now_iso
-
 from guildbot import blockkit as kit
 from guildbot.syncs import service as planner
+from guildbot.syncs.service import SyncService, syncs_for
 from guildbot.slack.commands import COMMANDS, Command
 
 log = logging.getLogger("guildbot.syncs.service")
@@ -127,20 +125,18 @@ def outcome_view(sync: dict[str, Any]) -> dict[str, Any]:
 
 # -- the flow --------------------------------------------------------------------------------------
 class SyncFlow:
-    """Posting and answering syncs; Guild access is serialised by `lock` (shared with the bot)."""
+    """Posting and answering syncs; the service's store is shared with the bot, so every use of it
+    is serialised by `lock` (shared with the bot)."""
 
-    def __init__(self, guild: Any, client: WebClient, lock: threading.Lock | None = None):
-        self.guild, self.client = guild, client
+    def __init__(self, syncs: SyncService, client: WebClient, lock: threading.Lock | None = None):
+        self.syncs, self.client = syncs, client
         self.lock = lock or threading.Lock()
-        self.cfg = planner.settings(guild)
-
-    def _store(self):
-        return self.guild.store
+        self.cfg = syncs.settings()
 
     def post(self, sync_id: str) -> dict[str, Any] | None:
         """Post a proposal once: to the guild channel, else to a group DM of its members."""
         with self.lock:
-            sync = self.guild.sync(sync_id)
+            sync = self.syncs.get(sync_id)
         if sync is None or sync.get("posted_at") or not sync.get("members") or not sync.get("start"):
             return sync  # posted already, or nothing to propose (no time suits any member)
         channel = self.cfg.channel
@@ -149,9 +145,8 @@ class SyncFlow:
             channel = self.client.conversations_open(users=users)["channel"]["id"]
         resp = self.client.chat_postMessage(channel=channel, unfurl_links=False, **proposal_message(sync).payload())
         with self.lock:
-            syncstore.update_sync(self._store(), sync_id, channel=resp["channel"], ts=resp["ts"],
-                                  posted_at=now_iso(), status="posted")
-            return self.guild.sync(sync_id)
+            self.syncs.posted(sync_id, resp["channel"], resp["ts"])
+            return self.syncs.get(sync_id)
 
     def _thread(self, sync: dict[str, Any], message: kit.Message) -> None:
         self.client.chat_postMessage(channel=sync["channel"], thread_ts=sync["ts"], unfurl_links=False, **message.payload())
@@ -159,25 +154,24 @@ class SyncFlow:
     def rsvp(self, sync_id: str, user: str, answer: str) -> str:
         """Record a member's answer; send the invitation when the quorum is reached. Returns what happened."""
         with self.lock:
-            sync = self.guild.sync(sync_id)
+            sync = self.syncs.get(sync_id)
             if sync is None:
                 return "unknown"
-            if user not in syncstore.members_of(self._store(), sync_id):
+            if user not in self.syncs.members(sync_id):
                 return "not a member"
-            syncstore.record_rsvp(self._store(), sync_id, user, answer)
-            answers = syncstore.rsvps(self._store(), sync_id)
+            answers = self.syncs.record_rsvp(sync_id, user, answer)
         if sync.get("channel") and sync.get("ts"):
             self.client.chat_update(channel=sync["channel"], ts=sync["ts"], **proposal_message(sync, answers).payload())
         yes = sum(1 for a in answers.values() if a == "yes")
         if yes >= self.cfg.quorum_for(len(sync["members"])):
             with self.lock:
-                claimed = syncstore.claim_invite(self._store(), sync_id)
+                claimed = self.syncs.claim_invite(sync_id)
             if claimed:  # exactly one of several concurrent accepts sends the invitation
                 try:
                     self.invite(sync_id)
                 except Exception:
                     with self.lock:
-                        syncstore.claim_invite(self._store(), sync_id, claim=False)
+                        self.syncs.claim_invite(sync_id, claim=False)
                     raise
                 return "invited"
         return "recorded"
@@ -185,9 +179,9 @@ class SyncFlow:
     def invite(self, sync_id: str) -> None:
         """The .ics in the sync's thread (and on CalDAV where configured); the sync is then scheduled."""
         with self.lock:
-            sync = self.guild.sync(sync_id)
-            data = planner.ics(self.guild, sync_id)
-        accepted = [uid for uid, a in syncstore.rsvps(self._store(), sync_id).items() if a == "yes"]
+            sync = self.syncs.get(sync_id)
+            data = self.syncs.ics(sync_id)
+        accepted = [uid for uid, a in self.syncs.rsvps(sync_id).items() if a == "yes"]
         href = None
         if self.cfg.caldav_url:
             from guildbot.syncs.caldav import CalendarError, calendar_from_config
@@ -200,18 +194,18 @@ class SyncFlow:
         self.client.files_upload_v2(channel=sync["channel"], thread_ts=sync["ts"], content=data,
                                     filename=f"sync-{sync_id}.ics", title=f"Sync: {sync['topic']}", initial_comment=comment)
         with self.lock:
-            syncstore.update_sync(self._store(), sync_id, status="scheduled", **({"caldav_href": href} if href else {}))
+            self.syncs.scheduled(sync_id, href)
 
     def another_time(self, sync_id: str) -> kit.Message:
         with self.lock:
-            sync = self.guild.sync(sync_id)
+            sync = self.syncs.get(sync_id)
         if sync is None:
             return note("That sync is gone.")
         return slots_message(sync)
 
     def choose_slot(self, sync_id: str, index: int, user: str) -> None:
         with self.lock:
-            sync = planner.move(self.guild, sync_id, index)
+            sync = self.syncs.move(sync_id, index)
         if sync is None or not sync.get("ts"):
             return
         self.client.chat_update(channel=sync["channel"], ts=sync["ts"], **proposal_message(sync).payload())
@@ -223,27 +217,29 @@ class SyncFlow:
         now = now or datetime.now(timezone.utc)
         sent = {"reminders": 0, "checkins": 0}
         with self.lock:
-            scheduled = self.guild.syncs(status=["scheduled"])
+            scheduled = self.syncs.stored(status=["scheduled"])
         for s in scheduled:
             start, end = planner.parse_time(s["start"]), planner.parse_time(s["end"])
             if not s.get("reminded_at") and now < start <= now + REMIND_BEFORE:
                 people = " ".join(f"<@{m['slack_id']}>" for m in s["members"])
                 self._thread(s, note(f"Reminder: *{kit.escape(s['topic'])}* is {when(s['start'])}. {people}"))
                 with self.lock:
-                    syncstore.update_sync(self._store(), s["id"], reminded_at=now_iso())
+                    self.syncs.reminded(s["id"])
                 sent["reminders"] += 1
             if not s.get("checkin_at") and end <= now:
                 self._thread(s, checkin_message(s))
                 with self.lock:
-                    syncstore.update_sync(self._store(), s["id"], checkin_at=now_iso())
+                    self.syncs.checkin_sent(s["id"])
                 sent["checkins"] += 1
         return sent
 
     def checkin(self, sync_id: str, user: str, met: bool, outcome: str = "") -> None:
         with self.lock:
-            syncstore.record_checkin(self._store(), sync_id, user, met, outcome)
-            if met:
-                syncstore.update_sync(self._store(), sync_id, status="done")
+            self.syncs.checkin(sync_id, user, met, outcome)
+
+    def get(self, sync_id: str) -> dict[str, Any] | None:
+        with self.lock:
+            return self.syncs.get(sync_id)
 
 
 def client_from_env() -> WebClient | None:
@@ -257,7 +253,7 @@ def client_from_env() -> WebClient | None:
     return make_client(SlackSettings(token, api_url=api if api.endswith("/") else api + "/"))
 
 
-def run_cycle(guild: Any, client: WebClient | None = None, now: datetime | None = None,
+def run_cycle(syncs: SyncService, client: WebClient | None = None, now: datetime | None = None,
               lock: threading.Lock | None = None) -> dict[str, int]:
     """One scheduled run (for `guildbot serve`'s scheduler): plan the next cycle (once), post what is
     unposted, send the reminders and check-ins that are due. Without a client (none given and no
@@ -265,22 +261,22 @@ def run_cycle(guild: Any, client: WebClient | None = None, now: datetime | None 
     client = client or client_from_env()
     if client is None:
         with lock or threading.Lock():
-            proposals = planner.propose(guild, now=now)
+            proposals = syncs.propose(now=now)
         log.info("syncs: %d planned; SLACK_BOT_TOKEN is not set, so nothing was posted", len(proposals))
         return {"proposed": len(proposals), "posted": 0, "reminders": 0, "checkins": 0}
-    flow = SyncFlow(guild, client, lock)
+    flow = SyncFlow(syncs, client, lock)
     with flow.lock:
-        proposals = planner.propose(guild, now=now)
+        proposals = syncs.propose(now=now)
     posted = 0
     for p in proposals:
-        before = guild.sync(p["id"])
+        before = syncs.get(p["id"])
         if before and not before.get("posted_at") and before.get("start"):
             flow.post(p["id"])
             posted += 1
     return {"proposed": len(proposals), "posted": posted, **flow.due(now)}
 
 
-def post_cycle_from_env(guild: Any) -> int:
+def post_cycle_from_env(syncs: SyncService) -> int:
     """`guildbot syncs post`: the bot token from SLACK_BOT_TOKEN (SLACK_API_URL optional)."""
     from guildbot.settings import ENV_HELP
     client = client_from_env()
@@ -288,7 +284,7 @@ def post_cycle_from_env(guild: Any) -> int:
         print(f"guildbot: SLACK_BOT_TOKEN is not set; it is {ENV_HELP['SLACK_BOT_TOKEN']}", file=sys.stderr)
         return 2
     try:
-        result = run_cycle(guild, client)
+        result = run_cycle(syncs, client)
     except SlackApiError as e:
         print(f"guildbot: Slack refused the post ({e.response.get('error')}); check the token's scopes "
               "(chat:write, im:write, mpim:write, files:write) and that the bot is in the channel", file=sys.stderr)
@@ -305,18 +301,18 @@ def answer_sync(a: Any) -> kit.Message:
     arg = a.arg.strip()
     if arg.casefold() in ("", "list"):
         with a.index() as g:
-            return list_message(g.upcoming_syncs())
+            return list_message(syncs_for(g).upcoming())
     if arg.casefold() in ("optout", "opt-out", "optin", "opt-in"):
         out = "out" in arg.casefold()
         who = getattr(a.viewer, "who", "") if a.viewer else ""
         if not who:
             return note("Opting out works in `/guild sync optout`, where I know who asks.")
         with a.index() as g:
-            g.sync_optout([who], out=out)
+            syncs_for(g).optout([who], out=out)
         return note("You will not be proposed for syncs any more. `/guild sync optin` undoes it."
                     if out else "You can be proposed for syncs again.")
     with a.index() as g:
-        sync = planner.propose_topic(g, arg)
+        sync = syncs_for(g).propose_topic(arg)
     if not sync:
         return note(f"No cross-team group found for “{kit.escape(arg)}”: it needs people from two teams with Slack ids "
                     "in the directory. Try broader words.")
@@ -331,7 +327,7 @@ COMMANDS["sync"] = Command(answer_sync, "sync <topic|list|optout>",
 def register(app: Any, guild: Any, lock: threading.Lock, deliver: Callable[..., Any], guard: Callable) -> SyncFlow:
     """Add the sync buttons and the check-in modal to the bot (`/guild sync` is a subcommand in
     slack_commands.COMMANDS, added above)."""
-    flow = SyncFlow(guild, app.client, lock)
+    flow = SyncFlow(syncs_for(guild), app.client, lock)  # the Slack app's one sync service
 
     def ack_now(ack):
         ack()
@@ -372,8 +368,7 @@ def register(app: Any, guild: Any, lock: threading.Lock, deliver: Callable[..., 
     @guard("your check-in")
     def met(body, action, client):
         flow.checkin(action["value"], body["user"]["id"], True)
-        with lock:
-            sync = guild.sync(action["value"])
+        sync = flow.get(action["value"])
         client.views_open(trigger_id=body["trigger_id"], view=outcome_view(sync))
 
     @guard("your check-in")

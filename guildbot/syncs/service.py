@@ -1,9 +1,12 @@
-"""Cross-team syncs, the application side: gather what the planner needs from the guild (overlaps,
-experts, people, history), plan a cycle or an ad-hoc request, keep the state in the store.
+"""Cross-team syncs, the application side: gather what the planner needs (overlaps, experts,
+people, history), plan a cycle or an ad-hoc request, keep the state in the store.
 
-The planning rules are pure functions in index/syncs/plan.py; the SQL is in index/storage/syncs.py;
-Slack is in guildbot/slack/syncs.py and the calendars in guildbot/syncs/ics.py /
-guildbot/syncs/caldav.py. Surfaces reach all of this through the Guild facade.
+`SyncService(store, answers, config)` is built once per surface by `syncs_for(guild)`: it reads and
+writes the syncs' tables itself, through the repository in index/storage/syncs.py (and the
+planner's inputs in index/syncs/inputs.py), and asks the answer layer (the Guild) only for answers:
+overlaps, experts, search hits, projects and the public viewer. The planning rules are pure
+functions in index/syncs/plan.py; Slack is in guildbot/slack/syncs.py and the calendars in
+guildbot/syncs/ics.py / guildbot/syncs/caldav.py.
 """
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from collections import Counter
 
 import logging
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from index.storage import syncs as syncstore
 from index.syncs import inputs as sync_inputs
@@ -23,6 +26,15 @@ from guildbot.config.loader import ConfigError
 from guildbot.config.syncs import SyncsConfig
 
 if TYPE_CHECKING:
+    from index.catalog.build import Project
+    from index.catalog.overlaps import Overlap
+    from index.digest.weekly import Week
+    from index.expertise.experts import Expert
+    from index.people.visibility import Viewer
+    from index.retrieval.search import Hit
+    from index.storage.sqlite.store import Store
+
+    from guildbot.config.loader import Config
     from guildbot.guild import Guild
 
 log = logging.getLogger("guildbot.syncs.service")
@@ -32,163 +44,266 @@ EXPERT_WEIGHT = 0.5    # expertise = this x the search's experts + the rest x sh
 ADHOC_DAYS = 7         # an ad-hoc sync is planned in the next week
 
 
-def shared(guild: "Guild") -> Any:
-    """What a proposal may show: public sources only, since several people (or a channel) read it."""
-    return guild.viewer_for()
+class SyncAnswers(Protocol):
+    """The answers the syncs ask of the answer layer (Guild has them all)."""
+
+    def viewer_for(self, email: str = "", slack_id: str = "") -> "Viewer": ...
+
+    def overlaps(self, limit: int = 10, include_same_team: bool = False, min_score: float | None = None,
+                 viewer: "Viewer | None" = None) -> list["Overlap"]: ...
+
+    def experts(self, question: str, limit: int = 10, team: str | None = None, viewer: "Viewer | None" = None, *,
+                surface: str | None = "api", asker: str | None = None) -> list["Expert"]: ...
+
+    def search(self, query: str, limit: int = 10, team: str | None = None, viewer: "Viewer | None" = None, *,
+               surface: str | None = "api", asker: str | None = None) -> list["Hit"]: ...
+
+    def projects(self, team: str | None = None, topic: str | None = None,
+                 viewer: "Viewer | None" = None) -> list["Project"]: ...
 
 
-def settings(guild: "Guild") -> SyncsConfig:
-    return guild.config.syncs or SyncsConfig()
+def syncs_for(guild: "Guild") -> "SyncService":
+    """The syncs service of a guild: its store, its answers and its config. Surfaces build it once;
+    this is the one place outside guild.py that reads `guild.store` for syncs."""
+    return SyncService(guild.store, guild, guild.config)
 
 
-def _people(guild: "Guild") -> dict[str, Person]:
-    """Everyone as the planner sees them, with the directory's own `hours`; a bad `hours` or `tz`
-    cell is a ConfigError naming the person, since no time could be computed for them."""
-    hours: dict[str, str] = {}
-    if guild.config.directory:
+class SyncService:
+    """Sync proposals and their stored state. Owns its storage use: every read and write of the
+    syncs' tables goes through `store`; `answers` is asked only for answers."""
+
+    def __init__(self, store: "Store", answers: SyncAnswers, config: "Config"):
+        self.store, self.answers, self.config = store, answers, config
+
+    def settings(self) -> SyncsConfig:
+        return self.config.syncs or SyncsConfig()
+
+    def shared(self) -> "Viewer":
+        """What a proposal may show: public sources only, since several people (or a channel) read it."""
+        return self.answers.viewer_for()
+
+    # -- planning ----------------------------------------------------------------------------------
+    def _people(self) -> dict[str, Person]:
+        """Everyone as the planner sees them, with the directory's own `hours`; a bad `hours` or `tz`
+        cell is a ConfigError naming the person, since no time could be computed for them."""
+        config = self.config
+        hours: dict[str, str] = {}
+        if config.directory:
+            try:
+                rows = load_directory(config.directory)
+            except DirectoryError as e:
+                raise ConfigError(config.path, "[people] directory", str(e), "fix the CSV and run it again")
+            hours = {r["email"].casefold(): r["hours"] for r in rows if r.get("hours")}
+        people = sync_inputs.sync_people(self.store, hours)
+        for p in people.values():
+            if not p.in_directory:
+                continue
+            try:
+                zone(p.tz)
+                parse_hours(p.hours or self.settings().plan.working_hours)
+            except ValueError as e:
+                raise ConfigError(config.directory or config.path, f"the row of {p.email}", str(e),
+                                  "write tz as an IANA zone (Europe/Berlin) and hours as 09:00-17:00, or leave hours empty")
+        return people
+
+    def _busy(self, first, last) -> list[tuple[datetime, datetime]]:
+        cfg = self.settings()
+        if not cfg.caldav_url:
+            return []
+        from guildbot.syncs.caldav import CalendarError, calendar_from_config
         try:
-            rows = load_directory(guild.config.directory)
-        except DirectoryError as e:
-            raise ConfigError(guild.config.path, "[people] directory", str(e), "fix the CSV and run it again")
-        hours = {r["email"].casefold(): r["hours"] for r in rows if r.get("hours")}
-    people = sync_inputs.sync_people(guild.store, hours)
-    for p in people.values():
-        if not p.in_directory:
-            continue
-        try:
-            zone(p.tz)
-            parse_hours(p.hours or settings(guild).plan.working_hours)
-        except ValueError as e:
-            raise ConfigError(guild.config.directory or guild.config.path, f"the row of {p.email}", str(e),
-                              "write tz as an IANA zone (Europe/Berlin) and hours as 09:00-17:00, or leave hours empty")
-    return people
+            return calendar_from_config(cfg).busy(datetime.combine(first, datetime.min.time(), timezone.utc),
+                                                  datetime.combine(last, datetime.max.time(), timezone.utc))
+        except CalendarError as e:
+            log.warning("%s; planning without busy times", e)
+            return []
 
+    def _pairs(self, overlaps: list | None = None) -> list[Pair]:
+        out = []
+        for o in overlaps if overlaps is not None else self.answers.overlaps(limit=OVERLAPS, viewer=self.shared()):
+            evidence = [side for e in o.evidence for side in (e["a"], e["b"])]
+            out.append(Pair(o.a.id, o.a.team, o.b.id, o.b.team, o.score, evidence))
+        return out
 
-def _busy(guild: "Guild", first, last) -> list[tuple[datetime, datetime]]:
-    cfg = settings(guild)
-    if not cfg.caldav_url:
-        return []
-    from guildbot.syncs.caldav import CalendarError, calendar_from_config
-    try:
-        return calendar_from_config(cfg).busy(datetime.combine(first, datetime.min.time(), timezone.utc),
-                                              datetime.combine(last, datetime.max.time(), timezone.utc))
-    except CalendarError as e:
-        log.warning("%s; planning without busy times", e)
-        return []
+    def _expertise(self, query: str, projects: list[str], activity: dict[str, str], now: datetime) -> dict[str, float]:
+        """person id -> expertise on the topic (the experts search and their share of its projects)
+        times recent activity."""
+        experts = self.answers.experts(query, limit=EXPERTS, viewer=self.shared()) if query else []
+        top = max((e.score for e in experts), default=0.0) or 1.0
+        found = {e.person_id: e.score / top for e in experts}
+        share = syncstore.project_people(self.store, projects)
+        top_share = max(share.values(), default=0.0) or 1.0
+        scores = {}
+        for pid in set(found) | set(share):
+            expertise = EXPERT_WEIGHT * found.get(pid, 0.0) + (1 - EXPERT_WEIGHT) * share.get(pid, 0.0) / top_share
+            scores[pid] = round(expertise * activity_weight(activity.get(pid), now), 6)
+        return scores
 
+    def topics(self) -> list[Topic]:
+        """Topics worth a meeting, best first. Titles come from key phrases: each project's own, and
+        those an overlap found on both of its sides (index/catalog/overlaps.py)."""
+        terms, surface = sync_inputs.project_terms(self.store)
+        overlaps = self.answers.overlaps(limit=OVERLAPS, viewer=self.shared())
+        for o in overlaps:
+            for rank, phrase in enumerate(o.shared_topics):
+                for side in (o.a.id, o.b.id):
+                    terms.setdefault(side, Counter())[phrase.casefold()] += len(o.shared_topics) - rank
+                surface[(phrase.casefold(), phrase)] += 1
+        projects = self.answers.projects(viewer=self.shared())
+        return topics_from_pairs(self._pairs(overlaps), self.settings().plan, terms, {p.id: p.name for p in projects},
+                                 surface, exclude=syncstore.name_words(self.store),
+                                 all_teams={p.id: p.team for p in projects})
 
-def _pairs(guild: "Guild", overlaps: list | None = None) -> list[Pair]:
-    out = []
-    for o in overlaps if overlaps is not None else guild.overlaps(limit=OVERLAPS, viewer=shared(guild)):
-        evidence = [side for e in o.evidence for side in (e["a"], e["b"])]
-        out.append(Pair(o.a.id, o.a.team, o.b.id, o.b.team, o.score, evidence))
-    return out
-
-
-def _expertise(guild: "Guild", query: str, projects: list[str], activity: dict[str, str], now: datetime) -> dict[str, float]:
-    """person id -> expertise on the topic (the experts search and their share of its projects)
-    times recent activity."""
-    experts = guild.experts(query, limit=EXPERTS, viewer=shared(guild)) if query else []
-    top = max((e.score for e in experts), default=0.0) or 1.0
-    found = {e.person_id: e.score / top for e in experts}
-    share = syncstore.project_people(guild.store, projects)
-    top_share = max(share.values(), default=0.0) or 1.0
-    scores = {}
-    for pid in set(found) | set(share):
-        expertise = EXPERT_WEIGHT * found.get(pid, 0.0) + (1 - EXPERT_WEIGHT) * share.get(pid, 0.0) / top_share
-        scores[pid] = round(expertise * activity_weight(activity.get(pid), now), 6)
-    return scores
-
-
-def topics(guild: "Guild") -> list[Topic]:
-    """Topics worth a meeting, best first. Titles come from key phrases: each project's own, and
-    those an overlap found on both of its sides (index/catalog/overlaps.py)."""
-    terms, surface = sync_inputs.project_terms(guild.store)
-    overlaps = guild.overlaps(limit=OVERLAPS, viewer=shared(guild))
-    for o in overlaps:
-        for rank, phrase in enumerate(o.shared_topics):
-            for side in (o.a.id, o.b.id):
-                terms.setdefault(side, Counter())[phrase.casefold()] += len(o.shared_topics) - rank
-            surface[(phrase.casefold(), phrase)] += 1
-    projects = guild.projects(viewer=shared(guild))
-    return topics_from_pairs(_pairs(guild, overlaps), settings(guild).plan, terms, {p.id: p.name for p in projects}, surface,
-                             exclude=syncstore.name_words(guild.store), all_teams={p.id: p.team for p in projects})
-
-
-def propose(guild: "Guild", now: datetime | None = None, replan: bool = False) -> list[dict[str, Any]]:
-    """The next cycle's proposals (stored; planned once per cycle unless `replan` drops the unposted)."""
-    now = now or datetime.now(timezone.utc)
-    cfg = settings(guild)
-    plan = cfg.plan
-    first, last = cycle_window(now, plan.cycle)
-    label = cycle_label(first)
-    store = guild.store
-    existing = syncstore.list_syncs(store, cycle=label, origin="cycle")
-    out = syncstore.optouts(store)
-    stale = any(s["status"] == "proposed" and _opted_out(s, out) for s in existing)
-    if existing and not (replan or stale):
-        return [public(s) for s in existing if s["status"] != "cancelled"]
-    if existing:  # plan again what was never posted (someone opted out since, or --replan)
-        syncstore.delete_unposted(store, label)
+    def propose(self, now: datetime | None = None, replan: bool = False) -> list[dict[str, Any]]:
+        """The next cycle's proposals (stored; planned once per cycle unless `replan` drops the unposted)."""
+        now = now or datetime.now(timezone.utc)
+        plan = self.settings().plan
+        first, last = cycle_window(now, plan.cycle)
+        label = cycle_label(first)
+        store = self.store
         existing = syncstore.list_syncs(store, cycle=label, origin="cycle")
-    taken = {s["id"] for s in existing}
-    people = _people(guild)
-    activity = syncstore.person_activity(store)
-    found = [t for t in topics(guild) if sync_id(label, t.key) not in taken]
-    candidates = {t.key: _expertise(guild, " ".join(t.phrases) or t.title, t.projects, activity, now) for t in found}
-    since = (now - timedelta(weeks=plan.avoid_repeat_weeks)).isoformat(timespec="seconds")
-    room = PlanSettings(**{**vars(plan), "max_syncs": max(0, plan.max_syncs - len(existing))})
-    proposals = plan_cycle(found, candidates, people, room, now, load=syncstore.cycle_load(store, label),
-                           recent=syncstore.recent_groups(store, since) if plan.avoid_repeat_weeks else [],
-                           opted_out=out, busy=_busy(guild, first, last))
-    for p in proposals:
-        _save(guild, p, "cycle")
-    return [public(s) for s in syncstore.list_syncs(store, cycle=label, origin="cycle")]
+        out = syncstore.optouts(store)
+        stale = any(s["status"] == "proposed" and _opted_out(s, out) for s in existing)
+        if existing and not (replan or stale):
+            return [public(s) for s in existing if s["status"] != "cancelled"]
+        if existing:  # plan again what was never posted (someone opted out since, or --replan)
+            syncstore.delete_unposted(store, label)
+            existing = syncstore.list_syncs(store, cycle=label, origin="cycle")
+        taken = {s["id"] for s in existing}
+        people = self._people()
+        activity = syncstore.person_activity(store)
+        found = [t for t in self.topics() if sync_id(label, t.key) not in taken]
+        candidates = {t.key: self._expertise(" ".join(t.phrases) or t.title, t.projects, activity, now) for t in found}
+        since = (now - timedelta(weeks=plan.avoid_repeat_weeks)).isoformat(timespec="seconds")
+        room = PlanSettings(**{**vars(plan), "max_syncs": max(0, plan.max_syncs - len(existing))})
+        proposals = plan_cycle(found, candidates, people, room, now, load=syncstore.cycle_load(store, label),
+                               recent=syncstore.recent_groups(store, since) if plan.avoid_repeat_weeks else [],
+                               opted_out=out, busy=self._busy(first, last))
+        for p in proposals:
+            self._save(p, "cycle")
+        return [public(s) for s in syncstore.list_syncs(store, cycle=label, origin="cycle")]
+
+    def propose_topic(self, topic: str, now: datetime | None = None) -> dict[str, Any] | None:
+        """An ad-hoc sync on `topic`: the people who know it from at least two teams, in the next week.
+        Not limited by max_per_person (someone asked for it); opt-outs and the other rules hold."""
+        now = now or datetime.now(timezone.utc)
+        topic = " ".join(topic.split())
+        if not topic:
+            return None
+        cfg = self.settings()
+        first = (now + timedelta(days=1)).date()
+        last = first + timedelta(days=ADHOC_DAYS)
+        label = f"adhoc-{now.date().isoformat()}"
+        sid = sync_id(label, topic.casefold())
+        stored = syncstore.get_sync(self.store, sid)
+        if stored:
+            return public(stored)
+        hits = self.answers.search(topic, limit=8, viewer=self.shared())
+        projects = syncstore.projects_of(self.store, [h.doc_id for h in hits])
+        people = self._people()
+        scores = self._expertise(topic, projects, syncstore.person_activity(self.store), now)
+        plan = PlanSettings(**{**vars(cfg.plan), "max_per_person": 10 ** 6})
+        busy = self._busy(first, last)
+        found = group_and_slots(scores, people, plan, first, last, busy, opted_out=syncstore.optouts(self.store))
+        if not found:
+            return None
+        group, slots = found
+        evidence = []
+        for h in hits:
+            if all(h.url != e["url"] for e in evidence):
+                evidence.append({"title": h.title, "url": h.url})
+        t = Topic("adhoc:" + topic.casefold(), topic, projects, sorted({m.team for m in group}), evidence[:5],
+                  round(max(scores.values()), 4))
+        proposal = Proposal(sid, label, t, group, slots)
+        self._save(proposal, "adhoc")
+        return public(syncstore.get_sync(self.store, sid))
+
+    def _save(self, p: Proposal, origin: str) -> None:
+        slots = [{**s.public(), "local": {m.email: m.public(s.start)["local_start"] for m in p.members}} for s in p.slots]
+        syncstore.save_sync(self.store, p.public(), p.cycle, origin, slots, [m.id for m in p.members])
+
+    def move(self, sync_id_: str, slot_index: int) -> dict[str, Any] | None:
+        """Give a sync its `slot_index`th alternative time; returns the sync."""
+        sync = syncstore.get_sync(self.store, sync_id_)
+        if not sync or not 0 <= slot_index < len(sync["slots"]):
+            return None
+        s = sync["slots"][slot_index]
+        syncstore.move_sync(self.store, sync_id_, s["start"], s["end"], s["outside_hours"], s.get("local", {}))
+        return syncstore.get_sync(self.store, sync_id_)
+
+    def ics(self, sync_id_: str) -> bytes | None:
+        from guildbot.syncs.ics import build_ics
+        sync = syncstore.get_sync(self.store, sync_id_)
+        if sync is None:
+            return None
+        cfg = self.settings()
+        name = self.config.name
+        return build_ics(sync, organizer=cfg.organizer or f"guildbot@{name.casefold().replace(' ', '-')}.invalid",
+                         conference_url=cfg.conference_url, guild_name=name)
+
+    # -- stored state ------------------------------------------------------------------------------
+    def stored(self, status: list[str] | None = None) -> list[dict[str, Any]]:
+        """Stored syncs with their state (status, channel, slots), soonest first."""
+        return syncstore.list_syncs(self.store, status=status)
+
+    def get(self, sync_id_: str) -> dict[str, Any] | None:
+        return syncstore.get_sync(self.store, sync_id_)
+
+    def upcoming(self, week: "Week | None" = None, team: str = "", now: datetime | None = None) -> list[dict[str, Any]]:
+        """Cross-team syncs (proposed, posted or scheduled) starting after `week` ends (else after
+        `now`), soonest first; only those with `team` among their teams when given. Each has the
+        `syncs propose --json` fields plus "status" and "url"."""
+        start = week.end if week is not None else (now or datetime.now(timezone.utc))
+        return syncstore.upcoming(self.store, start, team)
+
+    def checkins(self, since: str | None = None) -> list[dict[str, Any]]:
+        """What came of past syncs: check-in answers since an ISO time, newest first."""
+        return syncstore.checkins(self.store, since)
+
+    def optout(self, keys: list[str], out: bool = True) -> None:
+        """Never propose these people (Slack id, email or person id) for syncs again; out=False undoes it."""
+        syncstore.set_optout(self.store, keys, out)
+
+    # -- what the Slack flow records ---------------------------------------------------------------
+    def posted(self, sync_id_: str, channel: str, ts: str) -> None:
+        """The proposal was posted as message `ts` in `channel`."""
+        syncstore.stamp(self.store, sync_id_, "posted_at", channel=channel, ts=ts, status="posted")
+
+    def members(self, sync_id_: str) -> dict[str, str]:
+        """Slack id -> person id of a sync's members."""
+        return syncstore.members_of(self.store, sync_id_)
+
+    def record_rsvp(self, sync_id_: str, slack_id: str, answer: str) -> dict[str, str]:
+        """Store a member's answer; returns every member's answer so far (Slack id -> "yes" | "no")."""
+        syncstore.record_rsvp(self.store, sync_id_, slack_id, answer)
+        return self.rsvps(sync_id_)
+
+    def rsvps(self, sync_id_: str) -> dict[str, str]:
+        return syncstore.rsvps(self.store, sync_id_)
+
+    def claim_invite(self, sync_id_: str, claim: bool = True) -> bool:
+        """True for the one caller that may send the invitation; claim=False releases it after a failure."""
+        return syncstore.claim_invite(self.store, sync_id_, claim)
+
+    def scheduled(self, sync_id_: str, caldav_href: str | None = None) -> None:
+        """The invitation went out (and to CalDAV at `caldav_href`, when written there)."""
+        syncstore.update_sync(self.store, sync_id_, status="scheduled", **({"caldav_href": caldav_href} if caldav_href else {}))
+
+    def reminded(self, sync_id_: str) -> None:
+        syncstore.stamp(self.store, sync_id_, "reminded_at")
+
+    def checkin_sent(self, sync_id_: str) -> None:
+        syncstore.stamp(self.store, sync_id_, "checkin_at")
+
+    def checkin(self, sync_id_: str, slack_id: str, met: bool, outcome: str = "") -> None:
+        """A member's check-in answer; a sync whose members met is done."""
+        syncstore.record_checkin(self.store, sync_id_, slack_id, met, outcome)
+        if met:
+            syncstore.update_sync(self.store, sync_id_, status="done")
 
 
 def _opted_out(sync: dict[str, Any], out: set[str]) -> bool:
     return any(m["slack_id"] in out or m["email"].casefold() in out for m in sync["members"])
-
-
-def propose_topic(guild: "Guild", topic: str, now: datetime | None = None) -> dict[str, Any] | None:
-    """An ad-hoc sync on `topic`: the people who know it from at least two teams, in the next week.
-    Not limited by max_per_person (someone asked for it); opt-outs and the other rules hold."""
-    now = now or datetime.now(timezone.utc)
-    topic = " ".join(topic.split())
-    if not topic:
-        return None
-    cfg = settings(guild)
-    first = (now + timedelta(days=1)).date()
-    last = first + timedelta(days=ADHOC_DAYS)
-    label = f"adhoc-{now.date().isoformat()}"
-    sid = sync_id(label, topic.casefold())
-    stored = syncstore.get_sync(guild.store, sid)
-    if stored:
-        return public(stored)
-    hits = guild.search(topic, limit=8, viewer=shared(guild))
-    projects = syncstore.projects_of(guild.store, [h.doc_id for h in hits])
-    people = _people(guild)
-    scores = _expertise(guild, topic, projects, syncstore.person_activity(guild.store), now)
-    plan = PlanSettings(**{**vars(cfg.plan), "max_per_person": 10 ** 6})
-    busy = _busy(guild, first, last)
-    found = group_and_slots(scores, people, plan, first, last, busy, opted_out=syncstore.optouts(guild.store))
-    if not found:
-        return None
-    group, slots = found
-    evidence = []
-    for h in hits:
-        if all(h.url != e["url"] for e in evidence):
-            evidence.append({"title": h.title, "url": h.url})
-    t = Topic("adhoc:" + topic.casefold(), topic, projects, sorted({m.team for m in group}), evidence[:5],
-              round(max(scores.values()), 4))
-    proposal = Proposal(sid, label, t, group, slots)
-    _save(guild, proposal, "adhoc")
-    return public(syncstore.get_sync(guild.store, sid))
-
-
-def _save(guild: "Guild", p: Proposal, origin: str) -> None:
-    slots = [{**s.public(), "local": {m.email: m.public(s.start)["local_start"] for m in p.members}} for s in p.slots]
-    syncstore.save_sync(guild.store, p.public(), p.cycle, origin, slots, [m.id for m in p.members])
 
 
 def public(sync: dict[str, Any]) -> dict[str, Any]:
@@ -198,23 +313,3 @@ def public(sync: dict[str, Any]) -> dict[str, Any]:
 
 def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def move(guild: "Guild", sync_id_: str, slot_index: int) -> dict[str, Any] | None:
-    """Give a sync its `slot_index`th alternative time; returns the sync."""
-    sync = syncstore.get_sync(guild.store, sync_id_)
-    if not sync or not 0 <= slot_index < len(sync["slots"]):
-        return None
-    s = sync["slots"][slot_index]
-    syncstore.move_sync(guild.store, sync_id_, s["start"], s["end"], s["outside_hours"], s.get("local", {}))
-    return syncstore.get_sync(guild.store, sync_id_)
-
-
-def ics(guild: "Guild", sync_id_: str) -> bytes | None:
-    from guildbot.syncs.ics import build_ics
-    sync = syncstore.get_sync(guild.store, sync_id_)
-    if sync is None:
-        return None
-    cfg = settings(guild)
-    return build_ics(sync, organizer=cfg.organizer or f"guildbot@{guild.config.name.casefold().replace(' ', '-')}.invalid",
-                     conference_url=cfg.conference_url, guild_name=guild.config.name)

@@ -26,6 +26,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from guildbot.config.loader import WebConfig
+from guildbot.digest.service import digest_for
+from guildbot.syncs.service import syncs_for
 from guildbot.web.slack_events import ThreadedSlackRequestHandler  # signature 401, malformed 400, dispatch off the event loop
 from guildbot.web.auth import ANONYMOUS, Unauthorized, ViewerGuild, WebAuth
 from guildbot.web.render import render
@@ -68,6 +70,8 @@ def create_app(guild: Any = None, slack_app: App | None = None, web: WebConfig |
     api.state.guild_name = guild.config.name if guild is not None else "guildbot"
     api.state.slack_app = slack_app
     api.state.auth = WebAuth(web, guild)
+    if guild is not None:  # the services beside the Guild, built once (web/deps.py hands them to the routes)
+        api.state.digest, api.state.syncs = digest_for(guild), syncs_for(guild)
 
     @api.middleware("http")
     async def sign_in_and_secure(request: Request, call_next) -> Response:

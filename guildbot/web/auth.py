@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from index.catalog.build import Project
     from index.catalog.overlaps import Overlap
     from index.catalog.teams import Team
-    from index.digest.weekly import DigestData
     from index.expertise.experts import Expert
     from index.expertise.profiles import Profile, SimilarPerson
     from index.retrieval.facets import SearchPage
@@ -156,9 +155,3 @@ class ViewerGuild:
     def team(self, name: str) -> "Team | None":
         return self._guild.team(name, viewer=self.access)
 
-    # the digest and the syncs are shown whole: each channel's digest is already a view of its own
-    def digest(self, week: str | None = None, team: str | None = None) -> "DigestData":
-        return self._guild.digest(week, team)
-
-    def syncs(self, status: list[str] | None = None) -> list[dict[str, Any]]:
-        return self._guild.syncs(status)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, defaultdict
+from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from index.storage.sqlite.store import Store, now_iso
@@ -128,6 +129,25 @@ def update_sync(store: Store, sync_id: str, **values: Any) -> None:
         with store.transaction():
             store.conn.execute(f"UPDATE syncs SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
                                (*values.values(), sync_id))
+
+
+STAMPS = {"posted_at", "reminded_at", "checkin_at"}
+
+
+def stamp(store: Store, sync_id: str, column: str, **values: Any) -> None:
+    """Set a sync's `column` (posted_at, reminded_at or checkin_at) to now, with any other fields."""
+    if column not in STAMPS:
+        raise ValueError(f"not a sync time stamp: {column}")
+    update_sync(store, sync_id, **values, **{column: now_iso()})
+
+
+def upcoming(store: Store, after: datetime, team: str = "") -> list[dict[str, Any]]:
+    """Syncs still to come (proposed, posted or scheduled) starting at or after `after`, soonest
+    first; only those with `team` among their teams when given. Each has a "url" ("" when none)."""
+    starting_from = after.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")  # as stored
+    found = list_syncs(store, status=["proposed", "posted", "scheduled"], starting_from=starting_from)
+    return [{**s, "url": s.get("url", "")} for s in found
+            if not team or team.casefold() in {t.casefold() for t in s.get("teams") or []}]
 
 
 def claim_invite(store: Store, sync_id: str, claim: bool = True) -> bool:

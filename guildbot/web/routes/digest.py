@@ -12,20 +12,20 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markupsafe import Markup
 
 from guildbot.digest import service as dg
-from guildbot.web.deps import viewer_guild
+from guildbot.web.deps import digest_service, viewer_guild
 from guildbot.web.auth import ViewerGuild
 from guildbot.web.render import render
 
 router = APIRouter(include_in_schema=False)
 
 
-def _build(guild: ViewerGuild, week: str, team: str | None):
+def _build(digest: dg.DigestService, guild: ViewerGuild, week: str, team: str | None):
     """The digest of `week` in the view the signed-in person may read; HTTPException otherwise."""
     me = guild.signed_in
     if team and me.access is not None and me.team.casefold() != team.casefold():
         raise HTTPException(404, f"no digest of team {team!r} for you: a team's digest is for its members")
     try:
-        return guild.digest(week, team or None)
+        return digest.build(week, team or None)
     except ValueError as e:
         raise HTTPException(400, str(e))
     except LookupError as e:
@@ -40,12 +40,13 @@ def archive(request: Request, guild: ViewerGuild = Depends(viewer_guild)) -> Res
 
 
 @router.get("/digest/{week}", response_class=HTMLResponse)
-def week_page(request: Request, week: str, team: str | None = None,
-              guild: ViewerGuild = Depends(viewer_guild)) -> Response:
-    data = _build(guild, week, team)
+def week_page(request: Request, week: str, team: str | None = None, guild: ViewerGuild = Depends(viewer_guild),
+              digest: dg.DigestService = Depends(digest_service)) -> Response:
+    data = _build(digest, guild, week, team)
     return render(request, "digest.html", title=f"Digest {data.week}", body=Markup(dg.render_html(data, guild.config.name)))
 
 
 @router.get("/api/digest/{week}")
-def week_data(week: str, team: str | None = None, guild: ViewerGuild = Depends(viewer_guild)) -> JSONResponse:
-    return JSONResponse(_build(guild, week, team).public())
+def week_data(week: str, team: str | None = None, guild: ViewerGuild = Depends(viewer_guild),
+              digest: dg.DigestService = Depends(digest_service)) -> JSONResponse:
+    return JSONResponse(_build(digest, guild, week, team).public())

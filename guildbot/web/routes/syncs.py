@@ -10,17 +10,17 @@ from datetime import datetime, timezone
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from guildbot.web.deps import viewer_guild
-from guildbot.web.auth import ViewerGuild
+from guildbot.syncs.service import SyncService
+from guildbot.web.deps import sync_service
 from guildbot.web.render import render
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/syncs", response_class=HTMLResponse)
-def syncs(request: Request, guild: ViewerGuild = Depends(viewer_guild)) -> Response:
+def syncs(request: Request, service: SyncService = Depends(sync_service)) -> Response:
     now = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-    stored = guild.syncs()
+    stored = service.stored()
     upcoming = [s for s in stored if (s.get("start") or "") >= now and s.get("status") != "cancelled"]
     past = [s for s in stored if s not in upcoming][::-1]
     return render(request, "syncs.html", upcoming=upcoming, past=past)

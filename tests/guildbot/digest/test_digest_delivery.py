@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 
@@ -42,7 +41,7 @@ def slack(fake, demo_guild, monkeypatch):
 @pytest.fixture(scope="module")
 def week_digest(demo_guild, demo_week):
     """The guild-wide digest of the demo's last week, and its message."""
-    data = demo_guild.digest(demo_week)
+    data = dg.digest_for(demo_guild).build(demo_week)
     return data, dg.render_message(data, "Acme")
 
 
@@ -127,15 +126,15 @@ def test_a_crash_between_posting_and_recording_never_posts_twice(slack, demo_gui
     target = dg.Target("#ml-guild")
     _crash_after_posting(monkeypatch)
     with pytest.raises(Crash):
-        dg.Delivery(demo_guild, client(slack)).deliver(target, data, message)
+        dg.digest_for(demo_guild).delivery(client(slack)).deliver(target, data, message)
     assert len(slack.messages_in("#ml-guild")) == 1 and not digest_runs.get(demo_guild.store, "#ml-guild", data.week).ts
     if claim_age:  # the crashed process's claim has expired by the next run
         demo_guild.store.conn.execute("UPDATE digest_runs SET claimed_at = datetime('now', ?)", (f"-{claim_age} seconds",))
-    outcome = dg.Delivery(demo_guild, client(slack)).deliver(target, data, message)  # the next run, another process
+    outcome = dg.digest_for(demo_guild).delivery(client(slack)).deliver(target, data, message)  # the next run, another process
     assert outcome.status == "adopted" and outcome.ts == slack.messages_in("#ml-guild")[0]["ts"]
     assert len(slack.calls_to("chat.postMessage")) == 1 and slack.calls_to("conversations.history", ok=True)
     assert not slack.calls_to("chat.update")  # the adopted message already had this content
-    again = dg.Delivery(demo_guild, client(slack)).deliver(target, data, message)
+    again = dg.digest_for(demo_guild).delivery(client(slack)).deliver(target, data, message)
     assert again.status == "unchanged" and len(slack.messages_in("#ml-guild")) == 1
 
 
@@ -143,9 +142,9 @@ def test_when_the_history_cannot_be_read_nothing_is_posted(slack, demo_guild, we
     data, message = week_digest
     _crash_after_posting(monkeypatch)
     with pytest.raises(Crash):
-        dg.Delivery(demo_guild, client(slack)).deliver(dg.Target("#ml-guild"), data, message)
+        dg.digest_for(demo_guild).delivery(client(slack)).deliver(dg.Target("#ml-guild"), data, message)
     slack.fail("conversations.history", "missing_scope", times=5)
-    outcome = dg.Delivery(demo_guild, client(slack)).deliver(dg.Target("#ml-guild"), data, message)
+    outcome = dg.digest_for(demo_guild).delivery(client(slack)).deliver(dg.Target("#ml-guild"), data, message)
     assert outcome.status == "failed" and "missing_scope" in outcome.error and "nothing was posted" in outcome.error
     assert len(slack.calls_to("chat.postMessage")) == 1
 
@@ -153,7 +152,7 @@ def test_when_the_history_cannot_be_read_nothing_is_posted(slack, demo_guild, we
 def test_slack_429_is_retried_after_retry_after(slack, demo_guild, week_digest):
     data, message = week_digest
     slack.rate_limit("chat.postMessage", times=1, retry_after=1)
-    outcome = dg.Delivery(demo_guild, client(slack)).deliver(dg.Target("#ml-guild"), data, message)
+    outcome = dg.digest_for(demo_guild).delivery(client(slack)).deliver(dg.Target("#ml-guild"), data, message)
     assert outcome.status == "posted"
     limited, posted = slack.calls_to("chat.postMessage")
     assert limited.status == 429 and posted.ok and posted.at - limited.at >= 0.9
@@ -163,9 +162,9 @@ def test_slack_429_is_retried_after_retry_after(slack, demo_guild, week_digest):
 def test_a_refused_post_is_reported_and_the_next_run_posts(slack, demo_guild, week_digest):
     data, message = week_digest
     slack.fail("chat.postMessage", "not_in_channel")
-    failed = dg.Delivery(demo_guild, client(slack)).deliver(dg.Target("#ml-guild"), data, message)
+    failed = dg.digest_for(demo_guild).delivery(client(slack)).deliver(dg.Target("#ml-guild"), data, message)
     assert failed.status == "failed" and "/invite" in failed.error
-    retried = dg.Delivery(demo_guild, client(slack)).deliver(dg.Target("#ml-guild"), data, message)
+    retried = dg.digest_for(demo_guild).delivery(client(slack)).deliver(dg.Target("#ml-guild"), data, message)
     assert retried.status == "posted" and not slack.calls_to("conversations.history")  # nothing to look for
 
 
@@ -178,7 +177,7 @@ def test_several_processes_post_once_between_them(slack, demo_guild, week_digest
         store = Store(demo_guild.config.data_dir)  # each process has its own connection to the shared store
         try:
             start.wait()
-            outcomes.append(dg.Delivery(SimpleNamespace(store=store), client(slack)).deliver(dg.Target("#ml-guild"), data, message))
+            outcomes.append(dg.Delivery(store, client(slack)).deliver(dg.Target("#ml-guild"), data, message))
         finally:
             store.close()
     threads = [threading.Thread(target=serve_process) for _ in range(3)]
@@ -207,10 +206,10 @@ def test_a_quiet_week_posts_one_line_once_when_configured(slack, demo_dir, capsy
 def test_an_unreachable_slack_is_a_clear_failure_and_the_next_run_checks_before_posting(slack, demo_guild, week_digest):
     data, message = week_digest
     dead = dg.make_client({"SLACK_BOT_TOKEN": slack.token, "SLACK_API_URL": "http://127.0.0.1:9/api/"})
-    failed = dg.Delivery(demo_guild, dead).deliver(dg.Target("#ml-guild"), data, message)
+    failed = dg.digest_for(demo_guild).delivery(dead).deliver(dg.Target("#ml-guild"), data, message)
     assert failed.status == "failed" and "cannot reach Slack at http://127.0.0.1:9/api/" in failed.error
     claimed = digest_runs.get(demo_guild.store, "#ml-guild", data.week)
     demo_guild.store.conn.execute("UPDATE digest_runs SET claimed_at = '2000-01-01T00:00:00+00:00'")  # long ago
-    posted = dg.Delivery(demo_guild, client(slack)).deliver(dg.Target("#ml-guild"), data, message)
+    posted = dg.digest_for(demo_guild).delivery(client(slack)).deliver(dg.Target("#ml-guild"), data, message)
     assert claimed.claimed_at and not claimed.ts and posted.status == "posted"
     assert slack.calls_to("conversations.history")  # it looked first: the failed attempt might have posted

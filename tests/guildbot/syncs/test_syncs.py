@@ -11,7 +11,7 @@ from icalendar import Calendar
 
 from guildbot.cli import main as cli
 from guildbot.config.loader import ConfigError, load_config
-from guildbot.syncs import service as syncs_service
+from guildbot.syncs.service import syncs_for
 
 MEMBER_KEYS = ["name", "email", "team", "tz", "slack_id", "local_start"]
 KEYS = ["id", "topic", "teams", "members", "start", "end", "outside_hours", "evidence", "score"]
@@ -148,7 +148,7 @@ def test_a_bad_hours_cell_names_the_person_and_the_fix(demo_guild, demo_dir, tmp
     monkeypatch.setattr(demo_guild.config, "directory", broken)
     clean(demo_guild)
     with pytest.raises(ConfigError) as e:
-        syncs_service.propose(demo_guild)
+        syncs_for(demo_guild).propose()
     assert "HH:MM" in str(e.value) and rows[1].split(",")[1] in e.value.entry and "09:00-17:00" in e.value.fix
 
 
@@ -156,10 +156,10 @@ def test_upcoming_syncs_for_the_digest(demo_guild):
     from datetime import datetime, timedelta, timezone
     clean(demo_guild)
     now = datetime(2026, 12, 1, 10, tzinfo=timezone.utc)
-    planned = syncs_service.propose(demo_guild, now=now)
-    assert [s["id"] for s in demo_guild.upcoming_syncs(now=now)] == [p["id"] for p in sorted(planned, key=lambda p: p["start"])]
+    planned = syncs_for(demo_guild).propose(now=now)
+    assert [s["id"] for s in syncs_for(demo_guild).upcoming(now=now)] == [p["id"] for p in sorted(planned, key=lambda p: p["start"])]
     last = max(datetime.fromisoformat(p["start"].replace("Z", "+00:00")) for p in planned)
-    assert demo_guild.upcoming_syncs(now=last + timedelta(minutes=1)) == []
+    assert syncs_for(demo_guild).upcoming(now=last + timedelta(minutes=1)) == []
     clean(demo_guild)
 
 
@@ -170,7 +170,7 @@ def test_proposals_show_public_sources_only(demo_guild):
     clean(demo_guild)
     try:
         source.visibility = "team"  # Marketplace only: several readers from other teams may not see it
-        proposals = syncs_service.propose(demo_guild, now=datetime(2026, 12, 1, 10, tzinfo=timezone.utc))
+        proposals = syncs_for(demo_guild).propose(now=datetime(2026, 12, 1, 10, tzinfo=timezone.utc))
         urls = [e["url"] for p in proposals for e in p["evidence"]]
         assert urls and not any("similar-items" in u for u in urls)
     finally:

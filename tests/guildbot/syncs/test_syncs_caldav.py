@@ -12,7 +12,7 @@ from guildbot.slack import syncs as slack_syncs
 from guildbot.syncs.caldav import CalDAVCalendar, CalendarError, busy_intervals
 from support.radicale import USER, radicale  # noqa: F401
 from support.slack import fake_slack  # noqa: F401
-from guildbot.syncs import service as syncs_service
+from guildbot.syncs.service import syncs_for
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
 
@@ -57,13 +57,13 @@ def caldav_guild(demo_guild, radicale, monkeypatch):
 
 def test_a_busy_event_moves_the_slot_and_an_accepted_sync_becomes_an_event(caldav_guild, fake_slack):
     guild, cal = caldav_guild
-    free = syncs_service.propose(guild, now=NOW)[0]
+    free = syncs_for(guild).propose(now=NOW)[0]
     start, end = t(free["start"]), t(free["end"])
     clean(guild)
     cal.save_event(busy_event("busy-1", start - timedelta(minutes=15), end + timedelta(minutes=15)))
     cal.save_event(busy_event("free-1", end + timedelta(hours=1), end + timedelta(hours=2), transparent=True))
     guild.config.syncs.caldav_url = str(cal.url)
-    moved = syncs_service.propose(guild, now=NOW)[0]
+    moved = syncs_for(guild).propose(now=NOW)[0]
     assert moved["topic"] == free["topic"] and moved["members"] and moved["start"] != free["start"]
     m0, m1 = t(moved["start"]), t(moved["end"])
     assert not (m0 < end + timedelta(minutes=15) and start - timedelta(minutes=15) < m1)  # clear of the busy time
@@ -72,8 +72,8 @@ def test_a_busy_event_moves_the_slot_and_an_accepted_sync_becomes_an_event(calda
     # accepted: posted, two members say yes (quorum 2), the event is on the calendar
     guild.config.syncs.quorum = 2
     client = WebClient(token=fake_slack.token, base_url=fake_slack.api_url)
-    slack_syncs.run_cycle(guild, client, now=NOW)
-    flow = slack_syncs.SyncFlow(guild, client)
+    slack_syncs.run_cycle(syncs_for(guild), client, now=NOW)
+    flow = slack_syncs.SyncFlow(syncs_for(guild), client)
     ids = [m["slack_id"] for m in moved["members"]]
     assert flow.rsvp(moved["id"], ids[0], "yes") == "recorded"
     assert flow.rsvp(moved["id"], ids[1], "yes") == "invited"
@@ -82,7 +82,7 @@ def test_a_busy_event_moves_the_slot_and_an_accepted_sync_becomes_an_event(calda
     ev = events[f"{moved['id']}@guildbot"].icalendar_component
     assert ev.decoded("dtstart") == m0 and ev.decoded("dtend") == m1
     assert sorted(str(a).removeprefix("mailto:") for a in ev["attendee"]) == sorted(m["email"] for m in moved["members"])
-    assert guild.sync(moved["id"])["caldav_href"].startswith(str(cal.url))
+    assert syncs_for(guild).get(moved["id"])["caldav_href"].startswith(str(cal.url))
 
 
 def test_busy_intervals_read_all_day_and_skip_transparent_events():
@@ -108,7 +108,7 @@ def test_an_unreachable_calendar_is_a_clear_error_and_planning_goes_on(demo_guil
     clean(demo_guild)
     try:
         cfg.caldav_url = dead
-        assert syncs_service.propose(demo_guild, now=NOW)  # planned without busy times, with a warning
+        assert syncs_for(demo_guild).propose(now=NOW)  # planned without busy times, with a warning
     finally:
         cfg.caldav_url = saved
         clean(demo_guild)

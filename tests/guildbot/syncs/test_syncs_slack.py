@@ -14,7 +14,7 @@ from icalendar import Calendar
 from slack_sdk import WebClient
 
 from guildbot.slack import syncs as ss
-from guildbot.syncs import service as syncs_service
+from guildbot.syncs.service import syncs_for
 from support.slack import (ASKER, TEAM, APP_ID, bot, fake_slack, interactive_form, signed_headers,  # noqa: F401
                            slack)
 
@@ -72,9 +72,9 @@ def view_submission(user: str, view: dict, text: str) -> dict:
 def test_proposal_rsvps_invite_reminder_and_checkin(slack, syncs_guild):
     fake, guild = slack.fake, syncs_guild
     client = client_for(fake)
-    result = ss.run_cycle(guild, client, now=NOW)
+    result = ss.run_cycle(syncs_for(guild), client, now=NOW)
     assert result["proposed"] >= 1 and result["posted"] == result["proposed"]
-    sync = guild.sync(syncs_service.propose(guild, now=NOW)[0]["id"])
+    sync = syncs_for(guild).get(syncs_for(guild).propose(now=NOW)[0]["id"])
     members = [m["slack_id"] for m in sync["members"]]
 
     # the proposal: in a group DM of exactly the members, once, with times for each reader's zone
@@ -88,7 +88,7 @@ def test_proposal_rsvps_invite_reminder_and_checkin(slack, syncs_guild):
     assert all(f"<@{m}>" in text for m in members)
     assert all(f"<{e['url']}|" in text for e in sync["evidence"][:3])
     assert [e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]] == [ss.YES, ss.NO, ss.LATER]
-    again = ss.run_cycle(guild, client, now=NOW)
+    again = ss.run_cycle(syncs_for(guild), client, now=NOW)
     assert again["posted"] == 0 and len(posted(fake, dm)) == 1  # idempotent
 
     msg = {"ts": sync["ts"], "text": message["text"], "blocks": message["blocks"]}
@@ -100,7 +100,7 @@ def test_proposal_rsvps_invite_reminder_and_checkin(slack, syncs_guild):
     chosen = sync["slots"][json.loads(slot_buttons[0]["value"])["i"]]
     slack.click(offer.args["blocks"], ss.SLOT, user=members[0], channel=dm, ephemeral=True)
     fake.wait_for(lambda c: c.method == "chat.update" and c.ok)
-    moved = guild.sync(sync["id"])
+    moved = syncs_for(guild).get(sync["id"])
     assert moved["start"] != sync["start"] and moved["start"] == chosen["start"]
     sync = moved
 
@@ -111,7 +111,7 @@ def test_proposal_rsvps_invite_reminder_and_checkin(slack, syncs_guild):
     for n, (user, button) in enumerate([(members[0], ss.YES), (members[1], ss.NO), (members[2], ss.YES)], 2):
         slack.click(message["blocks"], button, user=user, channel=dm, ephemeral=False, message=msg)
         fake.wait_for(lambda c: c.method == "chat.update" and c.ok, count=n)
-    assert outsider not in json.dumps(guild.sync(sync["id"]))
+    assert outsider not in json.dumps(syncs_for(guild).get(sync["id"]))
     complete = fake.wait_for("files.completeUploadExternal")[0]
     order = [c.method for c in fake.calls if c.method in ("files.getUploadURLExternal", "upload", "files.completeUploadExternal")]
     assert order == ["files.getUploadURLExternal", "upload", "files.completeUploadExternal"]
@@ -128,21 +128,21 @@ def test_proposal_rsvps_invite_reminder_and_checkin(slack, syncs_guild):
     for m in sync["members"]:  # the member's local time is inside their working hours
         local = event.decoded("dtstart").astimezone(ZoneInfo(m["tz"]))
         assert local.weekday() < 5 and 9 <= local.hour < 17, (m, local)
-    scheduled = wait_until(lambda: guild.sync(sync["id"]), lambda s: s["status"] == "scheduled")
+    scheduled = wait_until(lambda: syncs_for(guild).get(sync["id"]), lambda s: s["status"] == "scheduled")
     assert scheduled["invited_at"]
 
     # the reminder the day before, once
     start = datetime.fromisoformat(sync["start"].replace("Z", "+00:00"))
-    assert ss.SyncFlow(guild, client).due(start - timedelta(hours=30)) == {"reminders": 0, "checkins": 0}
-    assert ss.SyncFlow(guild, client).due(start - timedelta(hours=12))["reminders"] == 1
-    assert ss.SyncFlow(guild, client).due(start - timedelta(hours=11))["reminders"] == 0
+    assert ss.SyncFlow(syncs_for(guild), client).due(start - timedelta(hours=30)) == {"reminders": 0, "checkins": 0}
+    assert ss.SyncFlow(syncs_for(guild), client).due(start - timedelta(hours=12))["reminders"] == 1
+    assert ss.SyncFlow(syncs_for(guild), client).due(start - timedelta(hours=11))["reminders"] == 0
     reminder = posted(fake, dm, sync["ts"])[-1]
     reminder_text = reminder["blocks"][0]["text"]["text"]
     assert "Reminder" in reminder_text and f"<!date^{epoch(sync['start'])}^" in reminder_text
     assert all(f"<@{m}>" in reminder_text for m in members)
 
     # the check-in after the meeting: "We met" opens a modal whose answer is stored
-    assert ss.SyncFlow(guild, client).due(start + timedelta(hours=2))["checkins"] == 1
+    assert ss.SyncFlow(syncs_for(guild), client).due(start + timedelta(hours=2))["checkins"] == 1
     checkin = posted(fake, dm, sync["ts"])[-1]
     assert "Did you meet? What came of it?" in json.dumps(checkin["blocks"])
     cmsg = {"ts": "1.1", "text": checkin["text"], "blocks": checkin["blocks"], "thread_ts": sync["ts"]}
@@ -153,10 +153,10 @@ def test_proposal_rsvps_invite_reminder_and_checkin(slack, syncs_guild):
     assert slack.http.post(slack.url, content=body, headers=signed_headers(body)).status_code == 200
     slack.click(checkin["blocks"], ss.NOT_MET, user=members[2], channel=dm, ephemeral=False, message=cmsg)
     fake.wait_for(lambda c: c.method == "chat.postEphemeral" and c.ok and c.args.get("user") == members[2])
-    answers = wait_until(lambda: {c["slack_id"]: c for c in guild.sync_checkins()}, lambda a: len(a) == 2)
+    answers = wait_until(lambda: {c["slack_id"]: c for c in syncs_for(guild).checkins()}, lambda a: len(a) == 2)
     assert answers[members[0]]["met"] and answers[members[0]]["outcome"] == "We will share one two-tower model"
     assert answers[members[2]]["met"] is False
-    assert guild.sync(sync["id"])["status"] == "done"
+    assert syncs_for(guild).get(sync["id"])["status"] == "done"
 
 
 def test_slash_sync_topic_list_and_optout(slack, syncs_guild):
@@ -166,7 +166,7 @@ def test_slash_sync_topic_list_and_optout(slack, syncs_guild):
     reply = slack.reply(key)
     text = json.dumps(reply["blocks"])
     assert "Cross-team sync: cold start" in text and "<!date^" in text
-    sync = guild.syncs()[0]
+    sync = syncs_for(guild).stored()[0]
     assert len(set(sync["teams"])) >= 2 and all(f"<@{m['slack_id']}>" in text for m in sync["members"])
     _, key = slack.command("sync list")
     assert "cold start" in json.dumps(slack.reply(key)["blocks"])
@@ -177,22 +177,22 @@ def test_slash_sync_topic_list_and_optout(slack, syncs_guild):
     victim = sync["members"][0]["slack_id"]
     _, key = slack.command("sync optout", user_id=victim)
     assert "not be proposed" in json.dumps(slack.reply(key)["blocks"])
-    again = syncs_service.propose_topic(guild, "cold start listings")
+    again = syncs_for(guild).propose_topic("cold start listings")
     assert again is None or victim not in [m["slack_id"] for m in again["members"]]
-    assert victim not in [m["slack_id"] for p in syncs_service.propose(guild, now=NOW) for m in p["members"]]
+    assert victim not in [m["slack_id"] for p in syncs_for(guild).propose(now=NOW) for m in p["members"]]
 
 
 def test_with_a_guild_channel_each_sync_is_a_message_there_and_the_rest_goes_in_its_thread(slack, syncs_guild):
     fake, guild = slack.fake, syncs_guild
     guild.config.syncs.channel = "C0MLGUILD"
     client = client_for(fake)
-    result = ss.run_cycle(guild, client, now=NOW)
+    result = ss.run_cycle(syncs_for(guild), client, now=NOW)
     tops = posted(fake, "C0MLGUILD")
     assert len(tops) == result["posted"] == result["proposed"] >= 1
     assert not fake.calls_to("conversations.open")
-    sync = guild.syncs()[0]
+    sync = syncs_for(guild).stored()[0]
     assert sync["channel"] == "C0MLGUILD" and sync["ts"]
-    flow = ss.SyncFlow(guild, client)
+    flow = ss.SyncFlow(syncs_for(guild), client)
     members = [m["slack_id"] for m in sync["members"]]
     assert flow.rsvp(sync["id"], members[0], "yes") == "recorded"
     assert flow.rsvp(sync["id"], members[1], "yes") == "invited"
@@ -205,14 +205,14 @@ def test_a_failed_upload_leaves_the_invitation_to_the_next_accept(slack, syncs_g
     from slack_sdk.errors import SlackApiError
     fake, guild = slack.fake, syncs_guild
     client = client_for(fake)
-    ss.run_cycle(guild, client, now=NOW)
-    sync = guild.syncs()[0]
+    ss.run_cycle(syncs_for(guild), client, now=NOW)
+    sync = syncs_for(guild).stored()[0]
     members = [m["slack_id"] for m in sync["members"]]
-    flow = ss.SyncFlow(guild, client)
+    flow = ss.SyncFlow(syncs_for(guild), client)
     flow.rsvp(sync["id"], members[0], "yes")
     fake.fail("files.getUploadURLExternal", "file_uploads_disabled")
     with pytest.raises(SlackApiError):
         flow.rsvp(sync["id"], members[1], "yes")
-    assert not guild.sync(sync["id"])["invited_at"] and guild.sync(sync["id"])["status"] == "posted"
+    assert not syncs_for(guild).get(sync["id"])["invited_at"] and syncs_for(guild).get(sync["id"])["status"] == "posted"
     assert flow.rsvp(sync["id"], members[2], "yes") == "invited"
     assert len(fake.calls_to("files.completeUploadExternal", ok=True)) == 1

@@ -16,7 +16,7 @@ from support.browser import browser, focused, lowest_contrast, tab_to, web_site 
 from support.digest import demo_week  # noqa: F401 - a fixture
 from guildbot.web.app import create_app
 from support.slack import recommender_authors
-from guildbot.syncs import service as syncs_service
+from guildbot.syncs.service import syncs_for
 
 QUESTION = "who has built a recommender"
 SEARCH_URL = re.compile(r"/search\?q=who\+has\+built\+a\+recommender$")
@@ -219,7 +219,7 @@ def describe(violations: list[dict]) -> str:
 @pytest.fixture(scope="module")
 def planned_syncs(demo_guild) -> list[dict]:
     """The next cycle's syncs, planned (once per cycle) so /syncs shows its table."""
-    proposals = syncs_service.propose(demo_guild)
+    proposals = syncs_for(demo_guild).propose()
     assert proposals
     return proposals
 

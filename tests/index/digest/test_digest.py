@@ -9,7 +9,8 @@ import pytest
 
 from guildbot import blockkit as kit
 from guildbot.cli.main import main
-from guildbot.digest.service import render_html, render_message, render_text, sections
+from guildbot.digest.service import digest_for, render_html, render_message, render_text, sections
+from guildbot.syncs.service import syncs_for
 from index.digest.weekly import DigestData, Week, classify_activity, last_week, notable_documents, week_bounds, week_of
 
 from conftest import write_config
@@ -103,7 +104,7 @@ def _people(side: dict) -> set[str]:
 
 
 def test_the_demo_digest_names_the_planted_overlap_with_people_on_both_sides(demo_guild, demo_week):
-    data = demo_guild.digest(demo_week)
+    data = digest_for(demo_guild).build(demo_week)
     assert data.week == demo_week and data.tz == "Europe/London"
     top = data.overlaps[0]
     assert {top["a"]["project"], top["b"]["project"]} == {"feed-ranker", "similar-items"}
@@ -115,11 +116,11 @@ def test_the_demo_digest_names_the_planted_overlap_with_people_on_both_sides(dem
 
 
 def test_the_demo_digest_has_something_in_every_section(demo_guild, demo_week):
-    data = demo_guild.digest(demo_week)
+    data = digest_for(demo_guild).build(demo_week)
     changes = {p["project"]: p["change"] for p in data.projects}
     assert changes["training-pipelines"] == "new" and changes["similar-items"] == "dormant"
     assert changes["drift-watch"] == "changed"
-    earlier = {p["project"]: p["change"] for p in demo_guild.digest(week_of(
+    earlier = {p["project"]: p["change"] for p in digest_for(demo_guild).build(week_of(
         datetime.fromisoformat(data.start) - timedelta(weeks=2), "Europe/London")).projects}
     assert earlier.get("drift-watch") == "back"  # came back two weeks before, after years of silence
     docs = {d["title"]: d for d in data.documents}
@@ -141,22 +142,22 @@ def test_the_demo_digest_has_something_in_every_section(demo_guild, demo_week):
     assert gaps["how do I rotate the kafka certificates?"]["teams"] == ["Marketplace", "Risk"]  # only their teams
     # the syncs section is the stored syncs starting after the week (other tests may have planned some)
     week = week_bounds(demo_week, demo_guild.config.digest.tz)
-    assert [s["id"] for s in data.syncs] == [s["id"] for s in demo_guild.upcoming_syncs(week)]
+    assert [s["id"] for s in data.syncs] == [s["id"] for s in syncs_for(demo_guild).upcoming(week)]
 
 
 def test_a_team_view_keeps_its_items_and_the_overlaps_that_involve_it(demo_guild, demo_week):
-    market = demo_guild.digest(demo_week, team="marketplace")
+    market = digest_for(demo_guild).build(demo_week, team="marketplace")
     assert market.team == "Marketplace" and market.view == "team:Marketplace"
     assert all("Marketplace" in (o["a"]["team"], o["b"]["team"]) for o in market.overlaps)
     assert any({o["a"]["project"], o["b"]["project"]} == {"feed-ranker", "similar-items"} for o in market.overlaps)
     assert {p["team"] for p in market.projects} == {"Marketplace"}
     assert {d["team"] for d in market.documents} == {"Marketplace"}
-    risk = demo_guild.digest(demo_week, team="Risk")
+    risk = digest_for(demo_guild).build(demo_week, team="Risk")
     assert not any("Marketplace" in (o["a"]["team"], o["b"]["team"]) and "Home Feed" in (o["a"]["team"], o["b"]["team"])
                    for o in risk.overlaps)
     assert {c["project"] for c in risk.crossings} == {"drift-watch"}  # Mei Lin joined Risk's project
     with pytest.raises(LookupError, match="no team named"):
-        demo_guild.digest(demo_week, team="Nope")
+        digest_for(demo_guild).build(demo_week, team="Nope")
 
 
 def test_the_dry_run_prints_the_overlap_people_and_new_pages(demo_guild, demo_week, demo_dir, capsys):
@@ -259,9 +260,9 @@ def test_a_digest_shows_only_what_its_channel_may_see(tmp_path, make_repo):
     guild = Guild.from_config(config)
     try:
         assert not guild.crawl().failed
-        everyone = {d["title"] for d in guild.digest("2026-W48").documents}
-        risk = {d["title"] for d in guild.digest("2026-W48", team="Risk").documents}
+        everyone = {d["title"] for d in digest_for(guild).build("2026-W48").documents}
+        risk = {d["title"] for d in digest_for(guild).build("2026-W48", team="Risk").documents}
         assert everyone == {"Ranking notes"} and risk == {"Fraud rules"}
-        assert "fraud-rules" not in json.dumps(guild.digest("2026-W48").public())
+        assert "fraud-rules" not in json.dumps(digest_for(guild).build("2026-W48").public())
     finally:
         guild.close()
