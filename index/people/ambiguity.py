@@ -1,13 +1,16 @@
 """Identities guildbot could not place with confidence, for a person to review.
 
-Five kinds, most serious first:
+Six kinds, most serious first:
 - refused_merge: two groups shared a key (a name, a handle, an email) but each holds a different
   directory person or a different side of a split rule, so they were kept apart;
 - name_collision: an identity without a directory email whose name or handle matches several
   directory people: it was placed with one of them by rule order, not by evidence;
-- inferred_join: an identity known only by a one-word name or handle, joined to a person because
-  it is the first name of the only full name of that kind among the people of the same sources
-  ("viktor" -> Viktor Petrov) or because it spells that person's name parts ("mateoegan");
+- inferred_join: an identity known only by a one-word name, joined to a person because it is the
+  first name of the only full name of that kind among the people of the same sources ("viktor" ->
+  Viktor Petrov). A handle that spells the parts of one name of the org ("mateoegan", "m.egan") is
+  that person, and is not listed;
+- ambiguous_handle: an identity known only by a handle that several full names of the org compact to
+  ('jdoe': Jane Doe and John Doe; 'kenji': Kenji Tanaka and Kenji Meyer), so it joined none of them;
 - one_word_name: an identity without an email joined to its person only by a one-word name or
   handle ("priya"), which many people may share;
 - not_in_directory: a person with contributions whom no directory row matched (team guessed).
@@ -20,11 +23,11 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable
 
-from index.people.resolve import _matches, identity_keys, norm_name
+from index.people.resolve import _keys, _matches, ambiguous_handles, full_name, identity_keys, name_handles, norm_name
 from index.storage import people as people_store
 from index.storage.sqlite.store import Store
 
-KINDS = ("refused_merge", "name_collision", "inferred_join", "one_word_name", "not_in_directory")
+KINDS = ("refused_merge", "name_collision", "inferred_join", "ambiguous_handle", "one_word_name", "not_in_directory")
 
 
 @dataclass
@@ -89,7 +92,8 @@ def find_ambiguous(store: Store, aliases: Iterable[Any] = ()) -> list[Ambiguity]
     # keys of every directory person, and of every person's identities
     directory_keys: dict[str, set[str]] = defaultdict(set)  # key -> directory person ids
     members: dict[str, list[str]] = defaultdict(list)
-    keys = {i: {k for _, k in identity_keys(r)} for i, r in idents.items()}
+    ambiguous = ambiguous_handles(idents.values())
+    keys = {i: {k for _, k in identity_keys(r, ambiguous)} for i, r in idents.items()}  # the keys resolution used
     for i, r in idents.items():
         if r["person_id"]:
             members[r["person_id"]].append(i)
@@ -105,10 +109,27 @@ def find_ambiguous(store: Store, aliases: Iterable[Any] = ()) -> list[Ambiguity]
             inferred[ident] = reason
             out.append(Ambiguity("inferred_join", describe_identity(r), person_label(r["person_id"]),
                                  f"joined by {reason}; add a [[people.aliases]] split rule if this is someone else"))
+    spelled_by: dict[str, set[str]] = defaultdict(set)  # ambiguous handle -> the full names it compacts
+    for r in idents.values():
+        tokens = full_name(r).split()
+        for h in [tokens[0]] + name_handles(tokens) if tokens else []:
+            if h in ambiguous:
+                spelled_by[h].add(r["name"])
+    named_people = {r["person_id"] for r in idents.values() if full_name(r)}
+    first_names = {n.split()[0] for r in idents.values() if (n := full_name(r))}
     for i, r in sorted(idents.items()):
         if r["kind"] == "directory" or not r["person_id"] or i in merged_by_rule or i in inferred:
             continue
         label = describe_identity(r)
+        # a handle several names of the org compact to: it joined none of them
+        handles = {k[2:] for _, k in _keys(r) if k.startswith("u:")}
+        hit = sorted(handles & ambiguous)
+        if hit and handles <= ambiguous and r["person_id"] not in named_people:  # no handle of its own ('brunonilsen') either
+            names = sorted(set().union(*(spelled_by[h] for h in hit)))
+            out.append(Ambiguity("ambiguous_handle", label, person_label(r["person_id"]),
+                                 f"the handle {hit[0]!r} could be any of {', '.join(names)}; kept apart. "
+                                 "Add a [[people.aliases]] merge rule naming the right one", names))
+            continue
         # 2. a name or handle that several directory people carry
         if r["email"] not in directory_emails:
             matches = set().union(*(directory_keys.get(k, set()) for k in keys[i] if not k.startswith("e:")))
@@ -121,7 +142,9 @@ def find_ambiguous(store: Store, aliases: Iterable[Any] = ()) -> list[Ambiguity]
         if not r["email"]:
             others = set().union(*(keys[j] for j in members[r["person_id"]] if j != i)) if len(members[r["person_id"]]) > 1 else set()
             shared = keys[i] & others
-            weak = {f"u:{norm_name(v).replace(' ', '')}" for v in (r["name"], r["username"]) if v and _one_word(v)}
+            # a one-word name many could go by: a first name of the org ('priya'), not a handle ('boacosta')
+            weak = {f"u:{w}" for v in (r["name"], r["username"]) if v and _one_word(v)
+                    if (w := norm_name(v).replace(' ', '')) in first_names}
             if shared and shared <= weak:
                 out.append(Ambiguity("one_word_name", label, person_label(r["person_id"]),
                                      f"no email; joined only by the one-word name {sorted(shared)[0][2:]!r}"))

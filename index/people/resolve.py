@@ -26,7 +26,9 @@ DIRECTORY_COLUMNS = ("name", "email", "team", "slack_id", "tz", "hours")  # hour
 GENERIC_LOCAL_PARTS = frozenset("""info admin administrator dev developer developers contact noreply no-reply hello mail
 me git github gitlab user root support team office test ci build bot dev-team webmaster postmaster""".split())
 WIKI_KINDS = frozenset({"mediawiki", "confluence", "files"})  # what "wiki:NAME" in an alias rule names
-NOREPLY = re.compile(r"^(?:\d+\+)?([^@]+)@users\.noreply\.github\.com$")
+NOREPLY = re.compile(r"^(?:\d+\+)?([^@]+)@(?:[a-z0-9-]+\.)*noreply\.(?:github|gitlab)\.com$")  # GitHub's and GitLab's
+# private commit addresses ('12+jdoe@users.noreply.github.com'), whatever the subdomain: the handle is the local part
+SEPARATED = re.compile(r"^([a-z]{2,})[._-]([a-z]{2,})$")  # 'jane.doe', 'jane_doe': a handle that writes a name's two parts
 
 
 class DirectoryError(Exception):
@@ -74,27 +76,30 @@ def full_name(ident: dict[str, Any]) -> str:
 
 
 def ambiguous_handles(idents: Iterable[dict[str, Any]]) -> frozenset[str]:
-    """First names shared by several different full names ('kenji' of Kenji Tanaka and Kenji Meyer):
-    as a handle such a word could be anyone, so it never links identities."""
-    by_first: dict[str, set[str]] = defaultdict(set)
+    """Handles several different full names of the org stand for: a shared first name ('kenji' of
+    Kenji Tanaka and Kenji Meyer) or a compaction of two names ('jdoe' of Jane Doe and John Doe).
+    Such a handle could be anyone, so it never links identities (`people --ambiguous` lists it)."""
+    by_handle: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for ident in idents:
-        name = full_name(ident)
-        if name:
-            by_first[name.split()[0]].add(name)
-    return frozenset(first for first, names in by_first.items() if len(names) > 1)
+        tokens = full_name(ident).split()
+        if tokens:  # José Luis Ruiz and José Ruiz: one name (first and last word) written twice
+            by_handle[tokens[0]].add((tokens[0], tokens[-1]))
+            for h in name_handles(tokens):
+                by_handle[h].add((tokens[0], tokens[-1]))
+    return frozenset(h for h, names in by_handle.items() if len(names) > 1)
 
 
 def names_compatible(a: set[str], b: set[str]) -> bool:
-    """Could two groups be one person? Yes unless both carry full names and none of them agree
-    (an initial agrees with any word it starts: 'ada l' ~ 'ada lovelace')."""
+    """Could two groups be one person? Yes unless both carry full names and none of them agree, in
+    either order (an initial agrees with any word it starts: 'ada l' ~ 'ada lovelace' ~ 'lovelace a')."""
     if not a or not b:
         return True
 
-    def agree(x: str, y: str) -> bool:
-        xs, ys = x.split(), y.split()
+    def agree(xs: list[str], ys: list[str]) -> bool:
         return all(p == q or (len(p) == 1 and q.startswith(p)) or (len(q) == 1 and p.startswith(q))
                    for p, q in ((xs[0], ys[0]), (xs[-1], ys[-1])))
-    return any(agree(x, y) for x in a for y in b)
+    # either order: 'doe jane' (a handle 'doe.jane' read as a name) is Jane Doe
+    return any(agree(x.split(), y.split()) or agree(x.split()[::-1], y.split()) for x in a for y in b)
 
 
 def identity_keys(ident: dict[str, Any], ambiguous: frozenset[str] = frozenset()) -> list[tuple[int, str]]:
@@ -125,9 +130,14 @@ def _keys(ident: dict[str, Any]) -> list[tuple[int, str]]:
 
 
 def name_handles(tokens: list[str]) -> list[str]:
-    """Handles written from a full name's parts: 'mateoegan', 'eganmateo', and 'joseruiz' for José Luis Ruiz."""
-    forms = ["".join(tokens), tokens[-1] + tokens[0], tokens[0] + tokens[-1]]
-    return list(dict.fromkeys(f for f in forms if len(f) >= 5))
+    """Handles written from a full name's parts, in either order, separators dropped: 'mateoegan',
+    'eganmateo' ('egan.mateo'), 'joseruiz' for José Luis Ruiz, and with one part cut to its initial:
+    'megan' ('m.egan'), 'eganm' ('egan-m'). A name of initials only ('a b') gives none."""
+    first, last = tokens[0], tokens[-1]
+    if len(first) < 2 or len(last) < 2:
+        return []
+    forms = [f for f in ("".join(tokens), last + first, first + last) if len(f) >= 5]
+    return list(dict.fromkeys(forms + [f for f in (first[0] + last, last + first[0]) if len(f) >= 4]))
 
 
 class _Groups:
@@ -256,6 +266,38 @@ def _handle_joins(key_members: dict[str, dict[str, int]], idents: dict[str, dict
     return list(dict.fromkeys(joins))
 
 
+def written_name(value: str) -> bool:
+    """'Jane Doe' is a name as a person writes it; 'jane.doe' and 'janedoe' are handles."""
+    return len(value.split()) >= 2 and len(norm_name(value).split()) >= 2
+
+
+def name_from_handle(value: str) -> str:
+    """'jane.doe', 'Jane_Doe' or the local part of 'jane.doe@x.org' -> 'Jane Doe': a handle that keeps
+    the two parts of a name apart, written as a name. '' for anything else ('janedoe', 'j.doe', 'dev.team')."""
+    v = value.casefold().strip()
+    m = None if NOREPLY.match(v) else SEPARATED.match(v.split("@", 1)[0])
+    if not m or any(w in GENERIC_LOCAL_PARTS for w in m.groups()):
+        return ""
+    return " ".join(w.capitalize() for w in m.groups())
+
+
+def display_name(rows: list[dict[str, Any]], names: Counter, weight: Counter) -> str:
+    """The name a person is shown by: the busiest name written as a name ('Jane Doe'); else one a
+    separated handle spells ('jane.doe' as a wiki username or an email's local part: 'Jane Doe');
+    else the busiest handle. Never a bare handle when the person's name is known."""
+    written = [n for n in names if written_name(n)]
+    if written:
+        return max(written, key=lambda n: (names[n], n))
+    spelled: Counter = Counter()
+    for r in rows:
+        for v in (r["username"], r["name"], r["email"]):
+            if v and (n := name_from_handle(v)):
+                spelled[n] += weight[r["id"]] + 1
+    if spelled:
+        return max(spelled, key=lambda n: (spelled[n], n))
+    return max(names, key=lambda n: (names[n], n)) if names else ""
+
+
 @dataclass
 class ResolveReport:
     identities: int = 0
@@ -330,12 +372,15 @@ def resolve(store: Store, directory: list[dict[str, str]] | None = None, aliases
             links += [(max(tiers[ids[0]], tiers[other]), key, ids[0], other) for other in ids[1:]]
         for t, key, a, b in sorted(links):
             groups.union(a, b, key, check_names=t > 0)
-        joins = _handle_joins(key_members, idents, groups)
-        joins += join_first_names(groups, idents, people_ids, people_store.identity_sources(store))
+        # a handle that compacts one name of the org is that person (the keys left out every handle that
+        # compacts several); a lone first name is a guess, kept for `people --ambiguous` to list
+        spelled = _handle_joins(key_members, idents, groups)
+        guessed = join_first_names(groups, idents, people_ids, people_store.identity_sources(store))
+        joins = spelled + guessed
         report.refused = groups.refused
         report.joins = joins
         store.set_meta("people_refused", json.dumps(sorted(set(groups.refused)), ensure_ascii=False))
-        store.set_meta("people_joins", json.dumps(sorted(set(joins)), ensure_ascii=False))
+        store.set_meta("people_joins", json.dumps(sorted(set(guessed)), ensure_ascii=False))
 
         weight = Counter(people_store.identity_totals(store))
         team_votes: dict[str, Counter] = defaultdict(Counter)
@@ -364,8 +409,8 @@ def resolve(store: Store, directory: list[dict[str, str]] | None = None, aliases
                         names[v] += weight[r["id"]] + 1
             forced = next((rule.name for rule in aliases if rule.action == "merge" and rule.name and
                            any(_matches(s, r) for s in rule.identities for r in rows)), "")
-            display = forced or (directory_row["name"] if directory_row else "") or \
-                (max(names, key=lambda n: (len(norm_name(n).split()) >= 2, names[n], n)) if names else (emails[0] if emails else root))
+            display = forced or (directory_row["name"] if directory_row else "") or display_name(rows, names, weight) or \
+                (emails[0] if emails else root)
             teams = Counter()
             for i in ids:
                 teams.update(team_votes.get(i, {}))
