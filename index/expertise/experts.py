@@ -114,8 +114,12 @@ WHOLE_WEIGHT = 4.0  # the README speaks for the whole project: a weak README mat
 
 def _grain(parts: list[float], whole: list[float]) -> float:
     """How much a project's match lies in its parts rather than in its whole (README, wiki pages):
-    1 when only parts match, 1/5 when the best part and the README match alike."""
-    p, w = max(parts, default=0.0), WHOLE_WEIGHT * max(whole, default=0.0)
+    1 when only parts match, 1/5 when the best parts and the README match alike. Each side counts its
+    PROJECT_DOCS best matches, as a project's mass does: evidence concentrated on a few parts (three
+    commits and the file they changed) outweighs one README hit, while a single part matching in
+    passing does not."""
+    top = lambda xs: sum(sorted(xs, reverse=True)[:PROJECT_DOCS])  # noqa: E731
+    p, w = top(parts), WHOLE_WEIGHT * top(whole)
     return p / (p + w) if p + w > 0 else 0.0
 
 
@@ -201,10 +205,10 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
                         project_proof[r["person_id"]] = [vote, scope, r["n"], r["first_at"], r["last_at"]]
             if grain > 0:
                 votes = module_votes(store, parts, doc_weight, docs, lambda ts: recency(ts, now))
-                for pid, (vote, best_doc, count, first, last) in votes.items():
+                for pid, (vote, best_doc, count, first, last, size) in votes.items():
                     project_votes[pid] += weight * grain * vote
                     if weight * grain * vote > module_proof.get(pid, [0])[0]:
-                        module_proof[pid] = [weight * grain * vote, best_doc, count, first, last]
+                        module_proof[pid] = [weight * grain * vote, best_doc, count, first, last, size]
     score = _mix(doc_votes, project_votes, project_weight)
     if not score:
         return []
@@ -240,11 +244,13 @@ def _mix(doc_votes: dict[str, float], project_votes: dict[str, float], project_w
 
 
 def _part_evidence(doc: dict[str, Any], vote: float, doc_id: str, count: int, first: str | None,
-                   last: str | None) -> Evidence:
-    """'14 commits to pkg/samplers/nsga2/, 2023–2025' for a folder or file; the subject for a commit."""
+                   last: str | None, size: int = 0) -> Evidence:
+    """'14 of 22 commits to skopt/optimizer/, 2016–2017' for a folder or file (their share of its history
+    is the evidence); the subject for a commit."""
     if doc["kind"] == "commit":
         return Evidence(doc["title"], doc["url"], doc_id, doc["source"], f"1 commit{_span(first, last)}", vote)
-    what = f"{count} commit{'s' if count != 1 else ''} to {doc['path'] or doc['title']}{_span(first, last)}"
+    share = f"{count} of {size} commits" if size > count else f"{count} commit{'s' if count != 1 else ''}"
+    what = f"{share} to {doc['path'] or doc['title']}{_span(first, last)}"
     return Evidence(doc["source"], doc["url"], doc_id, doc["source"], what, vote)
 
 

@@ -11,6 +11,7 @@ builder of a module is the one with most commits to its paths.
 from __future__ import annotations
 
 import json
+import mimetypes
 import re
 from collections import defaultdict
 from typing import Any, Callable, Iterable
@@ -24,9 +25,37 @@ from index.storage.sqlite.store import Store
 COMMIT_AUTHOR_SHARE = 0.5  # share of a matching commit's weight kept by its author; the rest goes to the files it changed
 UNIT_WEIGHT = {"folder": 1.0, "code_path": 1.0, "doc": 0.3, "commit": 0.5}  # prose (a CHANGELOG, a notebook) tells of
 # a module more than it builds it; a commit is one event, a file or folder sums many
+ASSET_WEIGHT = 0.1  # an image, a PDF, a data file: named after the module ('feature_importances.png') but made by
+# whoever ran the code once; its history says little of who built the module
+ASSET_TYPES = ("image/", "audio/", "video/", "application/pdf", "text/csv", "application/octet-stream")
 SHRINK = 3.0  # pseudo-commits by others in every share: one commit to a file is weaker evidence than twenty
 CORE_CUT = 0.3  # the module's core: units weighing at least this share of the heaviest
 CORE_BLEND = 0.5  # share of the vote by commits pooled over the core (the rest: weighted shares over the locus)
+
+
+def is_asset(path: str) -> bool:
+    """A file the module produces or illustrates rather than is ('baseline_images/test_elbow.png', 'paper.pdf')."""
+    kind = mimetypes.guess_type(path.rsplit("/", 1)[-1], strict=False)[0] or ""
+    return kind.startswith(ASSET_TYPES) or path.rsplit(".", 1)[-1].casefold() in ("parquet", "joblib", "pkl", "npy", "npz")
+
+
+ILLUSTRATION_FOLDER = re.compile(r"^(?:examples?|demos?|docs?|docsrc|documentation|notebooks?|tutorials?|gallery|paper)$", re.IGNORECASE)
+
+
+def illustrates(path: str) -> bool:
+    """A file under an examples, docs or notebooks folder shows a module in use; it is not the module."""
+    return any(ILLUSTRATION_FOLDER.match(p) for p in path.split("/")[:-1])
+
+
+def path_weight(path: str) -> float:
+    """How much a changed file stands for the module it belongs to: an asset least, an example or a doc as prose."""
+    return ASSET_WEIGHT if is_asset(path) else UNIT_WEIGHT["doc"] if illustrates(path) else 1.0
+
+
+def unit_weight(doc: dict[str, Any]) -> float:
+    """How much a matching unit stands for the module: by kind (prose and commits less than code), an asset least."""
+    w = UNIT_WEIGHT.get(doc.get("kind") or "", 1.0)
+    return w * path_weight(doc.get("path") or "") if doc.get("kind") in ("code_path", "folder") else w
 
 
 def commit_paths(doc: dict[str, Any]) -> list[str]:
@@ -50,7 +79,7 @@ def locus(parts: Iterable[str], doc_weight: dict[str, float], docs: dict[str, di
     hits: dict[str, float] = defaultdict(float)
     for d in parts:
         doc = docs[d]
-        w = doc_weight[d] * UNIT_WEIGHT.get(doc["kind"], 1.0)
+        w = doc_weight[d] * unit_weight(doc)
         if doc["kind"] != "commit":
             direct[d] += w
             continue
@@ -58,7 +87,7 @@ def locus(parts: Iterable[str], doc_weight: dict[str, float], docs: dict[str, di
         if author_share > 0 or not paths:
             direct[d] += w * (author_share if paths else 1.0)
         for p in paths:
-            via[f"{doc['source']}:{p}"] += w * (1 - author_share) / len(paths)
+            via[f"{doc['source']}:{p}"] += w * (1 - author_share) / len(paths) * path_weight(p)
             hits[f"{doc['source']}:{p}"] += doc_weight[d]
     return dict(direct), dict(via), dict(hits)
 
@@ -124,7 +153,7 @@ def module_weights(store: Store, parts: list[str], doc_weight: dict[str, float],
 
 def module_votes(store: Store, parts: list[str], doc_weight: dict[str, float], docs: dict[str, dict[str, Any]],
                  fresh: Callable[[str | None], float]) -> dict[str, list]:
-    """person -> [vote, best unit, commits there, first, last]: the votes sum to at most 1."""
+    """person -> [vote, best unit, their commits there, first, last, all commits there]: the votes sum to at most 1."""
     weights, shares = module_weights(store, parts, doc_weight, docs, fresh)
     total = sum(weights.values())
     known = docs if all(u in docs for u in weights) else {**store.documents(u for u in weights if u not in docs), **docs}
@@ -153,7 +182,8 @@ def module_votes(store: Store, parts: list[str], doc_weight: dict[str, float], d
         for pid in set(out) | set(pooled):
             row = out.setdefault(pid, [0.0, next(iter(core)), 0, None, None, -1.0])
             row[0] = (1 - CORE_BLEND) * row[0] + CORE_BLEND * (pooled.get(pid, 0.0) / size if size else 0.0)
-    return {pid: row[:5] for pid, row in out.items()}
+    size_of = {u: sum(c for _, c, _, _ in per.values()) for u, per in shares.items()}
+    return {pid: row[:5] + [size_of.get(row[1], 0)] for pid, row in out.items()}
 
 
 def core_units(weights: dict[str, float], docs: dict[str, dict[str, Any]], cut: float = CORE_CUT) -> list[str]:

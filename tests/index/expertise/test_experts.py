@@ -166,3 +166,22 @@ def test_a_file_named_in_passing_names_no_project_when_another_projects_files_ma
               "series:forecasting/arima.py": 0.97}
     assert rank_experts(s, scores, now=when(2025), topic="smart correlated feature selection")[0].name == "Viktor"
     s.close()
+
+
+def test_evidence_concentrated_on_several_parts_outweighs_one_readme_hit():
+    from index.expertise.experts import _grain
+
+    # three commits and the file they changed match about as well as the README: the question is about that part
+    assert _grain([0.6, 0.5, 0.5, 0.1], [0.4]) > 0.45
+    # one part matching in passing beside the README: a question about the whole project
+    assert _grain([0.6], [0.4]) < 0.3
+    assert _grain([0.6], []) == 1.0 and _grain([], [0.4]) == 0.0
+
+
+def test_part_evidence_names_the_part_and_the_share_of_its_commits():
+    from index.expertise.experts import _part_evidence
+
+    d = {"kind": "folder", "path": "skopt/optimizer/", "title": "skopt/optimizer/", "url": "u", "source": "skopt"}
+    assert _part_evidence(d, 0.5, "skopt:skopt/optimizer/", 14, "2016-01-01", "2017-05-01", 22).what == \
+        "14 of 22 commits to skopt/optimizer/, 2016–2017"
+    assert _part_evidence(d, 0.5, "skopt:skopt/optimizer/", 3, None, "2020-02-02", 3).what == "3 commits to skopt/optimizer/, 2020"

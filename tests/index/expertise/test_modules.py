@@ -216,3 +216,26 @@ def test_initials_and_folder_tests_read_a_postgres_store_alike(pg_url):
     assert named_by_initials(s, "the generalized random forest", {"r:notes/Generalized Random Forests.ipynb": 0.5}) == {"r:pkg/grf/": 0.5}
     assert folder_tests(s, "r", "pkg/grf/") == ["r:pkg/tests/test_grf_python.py"]
     s.close()
+
+
+@pytest.mark.parametrize("path, asset", [("docs/images/gallery/feature_importances.png", True), ("paper/figure.pdf", True),
+                                         ("tests/data/sample.csv", True), ("pkg/features/importances.py", False),
+                                         ("pkg/features/", False), ("README.md", False)])
+def test_is_asset(path, asset):
+    from index.expertise.modules import is_asset
+
+    assert is_asset(path) is asset
+
+
+def test_an_image_or_an_example_named_after_the_module_does_not_make_its_builder(tmp_path):
+    # the question matches the gallery image and the example best (their names say it); the module is importances.py
+    s = make_store(tmp_path, [doc("docs/gallery/feature_importances.png", people=[("Lucia", 1)]),
+                              doc("examples/feature_importances_demo.py", people=[("Lucia", 3)]),
+                              doc("pkg/features/importances.py", people=[("Bruno", 6), ("Lucia", 1)])])
+    weights = {"r:docs/gallery/feature_importances.png": 1.0, "r:examples/feature_importances_demo.py": 0.9,
+               "r:pkg/features/importances.py": 0.5}
+    votes = module_votes(s, list(weights), weights, s.documents(weights), lambda ts: 1.0)
+    assert max(votes, key=lambda p: votes[p][0]) == "p:bruno@x.example"
+    best = votes["p:bruno@x.example"]
+    assert best[1] == "r:pkg/features/importances.py" and best[2] == 6 and best[5] == 7  # 6 of the file's 7 commits
+    s.close()
