@@ -134,8 +134,10 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
     A project passes its votes on at the grain of the match: to the builders of the module the
     matching parts (files, folders, commits) locate (index/expertise/modules.py) as far as the question
     matches parts, by commits to the whole project as far as it matches the whole (README, wiki
-    pages). A `topic` naming a project keeps the others to NAMED_OTHERS of their mass. Only
-    documents `viewer` may see vote (a project is one source).
+    pages). The same grain moves the mix: as far as the question is about parts, the document votes
+    (the editors of matching pages, the committers of a matching README) only break ties. A `topic`
+    naming a project keeps the others to NAMED_OTHERS of their mass. Only documents `viewer` may see
+    vote (a project is one source).
     """
     initialled = named_by_initials(store, topic, doc_scores) if topic and doc_scores else {}
     doc_scores = {**doc_scores, **initialled}  # a part the question names by its initials matches as well as its repository's best hit
@@ -187,6 +189,7 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
         if named:
             top_mass = max(mass.values())
             mass = {scope: top_mass if scope in named else m * NAMED_OTHERS for scope, m in mass.items()}
+    grains: dict[str, float] = {}
     if mass and project_weight > 0:
         heaviest = max(mass.values())
         chosen = [pr for pr in sorted(mass, key=lambda k: -mass[k])[:TOP_PROJECTS] if mass[pr] >= PROJECT_FLOOR * heaviest]
@@ -195,6 +198,7 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
             parts = [d for d in per_project[scope] if is_part(docs[d])]
             grain = _grain([doc_weight[d] for d in parts], [doc_weight[d] * (1.0 if docs[d]["kind"] == "readme" else PAGE_WHOLE)
                                                             for d in per_project[scope] if d not in parts])
+            grains[scope] = grain
             if grain < 1:
                 members = project_members(store, scope)
                 total = sum(r["n"] or 0 for r in members)
@@ -209,6 +213,9 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
                     project_votes[pid] += weight * grain * vote
                     if weight * grain * vote > module_proof.get(pid, [0])[0]:
                         module_proof[pid] = [weight * grain * vote, best_doc, count, first, last, size]
+    if grains:  # as far as the question is about parts, the people of the matching pages only break ties
+        g = sum(grains[k] * mass[k] for k in grains) / sum(mass[k] for k in grains)
+        project_weight = project_weight + (1 - project_weight) * g
     score = _mix(doc_votes, project_votes, project_weight)
     if not score:
         return []

@@ -185,3 +185,19 @@ def test_part_evidence_names_the_part_and_the_share_of_its_commits():
     assert _part_evidence(d, 0.5, "skopt:skopt/optimizer/", 14, "2016-01-01", "2017-05-01", 22).what == \
         "14 of 22 commits to skopt/optimizer/, 2016–2017"
     assert _part_evidence(d, 0.5, "skopt:skopt/optimizer/", 3, None, "2020-02-02", 3).what == "3 commits to skopt/optimizer/, 2020"
+
+
+def test_for_a_part_the_editors_of_matching_pages_only_break_ties(tmp_path):
+    # Ada leads the project and wrote its pages, the one about the optimizer too; Bob built the optimizer
+    s = make_store(tmp_path, [_part("opt", "README.md", "readme", [("Ada", 300), ("Bob", 40)]),
+                              _part("opt", "opt/optimizer.py", "code_path", [("Bob", 30), ("Ada", 12)]),
+                              _part("opt", "commit:1", "commit", [("Bob", 1)], paths=["opt/optimizer.py"]),
+                              _part("opt", "commit:2", "commit", [("Ada", 1)], paths=["opt/optimizer.py"]),
+                              _page("opt", "Opt/Optimizer", "The Optimizer class", "Ada"),
+                              _page("opt", "Opt/Guide", "Guide", "Ada")])
+    scores = {"opt:Opt/Optimizer": 1.0, "opt:opt/optimizer.py": 0.995, "opt:commit:1": 0.99, "opt:commit:2": 0.985,
+              "opt:Opt/Guide": 0.97, "opt:README.md": 0.85}
+    ranked = rank_experts(s, scores, now=when(2025), topic="the ask-and-tell optimizer class")
+    assert [e.name for e in ranked[:2]] == ["Bob", "Ada"]
+    assert ranked[0].evidence[0].what == "30 of 42 commits to opt/optimizer.py, 2024"
+    s.close()
