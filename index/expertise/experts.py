@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from index.catalog.build import doc_projects, project_intro, project_members
-from index.expertise.modules import module_votes, names_part, names_project, named_by_initials
+from index.expertise.modules import UNIT_WEIGHT, module_votes, names_part, names_project, named_by_initials
 from index.storage import people as people_store
 from index.storage.sqlite.store import UNIT_KINDS, Store
 from index.people.visibility import Viewer, only_visible
@@ -172,7 +172,10 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
         if d in docs and d in project_of:
             per_project[project_of[d]].append(d)
     # only a project's best few documents count, so a big project does not win by size alone
-    mass = {scope: sum(sorted((doc_weight[d] for d in ds if d not in units), reverse=True)[:PROJECT_DOCS])
+    # a matching commit counts as the one event it is (UNIT_WEIGHT), so a project whose own history says the question's
+    # words is not outweighed by another's prose; a folder (the package root holds everything) counts for no project
+    mass = {scope: sum(sorted((doc_weight[d] * (UNIT_WEIGHT["commit"] if docs[d]["kind"] == "commit" else 0.0 if d in units else 1.0)
+                               for d in ds), reverse=True)[:PROJECT_DOCS])
             for scope, ds in per_project.items()}
     mass = {scope: m for scope, m in mass.items() if m > 0}
     project_votes: dict[str, float] = defaultdict(float)
@@ -190,20 +193,26 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
             top_mass = max(mass.values())
             mass = {scope: top_mass if scope in named else m * NAMED_OTHERS for scope, m in mass.items()}
     grains: dict[str, float] = {}
+    parts_of: dict[str, list[str]] = {}
     if mass and project_weight > 0:
         heaviest = max(mass.values())
         chosen = [pr for pr in sorted(mass, key=lambda k: -mass[k])[:TOP_PROJECTS] if mass[pr] >= PROJECT_FLOOR * heaviest]
         for scope in chosen:
-            weight = mass[scope] / heaviest
-            parts = [d for d in per_project[scope] if is_part(docs[d])]
-            grain = _grain([doc_weight[d] for d in parts], [doc_weight[d] * (1.0 if docs[d]["kind"] == "readme" else PAGE_WHOLE)
-                                                            for d in per_project[scope] if d not in parts])
-            grains[scope] = grain
-            if grain < 1:
+            parts_of[scope] = [d for d in per_project[scope] if is_part(docs[d])]
+            grains[scope] = _grain([doc_weight[d] for d in parts_of[scope]],
+                                   [doc_weight[d] * (1.0 if docs[d]["kind"] == "readme" else PAGE_WHOLE)
+                                    for d in per_project[scope] if d not in parts_of[scope]])
+        overall = sum(grains[k] * mass[k] for k in chosen) / sum(mass[k] for k in chosen)
+        for scope in chosen:
+            weight, grain, parts = mass[scope] / heaviest, grains[scope], parts_of[scope]
+            # a project matching as a whole beside a question about another's part passes on its members' votes
+            # only as far as the question as a whole is about wholes
+            whole = 1 - max(grain, overall)
+            if whole > 0:
                 members = project_members(store, scope)
                 total = sum(r["n"] or 0 for r in members)
                 for r in members:
-                    vote = weight * (1 - grain) * ((r["n"] or 0) / total if total else 0) * recency(r["last_at"], now)
+                    vote = weight * whole * ((r["n"] or 0) / total if total else 0) * recency(r["last_at"], now)
                     project_votes[r["person_id"]] += vote
                     if vote > project_proof.get(r["person_id"], [0])[0]:
                         project_proof[r["person_id"]] = [vote, scope, r["n"], r["first_at"], r["last_at"]]
@@ -213,9 +222,7 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
                     project_votes[pid] += weight * grain * vote
                     if weight * grain * vote > module_proof.get(pid, [0])[0]:
                         module_proof[pid] = [weight * grain * vote, best_doc, count, first, last, size]
-    if grains:  # as far as the question is about parts, the people of the matching pages only break ties
-        g = sum(grains[k] * mass[k] for k in grains) / sum(mass[k] for k in grains)
-        project_weight = project_weight + (1 - project_weight) * g
+        project_weight = project_weight + (1 - project_weight) * overall  # for a part, page editors only break ties
     score = _mix(doc_votes, project_votes, project_weight)
     if not score:
         return []

@@ -201,3 +201,17 @@ def test_for_a_part_the_editors_of_matching_pages_only_break_ties(tmp_path):
     assert [e.name for e in ranked[:2]] == ["Bob", "Ada"]
     assert ranked[0].evidence[0].what == "30 of 42 commits to opt/optimizer.py, 2024"
     s.close()
+
+
+def test_a_project_whose_own_commits_match_is_weighed_against_another_teams_prose(tmp_path):
+    # 'trees' keeps no wiki: only its commit and file say "configurable colors"; 'viz' has pages on its palettes
+    s = make_store(tmp_path, [_part("trees", "README.md", "readme", [("Oskar", 200), ("Vera", 20)]),
+                              _part("trees", "trees/colors.py", "code_path", [("Vera", 6), ("Oskar", 2)]),
+                              _part("trees", "commit:1", "commit", [("Vera", 1)], title="configurable colors", paths=["trees/colors.py"]),
+                              _part("trees", "commit:2", "commit", [("Vera", 1)], title="more colors", paths=["trees/colors.py"]),
+                              _part("viz", "README.md", "readme", [("Lucia", 500)]),
+                              _page("viz", "Viz/palettes", "Palettes", "Lucia")])
+    scores = {"trees:commit:1": 1.0, "viz:Viz/palettes": 0.99, "trees:commit:2": 0.985, "trees:trees/colors.py": 0.95}
+    names = [e.name for e in rank_experts(s, scores, now=when(2025), topic="configurable color palettes of the tree plots")]
+    assert names[0] == "Vera"
+    s.close()
