@@ -9,6 +9,10 @@ Every repository ends with a Checkpoint, so progress survives a failure. A crawl
 repository succeeded ends with a full sweep: the files of unchanged repositories are confirmed
 with Unchanged (listed from git, so no document ids live in the state), and the pipeline deletes
 whatever was not seen: files of repositories that left the org, were excluded or archived.
+
+With `history` (the default, as for a git source) each repository's commits and folders are
+documents too (`<source>:<repo>/commit:<sha>`, `<source>:<repo>/<folder>/`), so questions about a
+part of a repository find who changed it; the sweep confirms them as it confirms files.
 """
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import parse_header_links
 
 from connectors.base import Checkpoint, Deleted, Document, Field, Item, SourceContext, SourceError, Unchanged, make_id
+from connectors.common.history import folders_of
 from connectors.git import GitConnector, http_auth_config, with_git_config
 from connectors.common.http import HttpClient, Response, rate_limit_wait
 from connectors.common.redact import register_secret
@@ -39,6 +44,8 @@ COMMON_FIELDS = (
     Field("include", list, False, "only these repositories (names or glob patterns)"),
     Field("exclude", list, False, "skip these repositories (names or glob patterns)"),
     Field("archived", bool, False, "also crawl archived repositories (default false)"),
+    Field("history", bool, False, "also index each repository's commits and folders, for questions about parts "
+                                  "of a repository (default true)"),
 )
 
 
@@ -192,7 +199,8 @@ class ForgeConnector:
             raise SourceError(self.ctx.name, "the API listed a repository name twice", "exclude the duplicate")
         if not self.ctx.allow_shrink:
             check_shrink(self.ctx.name, state, names, include, exclude)
-        yield from crawl_repos(self.ctx, repos, state, lambda url: clone_env(url, self.clone_user, token))
+        yield from crawl_repos(self.ctx, repos, state, lambda url: clone_env(url, self.clone_user, token),
+                               history=bool(self.options.get("history", True)))
 
 
 def check_shrink(source: str, state: dict[str, Any] | None, names: list[str], include: list[str],
@@ -219,7 +227,7 @@ def _work_dir(ctx: SourceContext, repo: str) -> Path:
 
 
 def crawl_repos(ctx: SourceContext, repos: list[Repo], state: dict[str, Any] | None,
-                git_env: Callable[[str], dict[str, str]] = lambda url: {}) -> Iterator[Item]:
+                git_env: Callable[[str], dict[str, str]] = lambda url: {}, history: bool = True) -> Iterator[Item]:
     """Crawl each repository with the git connector; ids, source and metadata rewritten per repo.
 
     `git_env(clone_url)` gives extra environment for clone and fetch (auth). One failing
@@ -237,7 +245,7 @@ def crawl_repos(ctx: SourceContext, repos: list[Repo], state: dict[str, Any] | N
         if entry.get("url") and entry["url"] != repo.clone_url:
             shutil.rmtree(_work_dir(ctx, repo.name), ignore_errors=True)  # the mirror fetches from its old remote
         try:
-            new_git = yield from _crawl_repo(ctx, repo, git_state, git_env(repo.clone_url))
+            new_git = yield from _crawl_repo(ctx, repo, git_state, git_env(repo.clone_url), history)
         except SourceError as e:
             failures.append(f"{repo.name}: {e.cause}")
             if entry:
@@ -254,11 +262,11 @@ def crawl_repos(ctx: SourceContext, repos: list[Repo], state: dict[str, Any] | N
 
 
 def _crawl_repo(ctx: SourceContext, repo: Repo, git_state: dict[str, Any] | None,
-                env: dict[str, str]) -> Generator[Item, None, dict[str, Any] | None]:
+                env: dict[str, str], history: bool = True) -> Generator[Item, None, dict[str, Any] | None]:
     """Yield one repository's items under the forge source; return its new git state."""
     sub = SourceContext(name=f"{ctx.name}/{repo.name}", team=ctx.team, work_dir=_work_dir(ctx, repo.name),
                         base_dir=ctx.base_dir)
-    options: dict[str, Any] = {"url": repo.clone_url, "history": False}  # the Unchanged sweep below confirms files only
+    options: dict[str, Any] = {"url": repo.clone_url, "history": history}
     if repo.browse_url:
         options["browse_url"] = repo.browse_url
     git = GitConnector(options, sub)
@@ -287,8 +295,12 @@ def _crawl_repo(ctx: SourceContext, repo: Repo, git_state: dict[str, Any] | None
             item.id = doc_id(item.id)
             yield item
     commit = (new_state or {}).get("commit")
-    if commit:  # confirm the files that did not change, so the source's final full sweep keeps them
-        for path in git._tree(commit):
-            if (i := make_id(ctx.name, f"{repo.name}/{path}")) not in yielded:
+    if commit:  # confirm the files (and folders and commits) that did not change, so the source's final full sweep keeps them
+        tree = git._tree(commit)
+        units = list(tree)
+        if history:  # a commit id that never became a document (a merge, a bot's) confirms nothing: harmless
+            units += list(folders_of(tree)) + [f"commit:{sha}" for sha in git._git("rev-list", "--no-merges", commit).split()]
+        for inner in units:
+            if (i := make_id(ctx.name, f"{repo.name}/{inner}")) not in yielded:
                 yield Unchanged(i)
     return new_state

@@ -58,6 +58,15 @@ def unit_weight(doc: dict[str, Any]) -> float:
     return w * path_weight(doc.get("path") or "") if doc.get("kind") in ("code_path", "folder") else w
 
 
+def repository_prefix(doc_id: str, path: str = "") -> str:
+    """What a repository's document ids start with: 'skopt:' for a git source's 'skopt:commit:1a2b' or
+    'skopt:skopt/plots.py' (with its path), 'gh:alpha/' for a forge source's 'gh:alpha/commit:1a2b'."""
+    if path and doc_id.endswith(path):
+        return doc_id[:len(doc_id) - len(path)]
+    cut = doc_id.rfind("commit:")
+    return doc_id[:cut] if cut >= 0 else doc_id.split(":", 1)[0] + ":"
+
+
 def commit_paths(doc: dict[str, Any]) -> list[str]:
     """The paths a commit document changed (its metadata keeps up to MAX_COMMIT_PATHS)."""
     try:
@@ -87,8 +96,8 @@ def locus(parts: Iterable[str], doc_weight: dict[str, float], docs: dict[str, di
         if author_share > 0 or not paths:
             direct[d] += w * (author_share if paths else 1.0)
         for p in paths:
-            via[f"{doc['source']}:{p}"] += w * (1 - author_share) / len(paths) * path_weight(p)
-            hits[f"{doc['source']}:{p}"] += doc_weight[d]
+            via[repository_prefix(d) + p] += w * (1 - author_share) / len(paths) * path_weight(p)
+            hits[repository_prefix(d) + p] += doc_weight[d]
     return dict(direct), dict(via), dict(hits)
 
 
@@ -214,15 +223,16 @@ def companions(store: Store, core: list[str], docs: dict[str, dict[str, Any]]) -
     for u in core:
         d = docs.get(u) or {}
         path, source = d.get("path") or "", d.get("source") or ""
+        prefix = repository_prefix(u, path)  # a forge source holds many repositories: the module's own only
         if path.endswith("/") and d.get("kind") == "folder" and not is_test_folder(path):
-            out.update({t: u for t in folder_tests(store, source, path) if t not in out})
+            out.update({t: u for t in folder_tests(store, source, path) if t not in out and t.startswith(prefix)})
         if not path or path.endswith("/") or d.get("kind") not in ("code_path", None):
             continue
         s = stem(path)
         if len(s) < 4:
             continue
         for r in documents_store.code_paths_with_stem(store, source, s):
-            if r["id"] != u and stem(r["path"]) == s:
+            if r["id"] != u and stem(r["path"]) == s and r["id"].startswith(prefix):
                 out.setdefault(r["id"], u)
     return out
 

@@ -15,7 +15,8 @@ def world(tmp_path, make_repo, monkeypatch):
     fake = FakeForge("github", "northwind", prefix="/api/v3")  # GitHub Enterprise style api_url
     monkeypatch.setenv("GITHUB_TOKEN", fake.token)
     w = World(fake, tmp_path, make_repo, "GITHUB_TOKEN",
-              {"kind": "github", "name": "gh", "team": "ML", "org": "northwind", "api_url": fake.api_url})
+              {"kind": "github", "name": "gh", "team": "ML", "org": "northwind", "api_url": fake.api_url,
+               "history": False})  # files only: the shared cases count documents; forge_cases has history cases
     yield w
     for g in w.guilds:
         g.close()

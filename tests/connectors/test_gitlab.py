@@ -15,7 +15,8 @@ def world(tmp_path, make_repo, monkeypatch):
     fake = FakeForge("gitlab", "northwind/search")  # a nested group: its path is URL-encoded in the API path
     monkeypatch.setenv("GITLAB_TOKEN", fake.token)
     w = World(fake, tmp_path, make_repo, "GITLAB_TOKEN",
-              {"kind": "gitlab", "name": "gl", "team": "ML", "group": "northwind/search", "api_url": fake.api_url})
+              {"kind": "gitlab", "name": "gl", "team": "ML", "group": "northwind/search", "api_url": fake.api_url,
+               "history": False})  # files only: the shared cases count documents; forge_cases has history cases
     yield w
     for g in w.guilds:
         g.close()

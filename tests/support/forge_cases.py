@@ -265,3 +265,47 @@ def test_token_goes_to_git_over_http_and_nowhere_else(world):
     s = guild.crawl().sources[0]
     assert not s.ok and "secure" in s.error and token not in s.error
 
+
+
+def ranker_history(world: World) -> Any:
+    """A repository whose ranker module Grace built (three commits to it), while Ada made the rest."""
+    repo = world.add("alpha", {"README.md": "# Alpha\n\nA recommender for the home feed.\n", "src/app.py": "a = 1\n",
+                               "src/util.py": "u = 1\n"})
+    for n in range(3):
+        repo.commit(*GRACE, {"src/ranker/listwise.py": f"w = {n}\n", "src/ranker/pairwise.py": f"p = {n}\n"},
+                    f"listwise quokka ranking loss, step {n}")
+    repo.commit(*ADA, {"src/ranker/listwise.py": "w = 9\n"}, "rename a variable")
+    for n in range(6):
+        repo.commit(*ADA, {"src/app.py": f"a = {n}\n", "src/util.py": f"u = {n}\n"}, f"app plumbing {n}")
+    return repo
+
+
+def test_history_indexes_commits_and_folders_and_answers_who_built_a_part(world):
+    repo = ranker_history(world)
+    guild = world.guild(history=True)
+    first = guild.crawl().sources[0]
+    assert first.ok, first.error
+    ids = world.ids(guild)
+    head = repo.git("rev-parse", "HEAD").strip()
+    assert {world.id("alpha", "src/ranker/"), world.id("alpha", f"commit:{head}")} <= ids
+    commit = guild.store.documents([world.id("alpha", f"commit:{head}")])[world.id("alpha", f"commit:{head}")]
+    assert json.loads(commit["metadata"])["paths"] == ["src/app.py", "src/util.py"]  # repository-relative paths
+
+    experts = guild.experts("who built the listwise quokka ranking loss?")
+    assert experts[0].name == GRACE[0]
+    assert any("3 of 4 commits to src/ranker/" in e.what for e in experts[0].evidence), [e.what for e in experts[0].evidence]
+
+    second = guild.crawl().sources[0]  # nothing changed: the sweep confirms commits and folders too
+    assert second.ok and second.reprocessed == [] and second.deleted == 0
+    assert world.ids(guild) == ids
+
+
+def test_a_new_commit_adds_its_document_and_keeps_the_others(world):
+    repo = ranker_history(world)
+    guild = world.guild(history=True)
+    assert guild.crawl().sources[0].ok
+    before = world.ids(guild)
+    sha = repo.commit(*GRACE, {"src/ranker/pairwise.py": "p = 7\n"}, "pairwise quokka margin")
+    second = guild.crawl().sources[0]
+    assert second.ok, second.error
+    assert world.ids(guild) == before | {world.id("alpha", f"commit:{sha}")}

@@ -239,3 +239,21 @@ def test_an_image_or_an_example_named_after_the_module_does_not_make_its_builder
     best = votes["p:bruno@x.example"]
     assert best[1] == "r:pkg/features/importances.py" and best[2] == 6 and best[5] == 7  # 6 of the file's 7 commits
     s.close()
+
+
+def test_a_forge_commit_stands_for_the_files_of_its_own_repository(tmp_path):
+    # a forge source holds several repositories: 'gh:alpha/commit:1' changed gh:alpha/src/x.py, not gh:src/x.py
+    commit = Document("gh:alpha/commit:1", "gh", "T", "commit", "c", "c", metadata={"repo": "alpha", "paths": ["src/x.py"]},
+                      contributors=[Contributor("Emil", "emil@x.example", count=1, last_at=when(2024))])
+    s = make_store(tmp_path, [commit])
+    direct, via, hits = locus(["gh:alpha/commit:1"], {"gh:alpha/commit:1": 1.0}, s.documents(["gh:alpha/commit:1"]))
+    assert set(via) == {"gh:alpha/src/x.py"} and set(hits) == {"gh:alpha/src/x.py"}
+    s.close()
+
+
+@pytest.mark.parametrize("doc_id, path, prefix", [("skopt:commit:1a2b", "", "skopt:"), ("skopt:skopt/plots.py", "skopt/plots.py", "skopt:"),
+                                                  ("gh:alpha/commit:1a2b", "", "gh:alpha/"), ("gh:alpha/src/", "src/", "gh:alpha/")])
+def test_repository_prefix(doc_id, path, prefix):
+    from index.expertise.modules import repository_prefix
+
+    assert repository_prefix(doc_id, path) == prefix
