@@ -281,9 +281,19 @@ def name_from_handle(value: str) -> str:
     return " ".join(w.capitalize() for w in m.groups())
 
 
-def display_name(rows: list[dict[str, Any]], names: Counter, weight: Counter) -> str:
+def split_handle(handle: str, firsts: frozenset[str], lasts: frozenset[str]) -> str:
+    """'ilyaiqbal' -> 'Ilya Iqbal' when it splits in exactly one way into a first name and a surname
+    that people of the org carry; '' otherwise (a name is never guessed from one part alone)."""
+    h = re.sub(r"[^a-z]", "", norm_name(handle))
+    splits = [(h[:i], h[i:]) for i in range(2, len(h) - 1) if h[:i] in firsts and h[i:] in lasts]
+    return " ".join(w.capitalize() for w in splits[0]) if len(splits) == 1 else ""
+
+
+def display_name(rows: list[dict[str, Any]], names: Counter, weight: Counter,
+                 firsts: frozenset[str] = frozenset(), lasts: frozenset[str] = frozenset()) -> str:
     """The name a person is shown by: the busiest name written as a name ('Jane Doe'); else one a
     separated handle spells ('jane.doe' as a wiki username or an email's local part: 'Jane Doe');
+    else one a glued handle spells from a first name and a surname of the org ('ilyaiqbal');
     else the busiest handle. Never a bare handle when the person's name is known."""
     written = [n for n in names if written_name(n)]
     if written:
@@ -293,6 +303,11 @@ def display_name(rows: list[dict[str, Any]], names: Counter, weight: Counter) ->
         for v in (r["username"], r["name"], r["email"]):
             if v and (n := name_from_handle(v)):
                 spelled[n] += weight[r["id"]] + 1
+    if not spelled:
+        for r in rows:
+            for v in (r["username"], r["name"], handles_of(r) and sorted(handles_of(r))[0]):
+                if v and len(norm_name(v).split()) == 1 and (n := split_handle(v, firsts, lasts)):
+                    spelled[n] += weight[r["id"]] + 1
     if spelled:
         return max(spelled, key=lambda n: (spelled[n], n))
     return max(names, key=lambda n: (names[n], n)) if names else ""
@@ -393,6 +408,8 @@ def resolve(store: Store, directory: list[dict[str, str]] | None = None, aliases
         people_store.clear_people(store)
         alias_names = {rule.name for rule in aliases if rule.action == "merge" and rule.name}
         used: set[str] = set()
+        written = [n.split() for i in people_ids if (n := full_name(idents[i]))]
+        firsts, lasts = frozenset(t[0] for t in written), frozenset(t[-1] for t in written)
         # directory people first, so they keep "p:<directory email>" when a split leaves a namesake with that email
         in_directory = {root: any(idents[i]["kind"] == "directory" for i in ids) for root, ids in members.items()}
         for root, ids in sorted(members.items(), key=lambda kv: (not in_directory[kv[0]], kv[0])):
@@ -409,7 +426,7 @@ def resolve(store: Store, directory: list[dict[str, str]] | None = None, aliases
                         names[v] += weight[r["id"]] + 1
             forced = next((rule.name for rule in aliases if rule.action == "merge" and rule.name and
                            any(_matches(s, r) for s in rule.identities for r in rows)), "")
-            display = forced or (directory_row["name"] if directory_row else "") or display_name(rows, names, weight) or \
+            display = forced or (directory_row["name"] if directory_row else "") or display_name(rows, names, weight, firsts, lasts) or \
                 (emails[0] if emails else root)
             teams = Counter()
             for i in ids:
