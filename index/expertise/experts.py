@@ -102,9 +102,11 @@ def describe(role: str, count: int, first: str | None, last: str | None, in_repo
 
 
 def is_part(doc: dict[str, Any]) -> bool:
-    """A document that stands for one part of a repository (a file, a folder, a commit), not the whole of it."""
+    """A document that stands for one part of a repository (a file, a folder, a commit), not the whole of it.
+    Prose at the repository's root (a README, DESCRIPTION.md, CHANGELOG.md) speaks for the whole."""
     meta = doc.get("metadata") or ""
-    return doc.get("kind") != "readme" and ('"repo"' in meta if isinstance(meta, str) else "repo" in meta)
+    root_prose = doc.get("kind") == "doc" and "/" not in (doc.get("path") or "")
+    return doc.get("kind") != "readme" and not root_prose and ('"repo"' in meta if isinstance(meta, str) else "repo" in meta)
 
 
 PAGE_WHOLE = 0.1  # a wiki page speaks for the whole project this much against the README: a page about

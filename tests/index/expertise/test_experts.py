@@ -215,3 +215,16 @@ def test_a_project_whose_own_commits_match_is_weighed_against_another_teams_pros
     names = [e.name for e in rank_experts(s, scores, now=when(2025), topic="configurable color palettes of the tree plots")]
     assert names[0] == "Vera"
     s.close()
+
+
+def test_prose_at_the_repository_root_speaks_for_the_whole_not_for_a_part(tmp_path):
+    # DESCRIPTION.md lists every visualizer and matches best; the text visualizers are Bruno's folder
+    s = make_store(tmp_path, [_part("viz", "README.md", "readme", [("Lucia", 500), ("Bruno", 200)]),
+                              _part("viz", "DESCRIPTION.md", "doc", [("Lucia", 9), ("Zane", 2)]),
+                              _part("viz", "viz/text/", "folder", [("Bruno", 22), ("Lucia", 10)]),
+                              _part("viz", "commit:1", "commit", [("Bruno", 1)], paths=["viz/text/freqdist.py"]),
+                              _part("viz", "viz/text/freqdist.py", "code_path", [("Bruno", 12), ("Lucia", 3)])])
+    scores = {"viz:DESCRIPTION.md": 1.0, "viz:commit:1": 0.95, "viz:viz/text/freqdist.py": 0.88, "viz:viz/text/": 0.83}
+    names = [e.name for e in rank_experts(s, scores, now=when(2025), topic="text visualizers such as the frequency distribution")]
+    assert names[0] == "Bruno"
+    s.close()
