@@ -10,7 +10,8 @@
     # token_env = "GITHUB_TOKEN"       (the default; "" for anonymous access to public repositories)
 
 Repositories come from GET /orgs/{org}/repos (or /users/{user}/repos), 100 a page, following
-Link rel="next"; each is crawled by the git connector (see connectors/forge/common.py).
+Link rel="next"; each is crawled by the git connector (see connectors/forge/common.py), with its
+commits and folders unless `history = false`, so "who built this part?" finds who changed it.
 """
 from __future__ import annotations
 

@@ -11,7 +11,8 @@
 
 Projects come from GET /groups/{group}/projects?include_subgroups=true, 100 a page, following
 X-Next-Page (or Link rel="next"). Projects merely shared with the group are left to their own
-group's source. A project's name is its path below the group, e.g. "ml/ranker".
+group's source. A project's name is its path below the group, e.g. "ml/ranker". Each is crawled
+with its commits and folders unless `history = false`, as for GitHub.
 """
 from __future__ import annotations
 
