@@ -23,7 +23,8 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable
 
-from index.people.resolve import _keys, _matches, ambiguous_handles, full_name, identity_keys, name_handles, norm_name
+from index.people.resolve import (_keys, _matches, ambiguous_handles, full_name, identity_keys, name_from_handle, name_handles,
+                                  norm_name, written_name)
 from index.storage import people as people_store
 from index.storage.sqlite.store import Store
 
@@ -114,7 +115,7 @@ def find_ambiguous(store: Store, aliases: Iterable[Any] = ()) -> list[Ambiguity]
         tokens = full_name(r).split()
         for h in [tokens[0]] + name_handles(tokens) if tokens else []:
             if h in ambiguous:
-                spelled_by[h].add(r["name"])
+                spelled_by[h].add(r["name"] if written_name(r["name"]) else name_from_handle(r["name"]) or r["name"])
     named_people = {r["person_id"] for r in idents.values() if full_name(r)}
     first_names = {n.split()[0] for r in idents.values() if (n := full_name(r))}
     for i, r in sorted(idents.items()):
