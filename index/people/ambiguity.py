@@ -13,13 +13,15 @@ Six kinds, most serious first:
   ('jdoe': Jane Doe and John Doe; 'kenji': Kenji Tanaka and Kenji Meyer), so it joined none of them;
 - one_word_name: an identity without an email joined to its person only by a one-word name or
   handle ("priya"), which many people may share;
-- not_in_directory: a person with contributions whom no directory row matched (team guessed).
+- not_in_directory: a person with contributions whom no directory row matched and whose team is a
+  guess: no team owns most of the documents they contributed to (someone who only ever worked in
+  one team's repositories is placed with that team and not listed).
 Identities named by a `[[people.aliases]]` merge rule are settled and never listed.
 """
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable
 
@@ -151,11 +153,17 @@ def find_ambiguous(store: Store, aliases: Iterable[Any] = ()) -> list[Ambiguity]
                                      f"no email; joined only by the one-word name {sorted(shared)[0][2:]!r}"))
     # 4. people the directory does not know (only meaningful when there is a directory)
     if directory_emails:
-        contributing = people_store.contributing_person_ids(store)
+        teams: dict[str, Counter] = defaultdict(Counter)
+        for identity, team, n in people_store.identity_team_totals(store):
+            if idents.get(identity, {}).get("person_id"):
+                teams[idents[identity]["person_id"]][team] += n
         for pid, p in sorted(people.items()):
-            if not p["in_directory"] and pid in contributing:
+            votes = teams.get(pid)
+            if not p["in_directory"] and votes and 2 * votes.most_common(1)[0][1] <= sum(votes.values()):
                 ids = ", ".join(describe_identity(idents[i]) for i in members[pid])
+                split = ", ".join(f"{t or 'no team'} {n}" for t, n in votes.most_common(3))
                 out.append(Ambiguity("not_in_directory", ids, person_label(pid),
-                                     "no directory row matches; the team is guessed from the documents they touched"))
+                                     f"no directory row matches, and their contributions split between teams ({split}): "
+                                     "the team is a guess; add them to the directory"))
     order = {k: n for n, k in enumerate(KINDS)}
     return sorted(out, key=lambda a: order[a.kind])

@@ -106,13 +106,17 @@ def test_one_word_name_without_email_is_listed(store):
 def test_people_unknown_to_the_directory_are_listed_and_merge_rules_settle_identities(store):
     add_doc(store, "a", Contributor(name="Mei Lin", email="mei.lin@acme.example"))
     add_doc(store, "b", Contributor(name="Mei Lin"), kind="mediawiki")
-    add_doc(store, "c", Contributor(name="Zed Outsider", email="zed@elsewhere.example"))
+    add_doc(store, "c", Contributor(name="Zed Outsider", email="zed@elsewhere.example"), team="Feed")
+    add_doc(store, "d", Contributor(name="Zed Outsider", email="zed@elsewhere.example"), team="Risk")
+    add_doc(store, "e", Contributor(name="Yan Insider", email="yan@elsewhere.example", count=5), team="Feed")
     rule = AliasRule(["mediawiki:mei lin", "mei.lin2@acme.example"], "merge")
     resolve(store, MEI, [rule])
     found = find_ambiguous(store, [rule])
     assert not any(a.kind == "name_collision" for a in found)  # the rule placed the wiki identity
     outsider = [a for a in found if a.kind == "not_in_directory"]
+    # Zed's work splits between two teams: their team is a guess; Yan only ever worked in Feed's documents
     assert [a.identity for a in outsider] == ["git: Zed Outsider <zed@elsewhere.example>"]
+    assert "Feed 1" in outsider[0].detail and "Risk 1" in outsider[0].detail
 
 
 def test_find_person_by_name_email_handle_and_first_name(store):
