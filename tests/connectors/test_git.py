@@ -127,6 +127,18 @@ def test_mailmap_coauthors_and_bots(make_repo, tmp_path):
         guild.close()
 
 
+def test_an_author_named_again_as_a_co_author_counts_once(make_repo, tmp_path):
+    """The same address under another spelling in a Co-authored-by trailer is the same person's one commit."""
+    repo = make_repo("twice")
+    repo.commit(*BOB, {"src/x.py": "x = 1\n"}, co_authors=[("bob", BOB[1].upper()), ("Ada Lovelace", ADA[1])])
+    guild = Guild.from_config(write_config(tmp_path, [dict(kind="git", name="twice", team="Risk", url=str(repo.path))]))
+    try:
+        guild.crawl()
+        assert people_of(guild, "src/x.py") == {"Bob Stone": 1, "Ada Lovelace": 1}
+    finally:
+        guild.close()
+
+
 def test_failure_keeps_previous_documents_and_resumes(repo_and_guild, monkeypatch):
     repo, guild = repo_and_guild
     guild.crawl()
