@@ -178,16 +178,19 @@ class SyncService:
         """The next cycle's proposals (stored; planned once per cycle unless `replan` drops the unposted)."""
         return self.plan(now, replan)[0]
 
-    def explain(self, now: datetime | None = None, replan: bool = False) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    def explain(self, now: datetime | None = None, replan: bool = False,
+                save: bool = True) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         """The next cycle's proposals (as `propose`) and why: every cross-team overlap with what became
-        of it (`explain_overlaps`: proposed, or the reason it was not), and a note when there is none."""
-        return self.plan(now, replan, explain=True)
+        of it (`explain_overlaps`: proposed, or the reason it was not), and a note when there is none.
+        `save=False` (the web page) plans nothing new: it explains the stored cycle, or what
+        `syncs propose` would do when the cycle is not planned yet."""
+        return self.plan(now, replan, explain=True, save=save)
 
-    def plan(self, now: datetime | None = None, replan: bool = False,
-             explain: bool = False) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    def plan(self, now: datetime | None = None, replan: bool = False, explain: bool = False,
+             save: bool = True) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         """Plan the next cycle once (stored); a cycle already planned is kept unless `replan` or an
         opt-out since. With `explain`, a planning pass that stores nothing says what became of each
-        topic the stored proposals do not cover."""
+        topic the stored proposals do not cover; with `save=False` nothing is stored or dropped."""
         now = now or datetime.now(timezone.utc)
         settings = self.settings().plan
         first, last = cycle_window(now, settings.cycle)
@@ -196,7 +199,7 @@ class SyncService:
         existing = syncstore.list_syncs(store, cycle=label, origin="cycle")
         out = syncstore.optouts(store)
         stale = any(s["status"] == "proposed" and _opted_out(s, out) for s in existing)
-        keep = bool(existing) and not (replan or stale)
+        keep = bool(existing) and (not save or not (replan or stale))
         if existing and not keep:  # plan again what was never posted (someone opted out since, or --replan)
             syncstore.delete_unposted(store, label)
             existing = syncstore.list_syncs(store, cycle=label, origin="cycle")
@@ -214,7 +217,7 @@ class SyncService:
         result = plan(found, candidates, people, room, now, load=syncstore.cycle_load(store, label),
                       recent=syncstore.recent_groups(store, since) if settings.avoid_repeat_weeks else [],
                       opted_out=out, busy=self._busy(first, last), contacts=self._contacts(found))
-        if not keep:
+        if not keep and save:
             for p in result.proposals:
                 self._save(p, "cycle")
         rows = [public(s) for s in syncstore.list_syncs(store, cycle=label, origin="cycle")]
@@ -233,6 +236,10 @@ class SyncService:
             outcomes = [o if o.status != "proposed" or sync_id(label, o.topic.key) in taken else
                         Outcome(o.topic, "not_planned", "the cycle was planned before this topic could make it; "
                                 "`guildbot syncs propose --replan` plans the unposted proposals again") for o in outcomes]
+        elif not save:  # nothing stored yet: say what planning would do
+            outcomes = [o if o.status != "proposed" else
+                        Outcome(o.topic, "not_planned", "not planned yet; `guildbot syncs propose` would propose it: "
+                                + o.reason.removeprefix("proposed ")) for o in outcomes]
         names = {p.id: p.name for p in self.answers.projects(viewer=self.shared())}
         pairs = explain_overlaps(self._pairs(overlaps), settings, outcomes, names)
         note = ""
