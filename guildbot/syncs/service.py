@@ -172,7 +172,8 @@ class SyncService:
         projects = self.answers.projects(viewer=self.shared())
         return topics_from_pairs(self._pairs(overlaps), self.settings().plan, terms, {p.id: p.name for p in projects},
                                  surface, exclude=syncstore.name_words(self.store),
-                                 all_teams={p.id: p.team for p in projects})
+                                 all_teams={p.id: p.team for p in projects},
+                                 background=sync_inputs.project_phrases(self.store))
 
     def propose(self, now: datetime | None = None, replan: bool = False) -> list[dict[str, Any]]:
         """The next cycle's proposals (stored; planned once per cycle unless `replan` drops the unposted)."""

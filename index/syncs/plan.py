@@ -282,17 +282,47 @@ def stem(term: str) -> str:
     return " ".join(re.sub(r"(?:ations?|ers?|ings?|ed|s)$", "", w) if len(w) > 5 else w for w in term.split())
 
 
+def _norm(phrase: str) -> str:
+    return stem(" ".join(phrase.casefold().replace("-", " ").split()))
+
+
+def generic_phrases(background: Mapping[str, Iterable[str]]) -> tuple[Counter, Counter, int]:
+    """How many of the org's projects use each phrase, and each word of a phrase (`background`:
+    project -> its phrases, e.g. the candidates of its characteristic passages); and how many
+    projects there are."""
+    df: Counter = Counter()
+    words: Counter = Counter()
+    for phrases in background.values():
+        normed = {_norm(p) for p in phrases}
+        df.update(normed)
+        words.update({w for p in normed for w in p.split()})
+    return df, words, len(background)
+
+
+def is_generic(phrase: str, df: Counter, words: Counter, n: int) -> bool:
+    """A phrase most of the org's projects use, or made only of words most of them use ('open-source
+    Python library', 'machine learning models'), says nothing about what two teams share."""
+    if n < 3:
+        return False
+    s = _norm(phrase)
+    return df[s] > n / 2 or all(words[w] > n / 2 for w in s.split())
+
+
 def key_phrases(cluster_projects: Sequence[str], project_team: Mapping[str, str],
                 project_terms: Mapping[str, Counter], surface: Counter | None = None, limit: int = 3,
-                exclude: Iterable[str] = (), all_teams: Mapping[str, str] | None = None) -> list[str]:
+                exclude: Iterable[str] = (), all_teams: Mapping[str, str] | None = None,
+                background: Mapping[str, Iterable[str]] | None = None) -> list[str]:
     """The phrases the cluster's projects share and other teams use less, as people write them.
 
     A phrase must occur in projects of two teams at least; it scores by its mean log-count over
     the cluster's projects (a theme of the whole cluster beats a word one project repeats) times
     its rarity among the projects of teams outside the cluster (`all_teams`: project -> team; a
-    phrase the cluster's own teams also use elsewhere is still their theme). Phrases with a word in
-    `exclude` (people's names, say) or in BOILERPLATE never count."""
+    phrase the cluster's own teams also use elsewhere is still their theme) and, with `background`
+    (every project of the org -> its phrases), its rarity in the whole org; a phrase most of the
+    org's projects use (`is_generic`) never counts, nor one with a word in `exclude` (people's
+    names, say) or in BOILERPLATE."""
     banned = BOILERPLATE | {w.casefold() for w in exclude}
+    bdf, bwords, bn = generic_phrases(background or {})
     inside = list(dict.fromkeys(cluster_projects))
     teams_inside = {project_team.get(p, "") for p in inside}
     stemmed: dict[str, Counter] = {}
@@ -314,15 +344,16 @@ def key_phrases(cluster_projects: Sequence[str], project_team: Mapping[str, str]
     for s in forms:
         teams = {project_team.get(p, "") for p in inside if stemmed.get(p, Counter())[s] > 0}
         if len(teams) < 2 or not re.search(r"[a-z]{3}", s) or \
-                any(_banned(w, banned) for t in (s, *forms[s]) for w in t.split()):
+                any(_banned(w, banned) for t in (s, *forms[s]) for w in t.split()) or is_generic(s, bdf, bwords, bn):
             continue
         theme = sum(math.log1p(stemmed.get(p, Counter())[s]) for p in inside) / len(inside)
-        scored.append((theme * (math.log((1 + n) / (1 + df[s])) + 1), len(s.split()), s))
+        org = math.log((1 + bn) / (1 + bdf[_norm(s)])) + 1 if bn else 1.0
+        scored.append((theme * (math.log((1 + n) / (1 + df[s])) + 1) * org, len(s.split()), s))
     scored.sort(key=lambda x: (-x[0], -x[1], x[2]))
     chosen: list[str] = []
     for _, _, s in scored:
         words = set(s.split())
-        if any(words <= set(c.split()) or set(c.split()) <= words for c in chosen):
+        if any(words <= set(c.split()) or set(c.split()) <= words or _same_word(s, c) for c in chosen):
             continue
         chosen.append(s)
         if len(chosen) >= limit:
@@ -335,6 +366,14 @@ def key_phrases(cluster_projects: Sequence[str], project_team: Mapping[str, str]
             form = max(cands)[1] if cands else form
         return form
     return [written(s) for s in chosen]
+
+
+def _same_word(a: str, b: str) -> bool:
+    """'visual' and 'visualization': one word, one the start of the other, is one theme."""
+    if " " in a or " " in b:
+        return False
+    short, long = sorted((a, b), key=len)
+    return len(short) >= 5 and long.startswith(short)
 
 
 def _banned(word: str, banned: frozenset[str] | set[str]) -> bool:
@@ -353,7 +392,8 @@ def topic_title(phrases: Sequence[str], fallback: str) -> str:
 
 def topics_from_pairs(pairs: Sequence[Pair], settings: PlanSettings, project_terms: Mapping[str, Counter],
                       project_names: Mapping[str, str] | None = None, surface: Counter | None = None,
-                      exclude: Iterable[str] = (), all_teams: Mapping[str, str] | None = None) -> list[Topic]:
+                      exclude: Iterable[str] = (), all_teams: Mapping[str, str] | None = None,
+                      background: Mapping[str, Iterable[str]] | None = None) -> list[Topic]:
     """Candidate sync topics: each cluster of strong cross-team overlaps, scored by its best
     overlap plus a bonus for every further team it spans."""
     names = project_names or {}
@@ -364,7 +404,8 @@ def topics_from_pairs(pairs: Sequence[Pair], settings: PlanSettings, project_ter
             team_of[p.a], team_of[p.b] = p.a_team, p.b_team
         projects = sorted(team_of)
         teams = sorted(set(team_of.values()))
-        phrases = key_phrases(projects, team_of, project_terms, surface, exclude=exclude, all_teams=all_teams)
+        phrases = key_phrases(projects, team_of, project_terms, surface, exclude=exclude, all_teams=all_teams,
+                              background=background)
         top = max(cluster, key=lambda p: p.score)
         fallback = f"{names.get(top.a, top.a)} and {names.get(top.b, top.b)}"
         evidence: list[dict[str, str]] = []

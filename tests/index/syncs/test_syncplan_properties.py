@@ -65,7 +65,8 @@ def orgs(draw):
 @given(orgs())
 def test_planning_never_raises_and_every_proposal_keeps_the_rules(org):
     pairs, terms, people, cands, recent, load, opted, config, now, contacts = org
-    topics = topics_from_pairs(pairs, config, terms, exclude={"vera"}, all_teams={p.a: p.a_team for p in pairs})
+    topics = topics_from_pairs(pairs, config, terms, exclude={"vera"}, all_teams={p.a: p.a_team for p in pairs},
+                               background={p: list(c) for p, c in terms.items()})
     result = plan(topics, {t.key: cands for t in topics}, people, config, now, load=load, recent=recent,
                   opted_out=opted, contacts=contacts)
     assert [o.topic.key for o in result.outcomes] == [t.key for t in topics]  # every topic accounted for, once

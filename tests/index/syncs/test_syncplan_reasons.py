@@ -113,3 +113,27 @@ def test_every_strong_overlap_is_accounted_for():
     assert joined["topic"] and joined["status"] == next(o.status for o in result.outcomes if "c" in o.topic.projects)
     weak = next(r for r in rows if r["a"] == "x")
     assert not weak["strong"] and weak["status"] == "weak"
+
+
+def test_a_title_never_uses_a_phrase_most_of_the_orgs_projects_use():
+    from collections import Counter
+
+    from index.syncs.plan import key_phrases
+    generic = ["Open-source Python library", "machine learning models"]
+    background = {"x": generic + ["population stability index", "drift alerts"],
+                  "y": generic + ["drift alerts", "population stability index", "feature store"],
+                  "z": generic + ["image augmentation"], "w": generic + ["survival curves"],
+                  "v": ["open source", "python", "library", "tokenizers"]}
+    terms = {"x": Counter({"open-source python library": 9, "machine learning models": 8, "drift alerts": 3,
+                           "population stability index": 2}),
+             "y": Counter({"open-source python library": 9, "machine learning models": 7, "drift alerts": 2,
+                           "population stability index": 1}),
+             "z": Counter({"image augmentation": 3}), "w": Counter({"survival curves": 2})}
+    teams = {"x": "A", "y": "B", "z": "C", "w": "D", "v": "E"}
+    # without the org's background the shared boilerplate wins; with it, what the pair alone shares
+    assert key_phrases(["x", "y"], {"x": "A", "y": "B"}, terms, all_teams=teams)[0] == "open-source python library"
+    phrases = key_phrases(["x", "y"], {"x": "A", "y": "B"}, terms, all_teams=teams, background=background)
+    assert phrases == ["drift alerts", "population stability index"]
+    topics = topics_from_pairs([Pair("x", "A", "y", "B", 0.9)], PlanSettings(), terms, all_teams=teams,
+                               background=background)
+    assert topics[0].title == "Drift alerts: population stability index"
