@@ -119,9 +119,20 @@ class SyncService:
             log.warning("%s; planning without busy times", e)
             return []
 
+    def _overlaps(self) -> list["Overlap"]:
+        """Cross-team overlaps, best first: at least OVERLAPS, and every strong one (within the
+        planner's `strong_ratio` of the best) however many there are, so each is accounted for."""
+        ratio = self.settings().plan.strong_ratio
+        limit = OVERLAPS
+        while True:
+            found = self.answers.overlaps(limit=limit, viewer=self.shared())
+            if len(found) < limit or found[-1].score < ratio * found[0].score:
+                return found
+            limit *= 2
+
     def _pairs(self, overlaps: list | None = None) -> list[Pair]:
         out = []
-        for o in overlaps if overlaps is not None else self.answers.overlaps(limit=OVERLAPS, viewer=self.shared()):
+        for o in overlaps if overlaps is not None else self._overlaps():
             evidence = [side for e in o.evidence for side in (e["a"], e["b"])]
             out.append(Pair(o.a.id, o.a.team, o.b.id, o.b.team, o.score, evidence))
         return out
@@ -145,17 +156,19 @@ class SyncService:
         owners of its projects in `topics` (CODEOWNERS, catalog-info or top contributors)."""
         out: dict[str, str] = {}
         owners: dict[str, list[str]] = {}
+        names: dict[str, list[str]] = {}
         wanted = {p for t in topics for p in t.projects}
         for p in self.answers.projects(viewer=self.shared()):
             if p.id in wanted and p.owners:
                 owners.setdefault(p.team, [])
                 owners[p.team] += [o for o in p.owners[:2] if o not in owners[p.team]]
+                names.setdefault(p.team, []).append(p.name)
         for team in {t for topic in topics for t in topic.teams}:
             cfg = self.config.team(team)
             if cfg is not None and cfg.slack_channel:
                 out[team] = cfg.slack_channel
             elif owners.get(team):
-                out[team] = f"{team}'s owners ({', '.join(owners[team][:3])})"
+                out[team] = f"the owners of {', '.join(names[team][:3])} ({', '.join(owners[team][:3])})"
         return out
 
     def topics(self, overlaps: list["Overlap"] | None = None) -> list[Topic]:
@@ -163,7 +176,7 @@ class SyncService:
         those an overlap found on both of its sides (index/catalog/overlaps.py)."""
         terms, surface = sync_inputs.project_terms(self.store)
         if overlaps is None:
-            overlaps = self.answers.overlaps(limit=OVERLAPS, viewer=self.shared())
+            overlaps = self._overlaps()
         for o in overlaps:
             for rank, phrase in enumerate(o.shared_topics):
                 for side in (o.a.id, o.b.id):
@@ -207,7 +220,7 @@ class SyncService:
         if keep and not explain:
             return [public(s) for s in existing if s["status"] != "cancelled"], {}
         taken = {s["id"]: s for s in existing}
-        overlaps = self.answers.overlaps(limit=OVERLAPS, viewer=self.shared())
+        overlaps = self._overlaps()
         topics = self.topics(overlaps)
         found = [t for t in topics if sync_id(label, t.key) not in taken]
         people = self._people()

@@ -113,3 +113,20 @@ def test_a_side_with_nobody_in_the_directory_is_named_not_dropped(old_org, tmp_p
     assert {m["team"] for m in proposal["members"]} == {"Demand"}
     assert proposal["contacts"] == [{"team": "Sensors", "contact": "#sensors"}]
     assert next(o for o in why["overlaps"] if o["strong"])["status"] == "proposed"
+
+
+def test_without_a_channel_the_side_is_named_by_its_projects_owners(old_org, tmp_path):
+    guild, config = old_org
+    (tmp_path / "directory.csv").write_text("name,email,team,slack_id,tz\n"
+                                           "Ana Demir,ana@old.example,Demand,UANA,Europe/Berlin\n"
+                                           "Bo Lind,bo@old.example,Demand,UBO,Europe/Berlin\n"
+                                           "Eva Holm,eva@old.example,Demand,UEVA,Europe/Berlin\n")
+    fresh = open_guild(config, guild.embedder)
+    try:
+        fresh.crawl()
+        rows, _ = syncs_for(fresh).explain()
+    finally:
+        fresh.close()
+    (proposal,) = [p for p in rows if "Sensors" in p["teams"]]
+    (contact,) = proposal["contacts"]
+    assert contact["team"] == "Sensors" and "series" in contact["contact"] and "Outside Helper" in contact["contact"]

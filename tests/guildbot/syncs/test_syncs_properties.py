@@ -63,3 +63,30 @@ def test_explaining_and_ad_hoc_syncs_never_raise_whoever_opted_out(demo_guild, o
         for sid in made:  # the ad-hoc sync this example made
             store.conn.execute("DELETE FROM sync_members WHERE sync_id = ?", (sid,))
             store.conn.execute("DELETE FROM syncs WHERE id = ?", (sid,))
+
+
+class ManyOverlaps:
+    """The demo's answers, with 50 strong cross-team overlaps of made-up projects (more than the 40 read first)."""
+
+    def __init__(self, guild):
+        from types import SimpleNamespace
+        self.guild = guild
+        self.all = [SimpleNamespace(a=SimpleNamespace(id=f"a{i}", team="Home Feed"),
+                                    b=SimpleNamespace(id=f"b{i}", team="Marketplace"),
+                                    score=1.0 - i / 1000, evidence=[], shared_topics=[]) for i in range(50)]
+
+    def overlaps(self, limit=10, **_):
+        return self.all[:limit]
+
+    def __getattr__(self, name):
+        return getattr(self.guild, name)
+
+
+def test_every_strong_overlap_is_explained_however_many_there_are(demo_guild):
+    from guildbot.syncs.service import SyncService
+    answers = ManyOverlaps(demo_guild)
+    _, why = SyncService(demo_guild.store, answers, demo_guild.config).explain(save=False)
+    strong = [o for o in why["overlaps"] if o["strong"]]
+    assert len(strong) == 50 and all(o["reason"] for o in strong)
+    assert {o["status"] for o in strong} <= {"no_people", "one_side", "too_few", "opted_out", "busy", "repeat", "budget",
+                                             "not_planned", "proposed"}
