@@ -86,6 +86,7 @@ def cmd_digest(guild: Any, args: argparse.Namespace) -> int:
     for t, data in views:
         o = delivery.deliver(t, data, digest.message(data))
         note = {"posted": "", "updated": "edited the earlier message (content changed)",
+                "reposted": "the earlier message was gone (deleted, or its channel renamed): posted it again",
                 "unchanged": "already posted, unchanged", "adopted": "found the message an interrupted run posted",
                 "nothing": "nothing to say this week: not posted", "busy": o.error, "failed": o.error}[o.status]
         print(f"{t.channel:<20} {data.week}  {o.status:<9} {note}".rstrip() + (f"  ts={o.ts}" if o.ts else ""),

@@ -1,6 +1,8 @@
 """`guildbot syncs ...`: plan, post, list and export cross-team syncs.
 
-    guildbot syncs propose [--json] [--replan]   plan the next cycle (stored once per cycle), post nothing
+    guildbot syncs propose [--json] [--replan] [--explain]
+                                                 plan the next cycle (stored once per cycle), post nothing;
+                                                 --explain: what became of every cross-team overlap, and why
     guildbot syncs post                          post this cycle's proposals to Slack (idempotent)
     guildbot syncs list [--json]                 planned and past syncs
     guildbot syncs ics ID                        the invitation as an .ics file on stdout
@@ -21,6 +23,9 @@ def add_parsers(sub: Any) -> None:
     p = ss.add_parser("propose", help="plan the next cycle's syncs (stored; posts nothing)")
     p.add_argument("--json", action="store_true", help="print JSON as documented in DESIGN.md")
     p.add_argument("--replan", action="store_true", help="drop this cycle's unposted proposals and plan again")
+    p.add_argument("--explain", action="store_true",
+                   help="also say, for every cross-team overlap, why it became a proposal or did not "
+                        "(with --json: {\"proposals\": [...], \"overlaps\": [...], \"note\"})")
     ss.add_parser("post", help="post this cycle's proposals to Slack (each once)")
     ls = ss.add_parser("list", help="planned and past syncs")
     ls.add_argument("--json", action="store_true")
@@ -37,10 +42,10 @@ def _local(member: dict[str, Any]) -> str:
     return datetime.fromisoformat(member["local_start"]).strftime("%a %d %b %H:%M")
 
 
-def _print(syncs: list[dict[str, Any]]) -> None:
+def _print(syncs: list[dict[str, Any]], explained: bool = False) -> None:
     if not syncs:
-        print("No syncs: no strong cross-team overlap found a group from two teams with Slack ids in the directory. "
-              "Run `guildbot overlaps` to see what overlaps, and check the directory's slack_id column.")
+        print("No syncs this cycle." + ("" if explained else " `guildbot syncs propose --explain` says why for every "
+                                        "cross-team overlap."))
     for s in syncs:
         status = f" [{s['status']}]" if s.get("status") else ""
         print(f"{s['id']}  {s['topic']}{status}  ({' + '.join(s['teams'])}, score {s['score']})")
@@ -48,8 +53,28 @@ def _print(syncs: list[dict[str, Any]]) -> None:
         for m in s["members"]:
             outside = "  (outside working hours)" if m["email"] in (s.get("outside_hours") or []) else ""
             print(f"    · {m['name']} <{m['email']}> — {m['team']}, {_local(m)} {m['tz']}{outside}")
+        for c in s.get("contacts") or []:
+            print(f"    · {c['team']}: nobody in the directory knows it; ask {c['contact']}")
         for e in s.get("evidence") or []:
             print(f"      {e['title']}: {e['url']}")
+
+
+def _print_explanation(why: dict[str, Any]) -> None:
+    print()
+    print(f"Why ({why.get('cycle', '')}):")
+    if why.get("note"):
+        print(f"  {why['note']}")
+    for o in why.get("overlaps") or []:
+        if not o["strong"]:
+            continue
+        topic = f" -> {o['topic']!r}" if o.get("topic") else ""
+        print(f"  {o['a']} ({o['a_team']}) ~ {o['b']} ({o['b_team']})  {o['score']:.2f}{topic}: {o['status']}")
+        print(f"      {o['reason']}")
+    weak = [o for o in why.get("overlaps") or [] if not o["strong"]]
+    if weak:
+        print(f"  {len(weak)} weaker overlap(s) are not topics: " + "; ".join(
+            f"{o['a']} ~ {o['b']} {o['score']:.2f}" for o in weak[:5]) + (" …" if len(weak) > 5 else ""))
+        print(f"      {weak[0]['reason']}")
 
 
 def cmd_syncs(guild: Any, args: Any) -> int:
@@ -57,6 +82,14 @@ def cmd_syncs(guild: Any, args: Any) -> int:
 
     syncs = syncs_for(guild)
     action = args.syncs_command
+    if action == "propose" and args.explain:
+        rows, why = syncs.explain(replan=args.replan)
+        if args.json:
+            print(json.dumps({"proposals": rows, **why}, indent=1, ensure_ascii=False))
+        else:
+            _print(rows, explained=True)
+            _print_explanation(why)
+        return 0
     if action in ("propose", "list"):
         rows = syncs.propose(replan=args.replan) if action == "propose" else syncs.stored()
         if args.json:

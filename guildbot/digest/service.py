@@ -14,7 +14,9 @@ upcoming syncs itself, through index/storage.
 Delivery (`Delivery.deliver`) is idempotent per (channel, week), with the run record
 (index/storage/digest_runs.py) as the lock:
 - same content as recorded: nothing is sent;
-- a recorded message with other content: `chat.update` edits it;
+- a recorded message with other content: `chat.update` edits it; when Slack says that message is
+  gone (`message_not_found`: deleted; `channel_not_found`: the channel was renamed, archived or
+  recreated since), the digest is posted anew to the configured channel and the new ts recorded;
 - an earlier attempt that claimed the run and never recorded a message (a crash between posting
   and recording): the channel's history is searched for the bot's own digest message, marked in
   its metadata (event_type `guildbot_digest`) and in a context line, and it is adopted, not
@@ -70,6 +72,7 @@ log = logging.getLogger("guildbot.digest.service")
 EVENT_TYPE = "guildbot_digest"
 MARKER = "guildbot digest"          # the visible marker line: "guildbot digest 2026-W49 · guild"
 HISTORY_PAGES = 5
+GONE = ("message_not_found", "channel_not_found")  # chat.update's errors for a message that is no longer there
 CHANGE_LABEL = {"new": "new", "back": "came back", "dormant": "went dormant", "changed": "changed", "edited": "edited"}
 CHANGE_ICON = {"new": ":new:", "back": ":leftwards_arrow_with_hook:", "dormant": ":zzz:", "changed": ":pencil2:",
                "edited": ":pencil2:"}
@@ -336,7 +339,7 @@ class Outcome:
     channel: str
     week: str
     team: str
-    status: str       # posted | updated | unchanged | adopted | nothing | busy | failed
+    status: str       # posted | updated | reposted | unchanged | adopted | nothing | busy | failed
     ts: str = ""
     error: str = ""
 
@@ -376,11 +379,20 @@ class Delivery:
                 if rec.content_hash == chash:
                     outcome.status, outcome.ts = "unchanged", rec.ts
                 else:
-                    self.client.chat_update(channel=rec.channel_id or target.channel, ts=rec.ts, metadata=metadata,
-                                            **message.payload())
-                    digest_runs.record(self.store, target.channel, data.week, ts=rec.ts, channel_id=rec.channel_id,
-                                       content_hash=chash, edited=True)
-                    outcome.status, outcome.ts = "updated", rec.ts
+                    try:
+                        self.client.chat_update(channel=rec.channel_id or target.channel, ts=rec.ts, metadata=metadata,
+                                                **message.payload())
+                    except SlackApiError as e:
+                        if e.response.get("error") not in GONE:
+                            raise
+                        # the message was deleted, or its channel renamed or recreated: post it anew below
+                        log.info("the %s digest in %s is gone (%s); posting it again", data.week, target.channel,
+                                 e.response.get("error"))
+                        posting, outcome.status = True, "reposted"
+                    else:
+                        digest_runs.record(self.store, target.channel, data.week, ts=rec.ts, channel_id=rec.channel_id,
+                                           content_hash=chash, edited=True)
+                        outcome.status, outcome.ts = "updated", rec.ts
             elif claim.stale or not claim.granted:
                 found = self.find_own(target.channel, data)
                 if found:
@@ -403,7 +415,8 @@ class Delivery:
                                                     metadata=metadata, **message.payload())
                 digest_runs.record(self.store, target.channel, data.week, ts=resp["ts"],
                                    channel_id=resp.get("channel") or "", content_hash=chash)
-                outcome.status, outcome.ts = "posted", resp["ts"]
+                outcome.status = "reposted" if outcome.status == "reposted" else "posted"
+                outcome.ts = resp["ts"]
         except SlackApiError as e:
             # Slack answered with an error: nothing was posted, so the next run need not search for it
             digest_runs.release(self.store, target.channel, data.week, self.owner)

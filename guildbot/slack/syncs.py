@@ -60,6 +60,8 @@ def proposal_message(sync: dict[str, Any], answers: dict[str, str] | None = None
         mark = {"yes": " ✅", "no": " ✖️"}.get(answers.get(m["slack_id"], ""), "")
         note = " _(outside working hours)_" if m["email"] in outside else ""
         lines.append(f"• {kit.mention(m['name'], m['slack_id'])} · {kit.escape(m['team'])}{note}{mark}")
+    for c in sync.get("contacts") or []:  # a side with nobody in the directory: whom to bring in
+        lines.append(f"• {kit.escape(c['team'])}: nobody in the directory works on it; please ask {kit.escape(c['contact'])}")
     evidence = [kit.link(e["url"], e["title"]) for e in sync.get("evidence") or []]
     blocks = [kit.header(f"Cross-team sync: {sync['topic']}"),
               kit.section(f"*Why these people*: they work on this in {' and '.join(sync['teams'])}.\n"

@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from index.storage import syncs as syncstore
 from index.syncs import inputs as sync_inputs
 from index.people.resolve import DirectoryError, load_directory
-from index.syncs.plan import (Pair, Person, PlanSettings, Proposal, Topic, activity_weight, cycle_label, cycle_window,
-                            group_and_slots, parse_hours, plan_cycle, sync_id, topics_from_pairs, zone)
+from index.syncs.plan import (Candidate, Outcome, Pair, Person, PlanSettings, Proposal, Topic, activity_weight,
+                            cycle_label, cycle_window, explain_overlaps, group_and_slots, parse_hours, plan, sync_id,
+                            topics_from_pairs, zone)
 
 from guildbot.config.loader import ConfigError
 from guildbot.config.syncs import SyncsConfig
@@ -118,32 +119,64 @@ class SyncService:
             log.warning("%s; planning without busy times", e)
             return []
 
+    def _overlaps(self) -> list["Overlap"]:
+        """Cross-team overlaps, best first: at least OVERLAPS, and every strong one (within the
+        planner's `strong_ratio` of the best) however many there are, so each is accounted for."""
+        ratio = self.settings().plan.strong_ratio
+        limit = OVERLAPS
+        while True:
+            found = self.answers.overlaps(limit=limit, viewer=self.shared())
+            if len(found) < limit or found[-1].score < ratio * found[0].score:
+                return found
+            limit *= 2
+
     def _pairs(self, overlaps: list | None = None) -> list[Pair]:
         out = []
-        for o in overlaps if overlaps is not None else self.answers.overlaps(limit=OVERLAPS, viewer=self.shared()):
+        for o in overlaps if overlaps is not None else self._overlaps():
             evidence = [side for e in o.evidence for side in (e["a"], e["b"])]
             out.append(Pair(o.a.id, o.a.team, o.b.id, o.b.team, o.score, evidence))
         return out
 
-    def _expertise(self, query: str, projects: list[str], activity: dict[str, str], now: datetime) -> dict[str, float]:
-        """person id -> expertise on the topic (the experts search and their share of its projects)
-        times recent activity."""
+    def _expertise(self, query: str, projects: list[str], activity: dict[str, str], now: datetime) -> dict[str, Candidate]:
+        """person id -> their expertise on the topic (the experts search and their share of its
+        projects) and how recently they worked (activity_weight): recency orders, never removes."""
         experts = self.answers.experts(query, limit=EXPERTS, viewer=self.shared()) if query else []
         top = max((e.score for e in experts), default=0.0) or 1.0
-        found = {e.person_id: e.score / top for e in experts}
+        found = {e.person_id: e.score / top for e in experts if e.person_id}
         share = syncstore.project_people(self.store, projects)
         top_share = max(share.values(), default=0.0) or 1.0
         scores = {}
         for pid in set(found) | set(share):
             expertise = EXPERT_WEIGHT * found.get(pid, 0.0) + (1 - EXPERT_WEIGHT) * share.get(pid, 0.0) / top_share
-            scores[pid] = round(expertise * activity_weight(activity.get(pid), now), 6)
+            scores[pid] = Candidate(round(expertise, 6), activity_weight(activity.get(pid), now))
         return scores
 
-    def topics(self) -> list[Topic]:
+    def _contacts(self, topics: list[Topic]) -> dict[str, str]:
+        """team -> whom to name for a side with nobody in the directory: its Slack channel, else the
+        owners of its projects in `topics` (CODEOWNERS, catalog-info or top contributors)."""
+        out: dict[str, str] = {}
+        owners: dict[str, list[str]] = {}
+        names: dict[str, list[str]] = {}
+        wanted = {p for t in topics for p in t.projects}
+        for p in self.answers.projects(viewer=self.shared()):
+            if p.id in wanted and p.owners:
+                owners.setdefault(p.team, [])
+                owners[p.team] += [o for o in p.owners[:2] if o not in owners[p.team]]
+                names.setdefault(p.team, []).append(p.name)
+        for team in {t for topic in topics for t in topic.teams}:
+            cfg = self.config.team(team)
+            if cfg is not None and cfg.slack_channel:
+                out[team] = cfg.slack_channel
+            elif owners.get(team):
+                out[team] = f"the owners of {', '.join(names[team][:3])} ({', '.join(owners[team][:3])})"
+        return out
+
+    def topics(self, overlaps: list["Overlap"] | None = None) -> list[Topic]:
         """Topics worth a meeting, best first. Titles come from key phrases: each project's own, and
         those an overlap found on both of its sides (index/catalog/overlaps.py)."""
         terms, surface = sync_inputs.project_terms(self.store)
-        overlaps = self.answers.overlaps(limit=OVERLAPS, viewer=self.shared())
+        if overlaps is None:
+            overlaps = self._overlaps()
         for o in overlaps:
             for rank, phrase in enumerate(o.shared_topics):
                 for side in (o.a.id, o.b.id):
@@ -152,36 +185,83 @@ class SyncService:
         projects = self.answers.projects(viewer=self.shared())
         return topics_from_pairs(self._pairs(overlaps), self.settings().plan, terms, {p.id: p.name for p in projects},
                                  surface, exclude=syncstore.name_words(self.store),
-                                 all_teams={p.id: p.team for p in projects})
+                                 all_teams={p.id: p.team for p in projects},
+                                 background=sync_inputs.project_phrases(self.store))
 
     def propose(self, now: datetime | None = None, replan: bool = False) -> list[dict[str, Any]]:
         """The next cycle's proposals (stored; planned once per cycle unless `replan` drops the unposted)."""
+        return self.plan(now, replan)[0]
+
+    def explain(self, now: datetime | None = None, replan: bool = False,
+                save: bool = True) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """The next cycle's proposals (as `propose`) and why: every cross-team overlap with what became
+        of it (`explain_overlaps`: proposed, or the reason it was not), and a note when there is none.
+        `save=False` (the web page) plans nothing new: it explains the stored cycle, or what
+        `syncs propose` would do when the cycle is not planned yet."""
+        return self.plan(now, replan, explain=True, save=save)
+
+    def plan(self, now: datetime | None = None, replan: bool = False, explain: bool = False,
+             save: bool = True) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """Plan the next cycle once (stored); a cycle already planned is kept unless `replan` or an
+        opt-out since. With `explain`, a planning pass that stores nothing says what became of each
+        topic the stored proposals do not cover; with `save=False` nothing is stored or dropped."""
         now = now or datetime.now(timezone.utc)
-        plan = self.settings().plan
-        first, last = cycle_window(now, plan.cycle)
+        settings = self.settings().plan
+        first, last = cycle_window(now, settings.cycle)
         label = cycle_label(first)
         store = self.store
         existing = syncstore.list_syncs(store, cycle=label, origin="cycle")
         out = syncstore.optouts(store)
         stale = any(s["status"] == "proposed" and _opted_out(s, out) for s in existing)
-        if existing and not (replan or stale):
-            return [public(s) for s in existing if s["status"] != "cancelled"]
-        if existing:  # plan again what was never posted (someone opted out since, or --replan)
+        keep = bool(existing) and (not save or not (replan or stale))
+        if existing and not keep:  # plan again what was never posted (someone opted out since, or --replan)
             syncstore.delete_unposted(store, label)
             existing = syncstore.list_syncs(store, cycle=label, origin="cycle")
-        taken = {s["id"] for s in existing}
+        if keep and not explain:
+            return [public(s) for s in existing if s["status"] != "cancelled"], {}
+        taken = {s["id"]: s for s in existing}
+        overlaps = self._overlaps()
+        topics = self.topics(overlaps)
+        found = [t for t in topics if sync_id(label, t.key) not in taken]
         people = self._people()
         activity = syncstore.person_activity(store)
-        found = [t for t in self.topics() if sync_id(label, t.key) not in taken]
         candidates = {t.key: self._expertise(" ".join(t.phrases) or t.title, t.projects, activity, now) for t in found}
-        since = (now - timedelta(weeks=plan.avoid_repeat_weeks)).isoformat(timespec="seconds")
-        room = PlanSettings(**{**vars(plan), "max_syncs": max(0, plan.max_syncs - len(existing))})
-        proposals = plan_cycle(found, candidates, people, room, now, load=syncstore.cycle_load(store, label),
-                               recent=syncstore.recent_groups(store, since) if plan.avoid_repeat_weeks else [],
-                               opted_out=out, busy=self._busy(first, last))
-        for p in proposals:
-            self._save(p, "cycle")
-        return [public(s) for s in syncstore.list_syncs(store, cycle=label, origin="cycle")]
+        since = (now - timedelta(weeks=settings.avoid_repeat_weeks)).isoformat(timespec="seconds")
+        room = PlanSettings(**{**vars(settings), "max_syncs": max(0, settings.max_syncs - len(existing))})
+        result = plan(found, candidates, people, room, now, load=syncstore.cycle_load(store, label),
+                      recent=syncstore.recent_groups(store, since) if settings.avoid_repeat_weeks else [],
+                      opted_out=out, busy=self._busy(first, last), contacts=self._contacts(found))
+        if not keep and save:
+            for p in result.proposals:
+                self._save(p, "cycle")
+        rows = [public(s) for s in syncstore.list_syncs(store, cycle=label, origin="cycle")]
+        if keep:
+            rows = [r for r in rows if taken.get(r["id"], {}).get("status") != "cancelled"]
+        if not explain:
+            return rows, {}
+        outcomes = list(result.outcomes)
+        for t in topics:
+            sid = sync_id(label, t.key)
+            if sid in taken:
+                status = taken[sid]["status"]
+                outcomes.append(Outcome(t, "proposed" if status != "cancelled" else "cancelled",
+                                        f"planned for this cycle as {sid} ({status})"))
+        if keep:  # what the stored plan left out is explained by the pass above, which stored nothing
+            outcomes = [o if o.status != "proposed" or sync_id(label, o.topic.key) in taken else
+                        Outcome(o.topic, "not_planned", "the cycle was planned before this topic could make it; "
+                                "`guildbot syncs propose --replan` plans the unposted proposals again") for o in outcomes]
+        elif not save:  # nothing stored yet: say what planning would do
+            outcomes = [o if o.status != "proposed" else
+                        Outcome(o.topic, "not_planned", "not planned yet; `guildbot syncs propose` would propose it: "
+                                + o.reason.removeprefix("proposed ")) for o in outcomes]
+        names = {p.id: p.name for p in self.answers.projects(viewer=self.shared())}
+        pairs = explain_overlaps(self._pairs(overlaps), settings, outcomes, names)
+        note = ""
+        if not pairs:
+            note = (f"no pair of projects of two teams scores [overlaps] min_score ({self.config.overlaps_min_score}) or "
+                    "more, so there is no topic to meet on; `guildbot overlaps --include-same-team` shows what is "
+                    "alike, and a lower [overlaps] min_score in guild.toml lets weaker overlaps count")
+        return rows, {"cycle": label, "overlaps": pairs, "note": note}
 
     def propose_topic(self, topic: str, now: datetime | None = None) -> dict[str, Any] | None:
         """An ad-hoc sync on `topic`: the people who know it from at least two teams, in the next week.
@@ -202,9 +282,9 @@ class SyncService:
         projects = syncstore.projects_of(self.store, [h.doc_id for h in hits])
         people = self._people()
         scores = self._expertise(topic, projects, syncstore.person_activity(self.store), now)
-        plan = PlanSettings(**{**vars(cfg.plan), "max_per_person": 10 ** 6})
+        settings = PlanSettings(**{**vars(cfg.plan), "max_per_person": 10 ** 6})
         busy = self._busy(first, last)
-        found = group_and_slots(scores, people, plan, first, last, busy, opted_out=syncstore.optouts(self.store))
+        found = group_and_slots(scores, people, settings, first, last, busy, opted_out=syncstore.optouts(self.store))
         if not found:
             return None
         group, slots = found
@@ -213,7 +293,7 @@ class SyncService:
             if all(h.url != e["url"] for e in evidence):
                 evidence.append({"title": h.title, "url": h.url})
         t = Topic("adhoc:" + topic.casefold(), topic, projects, sorted({m.team for m in group}), evidence[:5],
-                  round(max(scores.values()), 4))
+                  round(max((c.expertise for c in scores.values()), default=0.0), 4))
         proposal = Proposal(sid, label, t, group, slots)
         self._save(proposal, "adhoc")
         return public(syncstore.get_sync(self.store, sid))
@@ -308,7 +388,9 @@ def _opted_out(sync: dict[str, Any], out: set[str]) -> bool:
 
 def public(sync: dict[str, Any]) -> dict[str, Any]:
     """The `syncs propose --json` shape of a stored sync."""
-    return {k: sync.get(k) for k in ("id", "topic", "teams", "members", "start", "end", "outside_hours", "evidence", "score")}
+    out = {k: sync.get(k) for k in ("id", "topic", "teams", "members", "start", "end", "outside_hours", "evidence", "score")}
+    out["contacts"] = sync.get("contacts") or []
+    return out
 
 
 def parse_time(value: str) -> datetime:

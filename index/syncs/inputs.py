@@ -8,6 +8,7 @@ import json
 from collections import Counter
 
 from connectors.base import is_bot
+from index.catalog import content
 from index.catalog.build import list_projects
 from index.storage.sqlite.store import Store
 from index.storage.syncs import people_rows
@@ -40,3 +41,15 @@ def project_terms(store: Store) -> tuple[dict[str, Counter], Counter]:
             surface[(key, phrase)] += 1
         out[p.id] = counts
     return out, surface
+
+
+def project_phrases(store: Store) -> dict[str, list[str]]:
+    """Each project's candidate phrases (the most frequent in its characteristic passages,
+    index/catalog/content.py) and its key phrases: the background a sync's title must stand out
+    from, so a phrase most projects of the org use never names a sync."""
+    out: dict[str, list[str]] = {}
+    for pid, c in content.load_all(store).items():
+        out[pid] = [form for form, *_ in c.candidates.values()] + list(c.key_phrases)
+    for p in list_projects(store):
+        out.setdefault(p.id, []).extend(p.topics)
+    return out

@@ -114,33 +114,85 @@ def activity_weight(last_at: str | None, now: datetime, half_life_days: float = 
     return max(0.1, 0.5 ** (days / half_life_days))
 
 
-def form_group(scores: Mapping[str, float], people: Mapping[str, Person], settings: PlanSettings,
-               load: Mapping[str, int] | None = None, recent: Sequence[Iterable[str]] = (),
-               opted_out: set[str] | None = None, exclude: set[str] | None = None) -> list[Person] | None:
-    """The best group for a topic: `scores` is person id -> expertise x recent activity; nobody
-    below `min_relative` of the best score is an expert on it, so groups are not padded with them.
+@dataclass(frozen=True)
+class Candidate:
+    """A person's standing on a topic: how much they know of it (`expertise`, any scale) and how
+    recently they worked (`recency`, 1 for today down to activity_weight's floor). Recency orders
+    the candidates; it never removes one, so a directory member whose commits are old still counts."""
 
-    Teams take turns (the team with the strongest candidate first), so no team dominates; a
-    group must have `min_size` people from at least two teams. When the best group repeats a
-    recent one (Jaccard >= 0.6), the weakest member they share is left out and it is tried again.
+    expertise: float
+    recency: float = 1.0
+
+    @property
+    def rank(self) -> float:
+        return self.expertise * self.recency
+
+
+Scores = Mapping[str, "float | Candidate"]
+
+
+def candidates_of(scores: Scores) -> dict[str, Candidate]:
+    """Plain numbers are expertise with full recency; NaN, infinite and negative values count as none."""
+    out = {}
+    for pid, v in scores.items():
+        c = v if isinstance(v, Candidate) else Candidate(float(v))
+        e = c.expertise if math.isfinite(c.expertise) and c.expertise > 0 else 0.0
+        r = c.recency if math.isfinite(c.recency) and c.recency > 0 else 0.0
+        out[pid] = Candidate(e, min(r, 1.0) or 1e-9)
+    return out
+
+
+def pool_of(scores: Scores, people: Mapping[str, Person], settings: PlanSettings,
+            load: Mapping[str, int] | None = None, opted_out: set[str] | None = None,
+            exclude: Iterable[str] = (), sides: Iterable[str] = ()) -> list[str]:
+    """Who may join a group, best first (expertise x recency): directory people with a Slack id, not
+    opted out, not excluded, below `max_per_person` this cycle, who know the topic. "Know" is relative
+    among those people: at least `min_relative` of the best expertise of their own team when that
+    team is a side of the topic (`sides`), else of the best of all; so a side's best available
+    person is always a candidate, however much more an outside contributor did."""
+    load, opted_out, exclude = load or {}, opted_out or set(), set(exclude)
+    cands = candidates_of(scores)
+    avail = [pid for pid, c in cands.items() if c.expertise > 0 and pid in people
+             and eligible(people[pid], opted_out) and load.get(pid, 0) < settings.max_per_person and pid not in exclude]
+    side_keys = {t.casefold() for t in sides}
+    best_all = max((cands[p].expertise for p in avail), default=0.0)
+    best_team: dict[str, float] = defaultdict(float)
+    for pid in avail:
+        team = people[pid].team.casefold()
+        best_team[team] = max(best_team[team], cands[pid].expertise)
+
+    def floor(pid: str) -> float:
+        team = people[pid].team.casefold()
+        return settings.min_relative * (best_team[team] if team in side_keys else best_all)
+    return sorted((p for p in avail if cands[p].expertise >= floor(p)), key=lambda p: (-cands[p].rank, p))
+
+
+def form_group(scores: Scores, people: Mapping[str, Person], settings: PlanSettings,
+               load: Mapping[str, int] | None = None, recent: Sequence[Iterable[str]] = (),
+               opted_out: set[str] | None = None, exclude: set[str] | None = None,
+               sides: Iterable[str] = (), seats: int = 0) -> list[Person] | None:
+    """The best group for a topic: `scores` is person id -> Candidate (or plain expertise); who may
+    join is `pool_of`'s, so groups are not padded with people who barely know the topic.
+
+    Teams take turns (the team with the strongest candidate first), so no team dominates; one
+    person on a side is enough when the other side brings the rest. A group must have `min_size`
+    people (counting `seats` already taken by a side named by its channel or owner) from at least
+    two teams (counting each such seat as a team). When the best group repeats a recent one
+    (Jaccard >= 0.6), the weakest member they share is left out and it is tried again.
     Returns None when no acceptable group exists.
     """
-    load, opted_out = load or {}, opted_out or set()
-    floor = settings.min_relative * max(scores.values(), default=0.0)
-    pool = [pid for pid, s in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-            if s > 0 and s >= floor and pid in people and eligible(people[pid], opted_out)
-            and load.get(pid, 0) < settings.max_per_person
-            and pid not in (exclude or ())]
+    cands = candidates_of(scores)
+    pool = pool_of(cands, people, settings, load, opted_out, exclude or (), sides)
     excluded: set[str] = set()
     while True:
-        group = _balanced([p for p in pool if p not in excluded], people, settings.max_size)
-        if len(group) < settings.min_size or len({people[p].team for p in group}) < 2:
+        group = _balanced([p for p in pool if p not in excluded], people, max(1, settings.max_size - seats))
+        if len(group) + seats < settings.min_size or len({people[p].team for p in group}) + seats < 2 or not group:
             return None
         clash = next((set(r) for r in recent if jaccard(group, r) >= REPEAT_JACCARD), None)
         if clash is None:
             return [people[p] for p in group]
         shared = [p for p in group if p in clash]
-        excluded.add(min(shared, key=lambda p: (scores[p], p)))
+        excluded.add(min(shared, key=lambda p: (cands[p].rank, p)))
 
 
 def _balanced(pool: list[str], people: Mapping[str, Person], size: int) -> list[str]:
@@ -180,17 +232,26 @@ class Topic:
     phrases: list[str] = field(default_factory=list)
 
 
-def strong_clusters(pairs: Sequence[Pair], settings: PlanSettings) -> list[list[Pair]]:
+def strong_floor(pairs: Sequence[Pair], settings: PlanSettings) -> float:
+    """The score from which a cross-team overlap is strong: `strong_ratio` of the best, at least `min_overlap`."""
+    cross = [p.score for p in pairs if p.a_team.casefold() != p.b_team.casefold() and math.isfinite(p.score)]
+    return max(settings.min_overlap, settings.strong_ratio * max(cross, default=0.0))
+
+
+def strong_clusters(pairs: Sequence[Pair], settings: PlanSettings,
+                    left_out: dict[tuple[str, str], str] | None = None) -> list[list[Pair]]:
     """Groups of strong cross-team overlaps, best first. Greedy, best pair first: a pair of two
     unplaced projects starts a group; a pair with one project in a group that has room (at most
     `max_projects`) and scores within `strong_ratio` of that group's best pair brings the other
     project in. Each project joins one group, so one project that resembles everything (a hub)
-    cannot chain the whole catalog into a single topic."""
-    cross = [p for p in pairs if p.a_team.casefold() != p.b_team.casefold()]
-    floor = max(settings.min_overlap, settings.strong_ratio * max((p.score for p in cross), default=0.0))
+    cannot chain the whole catalog into a single topic. `left_out` collects, for each strong pair
+    that joined no group, (a, b) -> the group it could not join and why (group index, as text)."""
+    cross = [p for p in pairs if p.a_team.casefold() != p.b_team.casefold() and math.isfinite(p.score)]
+    floor = strong_floor(cross, settings)
     group_of: dict[str, int] = {}
     groups: list[list[Pair]] = []
     members: list[set[str]] = []
+    left = left_out if left_out is not None else {}
     for p in sorted((p for p in cross if p.score >= floor), key=lambda p: (-p.score, p.a, p.b)):
         ga, gb = group_of.get(p.a), group_of.get(p.b)
         if ga is None and gb is None:
@@ -200,10 +261,16 @@ def strong_clusters(pairs: Sequence[Pair], settings: PlanSettings) -> list[list[
         elif ga is not None and gb is not None:
             if ga == gb:
                 groups[ga].append(p)  # more evidence inside the group
+            else:
+                left[(p.a, p.b)] = f"split:{ga}:{gb}"
         else:
             g = ga if ga is not None else gb
             other = p.b if ga is not None else p.a
-            if len(members[g]) < settings.max_projects and p.score >= settings.strong_ratio * groups[g][0].score:
+            if len(members[g]) >= settings.max_projects:
+                left[(p.a, p.b)] = f"full:{g}"
+            elif p.score < settings.strong_ratio * groups[g][0].score:
+                left[(p.a, p.b)] = f"weaker:{g}"
+            else:
                 group_of[other] = g
                 groups[g].append(p)
                 members[g].add(other)
@@ -215,17 +282,47 @@ def stem(term: str) -> str:
     return " ".join(re.sub(r"(?:ations?|ers?|ings?|ed|s)$", "", w) if len(w) > 5 else w for w in term.split())
 
 
+def _norm(phrase: str) -> str:
+    return stem(" ".join(phrase.casefold().replace("-", " ").split()))
+
+
+def generic_phrases(background: Mapping[str, Iterable[str]]) -> tuple[Counter, Counter, int]:
+    """How many of the org's projects use each phrase, and each word of a phrase (`background`:
+    project -> its phrases, e.g. the candidates of its characteristic passages); and how many
+    projects there are."""
+    df: Counter = Counter()
+    words: Counter = Counter()
+    for phrases in background.values():
+        normed = {_norm(p) for p in phrases}
+        df.update(normed)
+        words.update({w for p in normed for w in p.split()})
+    return df, words, len(background)
+
+
+def is_generic(phrase: str, df: Counter, words: Counter, n: int) -> bool:
+    """A phrase most of the org's projects use, or made only of words most of them use ('open-source
+    Python library', 'machine learning models'), says nothing about what two teams share."""
+    if n < 3:
+        return False
+    s = _norm(phrase)
+    return df[s] > n / 2 or all(words[w] > n / 2 for w in s.split())
+
+
 def key_phrases(cluster_projects: Sequence[str], project_team: Mapping[str, str],
                 project_terms: Mapping[str, Counter], surface: Counter | None = None, limit: int = 3,
-                exclude: Iterable[str] = (), all_teams: Mapping[str, str] | None = None) -> list[str]:
+                exclude: Iterable[str] = (), all_teams: Mapping[str, str] | None = None,
+                background: Mapping[str, Iterable[str]] | None = None) -> list[str]:
     """The phrases the cluster's projects share and other teams use less, as people write them.
 
     A phrase must occur in projects of two teams at least; it scores by its mean log-count over
     the cluster's projects (a theme of the whole cluster beats a word one project repeats) times
     its rarity among the projects of teams outside the cluster (`all_teams`: project -> team; a
-    phrase the cluster's own teams also use elsewhere is still their theme). Phrases with a word in
-    `exclude` (people's names, say) or in BOILERPLATE never count."""
+    phrase the cluster's own teams also use elsewhere is still their theme) and, with `background`
+    (every project of the org -> its phrases), its rarity in the whole org; a phrase most of the
+    org's projects use (`is_generic`) never counts, nor one with a word in `exclude` (people's
+    names, say) or in BOILERPLATE."""
     banned = BOILERPLATE | {w.casefold() for w in exclude}
+    bdf, bwords, bn = generic_phrases(background or {})
     inside = list(dict.fromkeys(cluster_projects))
     teams_inside = {project_team.get(p, "") for p in inside}
     stemmed: dict[str, Counter] = {}
@@ -247,15 +344,16 @@ def key_phrases(cluster_projects: Sequence[str], project_team: Mapping[str, str]
     for s in forms:
         teams = {project_team.get(p, "") for p in inside if stemmed.get(p, Counter())[s] > 0}
         if len(teams) < 2 or not re.search(r"[a-z]{3}", s) or \
-                any(_banned(w, banned) for t in (s, *forms[s]) for w in t.split()):
+                any(_banned(w, banned) for t in (s, *forms[s]) for w in t.split()) or is_generic(s, bdf, bwords, bn):
             continue
         theme = sum(math.log1p(stemmed.get(p, Counter())[s]) for p in inside) / len(inside)
-        scored.append((theme * (math.log((1 + n) / (1 + df[s])) + 1), len(s.split()), s))
+        org = math.log((1 + bn) / (1 + bdf[_norm(s)])) + 1 if bn else 1.0
+        scored.append((theme * (math.log((1 + n) / (1 + df[s])) + 1) * org, len(s.split()), s))
     scored.sort(key=lambda x: (-x[0], -x[1], x[2]))
     chosen: list[str] = []
     for _, _, s in scored:
         words = set(s.split())
-        if any(words <= set(c.split()) or set(c.split()) <= words for c in chosen):
+        if any(words <= set(c.split()) or set(c.split()) <= words or _same_word(s, c) for c in chosen):
             continue
         chosen.append(s)
         if len(chosen) >= limit:
@@ -268,6 +366,14 @@ def key_phrases(cluster_projects: Sequence[str], project_team: Mapping[str, str]
             form = max(cands)[1] if cands else form
         return form
     return [written(s) for s in chosen]
+
+
+def _same_word(a: str, b: str) -> bool:
+    """'visual' and 'visualization': one word, one the start of the other, is one theme."""
+    if " " in a or " " in b:
+        return False
+    short, long = sorted((a, b), key=len)
+    return len(short) >= 5 and long.startswith(short)
 
 
 def _banned(word: str, banned: frozenset[str] | set[str]) -> bool:
@@ -286,7 +392,8 @@ def topic_title(phrases: Sequence[str], fallback: str) -> str:
 
 def topics_from_pairs(pairs: Sequence[Pair], settings: PlanSettings, project_terms: Mapping[str, Counter],
                       project_names: Mapping[str, str] | None = None, surface: Counter | None = None,
-                      exclude: Iterable[str] = (), all_teams: Mapping[str, str] | None = None) -> list[Topic]:
+                      exclude: Iterable[str] = (), all_teams: Mapping[str, str] | None = None,
+                      background: Mapping[str, Iterable[str]] | None = None) -> list[Topic]:
     """Candidate sync topics: each cluster of strong cross-team overlaps, scored by its best
     overlap plus a bonus for every further team it spans."""
     names = project_names or {}
@@ -297,7 +404,8 @@ def topics_from_pairs(pairs: Sequence[Pair], settings: PlanSettings, project_ter
             team_of[p.a], team_of[p.b] = p.a_team, p.b_team
         projects = sorted(team_of)
         teams = sorted(set(team_of.values()))
-        phrases = key_phrases(projects, team_of, project_terms, surface, exclude=exclude, all_teams=all_teams)
+        phrases = key_phrases(projects, team_of, project_terms, surface, exclude=exclude, all_teams=all_teams,
+                              background=background)
         top = max(cluster, key=lambda p: p.score)
         fallback = f"{names.get(top.a, top.a)} and {names.get(top.b, top.b)}"
         evidence: list[dict[str, str]] = []
@@ -309,6 +417,49 @@ def topics_from_pairs(pairs: Sequence[Pair], settings: PlanSettings, project_ter
         out.append(Topic("+".join(projects), topic_title(phrases, fallback), projects, teams, evidence[:6],
                          round(score, 4), phrases))
     return sorted(out, key=lambda t: (-t.score, t.key))
+
+
+def explain_overlaps(pairs: Sequence[Pair], settings: PlanSettings, outcomes: Sequence[Outcome],
+                     names: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """What became of every cross-team overlap, best first: {"a", "a_team", "b", "b_team", "score",
+    "strong", "topic" (the title, or None), "status", "reason"}. A strong overlap's status is its
+    topic's (`outcomes`, one per topic: proposed, or why not) or why it joined no topic; a weaker one
+    says how far below the strong ones it is."""
+    names = names or {}
+    cross = sorted((p for p in pairs if p.a_team.casefold() != p.b_team.casefold() and math.isfinite(p.score)),
+                   key=lambda p: (-p.score, p.a, p.b))
+    floor = strong_floor(cross, settings)
+    left: dict[tuple[str, str], str] = {}
+    clusters = strong_clusters(cross, settings, left)
+    sets = [sorted({x for p in c for x in (p.a, p.b)}) for c in clusters]
+    keys = ["+".join(ps) for ps in sets]
+    by_key = {o.topic.key: o for o in outcomes}
+    out = []
+    for p in cross:
+        row: dict[str, Any] = {"a": names.get(p.a, p.a), "a_team": p.a_team, "b": names.get(p.b, p.b),
+                               "b_team": p.b_team, "score": round(p.score, 4), "strong": p.score >= floor,
+                               "topic": None}
+        if p.score < floor:
+            row.update(status="weak", reason=f"weaker than the strong overlaps (below {floor:.2f}: "
+                                            f"{settings.strong_ratio:.0%} of the best, at least {settings.min_overlap})")
+        elif (p.a, p.b) in left:
+            kind, *gs = left[(p.a, p.b)].split(":")
+            titles = [by_key[keys[int(g)]].topic.title if keys[int(g)] in by_key else keys[int(g)] for g in gs]
+            why = {"split": f"its projects went to two topics ({' and '.join(repr(t) for t in titles)}); each project "
+                            "joins one topic",
+                   "full": f"the topic {titles[0]!r} its other project is in already has {settings.max_projects} projects",
+                   "weaker": f"it scores below {settings.strong_ratio:.0%} of the best overlap of the topic "
+                             f"{titles[0]!r} its other project is in"}[kind]
+            row.update(status="merged", reason=why)
+        else:
+            key = next((k for k, ps in zip(keys, sets) if {p.a, p.b} <= set(ps)), None)
+            o = by_key.get(key) if key else None
+            if o is None:
+                row.update(status="taken", reason="its topic is already planned for this cycle")
+            else:
+                row.update(topic=o.topic.title, status=o.status, reason=o.reason)
+        out.append(row)
+    return out
 
 
 # -- time -----------------------------------------------------------------------------------------------
@@ -410,6 +561,7 @@ class Proposal:
     topic: Topic
     members: list[Person]
     slots: list[Slot]               # the best first
+    contacts: list[dict[str, str]] = field(default_factory=list)  # a side with nobody in the directory: {"team", "contact"}
 
     @property
     def slot(self) -> Slot | None:
@@ -417,50 +569,148 @@ class Proposal:
 
     def public(self) -> dict[str, Any]:
         s = self.slot
-        return {"id": self.id, "topic": self.topic.title, "teams": sorted({m.team for m in self.members}),
+        teams = {m.team for m in self.members} | {c["team"] for c in self.contacts}
+        return {"id": self.id, "topic": self.topic.title, "teams": sorted(teams),
                 "members": [m.public(s.start if s else None) for m in self.members],
                 "start": iso_utc(s.start) if s else None, "end": iso_utc(s.end) if s else None,
                 "outside_hours": s.outside if s else [m.email for m in self.members],
-                "evidence": self.topic.evidence, "score": self.topic.score}
+                "evidence": self.topic.evidence, "score": self.topic.score, "contacts": list(self.contacts)}
 
 
-def plan_cycle(topics: Sequence[Topic], candidates: Mapping[str, Mapping[str, float]], people: Mapping[str, Person],
+@dataclass
+class Outcome:
+    """What became of one topic in a plan: `status` is "proposed" or why not, `reason` says it in
+    words an organiser can act on."""
+
+    topic: Topic
+    status: str                     # proposed | no_people | one_side | opted_out | busy | repeat | too_few | budget | taken
+    reason: str
+    proposal: Proposal | None = None
+
+
+@dataclass
+class Plan:
+    proposals: list[Proposal]
+    outcomes: list[Outcome]         # one per topic, in the topics' order
+
+
+def plan_cycle(topics: Sequence[Topic], candidates: Mapping[str, Scores], people: Mapping[str, Person],
                settings: PlanSettings, now: datetime, load: Mapping[str, int] | None = None,
                recent: Sequence[Iterable[str]] = (), opted_out: set[str] | None = None,
-               busy: Sequence[tuple[datetime, datetime]] = ()) -> list[Proposal]:
-    """Proposals for the next cycle: topics best first, each with a group (`candidates[topic.key]`
-    holds person id -> score) and time slots. People already in `max_per_person` syncs this cycle
-    (`load`, this plan's own proposals included) are skipped, and so are groups repeating `recent`."""
+               busy: Sequence[tuple[datetime, datetime]] = (),
+               contacts: Mapping[str, str] | None = None) -> list[Proposal]:
+    """Proposals for the next cycle (`plan`'s, without the reasons)."""
+    return plan(topics, candidates, people, settings, now, load, recent, opted_out, busy, contacts).proposals
+
+
+def plan(topics: Sequence[Topic], candidates: Mapping[str, Scores], people: Mapping[str, Person],
+         settings: PlanSettings, now: datetime, load: Mapping[str, int] | None = None,
+         recent: Sequence[Iterable[str]] = (), opted_out: set[str] | None = None,
+         busy: Sequence[tuple[datetime, datetime]] = (), contacts: Mapping[str, str] | None = None) -> Plan:
+    """Proposals for the next cycle and what became of every topic: topics best first, each with a
+    group (`candidates[topic.key]` holds person id -> Candidate) and time slots. People already in
+    `max_per_person` syncs this cycle (`load`, this plan's own proposals included) are skipped, and so
+    are groups repeating `recent`. A side of the topic with nobody in the directory (with a Slack id)
+    who knows it is named by `contacts[team]` (its channel or owner) and takes a seat, so the topic is
+    not dropped; without a contact it cannot be met."""
     first, last = cycle_window(now, settings.cycle)
     label = cycle_label(first)
     load = Counter(load or {})
     recent = [set(r) for r in recent]
-    out: list[Proposal] = []
+    opted_out = opted_out or set()
+    contacts = {k.casefold(): v for k, v in (contacts or {}).items() if v}
+    proposals: list[Proposal] = []
+    outcomes: list[Outcome] = []
     for topic in topics:
-        if len(out) >= settings.max_syncs:
-            break
-        found = group_and_slots(candidates.get(topic.key, {}), people, settings, first, last, busy, load, recent, opted_out)
+        if len(proposals) >= settings.max_syncs:
+            outcomes.append(Outcome(topic, "budget", f"the cycle's budget of {settings.max_syncs} sync(s) was reached by "
+                                    "stronger topics; raise [syncs] max_syncs to propose more"))
+            continue
+        scores = candidates_of(candidates.get(topic.key, {}))
+        known = [pid for pid, c in scores.items() if c.expertise > 0 and pid in people
+                 and eligible(people[pid], set())]
+        present = {people[pid].team.casefold() for pid in known}
+        named = [{"team": t, "contact": contacts[t.casefold()]} for t in topic.teams
+                 if t.casefold() not in present and t.casefold() in contacts]
+        found = group_and_slots(scores, people, settings, first, last, busy, load, recent, opted_out,
+                                sides=topic.teams, seats=len(named))
         if not found:
+            status, reason = diagnose(topic, scores, people, settings, load, recent, opted_out, contacts)
+            outcomes.append(Outcome(topic, status, reason))
             continue
         group, slots = found
         for m in group:
             load[m.id] += 1
         recent.append({m.id for m in group})
-        out.append(Proposal(sync_id(label, topic.key), label, topic, group, slots))
-    return out
+        proposal = Proposal(sync_id(label, topic.key), label, topic, group, slots, named)
+        proposals.append(proposal)
+        sides = ", ".join(f"{t}: {', '.join(m.name for m in group if m.team == t) or _named(named, t)}"
+                          for t in topic.teams)
+        when = "" if slots else ("; without a time: no half hour of the cycle is inside anyone's working hours "
+                                 "([syncs] working_hours, holidays)")
+        outcomes.append(Outcome(topic, "proposed", f"proposed ({sides}){when}", proposal))
+    return Plan(proposals, outcomes)
 
 
-def group_and_slots(scores: Mapping[str, float], people: Mapping[str, Person], settings: PlanSettings,
+def _named(named: list[dict[str, str]], team: str) -> str:
+    return next((f"nobody in the directory; named {c['contact']}" for c in named if c["team"] == team),
+                "nobody in the group")
+
+
+def diagnose(topic: Topic, scores: Scores, people: Mapping[str, Person], settings: PlanSettings,
+             load: Mapping[str, int], recent: Sequence[Iterable[str]], opted_out: set[str],
+             contacts: Mapping[str, str]) -> tuple[str, str]:
+    """Why no group formed for `topic`: (status, reason), the first obstacle found, in the order
+    directory -> one side only -> size -> opt-outs -> this cycle's load -> recent groups."""
+    cands = candidates_of(scores)
+    known = [pid for pid, c in cands.items() if c.expertise > 0 and pid in people]
+    listed = [pid for pid in known if eligible(people[pid], set())]
+    teams = ", ".join(topic.teams) or "its teams"
+    if not listed:
+        outside = len([pid for pid in known if not people[pid].bot])
+        return "no_people", (f"nobody who worked on it is in the directory with a Slack id ({outside} contributor(s) "
+                             f"found, none current staff of {teams}); add the people who work on it to the [people] "
+                             "directory with their slack_id")
+    present = {people[pid].team.casefold() for pid in listed}
+    missing = [t for t in topic.teams if t.casefold() not in present and t.casefold() not in contacts]
+    if len(present) + len([t for t in topic.teams if t.casefold() not in present and t.casefold() in contacts]) < 2:
+        return "one_side", (f"only {', '.join(sorted({people[p].team for p in listed}))} has directory people who know it; "
+                            f"nobody of {', '.join(missing) or 'another team'} is in the directory with a Slack id and "
+                            "the team has no slack_channel or owner to name; add its people to the directory or give "
+                            "it a slack_channel in guild.toml")
+    seats = len([t for t in topic.teams if t.casefold() not in present and t.casefold() in contacts])
+    sides = topic.teams
+    if form_group(cands, people, settings, {}, (), set(), sides=sides, seats=seats) is None:
+        pool = pool_of(cands, people, settings, {}, set(), (), sides)
+        have = ", ".join(f"{n} of {t}" for t, n in sorted(Counter(people[p].team for p in pool).items()))
+        return "too_few", (f"only {have or 'nobody'} among directory people know it; a group needs {settings.min_size} "
+                           "people from two teams ([syncs] group_size)")
+    if form_group(cands, people, settings, {}, (), opted_out, sides=sides, seats=seats) is None:
+        out = [pid for pid in listed if not eligible(people[pid], opted_out)]
+        return "opted_out", (f"{len(out)} of the {len(listed)} directory people who know it opted out of syncs "
+                             f"({', '.join(people[p].name for p in out[:4])}); without them no group of two teams "
+                             "remains (`guildbot syncs optout --undo` opts someone back in)")
+    if form_group(cands, people, settings, load, (), opted_out, sides=sides, seats=seats) is None:
+        return "busy", (f"the people who know it are already in {settings.max_per_person} sync(s) this cycle "
+                        "([syncs] max_per_person); it comes up again next cycle")
+    return "repeat", (f"every group that could meet on it met within the last {settings.avoid_repeat_weeks} weeks "
+                      "([syncs] avoid_repeat_weeks); it comes up again when that has passed")
+
+
+def group_and_slots(scores: Scores, people: Mapping[str, Person], settings: PlanSettings,
                     first: date, last: date, busy: Sequence[tuple[datetime, datetime]] = (),
                     load: Mapping[str, int] | None = None, recent: Sequence[Iterable[str]] = (),
-                    opted_out: set[str] | None = None) -> tuple[list[Person], list[Slot]] | None:
+                    opted_out: set[str] | None = None, sides: Iterable[str] = (),
+                    seats: int = 0) -> tuple[list[Person], list[Slot]] | None:
     """A group and its slots, preferring a group that has a slot inside everyone's hours: whoever
     the best slot leaves outside makes way for the next candidate while the group stays valid.
     When no such group exists, the first group and its best slots (naming who is outside)."""
+    cands = candidates_of(scores)
+    sides = list(sides)
     exclude: set[str] = set()
     fallback = None
-    for _ in range(len(scores) + 1):
-        group = form_group(scores, people, settings, load, recent, opted_out, exclude)
+    for _ in range(len(cands) + 1):
+        group = form_group(cands, people, settings, load, recent, opted_out, exclude, sides, seats)
         if not group:
             break
         slots = best_slots(group, first, last, settings, busy)
@@ -469,21 +719,22 @@ def group_and_slots(scores: Mapping[str, float], people: Mapping[str, Person], s
         fallback = fallback or (group, slots)
         if not slots:
             break
-        exclude |= _cheapest_outside(group, scores, first, last, settings, busy)
+        exclude |= _cheapest_outside(group, cands, first, last, settings, busy, seats)
     return fallback
 
 
-def _cheapest_outside(group: list[Person], scores: Mapping[str, float], first: date, last: date,
-                      settings: PlanSettings, busy: Sequence[tuple[datetime, datetime]]) -> set[str]:
+def _cheapest_outside(group: list[Person], cands: Mapping[str, Candidate], first: date, last: date,
+                      settings: PlanSettings, busy: Sequence[tuple[datetime, datetime]], seats: int = 0) -> set[str]:
     """The members to let go so the rest share a slot, losing the least expertise (and the fewest
-    people); the rest must still span two teams."""
+    people); the rest must still span two teams (a named side counting as one)."""
     by_email = {m.email: m for m in group}
     best: tuple[float, int, set[str]] | None = None
     for slot in candidate_slots(group, first, last, settings, busy):
         kept = [m for m in group if m.email not in slot.outside]
-        if len({m.team for m in kept}) < 2:
+        if len({m.team for m in kept}) + seats < 2 or not kept:
             continue
-        cost = (sum(scores.get(by_email[e].id, 0.0) for e in slot.outside), len(slot.outside))
+        cost = (sum(cands[by_email[e].id].rank if by_email[e].id in cands else 0.0 for e in slot.outside),
+                len(slot.outside))
         if best is None or cost < best[:2]:
             best = (*cost, {by_email[e].id for e in slot.outside})
     return best[2] if best else {m.id for m in group}

@@ -91,6 +91,7 @@ class FakeSlack:
         self.token, self.team_id, self.bot_user_id, self.port = token, team_id, bot_user_id, port
         self.bot_id = "B0GUILDBOT"
         self.channels: dict[str, str] = dict(channels or {})  # name (without #) -> id
+        self._gone: set[str] = set()  # ids of channels deleted since (recreate_channel)
         self.users: dict[str, User] = {u.id: u for u in users or []}
         self.calls: list[Call] = []
         self.messages: dict[str, list[dict[str, Any]]] = {}
@@ -164,6 +165,21 @@ class FakeSlack:
         with self._cond:
             self._expired.add(key)
 
+    def delete_message(self, channel: str, ts: str) -> None:
+        """Delete a message as a person would in Slack: chat.update on it is message_not_found from now on."""
+        with self._cond:
+            cid = self._channel_id(channel) or ""
+            self.messages[cid] = [m for m in self.messages.get(cid, []) if m["ts"] != ts]
+
+    def recreate_channel(self, name: str, new_id: str) -> str:
+        """The channel `name` (without #) was deleted and made again (or another took its name after a
+        rename): it gets `new_id`, and the old id is channel_not_found from now on. Returns the old id."""
+        with self._cond:
+            old = self.channels[name]
+            self.channels[name] = new_id
+            self._gone.add(old)
+            return old
+
     def add_user(self, user: User) -> None:
         with self._cond:
             self.users[user.id] = user
@@ -178,6 +194,7 @@ class FakeSlack:
             self._expired.clear()
             self.mpims.clear()
             self.files.clear()
+            self._gone.clear()
 
     # -- assertions ------------------------------------------------------------------------------------
     def calls_to(self, *methods: str, ok: bool | None = None) -> list[Call]:
@@ -412,7 +429,7 @@ class FakeSlack:
         """A channel id for a name ('#ml-guild') or id; None for an unknown name when channels are declared."""
         if channel.startswith("#") and self.channels:
             return self.channels.get(channel[1:])
-        return channel
+        return None if channel in self._gone else channel
 
     @staticmethod
     def _page(items: list, a: dict[str, Any], key: str) -> dict[str, Any]:

@@ -213,3 +213,48 @@ def test_an_unreachable_slack_is_a_clear_failure_and_the_next_run_checks_before_
     posted = dg.digest_for(demo_guild).delivery(client(slack)).deliver(dg.Target("#ml-guild"), data, message)
     assert claimed.claimed_at and not claimed.ts and posted.status == "posted"
     assert slack.calls_to("conversations.history")  # it looked first: the failed attempt might have posted
+
+
+def test_a_deleted_digest_is_posted_again_once_with_its_new_ts(slack, demo_guild, week_digest):
+    data, message = week_digest
+    target = dg.Target("#ml-guild")
+    first = dg.digest_for(demo_guild).delivery(client(slack)).deliver(target, data, message)
+    assert first.status == "posted"
+    slack.delete_message("#ml-guild", first.ts)  # someone deleted it in Slack
+    changed = dg.render_message(data, "Acme guild")  # the content changed since: an edit is due
+    outcome = dg.digest_for(demo_guild).delivery(client(slack)).deliver(target, data, changed)
+    assert outcome.status == "reposted" and not outcome.error and outcome.ts != first.ts
+    (again,) = slack.messages_in("#ml-guild")
+    assert again["ts"] == outcome.ts and "Acme guild" in text_of(again)
+    assert digest_runs.get(demo_guild.store, "#ml-guild", data.week).ts == outcome.ts
+    assert [c.result.get("error") for c in slack.calls_to("chat.update")] == ["message_not_found"]
+    for _ in range(2):  # and from then on it is the message of the week
+        later = dg.digest_for(demo_guild).delivery(client(slack)).deliver(target, data, changed)
+        assert later.status == "unchanged" and later.ts == outcome.ts
+    assert len(slack.calls_to("chat.postMessage", ok=True)) == 2 and len(slack.messages_in("#ml-guild")) == 1
+
+
+def test_a_digest_whose_channel_was_recreated_is_posted_in_the_new_one(slack, demo_guild, week_digest):
+    data, message = week_digest
+    target = dg.Target("#ml-guild")
+    first = dg.digest_for(demo_guild).delivery(client(slack)).deliver(target, data, message)
+    old = slack.recreate_channel("ml-guild", "C0NEWGUILD")
+    try:
+        outcome = dg.digest_for(demo_guild).delivery(client(slack)).deliver(target, data, dg.render_message(data, "Acme guild"))
+        assert outcome.status == "reposted" and outcome.ts != first.ts
+        assert [m["ts"] for m in slack.messages_in("#ml-guild")] == [outcome.ts]
+        record = digest_runs.get(demo_guild.store, "#ml-guild", data.week)
+        assert record.ts == outcome.ts and record.channel_id == "C0NEWGUILD"
+        assert [c.result.get("error") for c in slack.calls_to("chat.update")] == ["channel_not_found"]
+    finally:
+        slack.channels["ml-guild"] = old
+
+
+def test_a_refused_edit_for_another_reason_still_fails_and_posts_nothing(slack, demo_guild, week_digest):
+    data, message = week_digest
+    target = dg.Target("#ml-guild")
+    dg.digest_for(demo_guild).delivery(client(slack)).deliver(target, data, message)
+    slack.fail("chat.update", "cant_update_message")
+    outcome = dg.digest_for(demo_guild).delivery(client(slack)).deliver(target, data, dg.render_message(data, "Acme guild"))
+    assert outcome.status == "failed" and "cant_update_message" in outcome.error
+    assert len(slack.calls_to("chat.postMessage")) == 1

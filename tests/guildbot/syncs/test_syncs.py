@@ -14,7 +14,7 @@ from guildbot.config.loader import ConfigError, load_config
 from guildbot.syncs.service import syncs_for
 
 MEMBER_KEYS = ["name", "email", "team", "tz", "slack_id", "local_start"]
-KEYS = ["id", "topic", "teams", "members", "start", "end", "outside_hours", "evidence", "score"]
+KEYS = ["id", "topic", "teams", "members", "start", "end", "outside_hours", "evidence", "score", "contacts"]
 
 
 def clean(guild) -> None:

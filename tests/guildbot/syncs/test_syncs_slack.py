@@ -216,3 +216,14 @@ def test_a_failed_upload_leaves_the_invitation_to_the_next_accept(slack, syncs_g
     assert not syncs_for(guild).get(sync["id"])["invited_at"] and syncs_for(guild).get(sync["id"])["status"] == "posted"
     assert flow.rsvp(sync["id"], members[2], "yes") == "invited"
     assert len(fake.calls_to("files.completeUploadExternal", ok=True)) == 1
+
+
+def test_a_proposal_names_the_side_nobody_in_the_directory_speaks_for():
+    from guildbot import blockkit as kit
+    sync = {"id": "s1", "topic": "Drift alerts", "teams": ["Risk", "Sensors"], "evidence": [], "start": None,
+            "members": [{"name": "Ana", "slack_id": "UANA", "team": "Risk", "email": "ana@x.example"},
+                        {"name": "Bo", "slack_id": "UBO", "team": "Risk", "email": "bo@x.example"}],
+            "contacts": [{"team": "Sensors", "contact": "#sensors"}]}
+    text = kit.to_text(ss.proposal_message(sync).blocks)
+    assert "Sensors: nobody in the directory works on it; please ask #sensors" in text
+    assert "Risk and Sensors" in text

@@ -315,7 +315,16 @@ def test_raw_query_strings_of_any_shape_never_give_a_500(http, web_site, raw):
             assert "<script>" not in resp.text.split("</head>")[1].replace('<script src="/static/htmx.min.js" defer></script>', "")
 
 
-def test_syncs_page_lists_the_planned_syncs_with_their_people(http, demo_dir, demo_guild, capsys):
+@pytest.fixture
+def planned(demo_guild):
+    """The syncs a test plans on the shared demo are forgotten after it: they would be news in other
+    tests' digests."""
+    yield
+    for t in ("syncs", "sync_members", "sync_rsvps", "sync_checkins", "sync_optouts"):
+        demo_guild.store.conn.execute(f"DELETE FROM {t}")
+
+
+def test_syncs_page_lists_the_planned_syncs_with_their_people(http, demo_dir, demo_guild, capsys, planned):
     before = page(http, "/syncs")
     assert before.find("nav").find("a", href="/syncs") and before.find("nav").find("a", href="/digest")
     assert cli(["--config", str(demo_dir / "guild.toml"), "syncs", "propose", "--json"]) == 0
@@ -326,3 +335,20 @@ def test_syncs_page_lists_the_planned_syncs_with_their_people(http, demo_dir, de
     for p in proposals:  # every planned sync is listed with its topic and people
         row = next(r for r in rows if p["topic"] in r)
         assert all(m["name"] in row for m in p["members"])
+
+
+def test_syncs_page_says_why_for_every_strong_overlap(http, demo_dir, demo_guild, capsys, planned):
+    config = str(demo_dir / "guild.toml")
+    assert cli(["--config", config, "syncs", "propose", "--json"]) == 0 and capsys.readouterr()  # the cycle is planned
+    assert cli(["--config", config, "syncs", "propose", "--explain", "--json"]) == 0
+    explained = json.loads(capsys.readouterr().out)
+    strong = [o for o in explained["overlaps"] if o["strong"]]
+    assert strong and all(o["reason"] for o in strong)
+    stored = demo_guild.store.count("syncs")
+    soup = page(http, "/syncs")
+    assert demo_guild.store.count("syncs") == stored  # the page plans nothing
+    rows = [r.get_text(" ", strip=True) for r in soup.select("main table.why tbody tr")]
+    assert len(rows) == len(strong)
+    for o, row in zip(strong, rows):  # the same overlaps, outcomes and reasons as the CLI's
+        assert o["a"] in row and o["b"] in row and o["reason"] in row, (o, row)
+        assert o["status"].replace("_", " ") in row
