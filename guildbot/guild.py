@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import time
+from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -37,7 +38,7 @@ from index.retrieval.feedback import POOL, record_feedback, rerank
 from index.catalog.overlaps import Overlap, rank_overlaps
 from index.embedding.querycache import QueryVectors
 from index.people.resolve import DirectoryError, ResolveReport, load_directory, resolve
-from index.expertise.profiles import (Profile, SimilarPerson, build_profiles, find_person, list_people, profile, similar_people,
+from index.expertise.profiles import (AmbiguousPerson, Profile, SimilarPerson, build_profiles, find_person, list_people, profile, similar_people,
                             suggest_names)
 from index.retrieval.search import Hit, Searcher
 from index.storage.sqlite.seen import SeenEvents
@@ -46,6 +47,10 @@ from index.catalog.teams import Team, compose_team
 from index.storage.sqlite.vectors import GENERATION_KEY, LAGGING_KEY, IndexOptions, VectorIndex
 from index.people.visibility import Viewer, directory_team, effective, make_viewer, trim_identity_lists
 
+from index.storage import asks as asks_store, consent as consent_store, syncs as sync_store
+from index.retrieval.feedback import query_key
+
+from guildbot import consent as load
 from guildbot.config.loader import Config, ConfigError, SourceConfig, load_config
 
 if TYPE_CHECKING:  # the pipeline (chunking, HTML cleaning) loads only for a crawl: answers start faster
@@ -56,6 +61,9 @@ DERIVING_MODULES = (index.people.resolve, index.catalog.build, index.expertise.p
                     index.catalog.keywords)
 SEARCH_POOL = 50  # hits a search page filters, counts facets over and pages through (5 pages of 10)
 TEAM_OVERLAPS = 50  # the best cross-team pairs a team or project page picks its own from
+EXPERT_POOL = 15  # experts ranked beyond the limit, so consent and the weekly budget have people to move up
+SUGGESTING_SURFACES = ("slack", "web")  # answers people act on: their first person counts against the budget
+BUDGET_WINDOW = timedelta(days=7)
 
 
 @dataclass
@@ -227,15 +235,102 @@ class Guild:
 
     def experts(self, question: str, limit: int = 10, team: str | None = None, viewer: Viewer | None = None, *,
                 surface: str | None = "api", asker: str | None = None) -> list[Expert]:
+        """People to ask, best first: never someone who opted out, is paused, or hid the question's topic;
+        someone suggested more than [people] weekly_budget times in 7 days gives way to a person of nearly
+        equal score (guildbot/consent.py). On Slack and the web the first person counts as suggested."""
         topic = topic_of(question)
         asker = asker or (viewer.who if viewer else None)
         viewer = self._scope(viewer)
         fused, _ = self.searcher.ranked(topic, viewer=viewer)
-        experts = rank_experts(self.store, fused, limit=limit, team=team, viewer=viewer, topic=topic)
+        pool = rank_experts(self.store, fused, limit=limit + EXPERT_POOL, team=team, viewer=viewer, topic=topic)
+        experts = self._consented(pool, topic)[:limit]
         for e in experts if viewer is not None else []:
             e.emails, e.aliases = trim_identity_lists(self.store, e.person_id, e.emails, e.aliases, viewer)
+        if surface in SUGGESTING_SURFACES and experts and question.strip():
+            self._note_suggested(experts[:1], surface, asker, question)
         self._log_question(question, surface, asker, "experts", sorted(fused, key=lambda d: -fused[d]), topic, len(experts))
         return experts
+
+    # -- consent and load (guildbot/consent.py; index/storage/consent.py, asks.py) ------------------------------
+    def _consented(self, experts: list[Expert], topic: str) -> list[Expert]:
+        """Experts without the people who said no (to everything, for now, or to this topic), spread by load."""
+        rows = consent_store.all_rows(self.store)
+        kept, vector = [], None
+        for e in experts:
+            row = rows.get(e.person_id)
+            if row and (row["opted_out"] or row["paused_until"]):
+                continue
+            if row and row["hidden_topics"]:
+                if vector is None:
+                    vector = self.embedder.encode_query([topic])[0]
+                if load.hides(row["hidden_topics"], topic, vector, self.embedder.encode_query):
+                    continue
+            kept.append(e)
+        budget = self.config.weekly_budget
+        if budget <= 0 or not kept:
+            return kept
+        since = (datetime.now(timezone.utc) - BUDGET_WINDOW).isoformat(timespec="seconds")
+        counts = asks_store.suggestion_counts(self.store, [e.person_id for e in kept], since)
+        return load.spread(kept, counts, budget, self.config.tie_band)
+
+    def _note_suggested(self, experts: list[Expert], surface: str, asker: str | None, question: str) -> None:
+        """Count a suggestion against each person's weekly budget; never lets it cost the answer."""
+        try:
+            team = querylog.asker_team(self.store, asker)
+            asks_store.record_suggestions(self.store, [
+                {"person_id": e.person_id, "surface": surface, "asker": asker or "", "asker_team": team,
+                 "person_team": e.team or "", "qkey": query_key(question)} for e in experts])
+        except Exception as e:  # noqa: BLE001 - a locked or read-only database must not cost the answer
+            logging.getLogger("guildbot").warning("could not count the suggestion: %s", e)
+
+    def consent(self, person_id: str) -> consent_store.ConsentRow:
+        """What a person lets guildbot do: opted out, paused until, hidden topics."""
+        return consent_store.get(self.store, person_id)
+
+    def set_consent(self, person_id: str, *, opted_out: bool | None = None, pause_days: int | None = None,
+                    resume: bool = False, hide: str | None = None, show: str | None = None) -> consent_store.ConsentRow:
+        """Change a person's consent. Opting out (or back in) is mirrored into the syncs' opt-out list, so
+        no sync is planned with them either. Raises ValueError for a pause that is not 1 to 365 days."""
+        store = self.store
+        row = consent_store.get(store, person_id)
+        if opted_out is not None:
+            row = consent_store.set_opted_out(store, person_id, opted_out)
+            sync_store.set_optout(store, consent_store.person_keys(store, [person_id])[person_id], opted_out)
+        if pause_days is not None:
+            if not 1 <= pause_days <= 365:
+                raise ValueError(f"a pause of {pause_days} days: pause for 1 to 365 days")
+            row = consent_store.set_paused_until(store, person_id, datetime.now(timezone.utc) + timedelta(days=pause_days))
+        if resume:
+            row = consent_store.set_paused_until(store, person_id, None)
+        if hide:
+            row = consent_store.set_hidden(store, person_id, hide, True)
+        if show:
+            row = consent_store.set_hidden(store, person_id, show, False)
+        return row
+
+    def unavailable_keys(self) -> set[str]:
+        """Everyone who opted out or is paused now, by person id, email and Slack id: the digest and the
+        syncs leave these people out (index/storage/consent.py)."""
+        return consent_store.unavailable_keys(self.store)
+
+    def suggestion_counts(self, person_ids: list[str]) -> dict[str, int]:
+        """How often each person was suggested in the last 7 days."""
+        since = (datetime.now(timezone.utc) - BUDGET_WINDOW).isoformat(timespec="seconds")
+        return asks_store.suggestion_counts(self.store, person_ids, since)
+
+    def whoami(self, slack_id: str = "", email: str = "") -> Profile | None:
+        """The person a Slack user or a signed-in email is, with their full profile (they see themselves);
+        None when the directory and the index know neither."""
+        for key in (slack_id, email):
+            if not key:
+                continue
+            try:
+                found = find_person(self.store, key)
+            except AmbiguousPerson:  # several people share it: not one person
+                found = None
+            if found:
+                return profile(self.store, found)
+        return None
 
     def _log_question(self, question: str, surface: str | None, asker: str | None, kind: str, doc_ids: list[str],
                       topic: str | None = None, results: int | None = None) -> None:
@@ -341,7 +436,12 @@ class Guild:
         """A person by name, email, handle or Slack id; raises AmbiguousPerson when several match."""
         viewer = self._scope(viewer)
         found = find_person(self.store, query, viewer=viewer)
-        return profile(self.store, found, viewer=viewer) if found else None
+        if not found:
+            return None
+        shown = profile(self.store, found, viewer=viewer)
+        hidden = {t.casefold() for t in consent_store.get(self.store, shown.person_id)["hidden_topics"]}
+        shown.topics = [t for t in shown.topics if t.casefold() not in hidden]  # a hidden topic is not shown either
+        return shown
 
     def similar(self, person: str, limit: int = 5, viewer: Viewer | None = None) -> list[SimilarPerson]:
         """People in other teams who work on the same things; LookupError when nobody matches `person`."""
@@ -349,7 +449,9 @@ class Guild:
         found = find_person(self.store, person, viewer=viewer)
         if not found:
             raise LookupError(f"nobody matches {person!r}; try a full name or an email")
-        return similar_people(self.store, found, limit=limit, viewer=viewer)
+        out = similar_people(self.store, found, limit=limit + EXPERT_POOL, viewer=viewer)
+        away = consent_store.unavailable(self.store)  # never suggest someone who opted out or paused
+        return [s for s in out if s.person_id not in away][:limit]
 
     def suggest_people(self, query: str, viewer: Viewer | None = None) -> list[str]:
         """Names close to a query that matched nobody."""
