@@ -47,7 +47,7 @@ from index.catalog.teams import Team, compose_team
 from index.storage.sqlite.vectors import GENERATION_KEY, LAGGING_KEY, IndexOptions, VectorIndex
 from index.people.visibility import Viewer, directory_team, effective, make_viewer, trim_identity_lists
 
-from index.storage import asks as asks_store, consent as consent_store, syncs as sync_store
+from index.storage import asks as asks_store, consent as consent_store, people as people_store, syncs as sync_store
 from index.retrieval.feedback import query_key
 
 from guildbot import consent as load
@@ -64,6 +64,7 @@ TEAM_OVERLAPS = 50  # the best cross-team pairs a team or project page picks its
 EXPERT_POOL = 15  # experts ranked beyond the limit, so consent and the weekly budget have people to move up
 SUGGESTING_SURFACES = ("slack", "web")  # answers people act on: their first person counts against the budget
 BUDGET_WINDOW = timedelta(days=7)
+GAPS_LOOKED_AT = 15  # the weakest questions a person's "questions you may answer" is chosen from
 
 
 @dataclass
@@ -317,6 +318,57 @@ class Guild:
         """How often each person was suggested in the last 7 days."""
         since = (datetime.now(timezone.utc) - BUDGET_WINDOW).isoformat(timespec="seconds")
         return asks_store.suggestion_counts(self.store, person_ids, since)
+
+    def questions_for(self, person_id: str, days: int = 28, limit: int = 5, viewer: Viewer | None = None) -> list[dict[str, Any]]:
+        """Questions from others in the last `days` that went without a good answer and that this person
+        is among the first people to ask about: "questions you may answer" (never when they opted out)."""
+        end = datetime.now(timezone.utc) + timedelta(seconds=1)  # the log keeps whole seconds: include this one
+        asked = querylog.questions(self.store, end - timedelta(days=days), end)
+        me = people_store.people_by_id(self.store, [person_id]).get(person_id)
+        askers = [person_id, *(json.loads(me["emails"] or "[]") if me else []), (me or {}).get("slack_id") or "",
+                  (me or {}).get("name") or ""]
+        own = asks_store.own_question_keys(self.store, askers, (end - timedelta(days=days)).isoformat(timespec="seconds"))
+        out = []
+        for gap in querylog.gaps(asked, self.config.query_log.weak_below)[:GAPS_LOOKED_AT]:
+            if query_key(gap.question) in own:
+                continue  # their own question
+            experts = self.experts(gap.question, limit=3, viewer=viewer, surface=None)
+            if any(e.person_id == person_id and e.score > 0 for e in experts):
+                out.append({"question": gap.question, "asked": gap.asked, "teams": gap.teams})
+            if len(out) >= limit:
+                break
+        return out
+
+    def syncs_of(self, person: Profile, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Upcoming syncs this person is invited to, soonest first."""
+        keys = {person.person_id, person.slack_id, *(e.casefold() for e in person.emails)} - {""}
+        found = sync_store.upcoming(self.store, now or datetime.now(timezone.utc))
+        return [s for s in found if any({m.get("slack_id", ""), (m.get("email") or "").casefold(), m.get("person_id", "")} & keys
+                                        for m in s.get("members") or [])]
+
+    # -- conversations guildbot started (index/storage/asks.py) ---------------------------------------------------
+    def remember_thread(self, channel: str, thread_ts: str, kind: str = "answer", ref: str = "") -> None:
+        """A Slack thread guildbot answered in (a reply there is a follow-up), or an "Ask them" message's thread."""
+        asks_store.remember_thread(self.store, channel, thread_ts, kind, ref)
+
+    def slack_thread(self, channel: str, thread_ts: str) -> asks_store.ThreadRow | None:
+        return asks_store.thread(self.store, channel, thread_ts)
+
+    def record_ask(self, ask_id: str, *, asker: str, question: str, people: list[Expert],
+                   sent: dict[str, dict[str, str]]) -> None:
+        """A question sent to people with "Ask them": kept for insights, and each person sent it counts as suggested."""
+        team = querylog.asker_team(self.store, asker)
+        asks_store.add_ask(self.store, ask_id, asker=asker, asker_team=team, question=question,
+                           people=[{"person_id": e.person_id, "name": e.name, "team": e.team, "slack_id": e.slack_id}
+                                   for e in people], sent=sent)
+        self._note_suggested(people, "ask", asker, question)
+
+    def ask(self, ask_id: str) -> asks_store.AskRow | None:
+        return asks_store.get_ask(self.store, ask_id)
+
+    def ask_answered(self, ask_id: str, by: str) -> bool:
+        """Note the first answer to an ask; True only the first time (the asker is told once)."""
+        return asks_store.mark_answered(self.store, ask_id, by)
 
     def whoami(self, slack_id: str = "", email: str = "") -> Profile | None:
         """The person a Slack user or a signed-in email is, with their full profile (they see themselves);

@@ -114,6 +114,9 @@ def demo_guild(demo_dir):
     from guildbot import Guild
 
     guild = Guild.from_config(demo_dir / "guild.toml")
+    # the suite asks the same questions many times a day: no weekly budget here, so every surface's test sees
+    # one order (the budget has its own org, tests/guildbot/test_consent.py)
+    guild.config.weekly_budget = 0
     report = guild.crawl()
     assert not report.failed, [s.error for s in report.failed]
     yield guild

@@ -43,6 +43,16 @@ def team_pairs(store: Store, start: str, end: str) -> Counter:
         "AND asker_team <> '' AND person_team <> '' GROUP BY asker_team, person_team", [start, end])})
 
 
+def own_question_keys(store: Store, askers: Iterable[str], since: str) -> set[str]:
+    """The question words (query_log.qkey) these askers (Slack ids, emails, names) asked since `since`."""
+    keys = [a for a in askers if a]
+    if not keys:
+        return set()
+    qs = ",".join("?" * len(keys))
+    return {r["qkey"] for r in store.query(f"SELECT DISTINCT qkey FROM query_log WHERE at >= ? AND asker IN ({qs})",
+                                          [since, *keys])}
+
+
 # -- asks ------------------------------------------------------------------------------------------------
 class AskRow(TypedDict):
     id: str
