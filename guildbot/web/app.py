@@ -4,6 +4,7 @@
     GET  /api/...                 JSON in the CLI's --json shapes; /api/docs, /api/openapi.json (web_api.py)
     POST /slack/events            slash commands, events and interactivity (one Request URL for all three);
                                   signature and timestamp checked (401), then the body (400), in slack_events.py
+    GET  /me, POST /me            the signed-in person's consent: hide topics, stop being suggested, pause (web_me.py)
     GET  /healthz                 liveness: {"ok": true, "guild": ..., "slack": true|false}
     GET  /static/...              the stylesheet and the vendored htmx; every page works without it
 
@@ -34,6 +35,7 @@ from guildbot.web.render import render
 from guildbot.web.routes import api as web_api
 from guildbot.web.routes import digest as web_digest
 from guildbot.web.routes import pages as web_pages
+from guildbot.web.routes import me as web_me
 from guildbot.web.routes import syncs as web_syncs
 
 SLACK_PATH = "/slack/events"
@@ -121,5 +123,6 @@ def create_app(guild: Any = None, slack_app: App | None = None, web: WebConfig |
         api.include_router(web_pages.router)
         api.include_router(web_digest.router)
         api.include_router(web_syncs.router)
+        api.include_router(web_me.router)
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
     return api

@@ -155,3 +155,24 @@ class ViewerGuild:
     def team(self, name: str) -> "Team | None":
         return self._guild.team(name, viewer=self.access)
 
+    # -- the signed-in person's own consent (the /me page): never anyone else's -----------------------------
+    def me(self) -> "Profile | None":
+        """The signed-in person's own profile (all of it: they see themselves); None when nobody is signed
+        in or the directory does not know them."""
+        if not self.signed_in.person_id:
+            return None
+        return self._guild.whoami(email=self.signed_in.email) or self._guild.person(self.signed_in.person_id)
+
+    def my_consent(self) -> dict[str, Any]:
+        return dict(self._guild.consent(self.signed_in.person_id))
+
+    def my_suggestions(self) -> int:
+        pid = self.signed_in.person_id
+        return self._guild.suggestion_counts([pid]).get(pid, 0)
+
+    def set_my_consent(self, **change: Any) -> None:
+        """Change the signed-in person's consent (Guild.set_consent's keywords); ValueError for a bad pause."""
+        if not self.signed_in.person_id:
+            raise PermissionError("nobody the directory knows is signed in")
+        self._guild.set_consent(self.signed_in.person_id, **change)
+

@@ -29,6 +29,7 @@ NAV: list[tuple[str, str]] = [
     ("/digest", "Digest"),
     ("/syncs", "Syncs"),
     ("/sources", "Sources"),
+    ("/me", "Me"),
 ]
 SLACK_USER_URL = "https://slack.com/app_redirect?channel={id}"
 
