@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from support.browser import browser  # noqa: F401  (one headless Chromium for the session: Playwright's sync API starts once per thread)
 from support.postgres import new_pg_database, pg_demo, pg_server, pg_url  # noqa: F401  (a real Postgres for the Postgres backend tests)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

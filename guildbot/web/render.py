@@ -28,6 +28,7 @@ NAV: list[tuple[str, str]] = [
     ("/overlaps", "Overlaps"),
     ("/digest", "Digest"),
     ("/syncs", "Syncs"),
+    ("/insights", "Insights"),
     ("/sources", "Sources"),
     ("/me", "Me"),
 ]

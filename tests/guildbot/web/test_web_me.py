@@ -13,7 +13,6 @@ from guildbot.config.loader import WebConfig
 from guildbot.web.app import create_app
 from axe_playwright_python.sync_playwright import Axe
 
-from support.browser import browser  # noqa: F401 - a fixture
 from support.consent_org import clear_consent, snow_org  # noqa: F401 - a fixture
 from support.guilds import shared_embedder  # noqa: F401 - a fixture
 from support.slack import ServerThread
