@@ -47,7 +47,7 @@ from index.catalog.teams import Team, compose_team
 from index.storage.sqlite.vectors import GENERATION_KEY, LAGGING_KEY, IndexOptions, VectorIndex
 from index.people.visibility import Viewer, directory_team, effective, make_viewer, trim_identity_lists
 
-from index.storage import asks as asks_store, consent as consent_store, people as people_store, syncs as sync_store
+from index.storage import asks as asks_store, consent as consent_store, insights as insights_store, people as people_store, syncs as sync_store
 from index.retrieval.feedback import query_key
 
 from guildbot import consent as load
@@ -64,6 +64,8 @@ TEAM_OVERLAPS = 50  # the best cross-team pairs a team or project page picks its
 EXPERT_POOL = 15  # experts ranked beyond the limit, so consent and the weekly budget have people to move up
 SUGGESTING_SURFACES = ("slack", "web")  # answers people act on: their first person counts against the budget
 BUDGET_WINDOW = timedelta(days=7)
+BUS_WINDOW, BUS_INACTIVE = timedelta(days=365), timedelta(days=180)  # the bus factor's year, and "inactive"
+BUS_SHARE, BUS_MIN_COMMITS = 0.5, 3  # one person made most (more than half) of a project's year of commits, at least 3
 GAPS_LOOKED_AT = 15  # the weakest questions a person's "questions you may answer" is chosen from
 
 
@@ -345,6 +347,55 @@ class Guild:
         found = sync_store.upcoming(self.store, now or datetime.now(timezone.utc))
         return [s for s in found if any({m.get("slack_id", ""), (m.get("email") or "").casefold(), m.get("person_id", "")} & keys
                                         for m in s.get("members") or [])]
+
+    # -- bus factor -------------------------------------------------------------------------------------------------
+    def at_risk(self, team: str | None = None, viewer: Viewer | None = None) -> list[dict[str, Any]]:
+        """Projects at risk: one person made most of the last year's commits and has left (not in the people
+        directory) or been inactive for 180 days; each with the next most knowledgeable people (never someone
+        who opted out or paused). "Now" is the newest activity in the index when that is earlier, so an index
+        of old history is judged by its own calendar."""
+        visible = {p.id: p for p in self.projects(team=team, viewer=viewer)}
+        if not visible:
+            return []
+        newest = insights_store.newest_activity(self.store)
+        now = datetime.now(timezone.utc)
+        if newest:
+            try:
+                stamp = datetime.fromisoformat(newest.replace("Z", "+00:00"))
+                now = min(now, stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc))
+            except ValueError:
+                pass
+        since = (now - BUS_WINDOW).isoformat(timespec="seconds")
+        quiet_since = (now - BUS_INACTIVE).isoformat(timespec="seconds")
+        people = insights_store.people_activity(self.store)
+        by_project: dict[str, list[dict[str, Any]]] = {}
+        for r in insights_store.project_commits(self.store, since):
+            if r["project_id"] in visible:
+                by_project.setdefault(r["project_id"], []).append(r)
+        away = consent_store.unavailable(self.store)
+        has_directory = bool(self.config.directory)
+        out = []
+        for pid, rows in by_project.items():
+            recent = sum(r["recent"] or 0 for r in rows)
+            top = max(rows, key=lambda r: (r["recent"] or 0, r["total"] or 0))
+            share = (top["recent"] or 0) / recent if recent else 0.0
+            who = people.get(top["person_id"])
+            if who is None or recent < BUS_MIN_COMMITS or share <= BUS_SHARE:
+                continue
+            left = has_directory and not who["in_directory"]
+            inactive = not who["last_at"] or who["last_at"] < quiet_since
+            if not (left or inactive):
+                continue
+            others = sorted((r for r in rows if r["person_id"] != top["person_id"] and r["person_id"] not in away
+                             and r["person_id"] in people), key=lambda r: (-(r["total"] or 0), r["person_id"]))[:3]
+            out.append({"project": visible[pid].name, "project_id": pid, "team": visible[pid].team,
+                        "person": {"id": top["person_id"], "name": who["name"], "team": who["team"]},
+                        "share": round(share, 3), "commits": recent,
+                        "reason": "left (not in the people directory)" if left else
+                                  f"inactive since {(who['last_at'] or '')[:10] or 'ever'}",
+                        "next": [{"id": r["person_id"], "name": people[r["person_id"]]["name"],
+                                  "team": people[r["person_id"]]["team"], "commits": r["total"] or 0} for r in others]})
+        return sorted(out, key=lambda x: (-x["share"], x["project"]))
 
     # -- conversations guildbot started (index/storage/asks.py) ---------------------------------------------------
     def remember_thread(self, channel: str, thread_ts: str, kind: str = "answer", ref: str = "") -> None:

@@ -149,6 +149,9 @@ class ViewerGuild:
     def similar(self, person: str, limit: int = 5) -> list["SimilarPerson"]:
         return self._guild.similar(person, limit, viewer=self.access)
 
+    def at_risk(self, team: str | None = None) -> list[dict[str, Any]]:
+        return self._guild.at_risk(team, viewer=self.access)
+
     def teams(self) -> list["Team"]:
         return self._guild.teams(viewer=self.access)
 
