@@ -311,6 +311,14 @@ class Guild:
             row = consent_store.set_hidden(store, person_id, show, False)
         return row
 
+    def consent_list(self) -> list[dict[str, Any]]:
+        """Everyone who stopped, paused or hid a topic, with their name, by name."""
+        rows = consent_store.all_rows(self.store)
+        names = people_store.people_by_id(self.store, list(rows))
+        out = [{**r, "name": (names.get(pid) or {}).get("name") or ""} for pid, r in rows.items()
+               if r["opted_out"] or r["paused_until"] or r["hidden_topics"]]
+        return sorted(out, key=lambda r: (r["name"].casefold(), r["person_id"]))
+
     def unavailable_keys(self) -> set[str]:
         """Everyone who opted out or is paused now, by person id, email and Slack id: the digest and the
         syncs leave these people out (index/storage/consent.py)."""

@@ -22,6 +22,7 @@ from guildbot.cli import catalog as cli_catalog
 from guildbot.cli import digest as cli_digest
 from guildbot.cli import export as cli_export
 from guildbot.cli import syncs as cli_syncs
+from guildbot.cli import consent as cli_consent
 from guildbot.cli import insights as cli_insights
 from guildbot.cli import worker as cli_worker
 from guildbot.cli import slack as slack_cli
@@ -81,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     web_cli.add_parsers(sub)  # serve: the web app, and Slack when configured
     cli_digest.add_parsers(sub)  # digest
     cli_insights.add_parsers(sub)  # insights
+    cli_consent.add_parsers(sub)  # consent
     return p
 
 
@@ -200,7 +202,7 @@ def cmd_sources(guild: Guild, args) -> int:
 
 COMMANDS = {"crawl": cmd_crawl, "search": cmd_search, "who": cmd_who, "sources": cmd_sources, **cli_catalog.COMMANDS,
             **cli_export.COMMANDS,
-            **slack_cli.COMMANDS, **web_cli.COMMANDS, **cli_digest.COMMANDS, **cli_syncs.COMMANDS, **cli_insights.COMMANDS}
+            **slack_cli.COMMANDS, **web_cli.COMMANDS, **cli_digest.COMMANDS, **cli_syncs.COMMANDS, **cli_insights.COMMANDS, **cli_consent.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:

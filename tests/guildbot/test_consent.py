@@ -148,3 +148,19 @@ def test_an_opted_out_person_is_absent_from_the_syncs(org):
     assert again is None or "ines@snow.example" not in [m["email"] for m in again["members"]]
     org.set_consent(pid(org, "ines@snow.example"), opted_out=False)
     assert org.store.query("SELECT count(*) AS n FROM sync_optouts")[0]["n"] == 0  # opting in again clears it
+
+
+def test_cli_consent_shows_and_changes_a_persons_consent(org, capsys):
+    config = ["--config", str(org.config.path), "consent"]
+    assert main([*config, "ines@snow.example"]) == 0
+    assert capsys.readouterr().out.strip() == "Ines Alm: suggested"
+    assert main([*config, "ines@snow.example", "--hide", "avalanches"]) == 0
+    assert main([*config, "Jon Berg", "--pause", "10"]) == 0
+    assert "Jon Berg: paused until" in capsys.readouterr().out
+    assert main([*config, "--list", "--json"]) == 0
+    listed = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    assert listed["Ines Alm"]["hidden_topics"] == ["avalanches"] and listed["Jon Berg"]["paused_until"]
+    assert main([*config, "ines@snow.example", "--pause", "0"]) == 2
+    assert "1 to 365 days" in capsys.readouterr().err
+    assert main([*config, "nobody at all"]) == 2
+    assert "nobody matches" in capsys.readouterr().err
