@@ -6,6 +6,8 @@
     guildbot --config guild.toml sources [--json]
     guildbot --config guild.toml projects | project | overlaps | people | person | similar   (cli_catalog.py)
     guildbot --config guild.toml export catalog.db [--force]   the catalog as a SQLite file (cli/export.py)
+    guildbot --config guild.toml insights [--weeks N] [--json]  questions, gaps, syncs, the team map (cli/insights.py)
+    guildbot --config guild.toml consent PERSON [--stop|--start|--pause DAYS|--resume|--hide T|--show T] | --list
 
 Exit codes: 0 success, 1 a source failed under --strict, 2 bad configuration or usage, an unusable
 data_dir or database, or another crawl already running on the data_dir.
