@@ -64,6 +64,7 @@ TEAM_OVERLAPS = 50  # the best cross-team pairs a team or project page picks its
 EXPERT_POOL = 15  # experts ranked beyond the limit, so consent and the weekly budget have people to move up
 SUGGESTING_SURFACES = ("slack", "web")  # answers people act on: their first person counts against the budget
 BUDGET_WINDOW = timedelta(days=7)
+SUGGESTION_REPEAT = timedelta(minutes=10)  # the same asker's same question within this counts once
 BUS_WINDOW, BUS_INACTIVE = timedelta(days=365), timedelta(days=180)  # the bus factor's year, and "inactive"
 BUS_SHARE, BUS_MIN_COMMITS = 0.5, 3  # one person made most (more than half) of a project's year of commits, at least 3
 GAPS_LOOKED_AT = 15  # the weakest questions a person's "questions you may answer" is chosen from
@@ -277,12 +278,18 @@ class Guild:
         return load.spread(kept, counts, budget, self.config.tie_band)
 
     def _note_suggested(self, experts: list[Expert], surface: str, asker: str | None, question: str) -> None:
-        """Count a suggestion against each person's weekly budget; never lets it cost the answer."""
+        """Count a suggestion against each person's weekly budget, once per asker and question words in
+        SUGGESTION_REPEAT (a page of results again, or a reload, is not a new introduction); never lets it
+        cost the answer."""
         try:
+            key = query_key(question)
+            since = (datetime.now(timezone.utc) - SUGGESTION_REPEAT).isoformat(timespec="seconds")
+            if asker and surface != "ask" and asks_store.suggested_lately(self.store, asker, key, surface, since):
+                return
             team = querylog.asker_team(self.store, asker)
             asks_store.record_suggestions(self.store, [
                 {"person_id": e.person_id, "surface": surface, "asker": asker or "", "asker_team": team,
-                 "person_team": e.team or "", "qkey": query_key(question)} for e in experts])
+                 "person_team": e.team or "", "qkey": key} for e in experts])
         except Exception as e:  # noqa: BLE001 - a locked or read-only database must not cost the answer
             logging.getLogger("guildbot").warning("could not count the suggestion: %s", e)
 

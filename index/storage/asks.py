@@ -26,6 +26,12 @@ def record_suggestions(store: Store, rows: Iterable[dict[str, str]], at: str | N
                                            r.get("asker_team", ""), r.get("person_team", ""), r.get("qkey", "")))
 
 
+def suggested_lately(store: Store, asker: str, qkey: str, surface: str, since: str) -> bool:
+    """True when this asker got an answer to the same question words on this surface since `since`."""
+    return bool(store.query("SELECT 1 FROM suggestions WHERE asker = ? AND qkey = ? AND surface = ? AND at >= ? LIMIT 1",
+                            [asker, qkey, surface, since]))
+
+
 def suggestion_counts(store: Store, person_ids: Iterable[str], since: str) -> dict[str, int]:
     """person id -> how often they were suggested since `since` (ISO)."""
     out: dict[str, int] = {}

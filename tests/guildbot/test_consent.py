@@ -104,10 +104,13 @@ def test_the_same_question_twelve_times_a_week_spreads_across_nearly_equal_peopl
     assert org.experts(QUESTION, surface="cli")[0].name == "Ines Alm"  # both over budget: by score again
 
 
-def test_cli_questions_do_not_count_against_the_budget(org):
+def test_cli_questions_and_repeats_do_not_count_against_the_budget(org):
     for _ in range(8):
         org.experts(QUESTION, surface="cli")
     assert org.suggestion_counts([pid(org, "ines@snow.example")]) == {}
+    for _ in range(3):  # the same person asking again (another page, a reload) is one suggestion
+        org.experts(QUESTION, surface="web", asker="lea@snow.example")
+    assert org.suggestion_counts([pid(org, "ines@snow.example")]) == {pid(org, "ines@snow.example"): 1}
 
 
 # -- the surfaces outside Slack and the web --------------------------------------------------------------
