@@ -406,8 +406,8 @@ class Guild:
             out.append({"project": visible[pid].name, "project_id": pid, "team": visible[pid].team,
                         "person": {"id": top["person_id"], "name": who["name"], "team": who["team"]},
                         "share": round(share, 3), "commits": recent,
-                        "reason": "left (not in the people directory)" if left else
-                                  f"inactive since {(who['last_at'] or '')[:10] or 'ever'}",
+                        "reason": "has left (not in the people directory)" if left else
+                                  f"has been inactive since {(who['last_at'] or '')[:10] or 'ever'}",
                         "next": [{"id": r["person_id"], "name": people[r["person_id"]]["name"],
                                   "team": people[r["person_id"]]["team"], "commits": r["total"] or 0} for r in others]})
         return sorted(out, key=lambda x: (-x["share"], x["project"]))

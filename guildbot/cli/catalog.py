@@ -96,7 +96,7 @@ def _print_project(p: Project, full: bool = False, risk: dict | None = None) -> 
     print(f"{p.name}  [{p.team or 'no team'} · {p.kind} · {p.status}]")
     if risk:
         after = ", ".join(n["name"] for n in risk["next"]) or "nobody else"
-        print(f"    AT RISK: {risk['person']['name']} made {risk['share']:.0%} of the last year's commits and has "
+        print(f"    AT RISK: {risk['person']['name']} made {risk['share']:.0%} of the last year's commits and "
               f"{risk['reason']}; next most knowledgeable: {after}")
     print(f"    owners: {owners}" + (f"  ({p.provenance.get('owners')})" if full else ""))
     if p.topics:

@@ -57,9 +57,9 @@ def test_projects_at_risk_name_who_and_why_with_the_next_people(org):
     risks = {r["project"]: r for r in org.at_risk()}
     assert set(risks) == {"glacier", "lift"}
     glacier, lift = risks["glacier"], risks["lift"]
-    assert glacier["person"]["name"] == "Olaf Old" and glacier["reason"].startswith("left")
+    assert glacier["person"]["name"] == "Olaf Old" and glacier["reason"].startswith("has left")
     assert glacier["share"] > 0.5 and [p["name"] for p in glacier["next"]] == ["Ines Alm"]
-    assert lift["person"]["name"] == "Kai Dahl" and lift["reason"].startswith("inactive since")
+    assert lift["person"]["name"] == "Kai Dahl" and lift["reason"].startswith("has been inactive since")
     assert [p["name"] for p in lift["next"]] == ["Jon Berg"]
     assert [r["project"] for r in org.at_risk(team="Slopes")] == ["glacier"]
 
@@ -96,3 +96,14 @@ def test_at_risk_on_the_project_page_and_in_the_cli(org, capsys, browser):
     assert main(["--config", str(org.config.path), "projects", "--json"]) == 0
     shown = {p["name"]: p for p in json.loads(capsys.readouterr().out)}
     assert shown["glacier"]["at_risk"]["person"]["name"] == "Olaf Old" and shown["active"]["at_risk"] is None
+
+
+def test_at_risk_in_the_slack_projects_answer(org):
+    from guildbot import blockkit as kit
+    from guildbot.slack.commands import Ask, answer
+    from guildbot.slack.users import SlackIds
+
+    text = kit.to_text(answer("projects", Ask(org, "", org.viewer_for(), SlackIds(None))).blocks)
+    share = next(r["share"] for r in org.at_risk() if r["project"] == "glacier")
+    assert f"At risk: Olaf Old made {share:.0%} of the last year's commits and has left" in text
+    assert "next most knowledgeable: Ines Alm" in text and text.count("At risk") == 2
