@@ -11,7 +11,7 @@ import json
 import logging
 import time
 from datetime import datetime, timedelta, timezone
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -521,8 +521,15 @@ class Guild:
         """Pairs of projects (in different teams unless `include_same_team`) doing alike things, most alike
         first; never a pair below `[overlaps] min_score` (a higher `min_score` may narrow it further)."""
         floor = max(self.config.overlaps_min_score, min_score or 0.0)
-        return rank_overlaps(self.store, limit=limit, min_score=floor, include_same_team=include_same_team,
-                             viewer=self._scope(viewer))
+        found = rank_overlaps(self.store, limit=limit, min_score=floor, include_same_team=include_same_team,
+                              viewer=self._scope(viewer))
+        away = consent_store.unavailable(self.store)
+        if not away:
+            return found
+
+        def without(p: Project) -> Project:  # an overlap's people are people to talk to: never one who said no
+            return replace(p, contributors=[c for c in p.contributors if c.get("person_id") not in away])
+        return [replace(o, a=without(o.a), b=without(o.b)) for o in found]
 
     def people(self, viewer: Viewer | None = None) -> list[dict[str, Any]]:
         return list_people(self.store, viewer=self._scope(viewer))

@@ -84,6 +84,15 @@ def test_opted_out_paused_and_hidden_people_are_never_suggested(org):
         org.set_consent(ines, pause_days=0)
 
 
+def test_an_overlap_names_nobody_who_opted_out(org):
+    def people() -> set[str]:
+        return {c["name"] for o in org.overlaps() for side in (o.a, o.b) for c in side.contributors}
+
+    assert {"Ines Alm", "Jon Berg"} <= people()  # the two teams wrote the same guide: an overlap
+    org.set_consent(pid(org, "ines@snow.example"), pause_days=7)
+    assert "Ines Alm" not in people() and "Jon Berg" in people()
+
+
 def test_the_same_question_twelve_times_a_week_spreads_across_nearly_equal_people(org):
     ranked = org.experts(QUESTION, surface=None)
     ines, jon, kai = ranked[0], ranked[1], ranked[2]
