@@ -240,10 +240,10 @@ def build_app(guild: Guild, settings: SlackSettings | None = None, client: WebCl
             return
         sub, arg = parse_command(question_text(event.get("text", ""), bot_user_id), free_text=True)
         message = answers.message(sub, arg, user=event.get("user"), in_channel=in_thread, share=False)
-        client.chat_postMessage(channel=event["channel"], thread_ts=thread, unfurl_links=False, **message.payload())
-        if in_thread and thread:
-            with answers.lock:  # a reply in this thread is a follow-up, answered without a mention
+        if in_thread and thread:  # a reply in this thread is a follow-up, answered without a mention; noted
+            with answers.lock:    # before the answer goes out, so a quick reply to it is not missed
                 guild.remember_thread(event["channel"], thread)
+        client.chat_postMessage(channel=event["channel"], thread_ts=thread, unfurl_links=False, **message.payload())
 
     @_guard("your mention")
     def answer_mention(body, event, client, context):

@@ -10,6 +10,7 @@ import pytest
 from guildbot import blockkit as kit
 from guildbot.slack import home
 from guildbot.slack.asks import SUBMIT
+from guildbot.syncs.service import syncs_for
 from index.retrieval import querylog
 from support.consent_org import clear_consent, snow_org  # noqa: F401 - a fixture
 from support.fake_slack import RESPONSE_URL, FakeSlack, User
@@ -102,6 +103,10 @@ def test_me_for_someone_guildbot_does_not_know(bot):
 def test_app_home_opened_publishes_the_persons_home(bot, snow_org):  # noqa: F811
     querylog.record(snow_org.store, "how is the avalanche bulletin danger level decided", "slack", "experts", 0.1, 0,
                     asker="U0LEA")
+    for table in ("syncs", "sync_members"):
+        snow_org.store.conn.execute(f"DELETE FROM {table}")
+    sync = syncs_for(snow_org).propose_topic("avalanche forecasting")
+    assert sync and INES in [m.get("slack_id") for m in sync["members"]]
     resp, _ = bot.event({"type": "app_home_opened", "user": INES, "channel": "D0INES", "tab": "home",
                          "event_ts": new_ts()})
     assert resp.status_code == 200
@@ -110,7 +115,8 @@ def test_app_home_opened_publishes_the_persons_home(bot, snow_org):  # noqa: F81
     view = bot.fake.homes[INES]
     body = text_of(view["blocks"])
     assert "Questions you may answer" in body and "avalanche bulletin danger level" in body
-    assert "Overlaps with Slopes" in body and "Your upcoming syncs" in body
+    assert "Overlaps with Slopes" in body and "slopes* (Slopes) ↔ *valleys* (Valleys)" in body
+    assert "*Your upcoming syncs*\n• avalanche forecasting — " in body
     for t in snow_org.person("ines@snow.example").topics[:3]:
         assert t in body
     stop = [(b, e) for b, e in block_buttons(view["blocks"]) if e["action_id"] == home.ME_STOP]
