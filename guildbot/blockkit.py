@@ -34,6 +34,7 @@ QUESTION_IN_VALUE = 1000
 SHARE = "guild_share"
 HELPFUL = "guild_helpful"
 NOT_HELPFUL = "guild_not_helpful"
+ASK_THEM = "guild_ask_them"  # opens the "Ask them" modal (guildbot/slack/asks.py)
 
 COMMAND = "/guild"
 
@@ -201,8 +202,14 @@ def fit(blocks: list[dict[str, Any]], keep_last: int = 0) -> list[dict[str, Any]
     return head + [context(f"…{len(blocks) - len(head) - len(tail)} more blocks left out")] + tail
 
 
-def share_button(command: str, arg: str) -> dict[str, Any]:
-    return actions("guild_share", button("Share in channel", SHARE, {"c": command, "a": arg[:QUESTION_IN_VALUE]}, "primary"))
+def share_button(command: str, arg: str, ask_them: bool = False) -> dict[str, Any]:
+    """The answer's buttons: "Share in channel", and "Ask them" when it names people to ask."""
+    share = button("Share in channel", SHARE, {"c": command, "a": arg[:QUESTION_IN_VALUE]}, "primary")
+    return actions("guild_share", share, *([ask_them_button(arg)] if ask_them else []))
+
+
+def ask_them_button(question: str) -> dict[str, Any]:
+    return button("Ask them", ASK_THEM, {"q": question[:QUESTION_IN_VALUE]})
 
 
 def _quote(text: str) -> str:
@@ -250,7 +257,9 @@ def ask_message(question: str, hits: Sequence[Hit], experts: Sequence[Expert], s
                  + (f" — {link(e.evidence[0].url, e.evidence[0].title)}" if e.evidence else "")
                  for e in experts]
         blocks.append(section("*People to ask*\n" + join_lines(lines, SECTION_TEXT - 20)))
-    tail = [share_button("ask", question)] if share else []
+    asking = bool(experts) and not shared_by
+    tail = ([share_button("ask", question, asking)] if share else
+            [actions("guild_ask", ask_them_button(question))] if asking else [])
     blocks = fit(blocks + tail, keep_last=len(tail))
     top = hits[0].title if hits else "no documents"
     return Message(fallback(f"{len(hits)} documents for “{clip(one_line(question), 200)}” (top: {top})"), blocks)
@@ -265,7 +274,9 @@ def who_message(topic: str, experts: Sequence[Expert], slack_ids: Mapping[str, s
         blocks.append(section("Nobody found for that topic yet. Try other words, or `/guild ask` for documents."))
     for n, e in enumerate(experts, 1):
         blocks.append(section(_expert_text(n, e, slack_ids.get(e.person_id, "")), block_id=f"expert:{n}"))
-    tail = [share_button("who", topic)] if share else []
+    asking = bool(experts) and not shared_by
+    tail = ([share_button("who", topic, asking)] if share else
+            [actions("guild_ask", ask_them_button(topic))] if asking else [])
     blocks = fit(blocks + tail, keep_last=len(tail))
     names = ", ".join(e.name for e in experts[:5]) or "nobody yet"
     return Message(fallback(f"People who know about “{clip(one_line(topic), 200)}”: {names}"), blocks)

@@ -10,7 +10,8 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -37,7 +38,7 @@ from index.retrieval.feedback import POOL, record_feedback, rerank
 from index.catalog.overlaps import Overlap, rank_overlaps
 from index.embedding.querycache import QueryVectors
 from index.people.resolve import DirectoryError, ResolveReport, load_directory, resolve
-from index.expertise.profiles import (Profile, SimilarPerson, build_profiles, find_person, list_people, profile, similar_people,
+from index.expertise.profiles import (AmbiguousPerson, Profile, SimilarPerson, build_profiles, find_person, list_people, profile, similar_people,
                             suggest_names)
 from index.retrieval.search import Hit, Searcher
 from index.storage.sqlite.seen import SeenEvents
@@ -46,6 +47,10 @@ from index.catalog.teams import Team, compose_team
 from index.storage.sqlite.vectors import GENERATION_KEY, LAGGING_KEY, IndexOptions, VectorIndex
 from index.people.visibility import Viewer, directory_team, effective, make_viewer, trim_identity_lists
 
+from index.storage import asks as asks_store, consent as consent_store, insights as insights_store, people as people_store, syncs as sync_store
+from index.retrieval.feedback import query_key
+
+from guildbot import consent as load
 from guildbot.config.loader import Config, ConfigError, SourceConfig, load_config
 
 if TYPE_CHECKING:  # the pipeline (chunking, HTML cleaning) loads only for a crawl: answers start faster
@@ -56,6 +61,13 @@ DERIVING_MODULES = (index.people.resolve, index.catalog.build, index.expertise.p
                     index.catalog.keywords)
 SEARCH_POOL = 50  # hits a search page filters, counts facets over and pages through (5 pages of 10)
 TEAM_OVERLAPS = 50  # the best cross-team pairs a team or project page picks its own from
+EXPERT_POOL = 15  # experts ranked beyond the limit, so consent and the weekly budget have people to move up
+SUGGESTING_SURFACES = ("slack", "web")  # answers people act on: their first person counts against the budget
+BUDGET_WINDOW = timedelta(days=7)
+SUGGESTION_REPEAT = timedelta(minutes=10)  # the same asker's same question within this counts once
+BUS_WINDOW, BUS_INACTIVE = timedelta(days=365), timedelta(days=180)  # the bus factor's year, and "inactive"
+BUS_SHARE, BUS_MIN_COMMITS = 0.5, 3  # one person made most (more than half) of a project's year of commits, at least 3
+GAPS_LOOKED_AT = 15  # the weakest questions a person's "questions you may answer" is chosen from
 
 
 @dataclass
@@ -227,15 +239,216 @@ class Guild:
 
     def experts(self, question: str, limit: int = 10, team: str | None = None, viewer: Viewer | None = None, *,
                 surface: str | None = "api", asker: str | None = None) -> list[Expert]:
+        """People to ask, best first: never someone who opted out, is paused, or hid the question's topic;
+        someone suggested more than [people] weekly_budget times in 7 days gives way to a person of nearly
+        equal score (guildbot/consent.py). On Slack and the web the first person counts as suggested."""
         topic = topic_of(question)
         asker = asker or (viewer.who if viewer else None)
         viewer = self._scope(viewer)
         fused, _ = self.searcher.ranked(topic, viewer=viewer)
-        experts = rank_experts(self.store, fused, limit=limit, team=team, viewer=viewer, topic=topic)
+        pool = rank_experts(self.store, fused, limit=limit + EXPERT_POOL, team=team, viewer=viewer, topic=topic)
+        experts = self._consented(pool, topic)[:limit]
         for e in experts if viewer is not None else []:
             e.emails, e.aliases = trim_identity_lists(self.store, e.person_id, e.emails, e.aliases, viewer)
+        if surface in SUGGESTING_SURFACES and experts and question.strip():
+            self._note_suggested(experts[:1], surface, asker, question)
         self._log_question(question, surface, asker, "experts", sorted(fused, key=lambda d: -fused[d]), topic, len(experts))
         return experts
+
+    # -- consent and load (guildbot/consent.py; index/storage/consent.py, asks.py) ------------------------------
+    def _consented(self, experts: list[Expert], topic: str) -> list[Expert]:
+        """Experts without the people who said no (to everything, for now, or to this topic), spread by load."""
+        rows = consent_store.all_rows(self.store)
+        kept, vector = [], None
+        for e in experts:
+            row = rows.get(e.person_id)
+            if row and (row["opted_out"] or row["paused_until"]):
+                continue
+            if row and row["hidden_topics"]:
+                if vector is None:
+                    vector = self.embedder.encode_query([topic])[0]
+                if load.hides(row["hidden_topics"], topic, vector, self.embedder.encode_query):
+                    continue
+            kept.append(e)
+        budget = self.config.weekly_budget
+        if budget <= 0 or not kept:
+            return kept
+        since = (datetime.now(timezone.utc) - BUDGET_WINDOW).isoformat(timespec="seconds")
+        counts = asks_store.suggestion_counts(self.store, [e.person_id for e in kept], since)
+        return load.spread(kept, counts, budget, self.config.tie_band)
+
+    def _note_suggested(self, experts: list[Expert], surface: str, asker: str | None, question: str) -> None:
+        """Count a suggestion against each person's weekly budget, once per asker and question words in
+        SUGGESTION_REPEAT (a page of results again, or a reload, is not a new introduction); never lets it
+        cost the answer."""
+        try:
+            key = query_key(question)
+            since = (datetime.now(timezone.utc) - SUGGESTION_REPEAT).isoformat(timespec="seconds")
+            if asker and surface != "ask" and asks_store.suggested_lately(self.store, asker, key, surface, since):
+                return
+            team = querylog.asker_team(self.store, asker)
+            asks_store.record_suggestions(self.store, [
+                {"person_id": e.person_id, "surface": surface, "asker": asker or "", "asker_team": team,
+                 "person_team": e.team or "", "qkey": key} for e in experts])
+        except Exception as e:  # noqa: BLE001 - a locked or read-only database must not cost the answer
+            logging.getLogger("guildbot").warning("could not count the suggestion: %s", e)
+
+    def consent(self, person_id: str) -> consent_store.ConsentRow:
+        """What a person lets guildbot do: opted out, paused until, hidden topics."""
+        return consent_store.get(self.store, person_id)
+
+    def set_consent(self, person_id: str, *, opted_out: bool | None = None, pause_days: int | None = None,
+                    resume: bool = False, hide: str | None = None, show: str | None = None) -> consent_store.ConsentRow:
+        """Change a person's consent. Opting out (or back in) is mirrored into the syncs' opt-out list, so
+        no sync is planned with them either. Raises ValueError for a pause that is not 1 to 365 days."""
+        store = self.store
+        row = consent_store.get(store, person_id)
+        if opted_out is not None:
+            row = consent_store.set_opted_out(store, person_id, opted_out)
+            sync_store.set_optout(store, consent_store.person_keys(store, [person_id])[person_id], opted_out)
+        if pause_days is not None:
+            if not 1 <= pause_days <= 365:
+                raise ValueError(f"a pause of {pause_days} days: pause for 1 to 365 days")
+            row = consent_store.set_paused_until(store, person_id, datetime.now(timezone.utc) + timedelta(days=pause_days))
+        if resume:
+            row = consent_store.set_paused_until(store, person_id, None)
+        if hide:
+            row = consent_store.set_hidden(store, person_id, hide, True)
+        if show:
+            row = consent_store.set_hidden(store, person_id, show, False)
+        return row
+
+    def consent_list(self) -> list[dict[str, Any]]:
+        """Everyone who stopped, paused or hid a topic, with their name, by name."""
+        rows = consent_store.all_rows(self.store)
+        names = people_store.people_by_id(self.store, list(rows))
+        out = [{**r, "name": (names.get(pid) or {}).get("name") or ""} for pid, r in rows.items()
+               if r["opted_out"] or r["paused_until"] or r["hidden_topics"]]
+        return sorted(out, key=lambda r: (r["name"].casefold(), r["person_id"]))
+
+    def unavailable_keys(self) -> set[str]:
+        """Everyone who opted out or is paused now, by person id, email and Slack id: the digest and the
+        syncs leave these people out (index/storage/consent.py)."""
+        return consent_store.unavailable_keys(self.store)
+
+    def suggestion_counts(self, person_ids: list[str]) -> dict[str, int]:
+        """How often each person was suggested in the last 7 days."""
+        since = (datetime.now(timezone.utc) - BUDGET_WINDOW).isoformat(timespec="seconds")
+        return asks_store.suggestion_counts(self.store, person_ids, since)
+
+    def questions_for(self, person_id: str, days: int = 28, limit: int = 5, viewer: Viewer | None = None) -> list[dict[str, Any]]:
+        """Questions from others in the last `days` that went without a good answer and that this person
+        is among the first people to ask about: "questions you may answer" (never when they opted out)."""
+        end = datetime.now(timezone.utc) + timedelta(seconds=1)  # the log keeps whole seconds: include this one
+        asked = querylog.questions(self.store, end - timedelta(days=days), end)
+        me = people_store.people_by_id(self.store, [person_id]).get(person_id)
+        askers = [person_id, *(json.loads(me["emails"] or "[]") if me else []), (me or {}).get("slack_id") or "",
+                  (me or {}).get("name") or ""]
+        own = asks_store.own_question_keys(self.store, askers, (end - timedelta(days=days)).isoformat(timespec="seconds"))
+        out = []
+        for gap in querylog.gaps(asked, self.config.query_log.weak_below)[:GAPS_LOOKED_AT]:
+            if query_key(gap.question) in own:
+                continue  # their own question
+            experts = self.experts(gap.question, limit=3, viewer=viewer, surface=None)
+            if any(e.person_id == person_id and e.score > 0 for e in experts):
+                out.append({"question": gap.question, "asked": gap.asked, "teams": gap.teams})
+            if len(out) >= limit:
+                break
+        return out
+
+    def syncs_of(self, person: Profile, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Upcoming syncs this person is invited to, soonest first."""
+        keys = {person.person_id, person.slack_id, *(e.casefold() for e in person.emails)} - {""}
+        found = sync_store.upcoming(self.store, now or datetime.now(timezone.utc))
+        return [s for s in found if any({m.get("slack_id", ""), (m.get("email") or "").casefold(), m.get("person_id", "")} & keys
+                                        for m in s.get("members") or [])]
+
+    # -- bus factor -------------------------------------------------------------------------------------------------
+    def at_risk(self, team: str | None = None, viewer: Viewer | None = None) -> list[dict[str, Any]]:
+        """Projects at risk: one person made most of the last year's commits and has left (not in the people
+        directory) or been inactive for 180 days; each with the next most knowledgeable people (never someone
+        who opted out or paused). "Now" is the newest activity in the index when that is earlier, so an index
+        of old history is judged by its own calendar."""
+        visible = {p.id: p for p in self.projects(team=team, viewer=viewer)}
+        if not visible:
+            return []
+        newest = insights_store.newest_activity(self.store)
+        now = datetime.now(timezone.utc)
+        if newest:
+            try:
+                stamp = datetime.fromisoformat(newest.replace("Z", "+00:00"))
+                now = min(now, stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc))
+            except ValueError:
+                pass
+        since = (now - BUS_WINDOW).isoformat(timespec="seconds")
+        quiet_since = (now - BUS_INACTIVE).isoformat(timespec="seconds")
+        people = insights_store.people_activity(self.store)
+        by_project: dict[str, list[dict[str, Any]]] = {}
+        for r in insights_store.project_commits(self.store, since):
+            if r["project_id"] in visible:
+                by_project.setdefault(r["project_id"], []).append(r)
+        away = consent_store.unavailable(self.store)
+        has_directory = bool(self.config.directory)
+        out = []
+        for pid, rows in by_project.items():
+            recent = sum(r["recent"] or 0 for r in rows)
+            top = max(rows, key=lambda r: (r["recent"] or 0, r["total"] or 0))
+            share = (top["recent"] or 0) / recent if recent else 0.0
+            who = people.get(top["person_id"])
+            if who is None or recent < BUS_MIN_COMMITS or share <= BUS_SHARE:
+                continue
+            left = has_directory and not who["in_directory"]
+            inactive = not who["last_at"] or who["last_at"] < quiet_since
+            if not (left or inactive):
+                continue
+            others = sorted((r for r in rows if r["person_id"] != top["person_id"] and r["person_id"] not in away
+                             and r["person_id"] in people), key=lambda r: (-(r["total"] or 0), r["person_id"]))[:3]
+            out.append({"project": visible[pid].name, "project_id": pid, "team": visible[pid].team,
+                        "person": {"id": top["person_id"], "name": who["name"], "team": who["team"]},
+                        "share": round(share, 3), "commits": recent,
+                        "reason": "has left (not in the people directory)" if left else
+                                  f"has been inactive since {(who['last_at'] or '')[:10] or 'ever'}",
+                        "next": [{"id": r["person_id"], "name": people[r["person_id"]]["name"],
+                                  "team": people[r["person_id"]]["team"], "commits": r["total"] or 0} for r in others]})
+        return sorted(out, key=lambda x: (-x["share"], x["project"]))
+
+    # -- conversations guildbot started (index/storage/asks.py) ---------------------------------------------------
+    def remember_thread(self, channel: str, thread_ts: str, kind: str = "answer", ref: str = "") -> None:
+        """A Slack thread guildbot answered in (a reply there is a follow-up), or an "Ask them" message's thread."""
+        asks_store.remember_thread(self.store, channel, thread_ts, kind, ref)
+
+    def slack_thread(self, channel: str, thread_ts: str) -> asks_store.ThreadRow | None:
+        return asks_store.thread(self.store, channel, thread_ts)
+
+    def record_ask(self, ask_id: str, *, asker: str, question: str, people: list[Expert],
+                   sent: dict[str, dict[str, str]]) -> None:
+        """A question sent to people with "Ask them": kept for insights, and each person sent it counts as suggested."""
+        team = querylog.asker_team(self.store, asker)
+        asks_store.add_ask(self.store, ask_id, asker=asker, asker_team=team, question=question,
+                           people=[{"person_id": e.person_id, "name": e.name, "team": e.team, "slack_id": e.slack_id}
+                                   for e in people], sent=sent)
+        self._note_suggested(people, "ask", asker, question)
+
+    def ask(self, ask_id: str) -> asks_store.AskRow | None:
+        return asks_store.get_ask(self.store, ask_id)
+
+    def ask_answered(self, ask_id: str, by: str) -> bool:
+        """Note the first answer to an ask; True only the first time (the asker is told once)."""
+        return asks_store.mark_answered(self.store, ask_id, by)
+
+    def whoami(self, slack_id: str = "", email: str = "") -> Profile | None:
+        """The person a Slack user or a signed-in email is, with their full profile (they see themselves);
+        None when the directory and the index know neither."""
+        for key in (slack_id, email):
+            if not key:
+                continue
+            try:
+                found = find_person(self.store, key)
+            except AmbiguousPerson:  # several people share it: not one person
+                found = None
+            if found:
+                return profile(self.store, found)
+        return None
 
     def _log_question(self, question: str, surface: str | None, asker: str | None, kind: str, doc_ids: list[str],
                       topic: str | None = None, results: int | None = None) -> None:
@@ -308,8 +521,15 @@ class Guild:
         """Pairs of projects (in different teams unless `include_same_team`) doing alike things, most alike
         first; never a pair below `[overlaps] min_score` (a higher `min_score` may narrow it further)."""
         floor = max(self.config.overlaps_min_score, min_score or 0.0)
-        return rank_overlaps(self.store, limit=limit, min_score=floor, include_same_team=include_same_team,
-                             viewer=self._scope(viewer))
+        found = rank_overlaps(self.store, limit=limit, min_score=floor, include_same_team=include_same_team,
+                              viewer=self._scope(viewer))
+        away = consent_store.unavailable(self.store)
+        if not away:
+            return found
+
+        def without(p: Project) -> Project:  # an overlap's people are people to talk to: never one who said no
+            return replace(p, contributors=[c for c in p.contributors if c.get("person_id") not in away])
+        return [replace(o, a=without(o.a), b=without(o.b)) for o in found]
 
     def people(self, viewer: Viewer | None = None) -> list[dict[str, Any]]:
         return list_people(self.store, viewer=self._scope(viewer))
@@ -341,7 +561,12 @@ class Guild:
         """A person by name, email, handle or Slack id; raises AmbiguousPerson when several match."""
         viewer = self._scope(viewer)
         found = find_person(self.store, query, viewer=viewer)
-        return profile(self.store, found, viewer=viewer) if found else None
+        if not found:
+            return None
+        shown = profile(self.store, found, viewer=viewer)
+        hidden = {t.casefold() for t in consent_store.get(self.store, shown.person_id)["hidden_topics"]}
+        shown.topics = [t for t in shown.topics if t.casefold() not in hidden]  # a hidden topic is not shown either
+        return shown
 
     def similar(self, person: str, limit: int = 5, viewer: Viewer | None = None) -> list[SimilarPerson]:
         """People in other teams who work on the same things; LookupError when nobody matches `person`."""
@@ -349,7 +574,9 @@ class Guild:
         found = find_person(self.store, person, viewer=viewer)
         if not found:
             raise LookupError(f"nobody matches {person!r}; try a full name or an email")
-        return similar_people(self.store, found, limit=limit, viewer=viewer)
+        out = similar_people(self.store, found, limit=limit + EXPERT_POOL, viewer=viewer)
+        away = consent_store.unavailable(self.store)  # never suggest someone who opted out or paused
+        return [s for s in out if s.person_id not in away][:limit]
 
     def suggest_people(self, query: str, viewer: Viewer | None = None) -> list[str]:
         """Names close to a query that matched nobody."""

@@ -53,7 +53,7 @@ def test_import_linter_contracts_are_kept():
 
 # the Guild owns its store; the digest and syncs services get it once, from their factories
 STORE_READERS = {"guildbot/guild.py": None, "guildbot/digest/service.py": {"digest_for"},
-                 "guildbot/syncs/service.py": {"syncs_for"}}
+                 "guildbot/syncs/service.py": {"syncs_for"}, "guildbot/insights.py": {"insights_for"}}
 
 
 def guild_store_reads(source: str, allowed_functions: set[str] | None = frozenset()) -> list[str]:

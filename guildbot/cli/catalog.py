@@ -91,9 +91,13 @@ def _dump(value: Any) -> None:
     print(json.dumps(value, indent=1, ensure_ascii=False))
 
 
-def _print_project(p: Project, full: bool = False) -> None:
+def _print_project(p: Project, full: bool = False, risk: dict | None = None) -> None:
     owners = ", ".join(p.owners) or "unknown"
     print(f"{p.name}  [{p.team or 'no team'} · {p.kind} · {p.status}]")
+    if risk:
+        after = ", ".join(n["name"] for n in risk["next"]) or "nobody else"
+        print(f"    AT RISK: {risk['person']['name']} made {risk['share']:.0%} of the last year's commits and "
+              f"{risk['reason']}; next most knowledgeable: {after}")
     print(f"    owners: {owners}" + (f"  ({p.provenance.get('owners')})" if full else ""))
     if p.topics:
         print(f"    topics: {', '.join(p.topics)}")
@@ -112,13 +116,14 @@ def _print_project(p: Project, full: bool = False) -> None:
 
 def cmd_projects(guild: Guild, args: argparse.Namespace) -> int:
     projects = guild.projects(team=args.team, topic=args.topic, viewer=viewer(guild, args))
+    risks = {r["project_id"]: r for r in guild.at_risk(viewer=viewer(guild, args))}
     if args.json:
-        _dump([p.public() for p in projects])
+        _dump([{**p.public(), "at_risk": risks.get(p.id)} for p in projects])
         return 0
     if not projects:
         print("No projects match. Run `guildbot crawl` if the index is empty.")
     for p in projects:
-        _print_project(p)
+        _print_project(p, risk=risks.get(p.id))
         print()
     return 0
 
@@ -128,10 +133,11 @@ def cmd_project(guild: Guild, args: argparse.Namespace) -> int:
     if p is None:
         print(f"guildbot: no project named {args.name!r}; `guildbot projects` lists them", file=sys.stderr)
         return 2
+    risk = next((r for r in guild.at_risk(viewer=viewer(guild, args)) if r["project_id"] == p.id), None)
     if args.json:
-        _dump(p.public())
+        _dump({**p.public(), "at_risk": risk})
     else:
-        _print_project(p, full=True)
+        _print_project(p, full=True, risk=risk)
     return 0
 
 

@@ -6,6 +6,8 @@
     guildbot --config guild.toml sources [--json]
     guildbot --config guild.toml projects | project | overlaps | people | person | similar   (cli_catalog.py)
     guildbot --config guild.toml export catalog.db [--force]   the catalog as a SQLite file (cli/export.py)
+    guildbot --config guild.toml insights [--weeks N] [--json]  questions, gaps, syncs, the team map (cli/insights.py)
+    guildbot --config guild.toml consent PERSON [--stop|--start|--pause DAYS|--resume|--hide T|--show T] | --list
 
 Exit codes: 0 success, 1 a source failed under --strict, 2 bad configuration or usage, an unusable
 data_dir or database, or another crawl already running on the data_dir.
@@ -22,6 +24,8 @@ from guildbot.cli import catalog as cli_catalog
 from guildbot.cli import digest as cli_digest
 from guildbot.cli import export as cli_export
 from guildbot.cli import syncs as cli_syncs
+from guildbot.cli import consent as cli_consent
+from guildbot.cli import insights as cli_insights
 from guildbot.cli import worker as cli_worker
 from guildbot.cli import slack as slack_cli
 from guildbot.cli import serve as web_cli
@@ -79,6 +83,8 @@ def _parser() -> argparse.ArgumentParser:
     slack_cli.add_parsers(sub)  # slack --socket, slack-console
     web_cli.add_parsers(sub)  # serve: the web app, and Slack when configured
     cli_digest.add_parsers(sub)  # digest
+    cli_insights.add_parsers(sub)  # insights
+    cli_consent.add_parsers(sub)  # consent
     return p
 
 
@@ -198,7 +204,7 @@ def cmd_sources(guild: Guild, args) -> int:
 
 COMMANDS = {"crawl": cmd_crawl, "search": cmd_search, "who": cmd_who, "sources": cmd_sources, **cli_catalog.COMMANDS,
             **cli_export.COMMANDS,
-            **slack_cli.COMMANDS, **web_cli.COMMANDS, **cli_digest.COMMANDS, **cli_syncs.COMMANDS}
+            **slack_cli.COMMANDS, **web_cli.COMMANDS, **cli_digest.COMMANDS, **cli_syncs.COMMANDS, **cli_insights.COMMANDS, **cli_consent.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:

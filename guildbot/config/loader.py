@@ -36,6 +36,8 @@ class Config:
     vector_index: str = "auto"
     exact_limit: int = 100_000
     directory: Path | None = None
+    weekly_budget: int = 10  # [people] weekly_budget: suggestions a week before nearly-equal people go first
+    tie_band: float = 0.1    # [people] tie_band: how near a score counts as nearly equal (a fraction)
     teams: list[TeamConfig] = field(default_factory=list)
     sources: list[SourceConfig] = field(default_factory=list)
     aliases: list[AliasRule] = field(default_factory=list)
@@ -107,6 +109,7 @@ def load_config(path: str | Path, env: Environment | None = None) -> Config:
 
     people = validate(PeopleSection, data.get("people", {}), path, "[people]", {"base": base})
     cfg.directory = resolve(base, people.directory) if people.directory else None
+    cfg.weekly_budget, cfg.tie_band = people.weekly_budget, people.tie_band
     for i, rule in enumerate(_array(path, "[[people.aliases]]", data.get("people", {}).get("aliases"),
                                     AliasRule.TABLE_FIX), 1):
         cfg.aliases.append(validate(AliasRule, rule, path, f"[[people.aliases]] #{i}"))

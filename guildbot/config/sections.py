@@ -100,6 +100,25 @@ class PeopleSection(Section):
     TABLE, TABLE_FIX = "[people]", 'write [people] with directory = "directory.csv"'
 
     directory: Text = Field("", description='set directory = "directory.csv"')
+    # load (issue 26): suggested more than this many times in 7 days, a person gives way to someone of nearly
+    # equal score (within tie_band of their score, a fraction); 0 turns the budget off
+    weekly_budget: Whole = Field(10, description="e.g. weekly_budget = 10 (0: no budget)")
+    tie_band: Number = Field(0.1, description="e.g. tie_band = 0.1 (a tenth of the score)")
+
+    @field_validator("weekly_budget")
+    @classmethod
+    def _budget(cls, value: int) -> int:
+        if value < 0:
+            raise Invalid(f"weekly_budget = {value} is negative", "use a number of suggestions a week, or 0 for no budget")
+        return value
+
+    @field_validator("tie_band")
+    @classmethod
+    def _tie_band(cls, value: float) -> float:
+        if not 0 <= value < 1:
+            raise Invalid(f"tie_band = {value} is not a fraction of a score",
+                          "use a number from 0 to below 1, e.g. tie_band = 0.1")
+        return float(value)
 
     @field_validator("directory")
     @classmethod

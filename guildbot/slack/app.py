@@ -56,6 +56,7 @@ from guildbot.settings import (DEFAULT_API_URL, ENV_HELP, RATE_LIMIT_RETRIES, Sl
                                make_client, retry_handlers)
 from guildbot.slack.limits import RATE_LIMIT, Deliveries, RateLimit, slow_down_text
 from guildbot.slack.users import SlackIds
+from guildbot.slack import asks as slack_asks, home  # noqa: E402 - each adds its subcommand to the table
 
 log = logging.getLogger("guildbot.slack")
 
@@ -222,6 +223,8 @@ def build_app(guild: Guild, settings: SlackSettings | None = None, client: WebCl
     app.command(COMMAND)(ack=ack_now, lazy=[answer_command])
     from guildbot.slack import syncs as slack_syncs  # the sync buttons and check-in modal (`/guild sync` is in the subcommand table)
     slack_syncs.register(app, guild, answers.lock, deliver_private, _guard)
+    home.register(app, guild, answers.lock, answers.ids, post_response_url, _guard)  # App Home, `/guild me` buttons
+    slack_asks.register(app, guild, answers.lock, answers.ids, _guard)  # "Ask them"
 
     # @guildbot in a channel: answer in the thread; a direct message: answer there
     def answer_message(event: dict, client: WebClient, bot_user_id: str | None, in_thread: bool) -> None:
@@ -237,6 +240,9 @@ def build_app(guild: Guild, settings: SlackSettings | None = None, client: WebCl
             return
         sub, arg = parse_command(question_text(event.get("text", ""), bot_user_id), free_text=True)
         message = answers.message(sub, arg, user=event.get("user"), in_channel=in_thread, share=False)
+        if in_thread and thread:  # a reply in this thread is a follow-up, answered without a mention; noted
+            with answers.lock:    # before the answer goes out, so a quick reply to it is not missed
+                guild.remember_thread(event["channel"], thread)
         client.chat_postMessage(channel=event["channel"], thread_ts=thread, unfurl_links=False, **message.payload())
 
     @_guard("your mention")
@@ -245,14 +251,43 @@ def build_app(guild: Guild, settings: SlackSettings | None = None, client: WebCl
 
     @_guard("your message")
     def answer_direct_message(body, event, client, context):
+        if is_reply(event):
+            with answers.lock:
+                known = guild.slack_thread(event["channel"], event["thread_ts"])
+            if known and known["kind"] == "ask":  # an answer to "Ask them": told to the asker, not answered
+                if messages.first(f"message:{event.get('channel')}:{event.get('ts')}"):
+                    slack_asks.relay_answer(guild, answers.lock, client, event, known)
+                return
         answer_message(event, client, context.bot_user_id, in_thread=False)
 
-    def is_direct_message(event) -> bool:
-        return (event.get("channel_type") == "im" and not event.get("subtype") and not event.get("bot_id")
+    @_guard("your follow-up")
+    def answer_follow_up(body, event, client, context):
+        with answers.lock:
+            known = guild.slack_thread(event["channel"], event["thread_ts"])
+        if not known or known["kind"] != "answer":
+            return  # a thread guildbot did not answer in: never joined uninvited
+        answer_message(event, client, context.bot_user_id, in_thread=True)
+
+    def is_person_message(event) -> bool:
+        """A person's new message with text: no edit or other subtype, no bot (nor guildbot itself)."""
+        return (not event.get("subtype") and not event.get("bot_id") and bool(event.get("user"))
                 and bool(kit.one_line(event.get("text", ""))))
+
+    def is_reply(event) -> bool:
+        return bool(event.get("thread_ts")) and event.get("thread_ts") != event.get("ts")
+
+    def is_direct_message(event) -> bool:
+        return event.get("channel_type") == "im" and is_person_message(event)
+
+    def is_follow_up(event, context) -> bool:
+        """A reply in a channel thread, not mentioning guildbot (app_mention answers those)."""
+        bot = context.bot_user_id or ""
+        return (event.get("channel_type") in ("channel", "group") and is_reply(event) and is_person_message(event)
+                and event.get("user") != bot and not (bot and f"<@{bot}" in (event.get("text") or "")))
 
     app.event("app_mention")(ack=ack_now, lazy=[answer_mention])
     app.event("message", matchers=[is_direct_message])(ack=ack_now, lazy=[answer_direct_message])
+    app.event("message", matchers=[is_follow_up])(ack=ack_now, lazy=[answer_follow_up])
     app.event("message")(ack_now)  # edits, bot messages, channel messages: acknowledged, not answered
 
     # buttons

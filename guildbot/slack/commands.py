@@ -88,9 +88,14 @@ def answer_who(a: Ask) -> kit.Message:
     return kit.who_message(topic_of(question), experts, a.ids.resolve(experts), share=a.share, shared_by=a.shared_by)
 
 
-def project_line(p: Project) -> kit.ProjectLine:
+def project_line(p: Project, risk: dict | None = None) -> kit.ProjectLine:
     url = next((link["url"] for link in p.links if link.get("url")), "")
-    return kit.ProjectLine(p.name, p.team, p.kind, url, p.documents, p.summary)
+    detail = p.summary
+    if risk:  # the bus factor (Guild.at_risk) first: it is what a reader must not miss
+        after = ", ".join(n["name"] for n in risk["next"]) or "nobody else"
+        detail = (f"⚠ At risk: {risk['person']['name']} made {risk['share']:.0%} of the last year's commits and "
+                  f"{risk['reason']}; next most knowledgeable: {after}. " + (detail or ""))
+    return kit.ProjectLine(p.name, p.team, p.kind, url, p.documents, detail)
 
 
 def projects_about(a: Ask, topic: str, limit: int = 8) -> list[kit.ProjectLine]:
@@ -115,7 +120,8 @@ def answer_projects(a: Ask) -> kit.Message:
     title = f"Projects of {team.name}" if team else (f"Projects about {arg}" if arg else "Projects by team")
     with a.index() as g:
         found = g.projects(team=team.name, viewer=a.viewer) if team else g.projects(topic=arg or None, viewer=a.viewer)
-    lines = [project_line(p) for p in found]
+        risks = {r["project_id"]: r for r in g.at_risk(team=team.name if team else None, viewer=a.viewer)}
+    lines = [project_line(p, risks.get(p.id)) for p in found]
     if not lines and arg and not team:
         lines = projects_about(a, arg)
     groups: dict[str, list[kit.ProjectLine]] = defaultdict(list)

@@ -4,6 +4,8 @@
     GET  /api/...                 JSON in the CLI's --json shapes; /api/docs, /api/openapi.json (web_api.py)
     POST /slack/events            slash commands, events and interactivity (one Request URL for all three);
                                   signature and timestamp checked (401), then the body (400), in slack_events.py
+    GET  /insights, /api/insights questions per week, unanswered topics, syncs, the team map (web_insights.py)
+    GET  /me, POST /me            the signed-in person's consent: hide topics, stop being suggested, pause (web_me.py)
     GET  /healthz                 liveness: {"ok": true, "guild": ..., "slack": true|false}
     GET  /static/...              the stylesheet and the vendored htmx; every page works without it
 
@@ -27,6 +29,7 @@ from starlette.responses import Response
 
 from guildbot.config.loader import WebConfig
 from guildbot.digest.service import digest_for
+from guildbot.insights import insights_for
 from guildbot.syncs.service import syncs_for
 from guildbot.web.slack_events import ThreadedSlackRequestHandler  # signature 401, malformed 400, dispatch off the event loop
 from guildbot.web.auth import ANONYMOUS, Unauthorized, ViewerGuild, WebAuth
@@ -34,6 +37,8 @@ from guildbot.web.render import render
 from guildbot.web.routes import api as web_api
 from guildbot.web.routes import digest as web_digest
 from guildbot.web.routes import pages as web_pages
+from guildbot.web.routes import insights as web_insights
+from guildbot.web.routes import me as web_me
 from guildbot.web.routes import syncs as web_syncs
 
 SLACK_PATH = "/slack/events"
@@ -72,6 +77,7 @@ def create_app(guild: Any = None, slack_app: App | None = None, web: WebConfig |
     api.state.auth = WebAuth(web, guild)
     if guild is not None:  # the services beside the Guild, built once (web/deps.py hands them to the routes)
         api.state.digest, api.state.syncs = digest_for(guild), syncs_for(guild)
+        api.state.insights = insights_for(guild)
 
     @api.middleware("http")
     async def sign_in_and_secure(request: Request, call_next) -> Response:
@@ -121,5 +127,7 @@ def create_app(guild: Any = None, slack_app: App | None = None, web: WebConfig |
         api.include_router(web_pages.router)
         api.include_router(web_digest.router)
         api.include_router(web_syncs.router)
+        api.include_router(web_me.router)
+        api.include_router(web_insights.router)
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
     return api

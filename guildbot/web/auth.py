@@ -149,9 +149,33 @@ class ViewerGuild:
     def similar(self, person: str, limit: int = 5) -> list["SimilarPerson"]:
         return self._guild.similar(person, limit, viewer=self.access)
 
+    def at_risk(self, team: str | None = None) -> list[dict[str, Any]]:
+        return self._guild.at_risk(team, viewer=self.access)
+
     def teams(self) -> list["Team"]:
         return self._guild.teams(viewer=self.access)
 
     def team(self, name: str) -> "Team | None":
         return self._guild.team(name, viewer=self.access)
+
+    # -- the signed-in person's own consent (the /me page): never anyone else's -----------------------------
+    def me(self) -> "Profile | None":
+        """The signed-in person's own profile (all of it: they see themselves); None when nobody is signed
+        in or the directory does not know them."""
+        if not self.signed_in.person_id:
+            return None
+        return self._guild.whoami(email=self.signed_in.email) or self._guild.person(self.signed_in.person_id)
+
+    def my_consent(self) -> dict[str, Any]:
+        return dict(self._guild.consent(self.signed_in.person_id))
+
+    def my_suggestions(self) -> int:
+        pid = self.signed_in.person_id
+        return self._guild.suggestion_counts([pid]).get(pid, 0)
+
+    def set_my_consent(self, **change: Any) -> None:
+        """Change the signed-in person's consent (Guild.set_consent's keywords); ValueError for a bad pause."""
+        if not self.signed_in.person_id:
+            raise PermissionError("nobody the directory knows is signed in")
+        self._guild.set_consent(self.signed_in.person_id, **change)
 

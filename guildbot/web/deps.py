@@ -9,6 +9,7 @@ from guildbot.web.auth import ANONYMOUS, ViewerGuild
 
 if TYPE_CHECKING:
     from guildbot.digest.service import DigestService
+    from guildbot.insights import InsightsService
     from guildbot.syncs.service import SyncService
 
 
@@ -26,3 +27,8 @@ def digest_service(request: Request) -> "DigestService":
 def sync_service(request: Request) -> "SyncService":
     """The app's syncs service (built once by create_app); syncs show the public view already."""
     return request.app.state.syncs
+
+
+def insights_service(request: Request) -> "InsightsService":
+    """The app's insights service (built once by create_app)."""
+    return request.app.state.insights

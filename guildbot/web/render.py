@@ -28,7 +28,9 @@ NAV: list[tuple[str, str]] = [
     ("/overlaps", "Overlaps"),
     ("/digest", "Digest"),
     ("/syncs", "Syncs"),
+    ("/insights", "Insights"),
     ("/sources", "Sources"),
+    ("/me", "Me"),
 ]
 SLACK_USER_URL = "https://slack.com/app_redirect?channel={id}"
 

@@ -100,6 +100,7 @@ class FakeSlack:
         self._expired: set[str] = set()
         self.mpims: dict[str, str] = {}                  # sorted member ids -> group DM id
         self.files: dict[str, dict[str, Any]] = {}      # file id -> name, length, uploaded data, where shared
+        self.homes: dict[str, dict[str, Any]] = {}      # user id -> the App Home view last published for them
         self._ts = itertools.count(1)
         self._cond = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
@@ -195,6 +196,7 @@ class FakeSlack:
             self.mpims.clear()
             self.files.clear()
             self._gone.clear()
+            self.homes.clear()
 
     # -- assertions ------------------------------------------------------------------------------------
     def calls_to(self, *methods: str, ok: bool | None = None) -> list[Call]:
@@ -408,6 +410,24 @@ class FakeSlack:
                         f["shared"].append({"channel": a["channel_id"], "thread_ts": a.get("thread_ts"),
                                             "initial_comment": a.get("initial_comment", "")})
                 return {"ok": True, "files": [{"id": f["id"], "name": f["name"], "title": f["title"]} for f in found]}
+            if method == "views.publish":
+                view = a.get("view")
+                if isinstance(view, str):
+                    try:
+                        view = json.loads(view)
+                    except ValueError:
+                        return {"ok": False, "error": "invalid_arguments"}
+                if a.get("user_id") not in self.users:
+                    return {"ok": False, "error": "user_not_found"}
+                if not isinstance(view, dict) or view.get("type") != "home":
+                    return {"ok": False, "error": "invalid_arguments"}
+                if len(view.get("blocks") or []) > 100:  # a home tab holds up to 100 blocks
+                    return {"ok": False, "error": "invalid_blocks"}
+                error = _valid_blocks((view.get("blocks") or [])[:50]) or _valid_blocks((view.get("blocks") or [])[50:])
+                if error:
+                    return {"ok": False, "error": error}
+                self.homes[a["user_id"]] = view
+                return {"ok": True, "view": {"id": f"V{next(self._ts):08d}", **view}}
             if method == "views.open":
                 view = a.get("view")
                 if isinstance(view, str):

@@ -102,6 +102,39 @@ def block_action(block: dict, button: dict, response_url: str, user: str = ASKER
     return payload
 
 
+def home_action(block: dict, button: dict, user: str = ASKER) -> dict[str, Any]:
+    """The block_actions payload of a button pressed in the App Home (no channel, no response_url)."""
+    return {"type": "block_actions", "user": {"id": user, "username": "u", "name": "u", "team_id": TEAM},
+            "api_app_id": APP_ID, "token": "legacy-verification-token", "trigger_id": f"{next(_ids)}.42.abcdef",
+            "team": {"id": TEAM, "domain": "acme"}, "enterprise": None, "is_enterprise_install": False,
+            "container": {"type": "view", "view_id": "V0HOME"},
+            "view": {"id": "V0HOME", "type": "home", "team_id": TEAM, "blocks": [], "private_metadata": "",
+                     "callback_id": "", "state": {"values": {}}, "hash": "h", "app_id": APP_ID, "bot_id": "B0GUILDBOT"},
+            "actions": [{"action_id": button["action_id"], "block_id": block["block_id"], "text": button["text"],
+                         "value": button.get("value", ""), "type": "button", "action_ts": new_ts()}]}
+
+
+def view_submission(view: dict[str, Any], values: dict[str, dict[str, str]], user: str = ASKER) -> dict[str, Any]:
+    """The view_submission payload of a modal `view` (as views.open received it) sent with `values`:
+    {block_id: {action_id: text}}."""
+    state = {b: {a: {"type": "plain_text_input", "value": v} for a, v in acts.items()} for b, acts in values.items()}
+    return {"type": "view_submission", "team": {"id": TEAM, "domain": "acme"},
+            "user": {"id": user, "username": "u", "name": "u", "team_id": TEAM}, "api_app_id": APP_ID,
+            "token": "legacy-verification-token", "trigger_id": f"{next(_ids)}.42.abcdef",
+            "view": {"id": "V0MODAL", "team_id": TEAM, "type": "modal", "blocks": view.get("blocks", []),
+                     "private_metadata": view.get("private_metadata", ""), "callback_id": view.get("callback_id", ""),
+                     "state": {"values": state}, "hash": "h", "title": view.get("title"), "app_id": APP_ID,
+                     "bot_id": "B0GUILDBOT"},
+            "response_urls": [], "is_enterprise_install": False, "enterprise": None}
+
+
+def block_buttons(blocks: list[dict]) -> list[tuple[dict, dict]]:
+    """(block, button) of every button, in actions blocks and as section accessories."""
+    out = [(b, e) for b in blocks if b.get("type") == "actions" for e in b["elements"] if e.get("type") == "button"]
+    out += [(b, b["accessory"]) for b in blocks if (b.get("accessory") or {}).get("type") == "button"]
+    return out
+
+
 def interactive_form(payload: dict[str, Any]) -> str:
     return urlencode({"payload": json.dumps(payload)})
 
@@ -163,6 +196,11 @@ class Bot:
         body = interactive_form(block_action(block, button, self.fake.response_url(key), **kw))
         return self.http.post(self.url, content=body, headers=signed_headers(body)), key
 
+    def interact(self, payload: dict[str, Any]) -> httpx.Response:
+        """Send an interactivity payload (a home button, a modal submission) signed as Slack does."""
+        body = interactive_form(payload)
+        return self.http.post(self.url, content=body, headers=signed_headers(body))
+
     def reply(self, key: str, timeout: float = 30) -> dict[str, Any]:
         """The (first successful) response_url post for `key`."""
         return self.fake.wait_for(lambda c: c.method == "response_url" and c.key == key and c.ok, timeout=timeout)[0].args
@@ -211,20 +249,26 @@ def fake_slack():
         yield fake
 
 
-@pytest.fixture(scope="module")
-def bot(demo_guild, fake_slack):
-    """The real FastAPI app (`guildbot serve`'s) with the Slack app, on uvicorn, talking to the fake."""
+def serve_bot(guild, fake: FakeSlack):
+    """The real FastAPI app (`guildbot serve`'s) with the Slack app for `guild`, on uvicorn, talking to
+    `fake`: a generator yielding the Bot, for fixtures (`yield from serve_bot(guild, fake)`)."""
     from guildbot.slack.app import SlackSettings, build_app, warm_up
     from guildbot.web.app import create_app
 
-    warm_up(demo_guild)
-    settings = SlackSettings(bot_token=fake_slack.token, signing_secret=SECRET, api_url=fake_slack.api_url,
+    warm_up(guild)
+    settings = SlackSettings(bot_token=fake.token, signing_secret=SECRET, api_url=fake.api_url,
                              rate_limit=0)  # tests ask fast; test_slack_hardening checks the limit
-    app = build_app(demo_guild, settings)
-    server = ServerThread(create_app(demo_guild, app)).start()
+    app = build_app(guild, settings)
+    server = ServerThread(create_app(guild, app)).start()
     with httpx.Client(timeout=30) as http:
-        yield Bot(server.url + "/slack/events", fake_slack, app, http)
+        yield Bot(server.url + "/slack/events", fake, app, http)
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def bot(demo_guild, fake_slack):
+    """The real FastAPI app (`guildbot serve`'s) with the Slack app, on uvicorn, talking to the fake."""
+    yield from serve_bot(demo_guild, fake_slack)
 
 
 @pytest.fixture

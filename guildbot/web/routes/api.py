@@ -83,6 +83,21 @@ class ContributorOut(Shape):
     count: int
 
 
+class RiskPerson(Shape):
+    id: str
+    name: Optional[str]
+    team: Optional[str]
+
+
+class RiskOut(Shape):
+    """The bus factor: one person made most of the last year's commits and left or went quiet (Guild.at_risk)."""
+    person: RiskPerson
+    share: float
+    commits: int
+    reason: str
+    next: list[RiskPerson]
+
+
 class ProjectOut(Shape):
     id: str
     name: str
@@ -100,6 +115,7 @@ class ProjectOut(Shape):
     status: str
     documents: int
     provenance: dict[str, str]
+    at_risk: Optional[RiskOut] = None
 
 
 class OverlapSide(Shape):
@@ -171,7 +187,8 @@ def api_person(person_id: str, guild: ViewerGuild = Depends(viewer_guild)) -> di
 def api_projects(team: Optional[str] = TeamFilter,
                  topic: Optional[str] = Query(None, max_length=200, description="only projects with a topic containing this"),
                  guild: ViewerGuild = Depends(viewer_guild)) -> list[dict[str, Any]]:
-    return [p.public() for p in guild.projects(team=team or None, topic=topic or None)]
+    risks = {r["project_id"]: r for r in guild.at_risk()}
+    return [{**p.public(), "at_risk": risks.get(p.id)} for p in guild.projects(team=team or None, topic=topic or None)]
 
 
 @router.get("/projects/{project_id:path}", response_model=ProjectOut,
@@ -180,7 +197,7 @@ def api_project(project_id: str, guild: ViewerGuild = Depends(viewer_guild)) -> 
     found = guild.project(project_id)
     if found is None:
         raise HTTPException(404, f"no project named {project_id!r}; /api/projects lists them")
-    return found.public()
+    return {**found.public(), "at_risk": next((r for r in guild.at_risk() if r["project_id"] == found.id), None)}
 
 
 @router.get("/overlaps", response_model=list[OverlapOut],

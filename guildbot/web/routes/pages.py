@@ -126,6 +126,7 @@ def projects(request: Request, team: str | None = None, topic: str | None = None
         shown = [p for p in shown if p.status == status]
     sort = sort if sort in PROJECT_SORTS else "team"
     return render(request, "projects.html", projects=_sort(shown, sort), total=len(everything), team=team,
+                  risks={r["project_id"]: r for r in guild.at_risk()},
                   topic=topic, status=status, sort=sort, sorts=PROJECT_SORTS,
                   teams=sorted({p.team for p in everything if p.team}, key=str.casefold),
                   statuses=sorted({p.status for p in everything}))
@@ -137,7 +138,8 @@ def project(request: Request, project_id: str, guild: ViewerGuild = Depends(view
     if found is None:
         raise HTTPException(404, f"No project is called {project_id!r}; the Projects page lists them all.")
     return render(request, "project.html", p=found, documents=guild.project_documents(found.id),
-                  overlaps=guild.project_overlaps(found.id))
+                  overlaps=guild.project_overlaps(found.id),
+                  risk=next((r for r in guild.at_risk() if r["project_id"] == found.id), None))
 
 
 @router.get("/teams", response_class=HTMLResponse)

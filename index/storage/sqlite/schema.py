@@ -118,6 +118,18 @@ TABLES: tuple[Table, ...] = (
           not_null=("project_id", "other_id"), derived=True),
     Table("project_pairs", {"a": str, "b": str, "lead": float, "score": float, "built_at": str}, ("a", "b"),
           not_null=("a", "b"), derived=True),
+    # consent and load (issue 26; index/storage/consent.py, asks.py): what each person lets guildbot do with
+    # them, every time someone was suggested, the questions sent to people ("Ask them"), and the Slack threads
+    # guildbot answered in (where follow-ups are answered without a mention)
+    Table("consent", {"person_id": str, "opted_out": int, **_text("paused_until", "hidden_topics", "updated_at")},
+          "person_id"),
+    Table("suggestions", {"id": int, **_text("at", "person_id", "surface", "asker", "asker_team", "person_team",
+                                               "qkey")}, "id", not_null=("at", "person_id"),
+          indexes={"suggestions_at": ("at",)}),
+    Table("asks", _text("id", "at", "asker", "asker_team", "question", "people", "sent", "answered_at",
+                        "answered_by"), "id", not_null=("at",), indexes={"asks_at": ("at",)}),
+    Table("slack_threads", _text("channel", "thread_ts", "at", "kind", "ref"), ("channel", "thread_ts"),
+          not_null=("channel", "thread_ts")),
     # people's profiles (index/expertise/profiles.py)
     Table("person_profiles", {"person_id": str, "vector": bytes, "topics": str, "documents": int, "built_at": str},
           "person_id", derived=True),

@@ -144,7 +144,7 @@ def test_to_text_renders_blocks_readably():
     text = kit.to_text(msg.blocks)
     assert "@U1 (Ada) · Risk" in text
     assert "Evidence 1.0 <https://git.example/1/0> — author" in text
-    assert text.rstrip().endswith("[Share in channel]")
+    assert text.rstrip().endswith("[Share in channel] [Ask them]")
 
 
 @pytest.mark.parametrize("text, expected", [

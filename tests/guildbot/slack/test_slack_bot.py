@@ -33,7 +33,7 @@ def test_who_names_the_recommender_authors_with_evidence_links(slack, demo_guild
     assert reply["response_type"] == "ephemeral"
     kit.validate(reply["blocks"])
     assert_names_recommender_authors(section_text(reply["blocks"]), demo_guild)
-    assert buttons(reply["blocks"]) == [kit.SHARE]
+    assert buttons(reply["blocks"]) == [kit.SHARE, kit.ASK_THEM]
     slack.fake.quiet(0.5)
     assert len(slack.fake.calls_to(RESPONSE_URL)) == 1  # answered exactly once
 
@@ -54,7 +54,7 @@ def test_plain_question_gets_documents_snippets_links_and_people(slack, demo_gui
     assert "*People to ask*" in section_text(reply["blocks"])
     for e in people:
         assert f"<@{e.slack_id}>" in section_text(reply["blocks"])
-    assert buttons(reply["blocks"]) == [kit.HELPFUL, kit.NOT_HELPFUL] * len(docs) + [kit.SHARE]
+    assert buttons(reply["blocks"]) == [kit.HELPFUL, kit.NOT_HELPFUL] * len(docs) + [kit.SHARE, kit.ASK_THEM]
     same, key2 = slack.command(f"ask {question}")
     assert section_text(slack.reply(key2)["blocks"]) == section_text(reply["blocks"])
 

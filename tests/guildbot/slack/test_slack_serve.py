@@ -104,7 +104,7 @@ def test_slack_console_prints_the_answer_as_text(served, demo_guild):
     for e in demo_guild.experts("who recommender", limit=2):
         assert f"@{e.slack_id} ({e.name}) · {e.team}" in out
         assert f"{e.evidence[0].title} <{e.evidence[0].url}>" in out
-    assert out.rstrip().endswith("[Share in channel]")
+    assert out.rstrip().endswith("[Share in channel] [Ask them]")
     assert "<@" not in out and "&lt;" not in out  # readable, not Slack markup
 
 
@@ -147,7 +147,8 @@ def test_start_up_stops_when_slack_rejects_the_token(demo_dir, fake_slack):
 SCOPE_OF = {"chat_postMessage": "chat:write", "chat_postEphemeral": "chat:write", "chat_update": "chat:write",
             "users_lookupByEmail": "users:read.email", "users_info": "users:read", "conversations_open": "im:write",
             "files_upload_v2": "files:write",  # a sync's .ics (getUploadURLExternal + completeUploadExternal)
-            "views_open": "commands"}  # needs no scope of its own, only the trigger_id of a click
+            "views_open": "commands",  # needs no scope of its own, only the trigger_id of a click
+            "views_publish": None}  # the App Home: no scope, the manifest's home tab
 
 
 def test_manifest_covers_the_command_events_interactivity_and_every_api_method_used():
@@ -157,7 +158,9 @@ def test_manifest_covers_the_command_events_interactivity_and_every_api_method_u
     settings = manifest["settings"]
     urls = {commands[0]["url"], settings["event_subscriptions"]["request_url"], settings["interactivity"]["request_url"]}
     assert len(urls) == 1 and urls.pop().endswith("/slack/events")
-    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
+    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im", "message.channels",
+                                                                  "message.groups", "app_home_opened"}
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert settings["interactivity"]["is_enabled"] is True
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"commands", "app_mentions:read", "im:history"} <= scopes
@@ -165,4 +168,5 @@ def test_manifest_covers_the_command_events_interactivity_and_every_api_method_u
     used = set(re.findall(r"\bclient\.(\w+)\(", code)) - {"auth_test"}
     assert {"users_info", "users_lookupByEmail", "chat_postMessage"} <= used
     assert used and used <= set(SCOPE_OF), f"add the scope of {used - set(SCOPE_OF)} to the manifest and SCOPE_OF"
-    assert {SCOPE_OF[m] for m in used} <= scopes
+    assert {SCOPE_OF[m] for m in used} - {None} <= scopes
+    assert {"channels:history", "groups:history"} <= scopes  # follow-ups in threads (message.channels / .groups)

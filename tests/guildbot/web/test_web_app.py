@@ -75,7 +75,7 @@ def test_api_errors_are_json_with_the_cause(http):
 def test_openapi_schema_and_its_page(http):
     schema = http.get("/api/openapi.json").json()
     assert set(schema["paths"]) == {"/api/search", "/api/who", "/api/people", "/api/people/{person_id}", "/api/projects",
-                                    "/api/projects/{project_id}", "/api/overlaps", "/api/sources"}
+                                    "/api/projects/{project_id}", "/api/overlaps", "/api/sources", "/api/insights"}
     assert {"SearchHit", "ExpertOut", "ProjectOut", "ProfileOut", "OverlapOut", "SourceOut"} <= set(schema["components"]["schemas"])
     docs = page(http, "/api/docs")
     assert [h.get_text() for h in docs.select("section.endpoint h2")] == [f"GET {p}" for p in schema["paths"]]

@@ -12,7 +12,7 @@ from axe_playwright_python.sync_playwright import Axe
 from fastapi.responses import HTMLResponse
 from playwright.sync_api import expect
 
-from support.browser import browser, focused, lowest_contrast, tab_to, web_site  # noqa: F401 - fixtures
+from support.browser import focused, lowest_contrast, tab_to, web_site  # noqa: F401 - fixtures (`browser` is in conftest.py)
 from support.digest import demo_week  # noqa: F401 - a fixture
 from guildbot.web.app import create_app
 from support.slack import recommender_authors
@@ -182,6 +182,8 @@ AXE_PAGES: dict[str, list[str]] = {
     "/digest": ["/digest"],
     "/digest/{week}": ["/digest/{week}", "/digest/{week}?team=Risk", "/digest/2026-49"],
     "/syncs": ["/syncs"],
+    "/me": ["/me"],
+    "/insights": ["/insights", "/insights?weeks=2", "/insights?weeks=never"],  # nobody signed in here; the signed-in page is checked in test_web_me.py
     "/api/docs": ["/api/docs"],
 }
 JSON_OUTSIDE_THE_SCHEMA = {"/healthz", "/api/openapi.json", "/api/digest/{week}"}  # the rest of the JSON is /api
