@@ -16,6 +16,7 @@ import logging
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 
+from index.storage import consent as consent_store
 from index.storage import syncs as syncstore
 from index.syncs import inputs as sync_inputs
 from index.people.resolve import DirectoryError, load_directory
@@ -137,6 +138,10 @@ class SyncService:
             out.append(Pair(o.a.id, o.a.team, o.b.id, o.b.team, o.score, evidence))
         return out
 
+    def _away(self, now: datetime | None = None) -> set[str]:
+        """Who no sync may include: a sync opt-out, or a person opted out or paused in their consent."""
+        return syncstore.optouts(self.store) | consent_store.unavailable_keys(self.store, now)
+
     def _expertise(self, query: str, projects: list[str], activity: dict[str, str], now: datetime) -> dict[str, Candidate]:
         """person id -> their expertise on the topic (the experts search and their share of its
         projects) and how recently they worked (activity_weight): recency orders, never removes."""
@@ -211,7 +216,7 @@ class SyncService:
         label = cycle_label(first)
         store = self.store
         existing = syncstore.list_syncs(store, cycle=label, origin="cycle")
-        out = syncstore.optouts(store)
+        out = self._away(now)
         stale = any(s["status"] == "proposed" and _opted_out(s, out) for s in existing)
         keep = bool(existing) and (not save or not (replan or stale))
         if existing and not keep:  # plan again what was never posted (someone opted out since, or --replan)
@@ -284,7 +289,7 @@ class SyncService:
         scores = self._expertise(topic, projects, syncstore.person_activity(self.store), now)
         settings = PlanSettings(**{**vars(cfg.plan), "max_per_person": 10 ** 6})
         busy = self._busy(first, last)
-        found = group_and_slots(scores, people, settings, first, last, busy, opted_out=syncstore.optouts(self.store))
+        found = group_and_slots(scores, people, settings, first, last, busy, opted_out=self._away(now))
         if not found:
             return None
         group, slots = found

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from index.retrieval import querylog
 from index.catalog.build import DORMANT_DAYS, list_projects
+from index.storage import consent as consent_store
 from index.storage import digest as digest_store
 from index.storage.sqlite.store import UNIT_KINDS, Store, iso, now_iso
 
@@ -125,7 +126,9 @@ class DigestData:
 
 
 def _people(store: Store) -> dict[str, digest_store.PersonBrief]:
-    return digest_store.people_brief(store)
+    """The people a digest may name: never one who opted out or is paused."""
+    away = consent_store.unavailable(store)
+    return {pid: p for pid, p in digest_store.people_brief(store).items() if pid not in away}
 
 
 def _person(row: digest_store.PersonBrief) -> dict[str, str]:

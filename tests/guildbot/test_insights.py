@@ -35,7 +35,8 @@ def logged(snow_org):  # noqa: F811
     for days, surface, question, strength, results in plan:
         querylog.record(snow_org.store, question, surface, "search", strength, results, asker=f"U{days}{surface}",
                         now=NOW - timedelta(days=days), retention_days=365)
-    snow_org.experts("who knows avalanche forecasting", surface="slack", asker="U0LEA")  # Payroll asks about Slopes' work
+    first = snow_org.experts("who knows avalanche forecasting on the slopes", surface="slack", asker="U0LEA")[0]
+    assert first.team == "Slopes"  # Payroll asks about Slopes' work
     snow_org.experts("who knows snow sensors", surface="web", asker="lea@snow.example")   # and about Valleys'
     yield snow_org
     clear_consent(snow_org)
