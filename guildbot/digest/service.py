@@ -191,6 +191,7 @@ def sections(data: DigestData, max_items: int | None = None) -> list[Section]:
         ("documents", "New and edited pages", data.documents, _document_line, False),
         ("crossings", "Crossing team lines", data.crossings, _crossing_line, False),
         ("syncs", "Upcoming cross-team syncs", data.syncs, _sync_line, False),  # filled once syncs exist
+        ("at_risk", "At risk: projects that hang on one person who is gone", data.at_risk, _risk_line, False),
     ]
     return [Section(key, title, [line(x) for x in cut(items)], len(items), per_line)
             for key, title, items, line, per_line in parts if items]
@@ -488,6 +489,15 @@ class Delivery:
         return None
 
 
+def _risk_line(r: Mapping[str, Any]) -> list[Span]:
+    spans: list[Span] = [("a", r.get("url", ""), r["project"]),
+                         ("t", f" — {r['person']['name']} made {round(100 * r['share'])}% of the last year's "
+                               f"{r['commits']} commits and {r['reason']}")]
+    if r.get("next"):
+        spans += [("t", " · next to ask: ")] + _people(r["next"], 3)
+    return spans
+
+
 # -- the service -------------------------------------------------------------------------------------------
 class DigestAnswers(Protocol):
     """The answers the digest asks of the answer layer (Guild has them all)."""
@@ -499,6 +509,8 @@ class DigestAnswers(Protocol):
 
     def overlaps(self, limit: int = 10, include_same_team: bool = False, min_score: float | None = None,
                  viewer: "Viewer | None" = None) -> list["Overlap"]: ...
+
+    def at_risk(self, team: str | None = None, viewer: "Viewer | None" = None) -> list[dict[str, Any]]: ...
 
 
 def digest_for(guild: "Guild") -> "DigestService":
@@ -539,9 +551,12 @@ class DigestService:
                     if querylog.might_know(querylog.strength(store, vector, [v.doc_id for v in e.evidence if v.doc_id]))]
             return [{"name": e.name, "team": e.team, "slack_id": e.slack_id} for e in near[:3]]
 
-        return build_digest(store, bounds, answers.overlaps(limit=50, viewer=viewer), who_knows, name, cfg.min_overlap,
+        data = build_digest(store, bounds, answers.overlaps(limit=50, viewer=viewer), who_knows, name, cfg.min_overlap,
                             config.query_log.weak_below, syncs=syncstore.upcoming(store, bounds.end, name),
                             sources=viewer.sources)
+        if name:  # a team's digest reminds it of its own projects that hang on one person who is gone
+            data.at_risk = answers.at_risk(team=name, viewer=viewer)
+        return data
 
     def targets(self, channel: str | None = None, team: str | None = None) -> list[Target]:
         """Where the digest goes (see `targets`); LookupError for an unknown team."""

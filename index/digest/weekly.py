@@ -110,9 +110,10 @@ class DigestData:
     gaps: list[dict[str, Any]] = field(default_factory=list)
     crossings: list[dict[str, Any]] = field(default_factory=list)
     syncs: list[dict[str, Any]] = field(default_factory=list)
+    at_risk: list[dict[str, Any]] = field(default_factory=list)  # a team's projects that hang on one person who is gone
     questions: int = 0   # questions asked this week (all of them, for the gaps line)
 
-    SECTIONS = ("overlaps", "gaps", "projects", "documents", "crossings", "syncs")
+    SECTIONS = ("overlaps", "gaps", "projects", "documents", "crossings", "syncs", "at_risk")
 
     @property
     def view(self) -> str:

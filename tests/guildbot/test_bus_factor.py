@@ -107,3 +107,16 @@ def test_at_risk_in_the_slack_projects_answer(org):
     share = next(r["share"] for r in org.at_risk() if r["project"] == "glacier")
     assert f"At risk: Olaf Old made {share:.0%} of the last year's commits and has left" in text
     assert "next most knowledgeable: Ines Alm" in text and text.count("At risk") == 2
+
+
+def test_a_teams_digest_names_its_own_projects_at_risk_and_the_guilds_does_not(org):
+    from guildbot.digest.service import digest_for, sections
+
+    service = digest_for(org)
+    slopes = service.build(team="Slopes")
+    assert [r["project"] for r in slopes.at_risk] == ["glacier"]  # lift is Valleys' risk, not theirs
+    section = next(s for s in sections(slopes) if s.key == "at_risk")
+    line = json.dumps(section.lines[0])
+    assert "glacier" in line and "Olaf Old" in line and "has left" in line and "Ines Alm" in line
+    assert [r["project"] for r in service.build(team="Valleys").at_risk] == ["lift"]
+    assert service.build().at_risk == []  # the guild-wide digest leaves it to the teams
