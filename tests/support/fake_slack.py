@@ -85,6 +85,17 @@ def _valid_blocks(blocks: Any) -> str | None:
     return None
 
 
+def _view_of(args: dict) -> Any:
+    """A views.* call's `view`: Slack takes it as a JSON string or an object; None when it is not JSON."""
+    view = args.get("view")
+    if isinstance(view, str):
+        try:
+            return json.loads(view)
+        except ValueError:
+            return None
+    return view
+
+
 class FakeSlack:
     def __init__(self, token: str = "xoxb-fake-token", team_id: str = "T0GUILD", bot_user_id: str = "U0GUILDBOT",
                  users: list[User] | None = None, port: int = 0, channels: dict[str, str] | None = None):
@@ -411,12 +422,9 @@ class FakeSlack:
                                             "initial_comment": a.get("initial_comment", "")})
                 return {"ok": True, "files": [{"id": f["id"], "name": f["name"], "title": f["title"]} for f in found]}
             if method == "views.publish":
-                view = a.get("view")
-                if isinstance(view, str):
-                    try:
-                        view = json.loads(view)
-                    except ValueError:
-                        return {"ok": False, "error": "invalid_arguments"}
+                view = _view_of(a)
+                if view is None:
+                    return {"ok": False, "error": "invalid_arguments"}
                 if a.get("user_id") not in self.users:
                     return {"ok": False, "error": "user_not_found"}
                 if not isinstance(view, dict) or view.get("type") != "home":
@@ -429,12 +437,9 @@ class FakeSlack:
                 self.homes[a["user_id"]] = view
                 return {"ok": True, "view": {"id": f"V{next(self._ts):08d}", **view}}
             if method == "views.open":
-                view = a.get("view")
-                if isinstance(view, str):
-                    try:
-                        view = json.loads(view)
-                    except ValueError:
-                        return {"ok": False, "error": "invalid_arguments"}
+                view = _view_of(a)
+                if view is None:
+                    return {"ok": False, "error": "invalid_arguments"}
                 if not a.get("trigger_id"):
                     return {"ok": False, "error": "invalid_trigger_id"}
                 if not isinstance(view, dict) or view.get("type") != "modal" or not view.get("title"):
