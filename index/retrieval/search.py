@@ -12,9 +12,12 @@ import numpy as np
 
 from connectors.common.stopwords import QUESTION_STOPWORDS
 from index.embedding.embedder import Embedder
+from index.ingest.traits import language, near_duplicates
+from index.storage import documents as documents_store
 from index.storage.sqlite.store import UNIT_KINDS, Store
 from index.storage.sqlite.vectors import VectorIndex
 from index.people.visibility import Viewer, visible_doc_ids
+from index.retrieval.floor import STRONG, answer_strength, below_floor, known_share
 
 RRF_K = 60
 CANDIDATES = 200  # chunks taken from each retriever before fusion
@@ -22,6 +25,18 @@ DUPLICATE_COSINE = 0.95  # best passages this alike, in different sources, are o
 KIND_PRIOR = {"code_path": 0.6}  # a file known only by its name is weaker evidence than a page of prose
 PRESENTATION = {"wiki_page": 0, "web_page": 0}  # the published page represents its copies; repository files next
 STOPWORDS = QUESTION_STOPWORDS
+# Writing that mentions every topic in passing (index/ingest/traits.py genres) yields to pages about the
+# question, unless the question asks for that kind of writing.
+GENRE_PRIOR = {"changelog": 0.5, "release_notes": 0.5, "todo": 0.5, "licence": 0.3, "api_index": 0.7}
+GENRE_ASKED = {
+    "changelog": re.compile(r"\b(change ?logs?|changes|changed|what'?s new|new in|releases?d?|release notes|versions?|"
+                            r"upgrad\w*|migrat\w*|breaking|history|v?\d+\.\d+(\.\d+)?)\b", re.IGNORECASE),
+    "todo": re.compile(r"\b(todo|to do|backlog|planned|plans?|roadmap|open tasks?)\b", re.IGNORECASE),
+    "licence": re.compile(r"\b(licen[cs]es?|licensed|licensing|copyright|notice)\b", re.IGNORECASE),
+    "api_index": re.compile(r"\b(api|reference|list of|all (classes|functions|modules))\b", re.IGNORECASE),
+}
+GENRE_ASKED["release_notes"] = GENRE_ASKED["changelog"]
+OTHER_LANGUAGE_PRIOR = 0.5  # a page in another language than the question's
 
 
 @dataclass
@@ -124,12 +139,17 @@ class Searcher:
         return fused, best
 
     def search(self, query: str, limit: int = 10, team: str | None = None, source: str | None = None,
-               kinds: set[str] | None = None, candidates: int = CANDIDATES, viewer: Viewer | None = None) -> list[Hit]:
+               kinds: set[str] | None = None, candidates: int = CANDIDATES, viewer: Viewer | None = None,
+               floor: bool = True) -> list[Hit]:
+        """The best documents for `query`, one per near-duplicate group (the others listed as its
+        copies); [] when nothing matched well (index/retrieval/floor.py), unless `floor` is False."""
         fused, best = self.ranked(query, candidates, viewer, frozenset() if kinds else UNIT_KINDS)
         docs = self.store.documents(fused)
+        traits = documents_store.traits_of(self.store, docs)
         terms = query_terms(query)
         pool = []
-        prior = {d: KIND_PRIOR.get(docs[d]["kind"], 1.0) * fused[d] for d in fused if d in docs}
+        priors = document_priors(query, docs, traits)
+        prior = {d: priors[d] * fused[d] for d in fused if d in docs}
         for doc_id, score in sorted(prior.items(), key=lambda kv: -kv[1]):
             d = docs.get(doc_id)
             if not d or (team and d["team"].casefold() != team.casefold()) or (source and d["source"] != source):
@@ -139,29 +159,75 @@ class Searcher:
             pool.append((doc_id, d, score))
             if len(pool) >= 2 * limit + 10:
                 break
+        if floor and pool and query.strip():
+            vector = self.embedder.encode_query([query])[0]
+            strength = answer_strength(self.store, vector, [doc_id for doc_id, _, _ in pool])
+            if below_floor(strength, known_share(self.store, terms) if strength is not None and strength < STRONG else 1.0):
+                return []
         chunks = self.store.chunk_rows(best[doc_id] for doc_id, _, _ in pool)
         hits = [Hit(doc_id, d["title"], d["url"], d["source"], d["team"], d["path"], d["kind"],
                     make_snippet(chunks.get(best[doc_id], {}).get("text", ""), terms), round(score, 5), d["updated_at"])
                 for doc_id, d, score in pool]
         blobs = self.store.chunk_vectors(best[h.doc_id] for h in hits)
         vectors = {h.doc_id: np.frombuffer(blobs[best[h.doc_id]], dtype="float32") for h in hits if best[h.doc_id] in blobs}
-        return collapse_copies(hits, vectors)[:limit]
+        fingerprints = {d: t["simhash"] for d, t in traits.items() if t["simhash"]}
+        return collapse_copies(hits, vectors, fingerprints=fingerprints)[:limit]
 
 
-def collapse_copies(hits: list[Hit], vectors: dict[str, np.ndarray], threshold: float = DUPLICATE_COSINE) -> list[Hit]:
-    """Fold a hit into a better-ranked one from another source when their best passages are near
+def document_priors(query: str, docs: dict[str, dict[str, Any]], traits: dict[str, Any]) -> dict[str, float]:
+    """A multiplier per document: its kind (a file known by name only), its genre unless the question
+    asks for that genre, and its language against the question's."""
+    asked = {g for g, pattern in GENRE_ASKED.items() if pattern.search(query)}
+    want = question_language(query, [t.get("lang") for t in traits.values()])
+    out = {}
+    for doc_id, d in docs.items():
+        t = traits.get(doc_id) or {}
+        p = KIND_PRIOR.get(d["kind"], 1.0)
+        g = t.get("genre") or ""
+        if g and g not in asked:
+            p *= GENRE_PRIOR.get(g, 1.0)
+        if want and t.get("lang") and t["lang"] != want:
+            p *= OTHER_LANGUAGE_PRIOR
+        out[doc_id] = p
+    return out
+
+
+def question_language(query: str, candidate_langs: Iterable[str | None]) -> str:
+    """The question's language: detected when the question says enough, else the language most of the
+    candidate documents share (a translated tutorial is the exception, not the rule). "" when unknown."""
+    said = language(query, min_letters=24, min_probability=0.9)
+    if said:
+        return said
+    counts: dict[str, int] = {}
+    for lang in candidate_langs:
+        if lang:
+            counts[lang] = counts.get(lang, 0) + 1
+    if not counts:
+        return ""
+    top, n = max(counts.items(), key=lambda kv: kv[1])
+    return top if n * 2 > sum(counts.values()) else ""
+
+
+def collapse_copies(hits: list[Hit], vectors: dict[str, np.ndarray], threshold: float = DUPLICATE_COSINE,
+                    fingerprints: dict[str, str] | None = None) -> list[Hit]:
+    """Fold a hit into a better-ranked one that holds the same text: their SimHash fingerprints are
+    near (index/ingest/traits.py; any source), or, in another source, their best passages are near
     identical (a wiki page mirroring a repository's docs folder). The group keeps the better rank
     and score; the published page (wiki, web) stands for it, the others are listed as copies."""
+    fingerprints = fingerprints or {}
     kept: list[Hit] = []
     for hit in hits:
         v = vectors.get(hit.doc_id)
+        f = fingerprints.get(hit.doc_id)
         twin = None
-        if v is not None:
-            for k in kept:
-                w = vectors.get(k.doc_id)
-                if w is not None and k.source != hit.source and float(np.dot(v, w)) >= threshold:
-                    twin = k
-                    break
+        for k in kept:
+            if near_duplicates(f, fingerprints.get(k.doc_id)):
+                twin = k
+                break
+            w = vectors.get(k.doc_id)
+            if v is not None and w is not None and k.source != hit.source and float(np.dot(v, w)) >= threshold:
+                twin = k
+                break
         if twin is None:
             kept.append(hit)
             continue
