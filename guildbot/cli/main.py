@@ -160,7 +160,7 @@ def cmd_search(guild: Guild, args) -> int:
         print(json.dumps([h.public() for h in hits], indent=1, ensure_ascii=False))
         return 0
     if not hits:
-        print("No documents match. Try other words, or run `guildbot crawl` if the index is empty.")
+        print("Nothing matched well. Try other words, or run `guildbot crawl` if the index is empty.")
     for n, h in enumerate(hits, 1):
         print(f"{n:>2}. {h.title}  [{h.team} · {h.source}]\n    {h.url}")
         if h.snippet:

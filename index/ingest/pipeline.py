@@ -369,7 +369,7 @@ def _write(store: Store, vectors: VectorIndex, window: _Window, name: str, kind:
             counts["added" if stored is None else "changed"] += 1
             reprocessed.append(doc_id)
             if op.traits is not None:
-                documents_store.set_traits(store, doc_id, op.traits.simhash, op.traits.genre, op.traits.lang)
+                documents_store.set_traits(store, doc_id, op.traits.fingerprint, op.traits.genre, op.traits.lang)
             old = store.chunk_ids(doc_id)
             remove_ids += old
             store.delete_chunks(old)
@@ -465,5 +465,5 @@ def backfill_traits(store: Store, batch: int = COMMIT_DOCS) -> int:
         judged = [(r["id"], judge(r["title"] or "", r["path"] or "", r["text"] or "", r["kind"] or "")) for r in rows]
         with store.transaction():
             for doc_id, t in judged:
-                documents_store.set_traits(store, doc_id, t.simhash, t.genre, t.lang)
+                documents_store.set_traits(store, doc_id, t.fingerprint, t.genre, t.lang)
         done += len(judged)

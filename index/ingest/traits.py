@@ -1,5 +1,5 @@
-"""What a document is, judged once at crawl time from its text, path and title: a SimHash
-fingerprint (near-duplicates share it within a few bits), its kind of writing (`genre`: a
+"""What a document is, judged once at crawl time from its text, path and title: a MinHash
+fingerprint of its word shingles (near-duplicates share most of it), its kind of writing (`genre`: a
 changelog, release notes, a TODO list, a licence, a generated API index; "" for ordinary prose) and
 its language.
 
@@ -17,10 +17,17 @@ from functools import lru_cache
 
 import numpy as np
 
-SIMHASH_BITS = 64
 SHINGLE = 3  # words per shingle
-MIN_SHINGLES = 12  # fewer: the fingerprint is the hash of the words themselves (only equal texts match)
-NEAR_DUPLICATE_BITS = 3  # fingerprints this close are one text published twice (Manku et al., WWW 2007)
+MIN_SHINGLES = 12  # fewer: the fingerprint stands for the exact words (only the same words match)
+PERMUTATIONS = 64  # MinHash functions: the share of equal minima estimates the shingles' Jaccard within ~.05
+MIRROR = 0.75  # estimated Jaccard at which texts in two sources are one text published twice: a wiki copy of
+# a repository's guide differs by its title line, markup and some drift (.8 to .95 on real mirrors)
+SAME_SOURCE = 0.9  # inside one source the bar is higher: pages made from one template (one per class or
+# estimator) share most of their words yet are different pages (.8 to .86); moved copies are .9 and above
+_PRIME = (1 << 61) - 1
+_RNG = np.random.default_rng(20261206)  # fixed: fingerprints must compare across crawls and processes
+_A = _RNG.integers(1, _PRIME, PERMUTATIONS, dtype=np.uint64)
+_B = _RNG.integers(0, _PRIME, PERMUTATIONS, dtype=np.uint64)
 LANG_SAMPLE = 4000  # characters the language detector reads
 _WORD = re.compile(r"\w+")
 
@@ -29,41 +36,48 @@ log = logging.getLogger("guildbot")
 
 @dataclass(frozen=True)
 class Traits:
-    simhash: str  # 16 hex digits
+    fingerprint: str  # MinHash signature, hex
     genre: str  # "" for ordinary prose, else one of GENRES
     lang: str  # ISO 639-1 code, "" when unknown (no detector, too little text)
 
 
 # -- near-duplicates ---------------------------------------------------------------------------------------
-def _hash64(items: list[str]) -> np.ndarray:
-    return np.array([int.from_bytes(hashlib.blake2b(s.encode("utf-8", "replace"), digest_size=8).digest(), "big")
+def _hash32(items: list[str]) -> np.ndarray:
+    return np.array([int.from_bytes(hashlib.blake2b(s.encode("utf-8", "replace"), digest_size=4).digest(), "big")
                      for s in items], dtype=np.uint64)
 
 
-def simhash(text: str) -> str:
-    """A 64-bit SimHash (Charikar) over the set of word shingles, as 16 hex digits. Each distinct
-    shingle counts once: a line repeated a hundred times (a signature, a rule) must not outvote the text.
-    Texts with too few shingles get the hash of their words: equal only to the same words."""
+def fingerprint(text: str) -> str:
+    """A MinHash signature (PERMUTATIONS 32-bit minima, as hex) of the text's set of word shingles.
+    A text with too few shingles is one feature, its words: it matches only the same words."""
     words = _WORD.findall(text.casefold())
-    shingles = [" ".join(words[i:i + SHINGLE]) for i in range(max(len(words) - SHINGLE + 1, 0))]
+    shingles = {" ".join(words[i:i + SHINGLE]) for i in range(max(len(words) - SHINGLE + 1, 0))}
     if len(shingles) < MIN_SHINGLES:
-        return f"{int(_hash64([' '.join(words)])[0]):016x}"
-    hashes = _hash64(sorted(set(shingles)))
-    bits = np.unpackbits(hashes.astype(">u8").view(np.uint8).reshape(-1, 8), axis=1)  # (n, 64), high bit first
-    votes = (bits.astype(np.int64) * 2 - 1).sum(axis=0)
-    value = 0
-    for b in votes > 0:
-        value = (value << 1) | int(b)
-    return f"{value:016x}"
+        shingles = {" ".join(words)}
+    x = _hash32(sorted(shingles))
+    # (a * x + b) mod p, with x < 2^32 and a, b < 2^61: split a to stay inside 64 bits
+    a_hi, a_lo = _A >> np.uint64(32), _A & np.uint64(0xFFFFFFFF)
+    xs = x[:, None]
+    mixed = (((a_hi * xs) % _PRIME) * np.uint64(1 << 32) % _PRIME + (a_lo * xs) % _PRIME + _B) % _PRIME
+    minima = (mixed.min(axis=0) & np.uint64(0xFFFFFFFF)).astype(">u4")
+    return minima.tobytes().hex()
 
 
-def hamming(a: str, b: str) -> int:
-    return (int(a, 16) ^ int(b, 16)).bit_count()
+def resemblance(a: str, b: str) -> float:
+    """The estimated Jaccard resemblance of two fingerprints' shingle sets."""
+    x, y = bytes.fromhex(a), bytes.fromhex(b)
+    if len(x) != len(y) or not x:
+        return 0.0
+    n = len(x) // 4
+    return sum(x[i * 4:i * 4 + 4] == y[i * 4:i * 4 + 4] for i in range(n)) / n
 
 
-def near_duplicates(a: str | None, b: str | None, bits: int = NEAR_DUPLICATE_BITS) -> bool:
-    """Whether two stored fingerprints mark the same text (either missing: no)."""
-    return bool(a) and bool(b) and hamming(a, b) <= bits  # type: ignore[arg-type]
+def near_duplicates(a: str | None, b: str | None, same_source: bool = False) -> bool:
+    """Whether two stored fingerprints mark the same text (either missing: no); documents of one
+    source must be nearer (SAME_SOURCE) than a page and its mirror in another source (MIRROR)."""
+    if not a or not b:
+        return False
+    return resemblance(a, b) >= (SAME_SOURCE if same_source else MIRROR)
 
 
 # -- genres ------------------------------------------------------------------------------------------------
@@ -160,5 +174,5 @@ NAME_ONLY_KINDS = frozenset({"code_path"})  # documents known by their name: no 
 
 def traits(title: str, path: str, text: str, kind: str = "") -> Traits:
     """A document's traits; its language only when it holds prose."""
-    return Traits(simhash(text or title), genre(title, path, text),
+    return Traits(fingerprint(text or title), genre(title, path, text),
                   "" if kind in NAME_ONLY_KINDS else language(text))

@@ -112,11 +112,12 @@ class Searcher:
     def __init__(self, store: Store, vectors: VectorIndex, embedder: Embedder):
         self.store, self.vectors, self.embedder = store, vectors, embedder
 
-    def ranked(self, query: str, candidates: int = CANDIDATES,
+    def ranked(self, query: str, candidates: int | None = None,
                viewer: Viewer | None = None,
                skip_kinds: frozenset[str] = frozenset()) -> tuple[dict[str, float], dict[str, int]]:
         """Fused document scores and each document's best chunk, among the documents `viewer` may see;
         documents of `skip_kinds` take no rank."""
+        candidates = candidates or CANDIDATES
         pool = candidates * (3 if skip_kinds else 1)
         match = fts_query(query)
         lexical = self.store.fts(match, pool) if match else []
@@ -139,7 +140,7 @@ class Searcher:
         return fused, best
 
     def search(self, query: str, limit: int = 10, team: str | None = None, source: str | None = None,
-               kinds: set[str] | None = None, candidates: int = CANDIDATES, viewer: Viewer | None = None,
+               kinds: set[str] | None = None, candidates: int | None = None, viewer: Viewer | None = None,
                floor: bool = True) -> list[Hit]:
         """The best documents for `query`, one per near-duplicate group (the others listed as its
         copies); [] when nothing matched well (index/retrieval/floor.py), unless `floor` is False."""
@@ -170,7 +171,7 @@ class Searcher:
                 for doc_id, d, score in pool]
         blobs = self.store.chunk_vectors(best[h.doc_id] for h in hits)
         vectors = {h.doc_id: np.frombuffer(blobs[best[h.doc_id]], dtype="float32") for h in hits if best[h.doc_id] in blobs}
-        fingerprints = {d: t["simhash"] for d, t in traits.items() if t["simhash"]}
+        fingerprints = {d: t["fingerprint"] for d, t in traits.items() if t["fingerprint"]}
         return collapse_copies(hits, vectors, fingerprints=fingerprints)[:limit]
 
 
@@ -210,8 +211,8 @@ def question_language(query: str, candidate_langs: Iterable[str | None]) -> str:
 
 def collapse_copies(hits: list[Hit], vectors: dict[str, np.ndarray], threshold: float = DUPLICATE_COSINE,
                     fingerprints: dict[str, str] | None = None) -> list[Hit]:
-    """Fold a hit into a better-ranked one that holds the same text: their SimHash fingerprints are
-    near (index/ingest/traits.py; any source), or, in another source, their best passages are near
+    """Fold a hit into a better-ranked one that holds the same text: their MinHash fingerprints are
+    near (index/ingest/traits.py; nearer inside one source), or, in another source, their best passages are near
     identical (a wiki page mirroring a repository's docs folder). The group keeps the better rank
     and score; the published page (wiki, web) stands for it, the others are listed as copies."""
     fingerprints = fingerprints or {}
@@ -221,7 +222,7 @@ def collapse_copies(hits: list[Hit], vectors: dict[str, np.ndarray], threshold: 
         f = fingerprints.get(hit.doc_id)
         twin = None
         for k in kept:
-            if near_duplicates(f, fingerprints.get(k.doc_id)):
+            if near_duplicates(f, fingerprints.get(k.doc_id), same_source=k.source == hit.source):
                 twin = k
                 break
             w = vectors.get(k.doc_id)

@@ -112,7 +112,7 @@ def set_content_hash(store: Store, doc_id: str, chash: str) -> None:
 # -- traits (index/ingest/traits.py) ---------------------------------------------------------------
 class TraitRow(TypedDict):
     id: str
-    simhash: str | None
+    fingerprint: str | None
     genre: str | None
     lang: str | None
 
@@ -125,9 +125,9 @@ class UntraitedRow(TypedDict):
     text: str | None
 
 
-def set_traits(store: Store, doc_id: str, simhash: str, genre: str, lang: str) -> None:
-    store.conn.execute("UPDATE documents SET simhash = ?, genre = ?, lang = ? WHERE id = ?",
-                       (simhash, genre, lang, doc_id))
+def set_traits(store: Store, doc_id: str, fingerprint: str, genre: str, lang: str) -> None:
+    store.conn.execute("UPDATE documents SET fingerprint = ?, genre = ?, lang = ? WHERE id = ?",
+                       (fingerprint, genre, lang, doc_id))
 
 
 def traits_of(store: Store, doc_ids: Iterable[str]) -> dict[str, TraitRow]:
@@ -136,7 +136,7 @@ def traits_of(store: Store, doc_ids: Iterable[str]) -> dict[str, TraitRow]:
     out: dict[str, TraitRow] = {}
     for i in range(0, len(ids), BATCH):
         part = ids[i:i + BATCH]
-        for r in store.query(f"SELECT id, simhash, genre, lang FROM documents WHERE id IN ({','.join('?' * len(part))})",
+        for r in store.query(f"SELECT id, fingerprint, genre, lang FROM documents WHERE id IN ({','.join('?' * len(part))})",
                              part):
             out[r["id"]] = cast(TraitRow, r)
     return out
@@ -145,4 +145,5 @@ def traits_of(store: Store, doc_ids: Iterable[str]) -> dict[str, TraitRow]:
 def without_traits(store: Store, limit: int = BATCH) -> list[UntraitedRow]:
     """Up to `limit` documents (history units aside) whose traits were never judged."""
     return cast(list[UntraitedRow], store.query(
-        f"SELECT id, kind, title, path, text FROM documents WHERE simhash IS NULL AND {not_unit()} LIMIT {int(limit)}"))
+        f"SELECT id, kind, title, path, text FROM documents WHERE fingerprint IS NULL AND {not_unit()} LIMIT {int(limit)}"))
+
