@@ -5,6 +5,7 @@ User text never reaches FTS5 syntax: it is cut into word tokens, each quoted, jo
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable
 
@@ -12,6 +13,7 @@ import numpy as np
 
 from connectors.common.stopwords import QUESTION_STOPWORDS
 from index.embedding.embedder import Embedder
+from index.ingest.chunking import CRUMB, section_of
 from index.ingest.traits import language, near_duplicates
 from index.storage import documents as documents_store
 from index.storage.sqlite.store import UNIT_KINDS, Store
@@ -52,6 +54,11 @@ class Hit:
     score: float
     updated_at: str | None = None
     copies: list[dict[str, str]] = field(default_factory=list)  # the same text elsewhere: title, url, source
+    section: str = ""  # the best passage's section, "Section › Subsection" ("" outside any)
+    link: str = ""  # `url` at that section's #anchor (surfaces link this; `url` stays the document's)
+
+    def __post_init__(self) -> None:
+        self.link = self.link or self.url
 
     def public(self) -> dict[str, Any]:
         """The fields of DESIGN.md's search JSON."""
@@ -166,13 +173,35 @@ class Searcher:
             if below_floor(strength, known_share(self.store, terms) if strength is not None and strength < STRONG else 1.0):
                 return []
         chunks = self.store.chunk_rows(best[doc_id] for doc_id, _, _ in pool)
-        hits = [Hit(doc_id, d["title"], d["url"], d["source"], d["team"], d["path"], d["kind"],
-                    make_snippet(chunks.get(best[doc_id], {}).get("text", ""), terms), round(score, 5), d["updated_at"])
-                for doc_id, d, score in pool]
+        hits = []
+        for doc_id, d, score in pool:
+            text = chunks.get(best[doc_id], {}).get("text", "")
+            path = section_of(text)
+            hits.append(Hit(doc_id, d["title"], d["url"], d["source"], d["team"], d["path"], d["kind"],
+                            make_snippet(text, terms), round(score, 5), d["updated_at"], section=CRUMB.join(path),
+                            link=section_url(d["url"], d["kind"], path)))
         blobs = self.store.chunk_vectors(best[h.doc_id] for h in hits)
         vectors = {h.doc_id: np.frombuffer(blobs[best[h.doc_id]], dtype="float32") for h in hits if best[h.doc_id] in blobs}
         fingerprints = {d: t["fingerprint"] for d, t in traits.items() if t["fingerprint"]}
         return collapse_copies(hits, vectors, fingerprints=fingerprints)[:limit]
+
+
+def anchor(heading: str, kind: str) -> str:
+    """The #fragment a page gives its heading: MediaWiki's (spaces as underscores) for wiki pages,
+    GitHub's and most static sites' slug (lower case, punctuation dropped, spaces as hyphens) otherwise."""
+    if kind == "wiki_page":
+        return quote(heading.strip().replace(" ", "_"), safe="_-.:~()!*'")
+    slug = re.sub(r"[^\w\- ]", "", heading.strip().casefold())
+    return re.sub(r" ", "-", slug)
+
+
+def section_url(url: str, kind: str, path: list[str]) -> str:
+    """`url` pointing at the innermost heading of `path` (unchanged without a section, a URL, or when
+    the URL already has a fragment)."""
+    if not path or not url or "#" in url:
+        return url
+    fragment = anchor(path[-1], kind)
+    return f"{url}#{fragment}" if fragment else url
 
 
 def document_priors(query: str, docs: dict[str, dict[str, Any]], traits: dict[str, Any]) -> dict[str, float]:

@@ -38,6 +38,7 @@ class StoredDocument(TypedDict):
     path: str | None
     text: str | None
     content_hash: str | None
+    metadata: str | None  # JSON
 
 
 # -- which documents -------------------------------------------------------------------------------
@@ -102,7 +103,7 @@ def chunk_vectors_of(store: Store, doc_ids: list[str]) -> list[bytes]:
 def stored_documents(store: Store) -> list[StoredDocument]:
     """Every document with its text and content hash, to chunk and embed again."""
     return cast(list[StoredDocument], store.query(
-        "SELECT id, source, team, kind, title, url, path, text, content_hash FROM documents"))
+        "SELECT id, source, team, kind, title, url, path, text, content_hash, metadata FROM documents"))
 
 
 def set_content_hash(store: Store, doc_id: str, chash: str) -> None:

@@ -93,12 +93,13 @@ def test_a_changed_table_is_transformed_in_place_keeping_rows_and_indexes(tmp_pa
 
 def test_a_database_of_the_previous_layout_gains_only_what_it_lacks(tmp_path):
     """Before schema.py, tables came from a SQL text (a hash of it in user_version) and from the catalog
-    modules on first use; the same tables, so only the new index is added."""
+    modules on first use; the same tables, so only the documents' traits (issue 25) and the new index are added."""
     conn = sqlite3.connect(str(tmp_path / "guild.db"), isolation_level=None)
     conn.executescript(OLD_SCHEMA)
     conn.execute("PRAGMA user_version = 123457")
     conn.execute("INSERT INTO documents (id, source) VALUES ('d1', 's')")
-    assert schema.ensure(conn) == [("index", "project_documents_project", "project_documents")]
+    assert schema.ensure(conn) == [("change", "documents", "add fingerprint, genre, lang"),
+                                   ("index", "project_documents_project", "project_documents")]
     assert schema.ensure(conn) == [] and conn.execute("SELECT id FROM documents").fetchall() == [("d1",)]
     conn.close()
 
