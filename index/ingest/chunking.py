@@ -22,6 +22,7 @@ MAX_TOKENS = 200
 OVERLAP = 24
 MAX_CHUNKS = 300  # about 60k word pieces; the rest of a longer document is not embedded
 _BOUNDARY = re.compile(r"\n\s*\n|(?<=[.!?])\s+|\n")
+CHARS_PER_TOKEN = 4  # English prose in MiniLM's word pieces, about
 CRUMB = " › "  # between the title and the headings of a chunk's first line
 MAX_CRUMB_CHARS = 160  # a breadcrumb longer than this keeps its last headings
 
@@ -30,6 +31,38 @@ MAX_CRUMB_CHARS = 160  # a breadcrumb longer than this keeps its last headings
 class Section:
     path: list[str]  # headings from the outermost down to this section's own
     text: str  # with the heading lines of sections packed into it, without its own
+
+
+_HEADING_LINE = re.compile(r"^[A-Z0-9][^()=_\[\]{}<>#@$%^*|\\`\n]{0,58}[^\s.,;:!?/'\"-]$")
+_NOT_HEADING = re.compile(r"\d\.\d|^(import|from|return|print|pip|conda|def|class) ")  # numbers, code
+_HEADING_WORDS = 9
+
+
+def guess_outline(text: str) -> list[list[Any]]:
+    """Headings of plain text without an outline, judged by shape: a short line standing alone between
+    blank lines (or above a rule of = - ~), starting with a capital or a digit, without code characters,
+    ending without sentence punctuation, with a longer paragraph below it. All at one level: plain text does not say which
+    heading is inside which."""
+    lines = text.split("\n")
+    out: list[list[Any]] = []
+    n = len(lines)
+    for i, raw in enumerate(lines):
+        line = raw.strip()
+        if not line or len(line.split()) > _HEADING_WORDS or not _HEADING_LINE.match(line) or _NOT_HEADING.search(line):
+            continue
+        if i > 0 and lines[i - 1].strip():
+            continue  # inside a paragraph or a list
+        j = i + 1
+        if j < n and re.fullmatch(r"\s*([=~^\-*#])\1{2,}\s*", lines[j]):
+            j += 1  # a reStructuredText underline
+        elif j < n and lines[j].strip():
+            continue  # the next line goes on: a paragraph's first line, not a heading
+        while j < n and not lines[j].strip():
+            j += 1
+        below = lines[j].strip() if j < n else ""
+        if len(below) > len(line) and len(below.split()) > _HEADING_WORDS // 2:
+            out.append([2, line])
+    return out
 
 
 def sections(title: str, text: str, outline: Sequence[Sequence[Any]] | None) -> list[Section]:
@@ -67,7 +100,7 @@ def sections(title: str, text: str, outline: Sequence[Sequence[Any]] | None) -> 
 def _pack(parts: list[Section], tokenizer, max_tokens: int) -> list[Section]:
     """Consecutive sections with the same parent, each too small to fill a chunk, as one section under
     the parent (their headings kept as lines); a section never joins another parent's."""
-    sizes = [len(tokenizer(s.text, add_special_tokens=False, verbose=False)["input_ids"]) if s.text else 0 for s in parts]
+    sizes = [len(s.text) // CHARS_PER_TOKEN + 1 for s in parts]  # an estimate is enough to decide, and costs no tokenizing
     out: list[Section] = []
     group: list[int] = []
 

@@ -29,7 +29,7 @@ import numpy as np
 from connectors.base import Checkpoint, Deleted, Document, Item, SourceError, Unchanged
 from connectors.common.redact import redact
 
-from index.ingest.chunking import chunk_text
+from index.ingest.chunking import chunk_text, guess_outline
 from index.ingest.traits import Traits, traits as judge
 from index.embedding.embedder import Embedder, Pending
 from index.storage import documents as documents_store
@@ -67,10 +67,16 @@ class SourceReport:
         return d
 
 
-def outline_of(metadata: dict[str, Any] | None) -> list[Any] | None:
-    """The section outline a connector found ([[level, heading], ...]), if any (index/ingest/chunking.py)."""
-    outline = (metadata or {}).get("outline")
-    return outline if isinstance(outline, list) else None
+PLAIN_KINDS = frozenset({"commit", "folder", "code_path"})  # history units and names: no sections to find
+
+
+def outline_of(doc: Document) -> list[Any] | None:
+    """The document's sections (index/ingest/chunking.py): the outline its connector found
+    ([[level, heading], ...]), else headings judged by the text's shape for prose."""
+    outline = (doc.metadata or {}).get("outline")
+    if isinstance(outline, list) and outline:
+        return outline
+    return guess_outline(doc.text) if doc.kind not in PLAIN_KINDS else None
 
 
 def _json(value: str | None) -> dict[str, Any]:
@@ -185,7 +191,7 @@ class _Window:
             if op.vectors is None:
                 self.waiting.append(op)
         elif changed:
-            op.chunks = chunk_text(heading(doc), doc.text, self.embedder.tokenizer, outline=outline_of(doc.metadata))
+            op.chunks = chunk_text(heading(doc), doc.text, self.embedder.tokenizer, outline=outline_of(doc))
             op.traits = judge(doc.title, doc.path, doc.text, doc.kind)
             self.waiting.append(op)
             self.waiting_chunks += len(op.chunks)
@@ -435,13 +441,13 @@ def refresh_stale(store: Store, vectors: VectorIndex, embedder: Embedder,
     for r in documents_store.stored_documents(store):
         doc = Document(id=r["id"], source=r["source"], team=r["team"], kind=r["kind"], title=r["title"] or "",
                        text=r["text"] or "", url=r["url"] or "", path=r["path"] or "",
-                       metadata={"outline": outline_of(_json(r.get("metadata")))})
+                       metadata={"outline": _json(r.get("metadata")).get("outline")})
         chash = content_hash(doc)
         if model_changed or r["content_hash"] != chash:
             stale.append((doc, chash))
     for i in range(0, len(stale), COMMIT_DOCS):
         part = stale[i:i + COMMIT_DOCS]
-        chunks = [chunk_text(heading(doc), doc.text, embedder.tokenizer, outline=outline_of(doc.metadata))
+        chunks = [chunk_text(heading(doc), doc.text, embedder.tokenizer, outline=outline_of(doc))
                   for doc, _ in part]
         vecs = embedder.encode([c for cs in chunks for c in cs])
         if progress:
