@@ -33,38 +33,6 @@ class Section:
     text: str  # with the heading lines of sections packed into it, without its own
 
 
-_HEADING_LINE = re.compile(r"^[A-Z0-9][^()=_\[\]{}<>#@$%^*|\\`\n]{0,58}[^\s.,;:!?/'\"-]$")
-_NOT_HEADING = re.compile(r"\d\.\d|^(import|from|return|print|pip|conda|def|class) ")  # numbers, code
-_HEADING_WORDS = 9
-
-
-def guess_outline(text: str) -> list[list[Any]]:
-    """Headings of plain text without an outline, judged by shape: a short line standing alone between
-    blank lines (or above a rule of = - ~), starting with a capital or a digit, without code characters,
-    ending without sentence punctuation, with a longer paragraph below it. All at one level: plain text does not say which
-    heading is inside which."""
-    lines = text.split("\n")
-    out: list[list[Any]] = []
-    n = len(lines)
-    for i, raw in enumerate(lines):
-        line = raw.strip()
-        if not line or len(line.split()) > _HEADING_WORDS or not _HEADING_LINE.match(line) or _NOT_HEADING.search(line):
-            continue
-        if i > 0 and lines[i - 1].strip():
-            continue  # inside a paragraph or a list
-        j = i + 1
-        if j < n and re.fullmatch(r"\s*([=~^\-*#])\1{2,}\s*", lines[j]):
-            j += 1  # a reStructuredText underline
-        elif j < n and lines[j].strip():
-            continue  # the next line goes on: a paragraph's first line, not a heading
-        while j < n and not lines[j].strip():
-            j += 1
-        below = lines[j].strip() if j < n else ""
-        if len(below) > len(line) and len(below.split()) > _HEADING_WORDS // 2:
-            out.append([2, line])
-    return out
-
-
 def sections(title: str, text: str, outline: Sequence[Sequence[Any]] | None) -> list[Section]:
     """The text cut at the outline's headings (found in order as whole lines; one not found is
     skipped). The part before the first heading has an empty path; a heading equal to the title

@@ -29,7 +29,7 @@ import numpy as np
 from connectors.base import Checkpoint, Deleted, Document, Item, SourceError, Unchanged
 from connectors.common.redact import redact
 
-from index.ingest.chunking import chunk_text, guess_outline
+from index.ingest.chunking import chunk_text
 from index.ingest.traits import Traits, traits as judge
 from index.embedding.embedder import Embedder, Pending
 from index.storage import documents as documents_store
@@ -67,16 +67,12 @@ class SourceReport:
         return d
 
 
-PLAIN_KINDS = frozenset({"commit", "folder", "code_path"})  # history units and names: no sections to find
-
-
 def outline_of(doc: Document) -> list[Any] | None:
-    """The document's sections (index/ingest/chunking.py): the outline its connector found
-    ([[level, heading], ...]), else headings judged by the text's shape for prose."""
+    """The document's sections (index/ingest/chunking.py): the outline of headings its connector read
+    from the markup ([[level, heading], ...]). Plain text gets none: headings guessed from the shape of
+    lines cut the evaluation organisations' pages at the wrong places and cost answers (issue 25)."""
     outline = (doc.metadata or {}).get("outline")
-    if isinstance(outline, list) and outline:
-        return outline
-    return guess_outline(doc.text) if doc.kind not in PLAIN_KINDS else None
+    return outline if isinstance(outline, list) and outline else None
 
 
 def _json(value: str | None) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Chunks fit the model: about 200 word pieces, title first, small overlap."""
 import pytest
 
-from index.ingest.chunking import MAX_TOKENS, Section, chunk_text, guess_outline, section_of, sections
+from index.ingest.chunking import MAX_TOKENS, Section, chunk_text, section_of, sections
 from index.embedding.embedder import Embedder
 
 
@@ -83,14 +83,3 @@ def test_headings_not_found_and_a_heading_equal_to_the_title_are_ignored(tokeniz
     assert chunk_text("Guide", "Just words.", tokenizer, outline=[[2, "Nowhere"]]) == ["Guide\nJust words."]
     assert chunk_text("Guide", "Just words.", tokenizer, outline=[["x", None], "bad"]) == ["Guide\nJust words."]
 
-
-def test_plain_text_headings_are_found_by_their_shape():
-    text = "\n".join(["Intro words of the page come first and say what it is about.", "", "Getting started", "",
-                      "Install the package and run the first example with your own data today.", "",
-                      "Model Save and Load", "===================", "",
-                      "The wrapper saves a fitted detector with the versions it was trained with.", "",
-                      "print(repr(interactions))", "", "This line is code above, not a heading of anything.", "",
-                      "A short line inside", "a paragraph that goes on and on for a while longer than it.", "",
-                      "lower case line", "", "A paragraph below a line that starts in lower case, no heading.", "",
-                      "AUC: 0.887519", "", "Numbers like these are results printed by the notebook above."])
-    assert [h for _, h in guess_outline(text)] == ["Getting started", "Model Save and Load"]
