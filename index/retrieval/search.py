@@ -22,6 +22,11 @@ from index.people.visibility import Viewer, visible_doc_ids
 from index.retrieval.floor import STRONG, answer_strength, below_floor, known_share
 
 RRF_K = 60
+SEARCH_RRF_K = 60  # documents for `search`; `experts` keeps RRF_K
+# (lexical, semantic) for `search`: the words a question shares with a page weigh a little more than
+# the embedding's sense of it, which also finds the long pages that touch every topic (tuned on
+# northwind and woodgrove, held on tailspin: documents nDCG .739/.836/.728 -> .751/.861/.741)
+SEARCH_WEIGHTS: tuple[float, float] | None = (1.25, 1.0)
 CANDIDATES = 200  # chunks taken from each retriever before fusion
 DUPLICATE_COSINE = 0.95  # best passages this alike, in different sources, are one document published twice
 KIND_PRIOR = {"code_path": 0.6}  # a file known only by its name is weaker evidence than a page of prose
@@ -121,7 +126,8 @@ class Searcher:
 
     def ranked(self, query: str, candidates: int | None = None,
                viewer: Viewer | None = None,
-               skip_kinds: frozenset[str] = frozenset()) -> tuple[dict[str, float], dict[str, int]]:
+               skip_kinds: frozenset[str] = frozenset(), rrf_k: int | None = None,
+               weights: tuple[float, float] | None = None) -> tuple[dict[str, float], dict[str, int]]:
         """Fused document scores and each document's best chunk, among the documents `viewer` may see;
         documents of `skip_kinds` take no rank."""
         candidates = candidates or CANDIDATES
@@ -142,7 +148,7 @@ class Searcher:
             semantic = [x for x in semantic if x[0] in chunk_doc][:candidates]
         lex_docs, lex_best = _doc_ranking([c for c, _ in lexical], chunk_doc)
         sem_docs, sem_best = _doc_ranking([c for c, _ in semantic], chunk_doc)
-        fused = rrf([lex_docs, sem_docs])
+        fused = rrf([lex_docs, sem_docs], k=rrf_k or RRF_K, weights=weights)
         best = {**lex_best, **sem_best}
         return fused, best
 
@@ -151,7 +157,8 @@ class Searcher:
                floor: bool = True) -> list[Hit]:
         """The best documents for `query`, one per near-duplicate group (the others listed as its
         copies); [] when nothing matched well (index/retrieval/floor.py), unless `floor` is False."""
-        fused, best = self.ranked(query, candidates, viewer, frozenset() if kinds else UNIT_KINDS)
+        fused, best = self.ranked(query, candidates, viewer, frozenset() if kinds else UNIT_KINDS,
+                                  SEARCH_RRF_K, SEARCH_WEIGHTS)
         docs = self.store.documents(fused)
         traits = documents_store.traits_of(self.store, docs)
         terms = query_terms(query)
