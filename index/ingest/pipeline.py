@@ -16,7 +16,6 @@ of a full sweep happen only at its Checkpoint, so a source's previous documents 
 """
 from __future__ import annotations
 
-import json
 import queue
 import threading
 import time
@@ -65,22 +64,6 @@ class SourceReport:
         d = asdict(self)
         d.pop("reprocessed")
         return d
-
-
-def outline_of(doc: Document) -> list[Any] | None:
-    """The document's sections (index/ingest/chunking.py): the outline of headings its connector read
-    from the markup ([[level, heading], ...]). Plain text gets none: headings guessed from the shape of
-    lines cut the evaluation organisations' pages at the wrong places and cost answers (issue 25)."""
-    outline = (doc.metadata or {}).get("outline")
-    return outline if isinstance(outline, list) and outline else None
-
-
-def _json(value: str | None) -> dict[str, Any]:
-    try:
-        data = json.loads(value or "{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def heading(doc: Document) -> str:
@@ -187,7 +170,7 @@ class _Window:
             if op.vectors is None:
                 self.waiting.append(op)
         elif changed:
-            op.chunks = chunk_text(heading(doc), doc.text, self.embedder.tokenizer, outline=outline_of(doc))
+            op.chunks = chunk_text(heading(doc), doc.text, self.embedder.tokenizer)
             op.traits = judge(doc.title, doc.path, doc.text, doc.kind)
             self.waiting.append(op)
             self.waiting_chunks += len(op.chunks)
@@ -436,15 +419,13 @@ def refresh_stale(store: Store, vectors: VectorIndex, embedder: Embedder,
     stale = []
     for r in documents_store.stored_documents(store):
         doc = Document(id=r["id"], source=r["source"], team=r["team"], kind=r["kind"], title=r["title"] or "",
-                       text=r["text"] or "", url=r["url"] or "", path=r["path"] or "",
-                       metadata={"outline": _json(r.get("metadata")).get("outline")})
+                       text=r["text"] or "", url=r["url"] or "", path=r["path"] or "")
         chash = content_hash(doc)
         if model_changed or r["content_hash"] != chash:
             stale.append((doc, chash))
     for i in range(0, len(stale), COMMIT_DOCS):
         part = stale[i:i + COMMIT_DOCS]
-        chunks = [chunk_text(heading(doc), doc.text, embedder.tokenizer, outline=outline_of(doc))
-                  for doc, _ in part]
+        chunks = [chunk_text(heading(doc), doc.text, embedder.tokenizer) for doc, _ in part]
         vecs = embedder.encode([c for cs in chunks for c in cs])
         if progress:
             progress("chunks", len(vecs))

@@ -4,6 +4,7 @@ User text never reaches FTS5 syntax: it is cut into word tokens, each quoted, jo
 """
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import quote
 from dataclasses import asdict, dataclass, field
@@ -13,7 +14,7 @@ import numpy as np
 
 from connectors.common.stopwords import QUESTION_STOPWORDS
 from index.embedding.embedder import Embedder
-from index.ingest.chunking import CRUMB, section_of
+from index.ingest.chunking import CRUMB, passage_section
 from index.ingest.traits import language, near_duplicates
 from index.storage import documents as documents_store
 from index.storage.sqlite.store import UNIT_KINDS, Store
@@ -180,10 +181,12 @@ class Searcher:
             if below_floor(strength, known_share(self.store, terms) if strength is not None and strength < STRONG else 1.0):
                 return []
         chunks = self.store.chunk_rows(best[doc_id] for doc_id, _, _ in pool)
+        outlines = {doc_id: outline for doc_id, d, _ in pool if (outline := _outline(d.get("metadata")))}
+        texts = documents_store.texts_of(self.store, outlines) if outlines else {}
         hits = []
         for doc_id, d, score in pool:
             text = chunks.get(best[doc_id], {}).get("text", "")
-            path = section_of(text)
+            path = passage_section(d["title"] or "", texts.get(doc_id, ""), outlines.get(doc_id), text, terms)
             hits.append(Hit(doc_id, d["title"], d["url"], d["source"], d["team"], d["path"], d["kind"],
                             make_snippet(text, terms), round(score, 5), d["updated_at"], section=CRUMB.join(path),
                             link=section_url(d["url"], d["kind"], path)))
@@ -191,6 +194,17 @@ class Searcher:
         vectors = {h.doc_id: np.frombuffer(blobs[best[h.doc_id]], dtype="float32") for h in hits if best[h.doc_id] in blobs}
         fingerprints = {d: t["fingerprint"] for d, t in traits.items() if t["fingerprint"]}
         return collapse_copies(hits, vectors, fingerprints=fingerprints)[:limit]
+
+
+def _outline(metadata: str | None) -> list[Any] | None:
+    """A document's outline of headings from its stored metadata (index/ingest/chunking.py), if any."""
+    if not metadata or '"outline"' not in metadata:
+        return None
+    try:
+        outline = json.loads(metadata).get("outline")
+    except (ValueError, AttributeError):
+        return None
+    return outline if isinstance(outline, list) and outline else None
 
 
 def anchor(heading: str, kind: str) -> str:

@@ -38,7 +38,6 @@ class StoredDocument(TypedDict):
     path: str | None
     text: str | None
     content_hash: str | None
-    metadata: str | None  # JSON
 
 
 # -- which documents -------------------------------------------------------------------------------
@@ -103,7 +102,7 @@ def chunk_vectors_of(store: Store, doc_ids: list[str]) -> list[bytes]:
 def stored_documents(store: Store) -> list[StoredDocument]:
     """Every document with its text and content hash, to chunk and embed again."""
     return cast(list[StoredDocument], store.query(
-        "SELECT id, source, team, kind, title, url, path, text, content_hash, metadata FROM documents"))
+        "SELECT id, source, team, kind, title, url, path, text, content_hash FROM documents"))
 
 
 def set_content_hash(store: Store, doc_id: str, chash: str) -> None:
@@ -148,3 +147,13 @@ def without_traits(store: Store, limit: int = BATCH) -> list[UntraitedRow]:
     return cast(list[UntraitedRow], store.query(
         f"SELECT id, kind, title, path, text FROM documents WHERE fingerprint IS NULL AND {not_unit()} LIMIT {int(limit)}"))
 
+
+def texts_of(store: Store, doc_ids: Iterable[str]) -> dict[str, str]:
+    """The stored text of the documents."""
+    ids = list(dict.fromkeys(doc_ids))
+    out: dict[str, str] = {}
+    for i in range(0, len(ids), BATCH):
+        part = ids[i:i + BATCH]
+        for r in store.query(f"SELECT id, text FROM documents WHERE id IN ({','.join('?' * len(part))})", part):
+            out[r["id"]] = r["text"] or ""
+    return out

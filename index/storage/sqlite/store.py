@@ -84,7 +84,7 @@ def now_iso() -> str:
     return iso(datetime.now(timezone.utc))
 
 
-INDEX_VERSION = 3  # bump when chunking or text cleaning changes: every document is embedded again (3: sections)
+INDEX_VERSION = 2  # bump when chunking or text cleaning changes: every document is embedded again
 _IDENTIFIER = re.compile(r"\b\w*(?:[a-z][A-Z]|[A-Za-z]_[A-Za-z])\w*\b")
 
 

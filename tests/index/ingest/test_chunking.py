@@ -1,7 +1,7 @@
 """Chunks fit the model: about 200 word pieces, title first, small overlap."""
 import pytest
 
-from index.ingest.chunking import MAX_TOKENS, Section, chunk_text, section_of, sections
+from index.ingest.chunking import MAX_TOKENS, chunk_text
 from index.embedding.embedder import Embedder
 
 
@@ -44,42 +44,17 @@ def test_empty_text(tokenizer):
 
 
 # -- sections ------------------------------------------------------------------------------------------
-def section_text(paragraphs: int, topic: str) -> str:
-    return " ".join(f"Paragraph {i} explains {topic} in some detail for the reader." for i in range(paragraphs))
+def test_a_passage_is_placed_in_its_section_by_the_outline(tokenizer):
+    from index.ingest.chunking import passage_section, section_at
 
-
-def test_chunks_never_span_two_sections_and_carry_the_breadcrumb(tokenizer):
-    text = "\n\n".join(["An introduction to the service.", "Install", section_text(30, "installing the package"),
-                        "Configure", section_text(30, "the configuration file"),
-                        "Timeouts", section_text(5, "timeouts")])
-    outline = [[2, "Install"], [2, "Configure"], [3, "Timeouts"]]
-    chunks = chunk_text("Guide", text, tokenizer, outline=outline)
-    heads = [c.split("\n", 1)[0] for c in chunks]
-    assert heads[0] == "Guide"  # the part before the first heading
-    assert "Guide › Install" in heads and "Guide › Configure" in heads and "Guide › Configure › Timeouts" in heads
-    for c in chunks:
-        head, body = c.split("\n", 1)
-        if head.endswith("Install"):
-            assert "installing" in body and "configuration" not in body and "timeouts" not in body
-        if head.endswith("Configure"):
-            assert "configuration" in body and "installing" not in body and "Paragraph 0 explains timeouts" not in body
-    assert all(count(tokenizer, c.split("\n", 1)[1]) <= MAX_TOKENS for c in chunks)
-    assert section_of(chunks[-1]) == ["Configure", "Timeouts"] and section_of(chunks[0]) == []
-
-
-def test_small_sibling_sections_share_a_chunk_under_their_parent(tokenizer):
-    text = "\n\n".join(["Options", "alpha", "Sets the alpha.", "beta", "Sets the beta.", "gamma", "Sets the gamma.",
-                        "Examples", "Run it."])
-    outline = [[2, "Options"], [3, "alpha"], [3, "beta"], [3, "gamma"], [2, "Examples"]]
-    chunks = chunk_text("Tool", text, tokenizer, outline=outline)
-    assert chunks == ["Tool › Options\nalpha\nSets the alpha.\n\nbeta\nSets the beta.\n\ngamma\nSets the gamma.",
-                      "Tool › Examples\nRun it."]
-
-
-def test_headings_not_found_and_a_heading_equal_to_the_title_are_ignored(tokenizer):
-    text = "Guide\n\nIntro words.\n\nUsage\n\nCall it."
-    assert sections("Guide", text, [[1, "Guide"], [2, "Missing heading"], [2, "Usage"]]) == [
-        Section([], "Intro words."), Section(["Usage"], "Call it.")]
-    assert chunk_text("Guide", "Just words.", tokenizer, outline=[[2, "Nowhere"]]) == ["Guide\nJust words."]
-    assert chunk_text("Guide", "Just words.", tokenizer, outline=[["x", None], "bad"]) == ["Guide\nJust words."]
-
+    text = "\n\n".join(["Guide", "Intro words.", "Install", "Run pip.", "On Linux", "Use apt ==== then pip.",
+                        "Usage", "Call it."])
+    outline = [[1, "Guide"], [2, "Install"], [3, "On Linux"], [2, "Missing heading"], [2, "Usage"]]
+    assert section_at("Guide", text, outline, text.index("Intro")) == []  # a heading equal to the title adds nothing
+    assert section_at("Guide", text, outline, text.index("Use apt")) == ["Install", "On Linux"]
+    assert section_at("Guide", text, outline, text.index("Call it")) == ["Usage"]
+    chunks = chunk_text("Guide", text, tokenizer, max_tokens=6, overlap=0)
+    where = {c.split("\n", 1)[1][:8]: passage_section("Guide", text, outline, c) for c in chunks}
+    assert where.get("Use apt") == ["Install", "On Linux"] or any(v == ["Install", "On Linux"] for v in where.values())
+    assert passage_section("Guide", text, None, chunks[0]) == []
+    assert passage_section("Guide", text, [["x", None], "bad"], chunks[-1]) == []
