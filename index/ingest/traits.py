@@ -136,12 +136,17 @@ def _detector():
     try:
         from langdetect import DetectorFactory, detector_factory
     except ImportError:
-        log.warning("language detection is off: the `langdetect` package is not installed "
-                    "(pip install langdetect); documents are stored without a language")
         return None
     DetectorFactory.seed = 0
     detector_factory.init_factory()
     return detector_factory._factory
+
+
+@lru_cache(maxsize=1)
+def _say_detection_is_off() -> None:
+    """Once per process, at crawl time (a question never prints it)."""
+    log.warning("language detection is off: the `langdetect` package is not installed "
+                "(pip install langdetect); documents are stored without a language")
 
 
 def detector_available() -> bool:
@@ -174,5 +179,7 @@ NAME_ONLY_KINDS = frozenset({"code_path"})  # documents known by their name: no 
 
 def traits(title: str, path: str, text: str, kind: str = "") -> Traits:
     """A document's traits; its language only when it holds prose."""
+    if kind not in NAME_ONLY_KINDS and _detector() is None:
+        _say_detection_is_off()
     return Traits(fingerprint(text or title), genre(title, path, text),
                   "" if kind in NAME_ONLY_KINDS else language(text))

@@ -85,14 +85,18 @@ def test_language_degrades_clearly_without_a_detector(monkeypatch, caplog):
         return real_import(name, *args, **kwargs)
 
     traits._detector.cache_clear()
+    traits._say_detection_is_off.cache_clear()
     monkeypatch.setattr(builtins, "__import__", no_langdetect)
     try:
         with caplog.at_level(logging.WARNING, logger="guildbot"):
             assert traits.language(GUIDE) == ""
-        assert "langdetect" in caplog.text and "pip install langdetect" in caplog.text
-        assert traits.traits("Guide", "guide.md", GUIDE).lang == ""
+            assert "langdetect" not in caplog.text  # a question's language is asked silently
+            assert traits.traits("Guide", "guide.md", GUIDE).lang == ""
+            traits.traits("Other", "other.md", GUIDE)
+        assert caplog.text.count("pip install langdetect") == 1  # said once, when documents are judged
     finally:
         traits._detector.cache_clear()
+        traits._say_detection_is_off.cache_clear()
 
 
 def test_language_is_detected_when_the_detector_is_installed():
