@@ -7,16 +7,19 @@ cosine between the question's embedding and any passage of the first few documen
 found" answer, and the digest's knowledge gaps (`querylog.gaps`, index/digest/weekly.py) count the
 same questions as unanswered.
 
-Two signs make the floor, both absolute: the answer's strength, and whether the index knows
-every word of the question at all (a word no document holds, "offsite", "redux", says the
-question is about something else). Calibrated on all-MiniLM-L6-v2 with the evaluation
-organisations' questions, which labelled pages answer (strength .30 to .85, every word known), and
-questions about things no page of theirs covers (expenses, passports, a recipe, web frameworks:
-.07 to .35). A question is answered well when its best passage reaches STRONG, or reaches WEAK
-and the index knows all its words.
+Three signs make the floor, all absolute: the answer's strength, whether the index knows every word
+of the question at all (a word no document holds, "offsite", "redux", says the question is about
+something else), and whether one passage of the first documents holds every word of the question
+(a one-word query, "design", embeds weakly but is answered by a page that says it). Calibrated on
+all-MiniLM-L6-v2 with the evaluation organisations' questions, which labelled pages answer
+(strength .30 to .85, every word known), and questions about things no page of theirs covers
+(expenses, passports, a recipe, web frameworks: .07 to .35). A question is answered well when its
+best passage reaches STRONG, or reaches WEAK and the index knows all its words, or a passage holds
+all its words.
 """
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 import numpy as np
@@ -53,9 +56,18 @@ def known_share(store: Store, terms: Sequence[str]) -> float:
     return sum(1 for t in terms if store.fts(f'"{t}"', 1)) / len(terms)
 
 
-def below_floor(strength: float | None, known: float = 1.0) -> bool:
+def holds_every_word(passages: Sequence[str], terms: Sequence[str]) -> bool:
+    """Whether one of the passages (of the first documents) holds every one of the question's words (as
+    word starts, so a plural or a longer form counts)."""
+    if not terms:
+        return False
+    patterns = [re.compile(r"\b" + re.escape(t), re.IGNORECASE) for t in terms]
+    return any(all(p.search(text) for p in patterns) for text in passages)
+
+
+def below_floor(strength: float | None, known: float = 1.0, every_word: bool = False) -> bool:
     """Whether an answer this strong, to a question whose words the index knows in this share,
-    counts as nothing found (an unknown strength never does)."""
-    if strength is None:
+    counts as nothing found (an unknown strength never does; a passage holding every word never does)."""
+    if strength is None or every_word:
         return False
     return strength < WEAK or (strength < STRONG and known < 1.0)

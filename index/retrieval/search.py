@@ -20,7 +20,8 @@ from index.storage import documents as documents_store
 from index.storage.sqlite.store import UNIT_KINDS, Store
 from index.storage.sqlite.vectors import VectorIndex
 from index.people.visibility import Viewer, visible_doc_ids
-from index.retrieval.floor import STRONG, answer_strength, below_floor, known_share
+from index.retrieval.floor import (STRENGTH_DOCS, STRONG, answer_strength, below_floor, holds_every_word,
+                                   known_share)
 
 RRF_K = 60
 SEARCH_RRF_K = 60  # documents for `search`; `experts` keeps RRF_K
@@ -175,12 +176,14 @@ class Searcher:
             pool.append((doc_id, d, score))
             if len(pool) >= 2 * limit + 10:
                 break
+        chunks = self.store.chunk_rows(best[doc_id] for doc_id, _, _ in pool)
         if floor and pool and query.strip():
             vector = self.embedder.encode_query([query])[0]
             strength = answer_strength(self.store, vector, [doc_id for doc_id, _, _ in pool])
-            if below_floor(strength, known_share(self.store, terms) if strength is not None and strength < STRONG else 1.0):
-                return []
-        chunks = self.store.chunk_rows(best[doc_id] for doc_id, _, _ in pool)
+            if strength is not None and strength < STRONG:
+                top = documents_store.chunk_texts_of(self.store, [doc_id for doc_id, _, _ in pool[:STRENGTH_DOCS]])
+                if below_floor(strength, known_share(self.store, terms), holds_every_word(top, terms)):
+                    return []
         outlines = {doc_id: outline for doc_id, d, _ in pool if (outline := _outline(d.get("metadata")))}
         texts = documents_store.texts_of(self.store, outlines) if outlines else {}
         hits = []

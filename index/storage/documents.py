@@ -157,3 +157,11 @@ def texts_of(store: Store, doc_ids: Iterable[str]) -> dict[str, str]:
         for r in store.query(f"SELECT id, text FROM documents WHERE id IN ({','.join('?' * len(part))})", part):
             out[r["id"]] = r["text"] or ""
     return out
+
+
+def chunk_texts_of(store: Store, doc_ids: list[str]) -> list[str]:
+    """The text of every chunk of the documents."""
+    if not doc_ids:
+        return []
+    marks = ",".join("?" * len(doc_ids))
+    return [r["text"] or "" for r in store.query(f"SELECT text FROM chunks WHERE doc_id IN ({marks})", doc_ids)]

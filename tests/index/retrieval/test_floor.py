@@ -34,3 +34,12 @@ def test_the_unanswered_question_is_a_knowledge_gap(demo_guild):
     asked = querylog.questions(demo_guild.store, before, datetime.now(timezone.utc) + timedelta(seconds=1))
     gaps = {g.question for g in querylog.gaps(asked)}
     assert OFF_TOPIC in gaps
+
+
+def test_a_passage_holding_every_word_is_never_below_the_floor():
+    from index.retrieval.floor import holds_every_word
+
+    assert holds_every_word(["Design notes for the ranking service"], ["design"])
+    assert holds_every_word(["Two designs were compared"], ["design"])  # a longer form counts
+    assert not holds_every_word(["Design notes"], ["design", "offsite"])
+    assert not below_floor(0.05, known=1.0, every_word=True) and below_floor(0.05, known=1.0)
