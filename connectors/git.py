@@ -332,7 +332,7 @@ class GitConnector:
         title, text = "", ""
         if fmt and data is not None and not is_binary(data):
             title, text, extra = prose_to_text(fmt, decode(data))
-            meta.update({k: extra[k] for k in ("error", "skipped") if k in extra})
+            meta.update({k: extra[k] for k in ("error", "skipped", "outline") if k in extra})
         elif fmt and size > MAX_PROSE_BYTES:
             meta["skipped"] = f"larger than {MAX_PROSE_BYTES // 1_000_000} MB: indexed by path only"
         is_readme = repo_stats is not None

@@ -91,6 +91,22 @@ def markdown_to_text(md: str) -> str:
     return text
 
 
+def markdown_outline(md: str) -> list[list[Any]]:
+    """[[level, heading], ...] of Markdown's headings in order, each as its line reads in the text."""
+    tokens = _markdown().parse(md)
+    out: list[list[Any]] = []
+    for i, tok in enumerate(tokens[:-1]):
+        if tok.type == "heading_open" and tokens[i + 1].type == "inline":
+            html = _markdown().renderInline(tokens[i + 1].content)
+            text = " ".join(re.sub(r"<[^>]+>", "", html).split())
+            import html as html_module
+
+            text = html_module.unescape(text).strip()
+            if text:
+                out.append([int(tok.tag[1:]), text])
+    return out
+
+
 def markdown_title(md: str) -> str:
     for line in md.splitlines():
         m = re.match(r"\s{0,3}#{1,2}\s+(.+?)\s*#*\s*$", line)
@@ -144,14 +160,33 @@ def _rst_doctree(rst: str):
 def rst_document(rst: str) -> tuple[str, str]:
     """(title, text) of reStructuredText, read by docutils: headings and prose kept, markup,
     directives' options, comments and images dropped. Unparsable input is kept as plain text."""
+    title, text, _ = rst_parts(rst)
+    return title, text
+
+
+def rst_parts(rst: str) -> tuple[str, str, list[list[Any]]]:
+    """(title, text, outline) of reStructuredText; the outline is [[level, heading], ...] of its
+    sections in order (the document's own title, promoted by docutils, is not one of them)."""
     from docutils import nodes
 
     try:
         tree = _rst_doctree(rst)
     except Exception:  # noqa: BLE001 - docutils raises for rare malformed input: index the words
-        return "", squeeze(rst)
+        return "", squeeze(rst), []
     title = tree.next_node(nodes.title)
-    return (title.astext().strip() if title is not None else ""), squeeze(tree.astext())
+    outline: list[list[Any]] = []
+    for section in tree.findall(nodes.section):
+        head = section.next_node(nodes.title)
+        if head is None:
+            continue
+        depth, parent = 1, section.parent
+        while parent is not None:
+            depth += isinstance(parent, nodes.section)
+            parent = parent.parent
+        text = " ".join(head.astext().split())
+        if text:
+            outline.append([depth, text])
+    return (title.astext().strip() if title is not None else ""), squeeze(tree.astext()), outline
 
 
 def rst_to_text(rst: str) -> str:
@@ -196,10 +231,12 @@ def prose_to_text(fmt: str, raw: str) -> tuple[str, str, dict[str, Any]]:
 def _prose_to_text(fmt: str, raw: str) -> tuple[str, str, dict[str, Any]]:
     if fmt == "markdown":
         meta, body = split_front_matter(raw)
-        return str(meta.get("title") or markdown_title(body)), markdown_to_text(body), meta
+        outline = markdown_outline(body)
+        return (str(meta.get("title") or markdown_title(body)), markdown_to_text(body),
+                {**meta, "outline": outline} if outline else meta)
     if fmt == "rst":
-        title, text = rst_document(raw)
-        return title, text, {}
+        title, text, outline = rst_parts(raw)
+        return title, text, {"outline": outline} if outline else {}
     if fmt == "notebook":
         try:
             text = notebook_to_text(raw)

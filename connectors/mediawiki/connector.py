@@ -26,7 +26,7 @@ from urllib.parse import quote, urlsplit
 from connectors.base import Checkpoint, Contributor, Deleted, Document, Field, Item, SourceContext, SourceError, Unchanged, is_bot, make_id
 from connectors.common.text import MAX_TEXT_CHARS, squeeze
 from connectors.mediawiki.api import PASSWORD_ENV, USER_ENV, Api
-from connectors.mediawiki.wikitext import wikitext_to_text
+from connectors.mediawiki.wikitext import wikitext_parts
 
 STATE_VERSION = 1
 MAX_BATCH = 50  # titles or page ids per request: the API's limit for accounts without apihighlimits
@@ -258,13 +258,15 @@ class MediaWikiConnector:
         slot = (rev.get("slots") or {}).get("main") or rev  # wikis before 1.32 have no slots
         raw = slot.get("content") or slot.get("*") or ""
         model = slot.get("contentmodel") or page.get("contentmodel") or "wikitext"
-        text = wikitext_to_text(raw, self.site.hidden) if model == "wikitext" else squeeze(raw[:MAX_TEXT_CHARS])
+        text, outline = wikitext_parts(raw, self.site.hidden) if model == "wikitext" else (squeeze(raw[:MAX_TEXT_CHARS]), [])
         title = page["title"]
         cats = [c["title"].split(":", 1)[-1] for c in page.get("categories") or [] if c.get("title")]
         meta = {"pageid": page["pageid"], "revid": rev.get("revid"), "namespace": page.get("ns", 0),
                 "content_model": model}
         if cats:
             meta["categories"] = cats
+        if outline:
+            meta["outline"] = outline  # the chunker's sections (index/ingest/chunking.py)
         return Document(id=make_id(self.ctx.name, f"page:{page['pageid']}"), source=self.ctx.name,
                         team=self.ctx.team, kind="wiki_page", title=title, text=text, url=self._url(page),
                         path=title, updated_at=_ts(rev.get("timestamp")), contributors=contributors, metadata=meta)

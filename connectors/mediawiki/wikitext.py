@@ -28,10 +28,22 @@ def wikitext_to_text(wikitext: str, hidden_namespaces: Iterable[str] = DEFAULT_H
     cells joined by " | "; references, comments, files, categories and magic words are dropped.
     `hidden_namespaces` are lower-case namespace names whose links render no text (File:, Category:).
     """
+    return wikitext_parts(wikitext, hidden_namespaces)[0]
+
+
+def wikitext_parts(wikitext: str, hidden_namespaces: Iterable[str] = DEFAULT_HIDDEN_NAMESPACES
+                   ) -> tuple[str, list[list[Any]]]:
+    """(text, outline) of wikitext, parsed once: the text of `wikitext_to_text`, and [[level, heading], ...]
+    of the page's section headings in order (== H == is level 2), each as its line reads in the text."""
     hidden = {n.casefold() for n in hidden_namespaces}
-    text = _render(mwparserfromhell.parse(wikitext[:MAX_TEXT_CHARS]), hidden)
-    text = BEHAVIOR_SWITCH.sub("", text.replace("\xa0", " "))
-    return squeeze("\n".join(line.strip() for line in text.splitlines()))
+    code = mwparserfromhell.parse(wikitext[:MAX_TEXT_CHARS])
+    outline: list[list[Any]] = []
+    for node in code.filter_headings(recursive=False):
+        heading = " ".join(BEHAVIOR_SWITCH.sub("", _render(node.title, hidden).replace("\xa0", " ")).split())
+        if heading:
+            outline.append([int(node.level), heading])
+    text = BEHAVIOR_SWITCH.sub("", _render(code, hidden).replace("\xa0", " "))
+    return squeeze("\n".join(line.strip() for line in text.splitlines())), outline
 
 
 def _render(code: Wikicode | None, hidden: set[str]) -> str:

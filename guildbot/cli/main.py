@@ -166,9 +166,10 @@ def cmd_search(guild: Guild, args) -> int:
         print(json.dumps([h.public() for h in hits], indent=1, ensure_ascii=False))
         return 0
     if not hits:
-        print("No documents match. Try other words, or run `guildbot crawl` if the index is empty.")
+        print("Nothing matched well. Try other words, or run `guildbot crawl` if the index is empty.")
     for n, h in enumerate(hits, 1):
-        print(f"{n:>2}. {h.title}  [{h.team} · {h.source}]\n    {h.url}")
+        section = f" › {h.section}" if h.section else ""
+        print(f"{n:>2}. {h.title}{section}  [{h.team} · {h.source}]\n    {h.link}")
         if h.snippet:
             print(textwrap.indent(textwrap.fill(h.snippet, 96), "    "))
     return 0

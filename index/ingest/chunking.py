@@ -6,6 +6,7 @@ lies in the last part of the window, and consecutive chunks overlap a little.
 from __future__ import annotations
 
 import re
+from typing import Any, Sequence
 
 from connectors.common.text import drop_repeats
 
@@ -47,3 +48,65 @@ def chunk_text(title: str, text: str, tokenizer, max_tokens: int = MAX_TOKENS, o
             break
         start = max(end - overlap, start + 1)
     return chunks
+
+
+# -- sections ----------------------------------------------------------------------------------------
+# A connector keeps the outline of a document's headings (metadata["outline"]: [[level, heading], ...],
+# wikitext, Markdown, reStructuredText). Search names and links the section its best passage lies in.
+# Chunks themselves do not follow sections: chunks cut at headings with the breadcrumb in their first
+# line were measured on the evaluation orgs (issue 25) and cost answers and moved the experts.
+CRUMB = " › "
+
+
+def heading_marks(text: str, outline: Sequence[Sequence[Any]] | None) -> list[tuple[int, int, str]]:
+    """(offset, level, heading) of the outline's headings found in `text` as whole lines, in order; a
+    heading not found (or malformed) is skipped."""
+    marks: list[tuple[int, int, str]] = []
+    pos = 0
+    for item in outline or []:
+        try:
+            level, heading = int(item[0]), str(item[1]).strip()
+        except (TypeError, ValueError, IndexError):
+            continue
+        if not heading:
+            continue
+        m = re.compile(r"(?m)^[ \t]*" + re.escape(heading) + r"[ \t]*$").search(text, pos)
+        if m:
+            marks.append((m.start(), level, heading))
+            pos = m.end()
+    return marks
+
+
+def section_at(title: str, text: str, outline: Sequence[Sequence[Any]] | None, offset: int) -> list[str]:
+    """The headings, outermost first, of the section holding `offset` of `text` ([] before the first
+    heading or without an outline); a heading equal to the title adds nothing."""
+    stack: list[tuple[int, str]] = []
+    for start, level, heading in heading_marks(text, outline):
+        if start > offset:
+            break
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, heading))
+    return [h for _, h in stack if h.casefold() != title.strip().casefold()]
+
+
+def passage_section(title: str, text: str, outline: Sequence[Sequence[Any]] | None, chunk: str,
+                    terms: Sequence[str] = ()) -> list[str]:
+    """The section (as `section_at`) of a stored chunk of this document: where the chunk starts, or,
+    when headings fall inside it, the part of it holding most of `terms` (lower-case words). [] when
+    the chunk is not found in the text."""
+    if not outline or "\n" not in chunk:
+        return []
+    body = chunk.split("\n", 1)[1].strip()
+    cleaned = drop_repeats(text)
+    start = cleaned.find(body[:160]) if body else -1
+    if start < 0:
+        return []
+    end = start + len(body)
+    cuts = [start] + [at for at, _, _ in heading_marks(cleaned, outline) if start < at < end]
+    if len(cuts) > 1 and terms:
+        parts = [(cleaned[a:b].casefold(), a) for a, b in zip(cuts, cuts[1:] + [end])]
+        best = max(parts, key=lambda p: sum(p[0].count(t) for t in terms))
+        if sum(best[0].count(t) for t in terms):
+            start = best[1]
+    return section_at(title, cleaned, outline, start)

@@ -29,6 +29,7 @@ from connectors.base import Checkpoint, Deleted, Document, Item, SourceError, Un
 from connectors.common.redact import redact
 
 from index.ingest.chunking import chunk_text
+from index.ingest.traits import Traits, traits as judge
 from index.embedding.embedder import Embedder, Pending
 from index.storage import documents as documents_store
 from index.storage.sqlite import store as store_module
@@ -136,6 +137,7 @@ class _Put:
     changed: bool  # text differs from what is stored: chunks must be replaced
     chunks: list[str] = field(default_factory=list)
     vectors: np.ndarray | None = None
+    traits: Traits | None = None  # judged with the chunks, for changed text only
 
 
 class _Window:
@@ -164,11 +166,12 @@ class _Window:
         prev = self.ops.get(doc.id)
         op = _Put(doc, chash, changed)
         if changed and prev is not None and prev.changed and prev.chash == chash:
-            op.chunks, op.vectors = prev.chunks, prev.vectors  # the same text again: its chunks stand
+            op.chunks, op.vectors, op.traits = prev.chunks, prev.vectors, prev.traits  # the same text again: its chunks stand
             if op.vectors is None:
                 self.waiting.append(op)
         elif changed:
             op.chunks = chunk_text(heading(doc), doc.text, self.embedder.tokenizer)
+            op.traits = judge(doc.title, doc.path, doc.text, doc.kind)
             self.waiting.append(op)
             self.waiting_chunks += len(op.chunks)
         self._set(doc.id, op)
@@ -365,6 +368,8 @@ def _write(store: Store, vectors: VectorIndex, window: _Window, name: str, kind:
                 continue
             counts["added" if stored is None else "changed"] += 1
             reprocessed.append(doc_id)
+            if op.traits is not None:
+                documents_store.set_traits(store, doc_id, op.traits.fingerprint, op.traits.genre, op.traits.lang)
             old = store.chunk_ids(doc_id)
             remove_ids += old
             store.delete_chunks(old)
@@ -407,6 +412,7 @@ def refresh_stale(store: Store, vectors: VectorIndex, embedder: Embedder,
     date (after an upgrade or a [guild] model or backend change), without crawling their sources again.
     Documents are read only when the stored index version or model identity differs from this one.
     Embedding runs outside transactions; every COMMIT_DOCS documents are written in a short one."""
+    backfill_traits(store)
     model_changed = store.get_meta("embedding_model") not in (None, embedder.name)
     if not model_changed and store.get_meta("index_version") == str(store_module.INDEX_VERSION):
         return 0
@@ -446,3 +452,18 @@ def refresh_stale(store: Store, vectors: VectorIndex, embedder: Embedder,
         store.set_meta("embedding_model", embedder.name)
         store.set_meta("index_version", str(store_module.INDEX_VERSION))
     return len(stale)
+
+
+def backfill_traits(store: Store, batch: int = COMMIT_DOCS) -> int:
+    """Judge the traits (index/ingest/traits.py) of stored documents that lack them (crawled before
+    traits existed), in short transactions; no fetching, no embedding. Returns how many."""
+    done = 0
+    while True:
+        rows = documents_store.without_traits(store, batch)
+        if not rows:
+            return done
+        judged = [(r["id"], judge(r["title"] or "", r["path"] or "", r["text"] or "", r["kind"] or "")) for r in rows]
+        with store.transaction():
+            for doc_id, t in judged:
+                documents_store.set_traits(store, doc_id, t.fingerprint, t.genre, t.lang)
+        done += len(judged)

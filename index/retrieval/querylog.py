@@ -20,14 +20,14 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from index.retrieval.feedback import query_key
-from index.storage import documents as documents_store, feedback as feedback_store, people as people_store
+from index.retrieval.floor import RELEVANCE_FLOOR, STRENGTH_DOCS, answer_strength
+from index.storage import feedback as feedback_store, people as people_store
 from index.storage import querylog as log_store
 from index.storage.sqlite.store import Store, iso
 
 MERGE_SECONDS = 120
 RETENTION_DAYS = 90
-WEAK_BELOW = 0.45     # answer strength under which a question counts as a knowledge gap
-STRENGTH_DOCS = 3     # how many top documents the strength looks at
+WEAK_BELOW = RELEVANCE_FLOOR  # answer strength under which a question is a knowledge gap: search's floor
 MIGHT_KNOW = 0.3      # a person's own documents at least this near a question: they might know
 QUESTION_CHARS = 500  # longer questions are stored cut
 
@@ -51,15 +51,9 @@ class LoggedQuestion:
 
 
 def strength(store: Store, query_vector: np.ndarray | None, doc_ids: Sequence[str], top: int = STRENGTH_DOCS) -> float | None:
-    """The best cosine between the query and any chunk of the first `top` documents (None without vectors)."""
-    ids = list(dict.fromkeys(doc_ids))[:top]
-    if query_vector is None or not ids:
-        return None if query_vector is None else 0.0
-    blobs = documents_store.chunk_vectors_of(store, ids)
-    if not blobs:
-        return 0.0
-    matrix = np.frombuffer(b"".join(blobs), dtype="float32").reshape(len(blobs), -1)
-    return float(np.max(matrix @ query_vector.astype("float32")))
+    """The best cosine between the query and any chunk of the first `top` documents (None without
+    vectors): the measure search's relevance floor judges (index/retrieval/floor.py)."""
+    return answer_strength(store, query_vector, doc_ids, top)
 
 
 def might_know(strength_value: float | None) -> bool:

@@ -4,7 +4,9 @@ User text never reaches FTS5 syntax: it is cut into word tokens, each quoted, jo
 """
 from __future__ import annotations
 
+import json
 import re
+from urllib.parse import quote
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable
 
@@ -12,16 +14,38 @@ import numpy as np
 
 from connectors.common.stopwords import QUESTION_STOPWORDS
 from index.embedding.embedder import Embedder
+from index.ingest.chunking import CRUMB, passage_section
+from index.ingest.traits import language, near_duplicates
+from index.storage import documents as documents_store
 from index.storage.sqlite.store import UNIT_KINDS, Store
 from index.storage.sqlite.vectors import VectorIndex
 from index.people.visibility import Viewer, visible_doc_ids
+from index.retrieval.floor import (STRENGTH_DOCS, STRONG, answer_strength, below_floor, holds_every_word,
+                                   known_share)
 
 RRF_K = 60
+SEARCH_RRF_K = 60  # documents for `search`; `experts` keeps RRF_K
+# (lexical, semantic) for `search`: the words a question shares with a page weigh a little more than
+# the embedding's sense of it, which also finds the long pages that touch every topic (tuned on
+# northwind and woodgrove, held on tailspin: documents nDCG .739/.836/.728 -> .751/.861/.741)
+SEARCH_WEIGHTS: tuple[float, float] | None = (1.25, 1.0)
 CANDIDATES = 200  # chunks taken from each retriever before fusion
 DUPLICATE_COSINE = 0.95  # best passages this alike, in different sources, are one document published twice
 KIND_PRIOR = {"code_path": 0.6}  # a file known only by its name is weaker evidence than a page of prose
 PRESENTATION = {"wiki_page": 0, "web_page": 0}  # the published page represents its copies; repository files next
 STOPWORDS = QUESTION_STOPWORDS
+# Writing that mentions every topic in passing (index/ingest/traits.py genres) yields to pages about the
+# question, unless the question asks for that kind of writing.
+GENRE_PRIOR = {"changelog": 0.5, "release_notes": 0.5, "todo": 0.5, "licence": 0.3, "api_index": 0.7}
+GENRE_ASKED = {
+    "changelog": re.compile(r"\b(change ?logs?|changes|changed|what'?s new|new in|releases?d?|release notes|versions?|"
+                            r"upgrad\w*|migrat\w*|breaking|history|v?\d+\.\d+(\.\d+)?)\b", re.IGNORECASE),
+    "todo": re.compile(r"\b(todo|to do|backlog|planned|plans?|roadmap|open tasks?)\b", re.IGNORECASE),
+    "licence": re.compile(r"\b(licen[cs]es?|licensed|licensing|copyright|notice)\b", re.IGNORECASE),
+    "api_index": re.compile(r"\b(api|reference|list of|all (classes|functions|modules))\b", re.IGNORECASE),
+}
+GENRE_ASKED["release_notes"] = GENRE_ASKED["changelog"]
+OTHER_LANGUAGE_PRIOR = 0.5  # a page in another language than the question's
 
 
 @dataclass
@@ -37,6 +61,11 @@ class Hit:
     score: float
     updated_at: str | None = None
     copies: list[dict[str, str]] = field(default_factory=list)  # the same text elsewhere: title, url, source
+    section: str = ""  # the best passage's section, "Section › Subsection" ("" outside any)
+    link: str = ""  # `url` at that section's #anchor (surfaces link this; `url` stays the document's)
+
+    def __post_init__(self) -> None:
+        self.link = self.link or self.url
 
     def public(self) -> dict[str, Any]:
         """The fields of DESIGN.md's search JSON."""
@@ -97,11 +126,13 @@ class Searcher:
     def __init__(self, store: Store, vectors: VectorIndex, embedder: Embedder):
         self.store, self.vectors, self.embedder = store, vectors, embedder
 
-    def ranked(self, query: str, candidates: int = CANDIDATES,
+    def ranked(self, query: str, candidates: int | None = None,
                viewer: Viewer | None = None,
-               skip_kinds: frozenset[str] = frozenset()) -> tuple[dict[str, float], dict[str, int]]:
+               skip_kinds: frozenset[str] = frozenset(), rrf_k: int | None = None,
+               weights: tuple[float, float] | None = None) -> tuple[dict[str, float], dict[str, int]]:
         """Fused document scores and each document's best chunk, among the documents `viewer` may see;
         documents of `skip_kinds` take no rank."""
+        candidates = candidates or CANDIDATES
         pool = candidates * (3 if skip_kinds else 1)
         match = fts_query(query)
         lexical = self.store.fts(match, pool) if match else []
@@ -119,17 +150,23 @@ class Searcher:
             semantic = [x for x in semantic if x[0] in chunk_doc][:candidates]
         lex_docs, lex_best = _doc_ranking([c for c, _ in lexical], chunk_doc)
         sem_docs, sem_best = _doc_ranking([c for c, _ in semantic], chunk_doc)
-        fused = rrf([lex_docs, sem_docs])
+        fused = rrf([lex_docs, sem_docs], k=rrf_k or RRF_K, weights=weights)
         best = {**lex_best, **sem_best}
         return fused, best
 
     def search(self, query: str, limit: int = 10, team: str | None = None, source: str | None = None,
-               kinds: set[str] | None = None, candidates: int = CANDIDATES, viewer: Viewer | None = None) -> list[Hit]:
-        fused, best = self.ranked(query, candidates, viewer, frozenset() if kinds else UNIT_KINDS)
+               kinds: set[str] | None = None, candidates: int | None = None, viewer: Viewer | None = None,
+               floor: bool = True) -> list[Hit]:
+        """The best documents for `query`, one per near-duplicate group (the others listed as its
+        copies); [] when nothing matched well (index/retrieval/floor.py), unless `floor` is False."""
+        fused, best = self.ranked(query, candidates, viewer, frozenset() if kinds else UNIT_KINDS,
+                                  SEARCH_RRF_K, SEARCH_WEIGHTS)
         docs = self.store.documents(fused)
+        traits = documents_store.traits_of(self.store, docs)
         terms = query_terms(query)
         pool = []
-        prior = {d: KIND_PRIOR.get(docs[d]["kind"], 1.0) * fused[d] for d in fused if d in docs}
+        priors = document_priors(query, docs, traits)
+        prior = {d: priors[d] * fused[d] for d in fused if d in docs}
         for doc_id, score in sorted(prior.items(), key=lambda kv: -kv[1]):
             d = docs.get(doc_id)
             if not d or (team and d["team"].casefold() != team.casefold()) or (source and d["source"] != source):
@@ -140,28 +177,111 @@ class Searcher:
             if len(pool) >= 2 * limit + 10:
                 break
         chunks = self.store.chunk_rows(best[doc_id] for doc_id, _, _ in pool)
-        hits = [Hit(doc_id, d["title"], d["url"], d["source"], d["team"], d["path"], d["kind"],
-                    make_snippet(chunks.get(best[doc_id], {}).get("text", ""), terms), round(score, 5), d["updated_at"])
-                for doc_id, d, score in pool]
+        if floor and pool and query.strip():
+            vector = self.embedder.encode_query([query])[0]
+            strength = answer_strength(self.store, vector, [doc_id for doc_id, _, _ in pool])
+            if strength is not None and strength < STRONG:
+                top = documents_store.chunk_texts_of(self.store, [doc_id for doc_id, _, _ in pool[:STRENGTH_DOCS]])
+                if below_floor(strength, known_share(self.store, terms), holds_every_word(top, terms)):
+                    return []
+        outlines = {doc_id: outline for doc_id, d, _ in pool if (outline := _outline(d.get("metadata")))}
+        texts = documents_store.texts_of(self.store, outlines) if outlines else {}
+        hits = []
+        for doc_id, d, score in pool:
+            text = chunks.get(best[doc_id], {}).get("text", "")
+            path = passage_section(d["title"] or "", texts.get(doc_id, ""), outlines.get(doc_id), text, terms)
+            hits.append(Hit(doc_id, d["title"], d["url"], d["source"], d["team"], d["path"], d["kind"],
+                            make_snippet(text, terms), round(score, 5), d["updated_at"], section=CRUMB.join(path),
+                            link=section_url(d["url"], d["kind"], path)))
         blobs = self.store.chunk_vectors(best[h.doc_id] for h in hits)
         vectors = {h.doc_id: np.frombuffer(blobs[best[h.doc_id]], dtype="float32") for h in hits if best[h.doc_id] in blobs}
-        return collapse_copies(hits, vectors)[:limit]
+        fingerprints = {d: t["fingerprint"] for d, t in traits.items() if t["fingerprint"]}
+        return collapse_copies(hits, vectors, fingerprints=fingerprints)[:limit]
 
 
-def collapse_copies(hits: list[Hit], vectors: dict[str, np.ndarray], threshold: float = DUPLICATE_COSINE) -> list[Hit]:
-    """Fold a hit into a better-ranked one from another source when their best passages are near
+def _outline(metadata: str | None) -> list[Any] | None:
+    """A document's outline of headings from its stored metadata (index/ingest/chunking.py), if any."""
+    if not metadata or '"outline"' not in metadata:
+        return None
+    try:
+        outline = json.loads(metadata).get("outline")
+    except (ValueError, AttributeError):
+        return None
+    return outline if isinstance(outline, list) and outline else None
+
+
+def anchor(heading: str, kind: str) -> str:
+    """The #fragment a page gives its heading: MediaWiki's (spaces as underscores) for wiki pages,
+    GitHub's and most static sites' slug (lower case, punctuation dropped, spaces as hyphens) otherwise."""
+    if kind == "wiki_page":
+        return quote(heading.strip().replace(" ", "_"), safe="_-.:~()!*'")
+    slug = re.sub(r"[^\w\- ]", "", heading.strip().casefold())
+    return re.sub(r" ", "-", slug)
+
+
+def section_url(url: str, kind: str, path: list[str]) -> str:
+    """`url` pointing at the innermost heading of `path` (unchanged without a section, a URL, or when
+    the URL already has a fragment)."""
+    if not path or not url or "#" in url:
+        return url
+    fragment = anchor(path[-1], kind)
+    return f"{url}#{fragment}" if fragment else url
+
+
+def document_priors(query: str, docs: dict[str, dict[str, Any]], traits: dict[str, Any]) -> dict[str, float]:
+    """A multiplier per document: its kind (a file known by name only), its genre unless the question
+    asks for that genre, and its language against the question's."""
+    asked = {g for g, pattern in GENRE_ASKED.items() if pattern.search(query)}
+    want = question_language(query, [t.get("lang") for t in traits.values()])
+    out = {}
+    for doc_id, d in docs.items():
+        t = traits.get(doc_id) or {}
+        p = KIND_PRIOR.get(d["kind"], 1.0)
+        g = t.get("genre") or ""
+        if g and g not in asked:
+            p *= GENRE_PRIOR.get(g, 1.0)
+        if want and t.get("lang") and t["lang"] != want:
+            p *= OTHER_LANGUAGE_PRIOR
+        out[doc_id] = p
+    return out
+
+
+def question_language(query: str, candidate_langs: Iterable[str | None]) -> str:
+    """The question's language: detected when the question says enough, else the language most of the
+    candidate documents share (a translated tutorial is the exception, not the rule). "" when unknown."""
+    said = language(query, min_letters=24, min_probability=0.9)
+    if said:
+        return said
+    counts: dict[str, int] = {}
+    for lang in candidate_langs:
+        if lang:
+            counts[lang] = counts.get(lang, 0) + 1
+    if not counts:
+        return ""
+    top, n = max(counts.items(), key=lambda kv: kv[1])
+    return top if n * 2 > sum(counts.values()) else ""
+
+
+def collapse_copies(hits: list[Hit], vectors: dict[str, np.ndarray], threshold: float = DUPLICATE_COSINE,
+                    fingerprints: dict[str, str] | None = None) -> list[Hit]:
+    """Fold a hit into a better-ranked one that holds the same text: their MinHash fingerprints are
+    near (index/ingest/traits.py; nearer inside one source), or, in another source, their best passages are near
     identical (a wiki page mirroring a repository's docs folder). The group keeps the better rank
     and score; the published page (wiki, web) stands for it, the others are listed as copies."""
+    fingerprints = fingerprints or {}
     kept: list[Hit] = []
     for hit in hits:
         v = vectors.get(hit.doc_id)
+        f = fingerprints.get(hit.doc_id)
         twin = None
-        if v is not None:
-            for k in kept:
-                w = vectors.get(k.doc_id)
-                if w is not None and k.source != hit.source and float(np.dot(v, w)) >= threshold:
-                    twin = k
-                    break
+        for k in kept:
+            if near_duplicates(f, fingerprints.get(k.doc_id), same_source=k.source == hit.source):
+                twin = k
+                break
+            w = vectors.get(k.doc_id)
+            if v is not None and w is not None and k.source != hit.source and float(np.dot(v, w)) >= threshold:
+                twin = k
+                break
         if twin is None:
             kept.append(hit)
             continue

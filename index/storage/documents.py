@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Collection, Iterable, TypedDict, cast
 
 from index.storage.scope import source_clause
-from index.storage.sqlite.store import Store
+from index.storage.sqlite.store import Store, not_unit
 
 BATCH = 500  # ids per IN (...) list
 PATHS_LIMIT = 50  # files looked at per name
@@ -107,3 +107,61 @@ def stored_documents(store: Store) -> list[StoredDocument]:
 
 def set_content_hash(store: Store, doc_id: str, chash: str) -> None:
     store.conn.execute("UPDATE documents SET content_hash = ? WHERE id = ?", (chash, doc_id))
+
+
+# -- traits (index/ingest/traits.py) ---------------------------------------------------------------
+class TraitRow(TypedDict):
+    id: str
+    fingerprint: str | None
+    genre: str | None
+    lang: str | None
+
+
+class UntraitedRow(TypedDict):
+    id: str
+    kind: str | None
+    title: str | None
+    path: str | None
+    text: str | None
+
+
+def set_traits(store: Store, doc_id: str, fingerprint: str, genre: str, lang: str) -> None:
+    store.conn.execute("UPDATE documents SET fingerprint = ?, genre = ?, lang = ? WHERE id = ?",
+                       (fingerprint, genre, lang, doc_id))
+
+
+def traits_of(store: Store, doc_ids: Iterable[str]) -> dict[str, TraitRow]:
+    """The stored traits of the documents (a document crawled before traits existed has NULLs)."""
+    ids = list(dict.fromkeys(doc_ids))
+    out: dict[str, TraitRow] = {}
+    for i in range(0, len(ids), BATCH):
+        part = ids[i:i + BATCH]
+        for r in store.query(f"SELECT id, fingerprint, genre, lang FROM documents WHERE id IN ({','.join('?' * len(part))})",
+                             part):
+            out[r["id"]] = cast(TraitRow, r)
+    return out
+
+
+def without_traits(store: Store, limit: int = BATCH) -> list[UntraitedRow]:
+    """Up to `limit` documents (history units aside) whose traits were never judged."""
+    return cast(list[UntraitedRow], store.query(
+        f"SELECT id, kind, title, path, text FROM documents WHERE fingerprint IS NULL AND {not_unit()} LIMIT {int(limit)}"))
+
+
+def texts_of(store: Store, doc_ids: Iterable[str]) -> dict[str, str]:
+    """The stored text of the documents."""
+    ids = list(dict.fromkeys(doc_ids))
+    out: dict[str, str] = {}
+    for i in range(0, len(ids), BATCH):
+        part = ids[i:i + BATCH]
+        for r in store.query(f"SELECT id, text FROM documents WHERE id IN ({','.join('?' * len(part))})", part):
+            out[r["id"]] = r["text"] or ""
+    return out
+
+
+def chunk_texts_of(store: Store, doc_ids: list[str]) -> list[str]:
+    """The text of every chunk of the documents."""
+    if not doc_ids:
+        return []
+    marks = ",".join("?" * len(doc_ids))
+    return [r["text"] or "" for r in store.query(f"SELECT text FROM chunks WHERE doc_id IN ({marks})", doc_ids)]

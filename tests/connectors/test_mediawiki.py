@@ -38,6 +38,17 @@ def titles(hits) -> list[str]:
 
 
 # -- wikitext to text ----------------------------------------------------------------------------
+def test_the_outline_names_each_heading_as_its_line_in_the_text():
+    from connectors.mediawiki.wikitext import wikitext_parts
+
+    text, outline = wikitext_parts("Intro.\n== Setup ==\nSteps.\n=== On [[Linux distribution|Linux]] ===\nApt.\n"
+                                   "== Usage ==\nCall it.")
+    assert outline == [[2, "Setup"], [3, "On Linux"], [2, "Usage"]]
+    assert all(h in text.splitlines() for _, h in outline)
+    assert text == wikitext_to_text("Intro.\n== Setup ==\nSteps.\n=== On [[Linux distribution|Linux]] ===\nApt.\n"
+                                    "== Usage ==\nCall it.")
+
+
 def test_wikitext_reads_cleanly():
     text = wikitext_to_text("""== Results ==
 '''Bold''' claim with a [[Target page|piped label]], a [[Plain target]] and [https://x.example external text].<ref>Hidden ref</ref>

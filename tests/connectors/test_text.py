@@ -85,3 +85,15 @@ def test_rst_read_by_docutils_keeps_prose_and_drops_markup():
 def test_rst_that_docutils_cannot_parse_cleanly_still_gives_its_words():
     title, text, _ = prose_to_text("rst", "no title\n\n`unclosed\n\n.. bogus-directive::\n\n===\nbad\n\n+--+\n| x\n")
     assert "no title" in text and "unclosed" in text and "bogus" not in text
+
+
+def test_outlines_of_markdown_and_restructuredtext_name_headings_as_the_text_reads_them():
+    from connectors.common.text import prose_to_text
+
+    title, text, meta = prose_to_text("markdown", "# Guide\n\nIntro.\n\n## Install `pkg`\n\nSteps.\n\n### On *Linux*\n\nApt.")
+    assert meta["outline"] == [[1, "Guide"], [2, "Install pkg"], [3, "On Linux"]]
+    assert all(h in text.splitlines() for _, h in meta["outline"])
+    title, text, meta = prose_to_text("rst", "Guide\n=====\n\nIntro.\n\nInstall\n-------\n\nSteps.\n\nLinux\n~~~~~\n\nApt.\n")
+    assert title == "Guide" and meta["outline"] == [[1, "Install"], [2, "Linux"]]
+    assert all(h in text.splitlines() for _, h in meta["outline"])
+    assert "outline" not in prose_to_text("markdown", "No headings here.")[2]

@@ -58,6 +58,8 @@ def search(request: Request, q: str | None = None, team: str | None = None, sour
            guild: ViewerGuild = Depends(viewer_guild)) -> Response:
     raw = clean(q, limit=10 * MAX_QUERY)
     query = raw[:MAX_QUERY]
+    if len(raw) > MAX_QUERY and not raw[MAX_QUERY].isspace() and " " in query:
+        query = query.rsplit(" ", 1)[0]  # cut between words: a broken last word would be one the index never saw
     if not query:
         return RedirectResponse("/", status_code=303)
     notes = [f"Your query was cut to its first {MAX_QUERY} characters."] if len(raw) > MAX_QUERY else []

@@ -67,8 +67,8 @@ TABLES: tuple[Table, ...] = (
     Table("sources", _text("name", "kind", "team", "cursor", "last_crawl_at", "last_success_at", "last_error",
                            "last_report"), "name"),
     Table("documents", _text("id", "source", "team", "kind", "title", "url", "path", "text", "content_hash",
-                             "updated_at", "metadata", "indexed_at"), "id", not_null=("source",),
-          indexes={"documents_source": ("source",)}),
+                             "updated_at", "metadata", "indexed_at", "fingerprint", "genre", "lang"), "id",
+          not_null=("source",), indexes={"documents_source": ("source",)}),  # traits: index/ingest/traits.py
     Table("chunks", {"id": int, "doc_id": str, "seq": int, "text": str, "vector": bytes}, "id", not_null=("doc_id",),
           indexes={"chunks_doc": ("doc_id",)}),  # a document's passages, their float32 vectors
     Table("identities", _text("id", "kind", "name", "email", "username", "slack_id", "team", "tz", "person_id"), "id",

@@ -168,7 +168,7 @@ def test_a_team_filter_changes_the_results_and_the_people(http):
 def test_no_result_page_suggests_what_to_try(http):
     soup = page(http, "/search?q=recommender&kind=no-such-kind")
     box = soup.select_one(".no-results")
-    assert "No documents match" in box.get_text() and "with these filters" in box.get_text()
+    assert "Nothing matched" in box.get_text() and "with these filters" in box.get_text()
     assert box.find("a", string="Search all teams, sources and dates")["href"] == "/search?q=recommender"
     assert box.select(".chips a") and box.find("a", href="/sources")
     assert http.get("/search?q=", follow_redirects=False).headers["location"] == "/"

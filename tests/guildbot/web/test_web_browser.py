@@ -137,6 +137,25 @@ def test_htmx_swaps_results_in_place_and_keeps_the_url_shareable(page, web_site)
     assert {d["team"] for d in documents(page)} == {"Risk"}
 
 
+def test_a_question_nothing_answers_shows_the_no_result_page(page, web_site):
+    """The relevance floor (index/retrieval/floor.py): no guessed documents, the no-result page with
+    its suggestions instead; a question the index answers still gets its documents."""
+    page.goto(web_site.url + "/")
+    page.fill("#q", "where can I buy sourdough bread and croissants near the office")
+    page.press("#q", "Enter")
+    page.wait_for_url(re.compile(r"/search\?q=where\+can"))
+    box = page.locator(".no-results")
+    expect(box).to_be_visible()
+    expect(box).to_contain_text("Nothing matched")
+    assert page.locator("ol.hits li.hit").count() == 0
+    expect(page.locator("p.count")).to_have_text("0 documents")
+    assert box.locator(".chips a").count() > 0  # topics of the catalog to try instead
+    box.locator(".chips a").first.click()
+    page.wait_for_url(re.compile(r"/search\?q="))
+    assert documents(page)  # a suggested topic has answers
+    assert page.problems == []
+
+
 @pytest.mark.parametrize("path", ["/", "/search?q=who+has+built+a+recommender", "/people", "/projects",
                                   "/projects/feed-ranker", "/teams", "/overlaps", "/sources", "/api/docs"])
 def test_phone_sized_pages_fit_and_text_has_contrast(browser, web_site, path):

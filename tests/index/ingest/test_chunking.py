@@ -41,3 +41,20 @@ def test_every_word_is_covered(tokenizer):
 def test_empty_text(tokenizer):
     assert chunk_text("Only title", "", tokenizer) == ["Only title"]
     assert chunk_text("", "  ", tokenizer) == []
+
+
+# -- sections ------------------------------------------------------------------------------------------
+def test_a_passage_is_placed_in_its_section_by_the_outline(tokenizer):
+    from index.ingest.chunking import passage_section, section_at
+
+    text = "\n\n".join(["Guide", "Intro words.", "Install", "Run pip.", "On Linux", "Use apt ==== then pip.",
+                        "Usage", "Call it."])
+    outline = [[1, "Guide"], [2, "Install"], [3, "On Linux"], [2, "Missing heading"], [2, "Usage"]]
+    assert section_at("Guide", text, outline, text.index("Intro")) == []  # a heading equal to the title adds nothing
+    assert section_at("Guide", text, outline, text.index("Use apt")) == ["Install", "On Linux"]
+    assert section_at("Guide", text, outline, text.index("Call it")) == ["Usage"]
+    chunks = chunk_text("Guide", text, tokenizer, max_tokens=6, overlap=0)
+    where = {c.split("\n", 1)[1][:8]: passage_section("Guide", text, outline, c) for c in chunks}
+    assert where.get("Use apt") == ["Install", "On Linux"] or any(v == ["Install", "On Linux"] for v in where.values())
+    assert passage_section("Guide", text, None, chunks[0]) == []
+    assert passage_section("Guide", text, [["x", None], "bad"], chunks[-1]) == []

@@ -68,7 +68,9 @@ def test_title_outweighs_body(small_index):
 
 
 def test_semantic_match_without_shared_words(small_index):
-    hits = small_index.search("suggesting items people might like", limit=1)
+    # the retrievers alone (floor=False): on three one-line documents a paraphrase sharing no word is
+    # weaker than the floor calibrated on real organisations (tests/index/retrieval/test_floor.py)
+    hits = small_index.search("suggesting items people might like", limit=1, floor=False)
     assert hits[0].doc_id == "s:3"
 
 

@@ -93,14 +93,15 @@ def test_a_changed_table_is_transformed_in_place_keeping_rows_and_indexes(tmp_pa
 
 def test_a_database_of_the_previous_layout_gains_only_what_it_lacks(tmp_path):
     """Before schema.py, tables came from a SQL text (a hash of it in user_version) and from the catalog
-    modules on first use; the same tables, so only the new index is added."""
+    modules on first use; the same tables, so only the documents' traits (issue 25) and the new index are added."""
     conn = sqlite3.connect(str(tmp_path / "guild.db"), isolation_level=None)
     conn.executescript(OLD_SCHEMA)
     conn.execute("PRAGMA user_version = 123457")
     conn.execute("INSERT INTO documents (id, source) VALUES ('d1', 's')")
     added_since = [("create", "consent", ""), ("create", "suggestions", ""), ("index", "suggestions_at", "suggestions"),
                    ("create", "asks", ""), ("index", "asks_at", "asks"), ("create", "slack_threads", "")]  # issue 26
-    assert schema.ensure(conn) == [("index", "project_documents_project", "project_documents"), *added_since]
+    assert schema.ensure(conn) == [("change", "documents", "add fingerprint, genre, lang"),  # issue 25
+                                   ("index", "project_documents_project", "project_documents"), *added_since]
     assert schema.ensure(conn) == [] and conn.execute("SELECT id FROM documents").fetchall() == [("d1",)]
     conn.close()
 
