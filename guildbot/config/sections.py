@@ -496,8 +496,9 @@ class QueryLogConfig(Section):
     TABLE, TABLE_FIX = "[query_log]", "write it as [query_log] with retention_days = 90"
 
     retention_days: Whole = Field(90, description="e.g. retention_days = 90")
-    # answer strength under which a question is a knowledge gap
-    weak_below: Number = Field(0.45, description="e.g. weak_below = 0.45")
+    # answer strength under which a question is a knowledge gap: by default search's relevance floor
+    # (index/retrieval/floor.py RELEVANCE_FLOOR; written here so reading guild.toml loads no retrieval code)
+    weak_below: Number = Field(0.30, description="e.g. weak_below = 0.30")
 
     @field_validator("retention_days")
     @classmethod

@@ -110,3 +110,11 @@ def test_unloadable_model_is_a_clear_error(tmp_path):
                          capture_output=True, text=True)
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "cannot load the embedding model '/nowhere/model'" in out.stderr and "Set [guild] model" in out.stderr
+
+
+def test_knowledge_gaps_default_to_searchs_relevance_floor():
+    """The digest's gaps and search's "nothing matched well" are one number unless guild.toml says otherwise."""
+    from guildbot.config.sections import QueryLogConfig
+    from index.retrieval.floor import RELEVANCE_FLOOR
+
+    assert QueryLogConfig().weak_below == RELEVANCE_FLOOR
