@@ -94,13 +94,16 @@ def test_an_org_whose_history_is_five_years_old_still_gets_a_sync(old_org, capsy
     assert proposal["id"] in text and "Why (" in text and "planned for this cycle as " + proposal["id"] in text
 
 
+WITHOUT_SENSORS = ("name,email,team,slack_id,tz\n"  # Cy has left: Sensors has nobody in the directory
+                   "Ana Demir,ana@old.example,Demand,UANA,Europe/Berlin\n"
+                   "Bo Lind,bo@old.example,Demand,UBO,Europe/Berlin\n"
+                   "Eva Holm,eva@old.example,Demand,UEVA,Europe/Berlin\n")
+
+
 def test_a_side_with_nobody_in_the_directory_is_named_not_dropped(old_org, tmp_path):
     guild, config = old_org
     # Cy leaves: Sensors has nobody in the directory; its channel is named instead
-    (tmp_path / "directory.csv").write_text("name,email,team,slack_id,tz\n"
-                                           "Ana Demir,ana@old.example,Demand,UANA,Europe/Berlin\n"
-                                           "Bo Lind,bo@old.example,Demand,UBO,Europe/Berlin\n"
-                                           "Eva Holm,eva@old.example,Demand,UEVA,Europe/Berlin\n")
+    (tmp_path / "directory.csv").write_text(WITHOUT_SENSORS)
     text = config.read_text().replace('name = "Sensors"', 'name = "Sensors"\nslack_channel = "#sensors"')
     config.write_text(text)
     fresh = open_guild(config, guild.embedder)
@@ -117,10 +120,7 @@ def test_a_side_with_nobody_in_the_directory_is_named_not_dropped(old_org, tmp_p
 
 def test_without_a_channel_the_side_is_named_by_its_projects_owners(old_org, tmp_path):
     guild, config = old_org
-    (tmp_path / "directory.csv").write_text("name,email,team,slack_id,tz\n"
-                                           "Ana Demir,ana@old.example,Demand,UANA,Europe/Berlin\n"
-                                           "Bo Lind,bo@old.example,Demand,UBO,Europe/Berlin\n"
-                                           "Eva Holm,eva@old.example,Demand,UEVA,Europe/Berlin\n")
+    (tmp_path / "directory.csv").write_text(WITHOUT_SENSORS)
     fresh = open_guild(config, guild.embedder)
     try:
         fresh.crawl()
