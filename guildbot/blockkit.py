@@ -239,7 +239,7 @@ def ask_message(question: str, hits: Sequence[Hit], experts: Sequence[Expert], s
     q = escape(one_line(question))
     blocks: list[dict[str, Any]] = [*_shared_by(shared_by), section(f"*Top documents for* _{clip(q, 500)}_")]
     if not hits:
-        blocks.append(section("No documents match. Try other words, or ask `/guild who &lt;topic&gt;` for people."))
+        blocks.append(section("Nothing matched well. Try other words, or ask `/guild who &lt;topic&gt;` for people."))
     for n, h in enumerate(hits, 1):
         where = " · ".join(escape(x) for x in (h.team, h.source) if x)
         snippet = _quote(escape(clip(one_line(h.snippet), SNIPPET))) if h.snippet else ""

@@ -252,3 +252,9 @@ def test_a_forged_slack_id_never_becomes_a_mention():
     assert kit.mention("Ada", "U1>|<!channel") == "*Ada*"
     msg = kit.who_message("drift", [expert(1)], {}, share=False, shared_by="U0X> <!channel")
     assert "<!channel>" not in all_text(msg.blocks)
+
+
+def test_an_answer_with_no_good_document_says_so_like_the_cli_and_the_web():
+    message = kit.ask_message("unicorn stables", [], [], {})
+    texts = " ".join(b.get("text", {}).get("text", "") for b in message.blocks if b.get("type") == "section")
+    assert "Nothing matched well" in texts and "/guild who" in texts
