@@ -38,7 +38,7 @@ from urllib.parse import urlencode
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the checkout first: tests/guildbot must not shadow guildbot
 sys.path.insert(0, str(ROOT / "scripts"))
 from benchdoc import write_section  # noqa: E402
 from support.fake_slack import RESPONSE_URL, FakeSlack  # noqa: E402

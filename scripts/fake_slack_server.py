@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the checkout first: tests/guildbot must not shadow guildbot
 from support.fake_slack import FakeSlack  # noqa: E402
 from support.slack import directory_users  # noqa: E402
 

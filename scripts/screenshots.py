@@ -14,7 +14,7 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the checkout first: tests/guildbot must not shadow guildbot
 from support.browser import Browser  # noqa: E402
 from support.slack import ServerThread  # noqa: E402
 
@@ -32,6 +32,7 @@ def pages(guild: Guild) -> list[tuple[str, str]]:
     return [("home", "/"), ("search", "/search?q=" + QUERY.replace(" ", "+")), ("people", "/people"),
             ("person", f"/people/{person}"), ("projects", "/projects"), ("project", f"/projects/{project}"),
             ("teams", "/teams"), ("team", f"/teams/{team}"), ("overlaps", "/overlaps"), ("sources", "/sources"),
+            ("syncs", "/syncs"), ("insights", "/insights"), ("search-nothing", "/search?q=unicorn+stables+ledger"),
             ("api-docs", "/api/docs")]
 
 
