@@ -273,9 +273,7 @@ class Guild:
         budget = self.config.weekly_budget
         if budget <= 0 or not kept:
             return kept
-        since = (datetime.now(timezone.utc) - BUDGET_WINDOW).isoformat(timespec="seconds")
-        counts = asks_store.suggestion_counts(self.store, [e.person_id for e in kept], since)
-        return load.spread(kept, counts, budget, self.config.tie_band)
+        return load.spread(kept, self.suggestion_counts([e.person_id for e in kept]), budget, self.config.tie_band)
 
     def _note_suggested(self, experts: list[Expert], surface: str, asker: str | None, question: str) -> None:
         """Count a suggestion against each person's weekly budget, once per asker and question words in

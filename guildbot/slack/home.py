@@ -36,15 +36,6 @@ NOT_KNOWN = ("guildbot does not know you yet: nothing you wrote is in its index,
              "does not have your Slack id or email. Ask whoever runs guildbot to add you to the directory.")
 
 
-def find_me(guild: Guild, ids: SlackIds, user: str) -> Profile | None:
-    """The person behind a Slack user: by Slack id, else by the email on their Slack profile."""
-    found = guild.whoami(slack_id=user)
-    if found is None:
-        email = (ids.profile(user) or {}).get("email", "")
-        found = guild.whoami(email=email) if email else None
-    return found
-
-
 def pause_days(text: str) -> int:
     """Days of a pause written as `14`, `14d`, `2w`, `2 weeks`; ValueError with the fix otherwise."""
     m = PAUSE.match(text.strip().casefold())
@@ -177,8 +168,7 @@ def home_blocks(guild: Guild, me: Profile | None, viewer: Any) -> list[dict[str,
     blocks.append(kit.section("*Your upcoming syncs*\n" + (kit.join_lines(lines) if lines else "None planned."),
                               block_id="home:syncs"))
     blocks.append(kit.divider())
-    consent = guild.consent(me.person_id)
-    suggested = guild.suggestion_counts([me.person_id]).get(me.person_id, 0)
+    consent, suggested = _me_state(guild, me)
     return blocks + profile_blocks(me, consent, suggested, guild.config.weekly_budget)
 
 

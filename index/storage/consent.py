@@ -93,13 +93,9 @@ def unavailable(store: Store, now: datetime | None = None) -> set[str]:
 def unavailable_keys(store: Store, now: datetime | None = None) -> set[str]:
     """The people `unavailable` returns, by person id, every email (casefolded) and Slack id: the keys
     index/syncs/plan.py's `eligible` and the digest match people by."""
-    ids = sorted(unavailable(store, now))
-    keys: set[str] = set(ids)
-    for part, qs in in_batches(ids):
-        for r in store.query(f"SELECT id, slack_id, emails FROM people WHERE id IN ({qs})", part):
-            keys |= {e.casefold() for e in json.loads(r["emails"] or "[]") if e}
-            if r["slack_id"]:
-                keys.add(r["slack_id"])
+    keys: set[str] = set()
+    for person in person_keys(store, sorted(unavailable(store, now))).values():
+        keys.update(person)
     return keys
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Collection, Iterable, TypedDict, cast
 
+from index.storage.clauses import BATCH, in_batches
 from index.storage.scope import source_clause
 from index.storage.sqlite.store import Store, not_unit
 
-BATCH = 500  # ids per IN (...) list
 PATHS_LIMIT = 50  # files looked at per name
 PARTS_LIMIT = 200  # files and folders looked at per question
 
@@ -51,10 +51,8 @@ def ids_in_sources(store: Store, doc_ids: Iterable[str], sources: Collection[str
     ids = list(dict.fromkeys(doc_ids))
     where, params = source_clause(sources, "source")
     out: set[str] = set()
-    for i in range(0, len(ids), BATCH):
-        part = ids[i:i + BATCH]
-        out |= {r["id"] for r in store.query(
-            f"SELECT id FROM documents WHERE id IN ({','.join('?' * len(part))}){where}", [*part, *params])}
+    for part, qs in in_batches(ids):
+        out |= {r["id"] for r in store.query(f"SELECT id FROM documents WHERE id IN ({qs}){where}", [*part, *params])}
     return out
 
 
@@ -134,10 +132,8 @@ def traits_of(store: Store, doc_ids: Iterable[str]) -> dict[str, TraitRow]:
     """The stored traits of the documents (a document crawled before traits existed has NULLs)."""
     ids = list(dict.fromkeys(doc_ids))
     out: dict[str, TraitRow] = {}
-    for i in range(0, len(ids), BATCH):
-        part = ids[i:i + BATCH]
-        for r in store.query(f"SELECT id, fingerprint, genre, lang FROM documents WHERE id IN ({','.join('?' * len(part))})",
-                             part):
+    for part, qs in in_batches(ids):
+        for r in store.query(f"SELECT id, fingerprint, genre, lang FROM documents WHERE id IN ({qs})", part):
             out[r["id"]] = cast(TraitRow, r)
     return out
 
@@ -152,9 +148,8 @@ def texts_of(store: Store, doc_ids: Iterable[str]) -> dict[str, str]:
     """The stored text of the documents."""
     ids = list(dict.fromkeys(doc_ids))
     out: dict[str, str] = {}
-    for i in range(0, len(ids), BATCH):
-        part = ids[i:i + BATCH]
-        for r in store.query(f"SELECT id, text FROM documents WHERE id IN ({','.join('?' * len(part))})", part):
+    for part, qs in in_batches(ids):
+        for r in store.query(f"SELECT id, text FROM documents WHERE id IN ({qs})", part):
             out[r["id"]] = r["text"] or ""
     return out
 

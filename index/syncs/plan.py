@@ -673,12 +673,12 @@ def diagnose(topic: Topic, scores: Scores, people: Mapping[str, Person], setting
                              "directory with their slack_id")
     present = {people[pid].team.casefold() for pid in listed}
     missing = [t for t in topic.teams if t.casefold() not in present and t.casefold() not in contacts]
-    if len(present) + len([t for t in topic.teams if t.casefold() not in present and t.casefold() in contacts]) < 2:
+    seats = len([t for t in topic.teams if t.casefold() not in present and t.casefold() in contacts])  # named sides
+    if len(present) + seats < 2:
         return "one_side", (f"only {', '.join(sorted({people[p].team for p in listed}))} has directory people who know it; "
                             f"nobody of {', '.join(missing) or 'another team'} is in the directory with a Slack id and "
                             "the team has no slack_channel or owner to name; add its people to the directory or give "
                             "it a slack_channel in guild.toml")
-    seats = len([t for t in topic.teams if t.casefold() not in present and t.casefold() in contacts])
     sides = topic.teams
     if form_group(cands, people, settings, {}, (), set(), sides=sides, seats=seats) is None:
         pool = pool_of(cands, people, settings, {}, set(), (), sides)
