@@ -29,7 +29,7 @@ from connectors.base import Checkpoint, Deleted, Document, Item, SourceError, Un
 from connectors.common.redact import redact
 
 from index.ingest.chunking import chunk_text
-from index.ingest.traits import Traits, traits as judge
+from index.ingest.traits import Traits, detector_available, traits as judge
 from index.embedding.embedder import Embedder, Pending
 from index.storage import documents as documents_store
 from index.storage.sqlite import store as store_module
@@ -456,10 +456,12 @@ def refresh_stale(store: Store, vectors: VectorIndex, embedder: Embedder,
 
 def backfill_traits(store: Store, batch: int = COMMIT_DOCS) -> int:
     """Judge the traits (index/ingest/traits.py) of stored documents that lack them (crawled before
-    traits existed), in short transactions; no fetching, no embedding. Returns how many."""
+    traits existed, or before a language detector was installed), in short transactions; no
+    fetching, no embedding. Returns how many."""
     done = 0
+    languages = detector_available()
     while True:
-        rows = documents_store.without_traits(store, batch)
+        rows = documents_store.without_traits(store, batch, languages=languages)
         if not rows:
             return done
         judged = [(r["id"], judge(r["title"] or "", r["path"] or "", r["text"] or "", r["kind"] or "")) for r in rows]

@@ -38,7 +38,7 @@ log = logging.getLogger("guildbot")
 class Traits:
     fingerprint: str  # MinHash signature, hex
     genre: str  # "" for ordinary prose, else one of GENRES
-    lang: str  # ISO 639-1 code, "" when unknown (no detector, too little text)
+    lang: str | None  # ISO 639-1 code; "" when unclear or too little text; None when no detector judged it
 
 
 # -- near-duplicates ---------------------------------------------------------------------------------------
@@ -131,22 +131,21 @@ def genre(title: str, path: str, text: str) -> str:
 # -- language ----------------------------------------------------------------------------------------------
 @lru_cache(maxsize=1)
 def _detector():
-    """langdetect's detector factory (seeded, so a text always gets the same answer), or None when the
-    package is missing: documents then have no language and search prefers none."""
+    """py3langid's identifier with probabilities normalised (so a confidence can be judged), or None
+    when the package is missing: documents then have no language and search prefers none. py3langid
+    (a maintained fork of langid.py) is a wheel needing only numpy, and it is deterministic."""
     try:
-        from langdetect import DetectorFactory, detector_factory
+        from py3langid.langid import MODEL_FILE, LanguageIdentifier
     except ImportError:
         return None
-    DetectorFactory.seed = 0
-    detector_factory.init_factory()
-    return detector_factory._factory
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
 @lru_cache(maxsize=1)
 def _say_detection_is_off() -> None:
     """Once per process, at crawl time (a question never prints it)."""
-    log.warning("language detection is off: the `langdetect` package is not installed "
-                "(pip install langdetect); documents are stored without a language")
+    log.warning("language detection is off: the `py3langid` package is not installed "
+                "(pip install py3langid); documents are stored without a language")
 
 
 def detector_available() -> bool:
@@ -159,19 +158,14 @@ _MARKUP = re.compile(r"https?://\S+|`[^`]*`|\b\w*[_.(]\w*\b|[{}\[\]<>=#*|]")
 def language(text: str, min_letters: int = 40, min_probability: float = 0.8) -> str:
     """The ISO 639-1 code of the text's language, "" when it is unclear, too short, or no detector
     is installed. Code, links and identifiers are left out of what the detector reads."""
-    factory = _detector()
-    if factory is None:
+    identifier = _detector()
+    if identifier is None:
         return ""
     sample = _MARKUP.sub(" ", text[:LANG_SAMPLE])
     if sum(ch.isalpha() for ch in sample) < min_letters:
         return ""
-    try:
-        det = factory.create()
-        det.append(sample)
-        best = max(det.get_probabilities(), key=lambda p: p.prob, default=None)
-    except Exception:  # noqa: BLE001 - langdetect raises on text without features; no language then
-        return ""
-    return best.lang.split("-")[0] if best is not None and best.prob >= min_probability else ""
+    lang, probability = identifier.classify(sample)
+    return lang if probability >= min_probability else ""
 
 
 NAME_ONLY_KINDS = frozenset({"code_path"})  # documents known by their name: no prose to judge a language from
@@ -181,5 +175,8 @@ def traits(title: str, path: str, text: str, kind: str = "") -> Traits:
     """A document's traits; its language only when it holds prose."""
     if kind not in NAME_ONLY_KINDS and _detector() is None:
         _say_detection_is_off()
-    return Traits(fingerprint(text or title), genre(title, path, text),
-                  "" if kind in NAME_ONLY_KINDS else language(text))
+    if kind in NAME_ONLY_KINDS:
+        lang: str | None = ""
+    else:
+        lang = language(text) if detector_available() else None  # None: judged when a detector is installed
+    return Traits(fingerprint(text or title), genre(title, path, text), lang)

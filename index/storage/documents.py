@@ -123,7 +123,7 @@ class UntraitedRow(TypedDict):
     text: str | None
 
 
-def set_traits(store: Store, doc_id: str, fingerprint: str, genre: str, lang: str) -> None:
+def set_traits(store: Store, doc_id: str, fingerprint: str, genre: str, lang: str | None) -> None:
     store.conn.execute("UPDATE documents SET fingerprint = ?, genre = ?, lang = ? WHERE id = ?",
                        (fingerprint, genre, lang, doc_id))
 
@@ -138,10 +138,12 @@ def traits_of(store: Store, doc_ids: Iterable[str]) -> dict[str, TraitRow]:
     return out
 
 
-def without_traits(store: Store, limit: int = BATCH) -> list[UntraitedRow]:
-    """Up to `limit` documents (history units aside) whose traits were never judged."""
+def without_traits(store: Store, limit: int = BATCH, languages: bool = False) -> list[UntraitedRow]:
+    """Up to `limit` documents (history units aside) whose traits were never judged, or, with
+    `languages`, whose language was never judged (crawled while no detector was installed)."""
+    unjudged = "(fingerprint IS NULL OR lang IS NULL)" if languages else "fingerprint IS NULL"
     return cast(list[UntraitedRow], store.query(
-        f"SELECT id, kind, title, path, text FROM documents WHERE fingerprint IS NULL AND {not_unit()} LIMIT {int(limit)}"))
+        f"SELECT id, kind, title, path, text FROM documents WHERE {unjudged} AND {not_unit()} LIMIT {int(limit)}"))
 
 
 def texts_of(store: Store, doc_ids: Iterable[str]) -> dict[str, str]:

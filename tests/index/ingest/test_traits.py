@@ -79,28 +79,27 @@ def test_language_degrades_clearly_without_a_detector(monkeypatch, caplog):
 
     real_import = builtins.__import__
 
-    def no_langdetect(name, *args, **kwargs):
-        if name.startswith("langdetect"):
-            raise ImportError("no langdetect")
+    def no_detector(name, *args, **kwargs):
+        if name.startswith("py3langid"):
+            raise ImportError("no py3langid")
         return real_import(name, *args, **kwargs)
 
     traits._detector.cache_clear()
     traits._say_detection_is_off.cache_clear()
-    monkeypatch.setattr(builtins, "__import__", no_langdetect)
+    monkeypatch.setattr(builtins, "__import__", no_detector)
     try:
         with caplog.at_level(logging.WARNING, logger="guildbot"):
             assert traits.language(GUIDE) == ""
-            assert "langdetect" not in caplog.text  # a question's language is asked silently
-            assert traits.traits("Guide", "guide.md", GUIDE).lang == ""
+            assert "py3langid" not in caplog.text  # a question's language is asked silently
+            assert traits.traits("Guide", "guide.md", GUIDE).lang is None  # not judged: the next crawl with a detector does
             traits.traits("Other", "other.md", GUIDE)
-        assert caplog.text.count("pip install langdetect") == 1  # said once, when documents are judged
+        assert caplog.text.count("pip install py3langid") == 1  # said once, when documents are judged
     finally:
         traits._detector.cache_clear()
         traits._say_detection_is_off.cache_clear()
 
 
 def test_language_is_detected_when_the_detector_is_installed():
-    pytest.importorskip("langdetect")
     traits._detector.cache_clear()
     assert traits.language(GUIDE) == "en"
     assert traits.language("Chaque modèle de classement passe par un déploiement progressif qui sert deux pour cent "
