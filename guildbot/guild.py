@@ -26,7 +26,8 @@ import index.expertise.profiles
 import index.catalog.content
 from index.retrieval import querylog
 from connectors import SourceContext, connector_class
-from index.storage.factory import crawl_lock, open_seen_events, open_store, open_vectors
+from index.storage.factory import (GENERATION_KEY, LAGGING_KEY, IndexOptions, SeenEvents, Store, VectorIndex, crawl_lock,
+                                   open_seen_events, open_store, open_vectors)
 from index.people.ambiguity import Ambiguity, find_ambiguous
 from index.catalog.browse import project_documents
 from index.catalog.build import DeclaredProject, Project, build_catalog, doc_projects, get_project, list_projects
@@ -41,10 +42,7 @@ from index.people.resolve import DirectoryError, ResolveReport, load_directory, 
 from index.expertise.profiles import (AmbiguousPerson, Profile, SimilarPerson, build_profiles, find_person, list_people, profile, similar_people,
                             suggest_names)
 from index.retrieval.search import Hit, Searcher
-from index.storage.sqlite.seen import SeenEvents
-from index.storage.sqlite.store import Store
 from index.catalog.teams import Team, compose_team
-from index.storage.sqlite.vectors import GENERATION_KEY, LAGGING_KEY, IndexOptions, VectorIndex
 from index.people.visibility import Viewer, directory_team, effective, make_viewer, trim_identity_lists
 
 from index.storage import asks as asks_store, consent as consent_store, insights as insights_store, people as people_store, syncs as sync_store

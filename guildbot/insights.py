@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from index.retrieval import querylog
 from index.storage import asks as asks_store, insights as insights_store
-from index.storage.sqlite.store import iso
+from index.storage.factory import iso
 
 if TYPE_CHECKING:
-    from index.storage.sqlite.store import Store
+    from index.storage.factory import Store
 
     from guildbot.config.loader import Config
     from guildbot.guild import Guild

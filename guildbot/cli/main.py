@@ -30,10 +30,9 @@ from guildbot.cli import worker as cli_worker
 from guildbot.cli import slack as slack_cli
 from guildbot.cli import serve as web_cli
 from connectors.common.redact import install_log_redaction, redact
-from index.storage.sqlite.lock import CrawlLocked
 from index.embedding.embedder import ModelError
 from index.storage.dburl import database_error
-from index.storage.sqlite.store import SQLiteError, StoreError, store_error
+from index.storage.factory import CrawlLocked, SQLiteError, StoreError, store_error
 
 from guildbot.cli.args import positive_int
 from guildbot.config.loader import ConfigError
@@ -172,6 +171,8 @@ def cmd_search(guild: Guild, args) -> int:
         print(f"{n:>2}. {h.title}{section}  [{h.team} · {h.source}]\n    {h.link}")
         if h.snippet:
             print(textwrap.indent(textwrap.fill(h.snippet, 96), "    "))
+        if h.copies:  # the same text elsewhere, folded into this result
+            print("    also at: " + "; ".join(f"{c['url']} ({c['source']})" for c in h.copies))
     return 0
 
 

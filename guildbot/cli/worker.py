@@ -16,8 +16,7 @@ import threading
 import time
 from typing import Callable
 
-from index.storage.sqlite.lock import CrawlLocked
-from index.storage.sqlite.store import StoreError
+from index.storage.factory import CrawlLocked, StoreError
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 

@@ -62,7 +62,7 @@ if TYPE_CHECKING:
     from index.embedding.embedder import Embedder
     from index.expertise.experts import Expert
     from index.people.visibility import Viewer
-    from index.storage.sqlite.store import Store
+    from index.storage.factory import Store
 
     from guildbot.config.loader import Config
     from guildbot.guild import Guild

@@ -64,7 +64,7 @@ def proposal_message(sync: dict[str, Any], answers: dict[str, str] | None = None
         lines.append(f"• {kit.escape(c['team'])}: nobody in the directory works on it; please ask {kit.escape(c['contact'])}")
     evidence = [kit.link(e["url"], e["title"]) for e in sync.get("evidence") or []]
     blocks = [kit.header(f"Cross-team sync: {sync['topic']}"),
-              kit.section(f"*Why these people*: they work on this in {' and '.join(sync['teams'])}.\n"
+              kit.section(f"*Why these people*: they work on this in {' and '.join(kit.escape(t) for t in sync['teams'])}.\n"
                           + kit.join_lines(lines), block_id=f"sync_people:{sync['id']}")]
     if evidence:
         blocks.append(kit.section("*What they wrote*\n" + kit.join_lines([f"• {e}" for e in evidence]),

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from index.expertise.experts import Expert
     from index.people.visibility import Viewer
     from index.retrieval.search import Hit
-    from index.storage.sqlite.store import Store
+    from index.storage.factory import Store
 
     from guildbot.config.loader import Config
     from guildbot.guild import Guild

@@ -2,6 +2,9 @@
 
 Everything else holds a `Store` and a vector index and does not ask which. `database` is the
 Postgres URL from [guild] database / GUILDBOT_DATABASE, or "" for the embedded default in data_dir.
+The surfaces (guildbot/) reach storage only through this module and `interfaces`: the names below
+that they need (the Store type, its errors, the crawl lock's error, the stored time format `iso`)
+are re-exported here.
 """
 from __future__ import annotations
 
@@ -9,10 +12,14 @@ from pathlib import Path
 from typing import Iterable
 
 from index.storage.interfaces import CrawlGuard, VectorStore
-from index.storage.sqlite.lock import CrawlLock
+from index.storage.sqlite.lock import CrawlLock, CrawlLocked
 from index.storage.sqlite.seen import SeenEvents
-from index.storage.sqlite.store import Store
-from index.storage.sqlite.vectors import IndexOptions, VectorIndex
+from index.storage.sqlite.store import SQLiteError, Store, StoreError, iso, store_error
+from index.storage.sqlite.vectors import GENERATION_KEY, LAGGING_KEY, IndexOptions, VectorIndex
+
+__all__ = ["CrawlLocked", "GENERATION_KEY", "IndexOptions", "LAGGING_KEY", "SQLiteError", "SeenEvents", "Store",
+           "StoreError", "VectorIndex", "crawl_lock", "is_postgres", "open_seen_events", "open_store", "open_vectors",
+           "iso", "store_error"]
 
 
 def open_store(data_dir: Path, database: str = "") -> Store:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from conftest import write_config
 from guildbot import Guild
+from guildbot.cli import main as cli
 from support.mediawiki import mediawiki  # noqa: F401 (session fixture)
 
 GUIDE = """# Canary releases for the ranking service
@@ -43,7 +44,7 @@ them through the online store and falls back to defaults when a feature is missi
 """
 
 
-def test_a_page_mirrored_in_a_repository_and_a_wiki_is_one_result(mediawiki, tmp_path, make_repo):
+def test_a_page_mirrored_in_a_repository_and_a_wiki_is_one_result(mediawiki, tmp_path, make_repo, capsys):
     repo = make_repo("ranking")
     repo.commit("Ada Lovelace", "ada@example.com", {"guides/canary.md": GUIDE, "guides/features.md": OTHER})
     title = "Mirror/Ranking/Canary releases"
@@ -67,5 +68,10 @@ def test_a_page_mirrored_in_a_repository_and_a_wiki_is_one_result(mediawiki, tmp
                     if "canary" in (h.title + h.path).casefold()} == {"wiki-mirror"}
         finally:
             guild.close()
+        # the command line names the other location under the one result
+        assert cli.main(["--config", str(config), "search", "how does a canary rollout of a ranking model work"]) == 0
+        out = capsys.readouterr().out
+        also = [line for line in out.splitlines() if line.strip().startswith("also at:")]
+        assert len(also) == 1 and "guides/canary.md" in also[0] and "(ranking)" in also[0], out
     finally:
         mediawiki.delete(title)
