@@ -248,16 +248,18 @@ def document_priors(query: str, docs: dict[str, dict[str, Any]], traits: dict[st
 
 def question_language(query: str, candidate_langs: Iterable[str | None]) -> str:
     """The question's language: detected when the question says enough, else the language most of the
-    candidate documents share (a translated tutorial is the exception, not the rule). "" when unknown."""
-    said = language(query, min_letters=24, min_probability=0.9)
-    if said:
-        return said
+    candidate documents share (a translated tutorial is the exception, not the rule). "" when unknown,
+    and "" when the candidates are all in one language (or none): then no page is in another language
+    than the others, and the detector (most of a second to load) is not woken for the question."""
     counts: dict[str, int] = {}
     for lang in candidate_langs:
         if lang:
             counts[lang] = counts.get(lang, 0) + 1
-    if not counts:
+    if len(counts) < 2:
         return ""
+    said = language(query, min_letters=24, min_probability=0.9)
+    if said:
+        return said
     top, n = max(counts.items(), key=lambda kv: kv[1])
     return top if n * 2 > sum(counts.values()) else ""
 

@@ -59,3 +59,14 @@ def test_language_is_judged_later_when_the_detector_was_missing_and_english_ques
         assert ranked.index("docs/retraining.md") < ranked.index("docs/fr/retraining.md")
     finally:
         guild.close()
+
+
+def test_a_question_wakes_the_detector_only_when_candidates_differ_in_language(monkeypatch):
+    from index.retrieval import search
+
+    woken = []
+    monkeypatch.setattr(search, "language", lambda text, **kw: woken.append(text) or "fr")
+    assert search.question_language("how often is the churn model retrained?", ["en", "en", "", None]) == ""
+    assert woken == []  # one language among the candidates: nothing to prefer, no detector loaded
+    assert search.question_language("à quelle fréquence le modèle est-il réentraîné ?", ["en", "fr", "en"]) == "fr"
+    assert len(woken) == 1
