@@ -33,6 +33,8 @@ SEARCH_WEIGHTS: tuple[float, float] | None = (1.25, 1.0)
 CANDIDATES = 200  # chunks taken from each retriever before fusion
 DUPLICATE_COSINE = 0.95  # best passages this alike, in different sources, are one document published twice
 KIND_PRIOR = {"code_path": 0.6}  # a file known only by its name is weaker evidence than a page of prose
+NAME_ONLY_PRIOR = KIND_PRIOR["code_path"]  # so is a document of any kind whose passage is its name alone
+NAME_ONLY_CHARS = 400  # a passage longer than this says more than a name
 PRESENTATION = {"wiki_page": 0, "web_page": 0}  # the published page represents its copies; repository files next
 STOPWORDS = QUESTION_STOPWORDS
 # Writing that mentions every topic in passing (index/ingest/traits.py genres) yields to pages about the
@@ -180,6 +182,11 @@ class Searcher:
         terms = query_terms(query)
         pool = []
         priors = document_priors(query, docs, traits)
+        passages = self.store.chunk_rows(best[d] for d in docs if d in best)
+        for doc_id, d in docs.items():
+            row = passages.get(best.get(doc_id, -1))
+            if row and d["kind"] not in KIND_PRIOR and name_only(row["text"], d):
+                priors[doc_id] *= NAME_ONLY_PRIOR
         prior = {d: priors[d] * fused[d] for d in fused if d in docs}
         prior = namesakes_follow(prior, docs)
         for doc_id, score in sorted(prior.items(), key=lambda kv: -kv[1]):
@@ -227,6 +234,15 @@ def with_focus(store: Store, fused: dict[str, float], query_vector: np.ndarray, 
     cosine = {d: float(v @ q) for d, v in directions.items()}
     focus = rrf([sorted(cosine, key=lambda d: -cosine[d])], k=k, weights=[weight or FOCUS_WEIGHT])
     return {d: score + focus.get(d, 0.0) for d, score in fused.items()}
+
+
+def name_only(passage: str, d: dict[str, Any]) -> bool:
+    """Whether a document's passage says nothing but its own name: every word of it is a word of its
+    path or title (a notebook or file whose content was not kept, a placeholder page)."""
+    own = " ".join(re.findall(r"[a-z0-9]+", " ".join((d.get("path") or "", d.get("title") or "")).casefold()))
+    glued = own.replace(" ", "")  # the name's glued words, split in the passage: "changepoints", "change points"
+    words = re.findall(r"[a-z0-9]+", passage.casefold())
+    return bool(words) and len(passage) <= NAME_ONLY_CHARS and all(w in glued for w in words)
 
 
 def page_name(d: dict[str, Any]) -> str:

@@ -116,3 +116,41 @@ def test_namesakes_below_the_leads_do_not_pull():
                                                                  "b": _doc("T/Lib/api/topic")}
     scores = {f"d{k}": 0.05 - k * 0.001 for k in range(5)} | {"a": 0.03, "b": 0.01}
     assert namesakes_follow(scores, docs) == scores
+
+
+def test_a_passage_that_is_only_the_documents_name_is_name_only():
+    notebook = {"path": "notebooks/trend_changepoints.ipynb", "title": "trend_changepoints.ipynb"}
+    assert search_module.name_only("notebooks/trend_changepoints.ipynb\nnotebooks trend change points ipynb", notebook)
+    assert not search_module.name_only("notebooks/trend_changepoints.ipynb\nChangepoints are picked from the "
+                                       "first eighty percent of the history.", notebook)
+    assert not search_module.name_only("", notebook)
+
+
+def test_a_notebook_known_by_its_name_yields_to_the_page_about_it(tmp_path):
+    store, embedder = open_store(tmp_path), Embedder()
+    vectors = open_vectors(store, tmp_path, embedder.dim)
+    docs = [
+        # what a crawl keeps of a notebook whose content is not text: its path and the path's words
+        Document(id="r:nb", source="r", team="T", kind="doc", title="seasonality_modes.ipynb",
+                 path="notebooks/seasonality_modes.ipynb", text="notebooks seasonality modes ipynb"),
+        Document(id="r:page", source="r", team="T", kind="doc", title="Multiplicative seasonality",
+                 path="docs/multiplicative.md",
+                 text="By default seasonality is additive. When the seasonal swings grow with the trend, set the "
+                      "seasonality mode to multiplicative so that each seasonal effect scales the trend."),
+        Document(id="r:other", source="r", team="T", kind="doc", title="Holidays", path="docs/holidays.md",
+                 text="Holidays and special events are given as a table of dates with a window around each."),
+    ]
+
+    def items(state):
+        yield from docs
+        yield Checkpoint({}, full_sweep=True)
+
+    crawl_source(store, vectors, embedder, "r", "files", "T", items)
+    searcher = Searcher(store, vectors, embedder)
+    try:
+        query = "seasonality modes"
+        fused, _ = searcher.ranked(query, weights=search_module.SEARCH_WEIGHTS, rrf_k=search_module.SEARCH_RRF_K)
+        assert max(fused, key=fused.get) == "r:nb"  # its name holds both words
+        assert [h.doc_id for h in searcher.search(query, limit=3, floor=False)][:2] == ["r:page", "r:nb"]
+    finally:
+        store.close()
