@@ -54,7 +54,8 @@ OTHER_LANGUAGE_PRIOR = 0.5  # a page in another language than the question's
 # so a long overview page that touches the question in one section yields to the page the question is the
 # subject of (tuned on tailspin and woodgrove, held on northwind: documents nDCG .741/.861 -> .819/.859,
 # northwind .751 -> .774; weights .6 to 1.5 give the same figures; with the namesakes below
-# northwind/tailspin/woodgrove .780/.825/.864).
+# northwind/tailspin/woodgrove .780/.825/.864; with name-only documents and namesakes kept to their source
+# .803/.834/.864).
 FOCUS_DOCS = 100  # the best fused candidates ranked by their direction
 FOCUS_WEIGHT = 1.0  # that ranking's weight in the fusion, beside lexical (1.25) and semantic (1.0)
 SIBLING_LEADS = 3  # the best documents whose namesakes follow them
@@ -255,9 +256,10 @@ def page_name(d: dict[str, Any]) -> str:
 
 def namesakes_follow(scores: dict[str, float], docs: dict[str, dict[str, Any]],
                      leads: int | None = None) -> dict[str, float]:
-    """Documents named like one of the best few follow it: documentation tells one subject on several
-    pages of one name (the guide, the API reference, the example), and the short reference page
-    seldom wins on words or sense alone. A name many candidates share (index, readme) is no subject."""
+    """Documents named like one of the best few, in its source, follow it: one documentation set tells
+    a subject on several pages of one name (the guide, the API reference, the example), and the short
+    reference page seldom wins on words or sense alone. A name many candidates share (index, readme)
+    is no subject; across sources a shared name is a coincidence or a copy (collapse_copies)."""
     names = {d: page_name(docs[d]) for d in scores if d in docs}
     count: dict[str, int] = {}
     for n in names.values():
@@ -268,7 +270,7 @@ def namesakes_follow(scores: dict[str, float], docs: dict[str, dict[str, Any]],
         if not n or count[n] >= SIBLING_COMMON or count[n] < 2:
             continue
         for d, m in names.items():
-            if m == n and d != lead:
+            if m == n and d != lead and docs[d].get("source") == docs[lead].get("source"):
                 out[d] = max(out[d], scores[lead] * SIBLING_SHARE)
     return out
 

@@ -84,8 +84,8 @@ def test_focus_leaves_scores_alone_without_directions(index):
     assert with_focus(index.store, fused, index.embedder.encode_query(["anything"])[0]) == fused
 
 
-def _doc(path: str) -> dict[str, str]:
-    return {"path": path, "title": path}
+def _doc(path: str, source: str = "wiki") -> dict[str, str]:
+    return {"path": path, "title": path, "source": source}
 
 
 def test_page_name_is_the_last_part_without_extension_case_or_punctuation():
@@ -154,3 +154,10 @@ def test_a_notebook_known_by_its_name_yields_to_the_page_about_it(tmp_path):
         assert [h.doc_id for h in searcher.search(query, limit=3, floor=False)][:2] == ["r:page", "r:nb"]
     finally:
         store.close()
+
+
+def test_namesakes_in_another_source_do_not_follow():
+    docs = {"guide": _doc("T/Lib/guide/ensembles"), "other": _doc("T/Lib/guide/trees"),
+            "repo": _doc("docs/ensembles.rst", source="lib-repo")}
+    scores = {"guide": 0.040, "other": 0.039, "repo": 0.020}
+    assert namesakes_follow(scores, docs) == scores
