@@ -176,15 +176,16 @@ class Searcher:
         copies); [] when nothing matched well (index/retrieval/floor.py), unless `floor` is False."""
         fused, best = self.ranked(query, candidates, viewer, frozenset() if kinds else UNIT_KINDS,
                                   SEARCH_RRF_K, SEARCH_WEIGHTS)
-        if query.strip():
-            fused = with_focus(self.store, fused, self.embedder.encode_query([query])[0], SEARCH_RRF_K)
+        vector = self.embedder.encode_query([query])[0] if query.strip() else None
+        if vector is not None:
+            fused = with_focus(self.store, fused, vector, SEARCH_RRF_K)
         docs = self.store.documents(fused)
         traits = documents_store.traits_of(self.store, docs)
         terms = query_terms(query)
         pool = []
         priors = document_priors(query, docs, traits)
         passages = self.store.chunk_rows(best[d] for d in docs if d in best)
-        for doc_id, d in docs.items():
+        for doc_id, d in docs.items():  # a passage that is the document's name alone
             row = passages.get(best.get(doc_id, -1))
             if row and d["kind"] not in KIND_PRIOR and name_only(row["text"], d):
                 priors[doc_id] *= NAME_ONLY_PRIOR
@@ -199,9 +200,8 @@ class Searcher:
             pool.append((doc_id, d, score))
             if len(pool) >= 2 * limit + 10:
                 break
-        chunks = self.store.chunk_rows(best[doc_id] for doc_id, _, _ in pool)
-        if floor and pool and query.strip():
-            vector = self.embedder.encode_query([query])[0]
+        chunks = passages  # each candidate's best passage
+        if floor and pool and vector is not None:
             strength = answer_strength(self.store, vector, [doc_id for doc_id, _, _ in pool])
             if strength is not None and strength < STRONG:
                 top = documents_store.chunk_texts_of(self.store, [doc_id for doc_id, _, _ in pool[:STRENGTH_DOCS]])
