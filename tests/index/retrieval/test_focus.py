@@ -1,0 +1,163 @@
+"""A page about the question before a long page with one passage about it (the focus ranking), and a
+subject's pages of one name together (namesakes): the real model on a small real index."""
+from __future__ import annotations
+
+import pytest
+
+from connectors.base import Checkpoint, Document
+from index.embedding.embedder import Embedder
+from index.ingest.pipeline import crawl_source
+from index.retrieval import search as search_module
+from index.retrieval.search import Searcher, namesakes_follow, page_name, with_focus
+from index.storage.factory import open_store, open_vectors
+
+# A handbook: one section per subject, each long enough to be its own passage.
+SECTIONS = {
+    "Deployments": "Services are deployed from the main branch by the build pipeline. Each deploy builds a container "
+                   "image, runs the integration suite against a staging cluster, and records the image digest in the "
+                   "deploy log so that any running version can be traced back to its commit and its build.",
+    "On-call": "Every team keeps a weekly on-call rotation with a primary and a secondary engineer. Pages go to the "
+               "primary first; an unacknowledged page escalates to the secondary after ten minutes and to the team "
+               "lead after thirty. Handover happens on Monday mornings with a short written summary.",
+    "Budgets": "Cloud spending is reviewed monthly per team. Each team owns a budget line for compute, storage and "
+               "data transfer, and a dashboard compares the month's spending with the plan. Overruns above ten "
+               "percent need a short note explaining the cause and the expected trend.",
+    "Hiring": "Interview loops have four conversations: a coding exercise, a system design discussion, a review of "
+              "past projects and a conversation about collaboration. Interviewers write their feedback before "
+              "the debrief, and the hiring manager decides with the panel on the same day.",
+    "Canary releases": "A canary release sends a small share of traffic to the new version first. If error rates "
+                       "and latency stay within bounds for an hour, the rollout continues to the rest of the fleet.",
+    "Security": "Secrets live in the vault and are injected at start-up; they never appear in repositories or "
+                "images. Access to production is granted per task through short-lived credentials, and every "
+                "access is logged and reviewed weekly by the security team.",
+}
+HANDBOOK = "\n\n".join(f"## {name}\n\n{text}" for name, text in SECTIONS.items())
+FOCUSED = ("Canary releases let us ship a new version of a service to a small slice of production before everyone "
+           "gets it.\n\nThe canary receives one percent of requests. We watch its error rate, its latency and its "
+           "saturation beside the stable version; an automatic comparison decides after an hour whether the canary "
+           "is healthy.\n\nA healthy canary is promoted step by step, to ten, fifty and finally all percent of the "
+           "traffic. An unhealthy one is rolled back at once and the release is stopped until the cause is known.")
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    root = tmp_path_factory.mktemp("focus")
+    store, embedder = open_store(root), Embedder()
+    vectors = open_vectors(store, root, embedder.dim)
+    docs = [
+        Document(id="s:handbook", source="s", team="Platform", kind="doc", title="Platform handbook", text=HANDBOOK),
+        Document(id="s:canary", source="s", team="Platform", kind="doc", title="Release safety", text=FOCUSED),
+        Document(id="s:backups", source="s", team="Platform", kind="doc", title="Backups",
+                 text="Databases are backed up nightly and restores are tested every quarter."),
+    ]
+
+    def items(state):
+        yield from docs
+        yield Checkpoint({}, full_sweep=True)
+
+    crawl_source(store, vectors, embedder, "s", "files", "Platform", items)
+    yield Searcher(store, vectors, embedder)
+    store.close()
+
+
+def test_the_page_about_the_question_outranks_the_handbook_with_a_passage_about_it(index):
+    query = "how does a canary release work"
+    vector = index.embedder.encode_query([query])[0]
+    # the handbook ahead by a hair, as when its one canary passage wins both retrievers
+    fused = {"s:handbook": 0.03300, "s:canary": 0.03290, "s:backups": 0.02000}
+    focused = with_focus(index.store, fused, vector)
+    assert max(focused, key=focused.get) == "s:canary"
+    assert focused["s:backups"] < focused["s:handbook"]  # the third ranking is added, not a reordering of all
+
+
+def test_search_puts_the_focused_page_first(index):
+    # the handbook's canary passage holds these words more closely than the focused page does, and
+    # leads the two retrievers' fusion (Searcher.ranked); the page's direction decides
+    query = "canary rollout to a small share of traffic"
+    fused, _ = index.ranked(query, weights=search_module.SEARCH_WEIGHTS, rrf_k=search_module.SEARCH_RRF_K)
+    assert max(fused, key=fused.get) == "s:handbook"
+    assert [h.doc_id for h in index.search(query, limit=3, floor=False)][:2] == ["s:canary", "s:handbook"]
+
+
+def test_focus_leaves_scores_alone_without_directions(index):
+    fused = {"missing:1": 0.03, "missing:2": 0.02}
+    assert with_focus(index.store, fused, index.embedder.encode_query(["anything"])[0]) == fused
+
+
+def _doc(path: str, source: str = "wiki") -> dict[str, str]:
+    return {"path": path, "title": path, "source": source}
+
+
+def test_page_name_is_the_last_part_without_extension_case_or_punctuation():
+    assert page_name(_doc("Team/Lib/user_guide/selection/DropHighPSIFeatures")) == "drophighpsifeatures"
+    assert page_name(_doc("docs/api/drop_high_psi_features.rst")) == "drophighpsifeatures"
+    assert page_name({"path": "", "title": "Team/Lib/Getting Started/"}) == "gettingstarted"
+
+
+def test_namesakes_of_a_leading_page_follow_it():
+    docs = {"guide": _doc("T/Lib/guide/ensembles"), "other": _doc("T/Lib/guide/trees"),
+            "api": _doc("T/Lib/api/ensembles"), "far": _doc("T/Lib/guide/boosting")}
+    scores = {"guide": 0.040, "other": 0.039, "far": 0.038, "api": 0.020}
+    out = namesakes_follow(scores, docs)
+    assert sorted(out, key=lambda d: -out[d]) == ["guide", "api", "other", "far"]
+    assert out["guide"] == scores["guide"] and out["other"] == scores["other"]
+
+
+def test_a_name_many_candidates_share_is_no_subject():
+    n = search_module.SIBLING_COMMON
+    docs = {f"i{k}": _doc(f"T/Lib/part{k}/index") for k in range(n)} | {"lead": _doc("T/Lib/index/"),
+                                                                      "x": _doc("T/Lib/x")}
+    scores = {"lead": 0.05, "x": 0.04} | {f"i{k}": 0.01 for k in range(n)}
+    assert namesakes_follow(scores, docs) == scores
+
+
+def test_namesakes_below_the_leads_do_not_pull():
+    docs = {f"d{k}": _doc(f"T/Lib/page{k}") for k in range(5)} | {"a": _doc("T/Lib/guide/topic"),
+                                                                 "b": _doc("T/Lib/api/topic")}
+    scores = {f"d{k}": 0.05 - k * 0.001 for k in range(5)} | {"a": 0.03, "b": 0.01}
+    assert namesakes_follow(scores, docs) == scores
+
+
+def test_a_passage_that_is_only_the_documents_name_is_name_only():
+    notebook = {"path": "notebooks/trend_changepoints.ipynb", "title": "trend_changepoints.ipynb"}
+    assert search_module.name_only("notebooks/trend_changepoints.ipynb\nnotebooks trend change points ipynb", notebook)
+    assert not search_module.name_only("notebooks/trend_changepoints.ipynb\nChangepoints are picked from the "
+                                       "first eighty percent of the history.", notebook)
+    assert not search_module.name_only("", notebook)
+
+
+def test_a_notebook_known_by_its_name_yields_to_the_page_about_it(tmp_path):
+    store, embedder = open_store(tmp_path), Embedder()
+    vectors = open_vectors(store, tmp_path, embedder.dim)
+    docs = [
+        # what a crawl keeps of a notebook whose content is not text: its path and the path's words
+        Document(id="r:nb", source="r", team="T", kind="doc", title="seasonality_modes.ipynb",
+                 path="notebooks/seasonality_modes.ipynb", text="notebooks seasonality modes ipynb"),
+        Document(id="r:page", source="r", team="T", kind="doc", title="Multiplicative seasonality",
+                 path="docs/multiplicative.md",
+                 text="By default seasonality is additive. When the seasonal swings grow with the trend, set the "
+                      "seasonality mode to multiplicative so that each seasonal effect scales the trend."),
+        Document(id="r:other", source="r", team="T", kind="doc", title="Holidays", path="docs/holidays.md",
+                 text="Holidays and special events are given as a table of dates with a window around each."),
+    ]
+
+    def items(state):
+        yield from docs
+        yield Checkpoint({}, full_sweep=True)
+
+    crawl_source(store, vectors, embedder, "r", "files", "T", items)
+    searcher = Searcher(store, vectors, embedder)
+    try:
+        query = "seasonality modes"
+        fused, _ = searcher.ranked(query, weights=search_module.SEARCH_WEIGHTS, rrf_k=search_module.SEARCH_RRF_K)
+        assert max(fused, key=fused.get) == "r:nb"  # its name holds both words
+        assert [h.doc_id for h in searcher.search(query, limit=3, floor=False)][:2] == ["r:page", "r:nb"]
+    finally:
+        store.close()
+
+
+def test_namesakes_in_another_source_do_not_follow():
+    docs = {"guide": _doc("T/Lib/guide/ensembles"), "other": _doc("T/Lib/guide/trees"),
+            "repo": _doc("docs/ensembles.rst", source="lib-repo")}
+    scores = {"guide": 0.040, "other": 0.039, "repo": 0.020}
+    assert namesakes_follow(scores, docs) == scores
