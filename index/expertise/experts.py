@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from index.catalog.build import doc_projects, project_intro, project_members
-from index.expertise.modules import UNIT_WEIGHT, illustrates, module_votes, names_part, names_project, named_by_initials
+from index.expertise.modules import UNIT_WEIGHT, commit_paths, illustrates, module_votes, path_weight, names_part, names_project, named_by_initials
 from index.storage import people as people_store
 from index.storage.sqlite.store import UNIT_KINDS, Store
 from index.people.visibility import Viewer, only_visible
@@ -132,9 +132,17 @@ def _project_grain(ds: list[str], doc_weight: dict[str, float], docs: dict[str, 
                   [doc_weight[d] * (1.0 if docs[d]["kind"] == "readme" else PAGE_WHOLE) for d in ds if d not in parts])
 
 
-def prose(doc: dict[str, Any]) -> bool:
-    """A page about a project rather than the project: a wiki page, or a doc under its docs or examples folder."""
-    return doc.get("kind") == "wiki_page" or (doc.get("kind") == "doc" and illustrates(doc.get("path") or ""))
+def prose(doc: dict[str, Any], of_code: bool) -> bool:
+    """A page about a project rather than the project: a wiki page, or a doc under the docs or examples folder of a
+    repository whose matching parts reach its code (`of_code`); in a repository of documents they are the project."""
+    return doc.get("kind") == "wiki_page" or (of_code and doc.get("kind") == "doc" and illustrates(doc.get("path") or ""))
+
+
+def reaches_code(doc: dict[str, Any]) -> bool:
+    """A file, folder or commit of a repository's code (not its docs, examples or images)."""
+    if doc.get("kind") == "commit":
+        return any(path_weight(p) == 1.0 for p in commit_paths(doc))
+    return doc.get("kind") in ("code_path", "folder") and path_weight(doc.get("path") or "") == 1.0
 
 
 def _chosen(mass: dict[str, float]) -> list[str]:
@@ -202,11 +210,12 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
     # a matching commit counts as the one event it is (UNIT_WEIGHT), so a project whose own history says the question's
     # words is not outweighed by another's prose; a folder (the package root holds everything) counts for no project
     def project_mass(page: float) -> dict[str, float]:
-        kind = lambda d: UNIT_WEIGHT["commit"] if docs[d]["kind"] == "commit" else 0.0 if d in units else page if prose(docs[d]) else 1.0  # noqa: E731
+        kind = lambda d: UNIT_WEIGHT["commit"] if docs[d]["kind"] == "commit" else 0.0 if d in units else page if prose(docs[d], project_of[d] in of_code) else 1.0  # noqa: E731
         out = {scope: sum(sorted((doc_weight[d] * kind(d) for d in ds), reverse=True)[:PROJECT_DOCS]) for scope, ds in per_project.items()}
         return {scope: m for scope, m in out.items() if m > 0}
     # a wiki page tells which project a question is about as far as the question is about a whole: every project has
     # its repository's parts to match a part question with, not every team keeps a wiki
+    of_code = {project_of[d] for d in doc_weight if d in docs and d in project_of and reaches_code(docs[d])}
     mass = full = project_mass(1.0)
     if mass:
         mass = project_mass(1.0 - _question_grain(mass, per_project, doc_weight, docs))

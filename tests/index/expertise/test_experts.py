@@ -253,3 +253,14 @@ def test_another_teams_wiki_does_not_choose_the_project_of_a_part_question(tmp_p
     scores = {"viz:Viz/palettes": 1.0, "viz:README.md": 0.99, "trees:commit:1": 0.99, "viz:Viz/colors": 0.985}
     assert rank_experts(s, scores, now=when(2025), topic="color palettes")[0].name == "Lucia"
     s.close()
+
+
+def test_a_docs_folder_is_prose_about_code_only_in_a_repository_whose_match_reaches_code():
+    from index.expertise.experts import prose, reaches_code
+
+    page = {"kind": "doc", "path": "docs/bulletin.md"}
+    assert prose(page, of_code=True) and not prose(page, of_code=False)  # a repository of documents: they are the project
+    assert prose({"kind": "wiki_page", "path": "Team/Guide"}, of_code=False)
+    assert reaches_code({"kind": "commit", "metadata": '{"paths": ["docs/a.md", "pkg/a.py"]}'})
+    assert not reaches_code({"kind": "commit", "metadata": '{"paths": ["docs/a.md", "examples/b.png"]}'})
+    assert reaches_code({"kind": "code_path", "path": "pkg/a.py"}) and not reaches_code({"kind": "code_path", "path": "examples/a.py"})
