@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from index.catalog.build import doc_projects, project_intro, project_members
-from index.expertise.modules import UNIT_WEIGHT, module_votes, names_part, names_project, named_by_initials
+from index.expertise.modules import UNIT_WEIGHT, commit_paths, illustrates, module_votes, path_weight, names_part, names_project, named_by_initials
 from index.storage import people as people_store
 from index.storage.sqlite.store import UNIT_KINDS, Store
 from index.people.visibility import Viewer, only_visible
@@ -125,6 +125,39 @@ def _grain(parts: list[float], whole: list[float]) -> float:
     return p / (p + w) if p + w > 0 else 0.0
 
 
+def _project_grain(ds: list[str], doc_weight: dict[str, float], docs: dict[str, dict[str, Any]]) -> float:
+    """A project's grain (_grain) over its matching documents `ds`: its parts against its README and pages."""
+    parts = [d for d in ds if is_part(docs[d])]
+    return _grain([doc_weight[d] for d in parts],
+                  [doc_weight[d] * (1.0 if docs[d]["kind"] == "readme" else PAGE_WHOLE) for d in ds if d not in parts])
+
+
+def prose(doc: dict[str, Any], of_code: bool) -> bool:
+    """A page about a project rather than the project: a wiki page, or a doc under the docs or examples folder of a
+    repository whose matching parts reach its code (`of_code`); in a repository of documents they are the project."""
+    return doc.get("kind") == "wiki_page" or (of_code and doc.get("kind") == "doc" and illustrates(doc.get("path") or ""))
+
+
+def reaches_code(doc: dict[str, Any]) -> bool:
+    """A file, folder or commit of a repository's code (not its docs, examples or images)."""
+    if doc.get("kind") == "commit":
+        return any(path_weight(p) == 1.0 for p in commit_paths(doc))
+    return doc.get("kind") in ("code_path", "folder") and path_weight(doc.get("path") or "") == 1.0
+
+
+def _chosen(mass: dict[str, float]) -> list[str]:
+    """The projects that pass their votes on: the TOP_PROJECTS heaviest, each at least PROJECT_FLOOR of the heaviest."""
+    heaviest = max(mass.values())
+    return [pr for pr in sorted(mass, key=lambda k: -mass[k])[:TOP_PROJECTS] if mass[pr] >= PROJECT_FLOOR * heaviest]
+
+
+def _question_grain(mass: dict[str, float], per_project: dict[str, list[str]], doc_weight: dict[str, float],
+                    docs: dict[str, dict[str, Any]]) -> float:
+    """How much the question is about a part rather than a whole: the chosen projects' grains, weighted by their mass."""
+    chosen = _chosen(mass)
+    return sum(_project_grain(per_project[k], doc_weight, docs) * mass[k] for k in chosen) / sum(mass[k] for k in chosen)
+
+
 def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, team: str | None = None,
                  voting_docs: int = VOTING_DOCS, now: datetime | None = None,
                  project_weight: float = PROJECT_WEIGHT, viewer: Viewer | None = None, topic: str = "") -> list[Expert]:
@@ -176,10 +209,16 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
     # only a project's best few documents count, so a big project does not win by size alone
     # a matching commit counts as the one event it is (UNIT_WEIGHT), so a project whose own history says the question's
     # words is not outweighed by another's prose; a folder (the package root holds everything) counts for no project
-    mass = {scope: sum(sorted((doc_weight[d] * (UNIT_WEIGHT["commit"] if docs[d]["kind"] == "commit" else 0.0 if d in units else 1.0)
-                               for d in ds), reverse=True)[:PROJECT_DOCS])
-            for scope, ds in per_project.items()}
-    mass = {scope: m for scope, m in mass.items() if m > 0}
+    def project_mass(page: float) -> dict[str, float]:
+        kind = lambda d: UNIT_WEIGHT["commit"] if docs[d]["kind"] == "commit" else 0.0 if d in units else page if prose(docs[d], project_of[d] in of_code) else 1.0  # noqa: E731
+        out = {scope: sum(sorted((doc_weight[d] * kind(d) for d in ds), reverse=True)[:PROJECT_DOCS]) for scope, ds in per_project.items()}
+        return {scope: m for scope, m in out.items() if m > 0}
+    # a wiki page tells which project a question is about as far as the question is about a whole: every project has
+    # its repository's parts to match a part question with, not every team keeps a wiki
+    of_code = {project_of[d] for d in doc_weight if d in docs and d in project_of and reaches_code(docs[d])}
+    mass = full = project_mass(1.0)
+    if mass:
+        mass = project_mass(1.0 - _question_grain(mass, per_project, doc_weight, docs))
     project_votes: dict[str, float] = defaultdict(float)
     project_proof: dict[str, list] = {}
     module_proof: dict[str, list] = {}
@@ -192,18 +231,17 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
         named = named or {project_of[d] for d in leaders if d in project_of and project_of[d] in mass
                           and (d in initialled or names_part(topic, docs[d]["path"] or ""))}
         if named:
-            top_mass = max(mass.values())
+            top_mass, top_full = max(mass.values()), max(full.values())
             mass = {scope: top_mass if scope in named else m * NAMED_OTHERS for scope, m in mass.items()}
+            full = {scope: top_full if scope in named else m * NAMED_OTHERS for scope, m in full.items()}
     grains: dict[str, float] = {}
     parts_of: dict[str, list[str]] = {}
     if mass and project_weight > 0:
-        heaviest = max(mass.values())
-        chosen = [pr for pr in sorted(mass, key=lambda k: -mass[k])[:TOP_PROJECTS] if mass[pr] >= PROJECT_FLOOR * heaviest]
+        chosen = [k for k in _chosen(full) if k in mass] or _chosen(mass)  # which projects: by all their evidence; how much: by mass
+        heaviest = max(mass[k] for k in chosen)
         for scope in chosen:
             parts_of[scope] = [d for d in per_project[scope] if is_part(docs[d])]
-            grains[scope] = _grain([doc_weight[d] for d in parts_of[scope]],
-                                   [doc_weight[d] * (1.0 if docs[d]["kind"] == "readme" else PAGE_WHOLE)
-                                    for d in per_project[scope] if d not in parts_of[scope]])
+            grains[scope] = _project_grain(per_project[scope], doc_weight, docs)
         overall = sum(grains[k] * mass[k] for k in chosen) / sum(mass[k] for k in chosen)
         for scope in chosen:
             weight, grain, parts = mass[scope] / heaviest, grains[scope], parts_of[scope]

@@ -157,7 +157,41 @@ def module_weights(store: Store, parts: list[str], doc_weight: dict[str, float],
             weights[u] = weights.get(u, 0.0) + w * min(1.0, hits[u] / sizes[u])
     weights = drill_down(weights, [d for d in direct if docs.get(d, {}).get("kind") == "folder"])
     weights = {u: w for u, w in weights.items() if w > 0 and sizes.get(u)}  # a file deleted since, or with no known author
+    for u, code in illustrated_code(store, weights, docs).items():
+        if code not in shares:
+            shares.update(unit_shares(store, [code], fresh))
+        if shares.get(code):
+            weights[code] = weights.get(code, 0.0) + weights.pop(u)
     return weights, shares
+
+
+def illustrated_code(store: Store, units: Iterable[str], docs: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """unit -> the code file it illustrates: a doc page, example, notebook or image named exactly after one
+    code file of its repository ('docsrc/reference/domain_reduction.rst', 'examples/domain_reduction.ipynb'
+    for 'bayes_opt/domain_reduction.py') stands for that file, as the module is its code, not its illustrations."""
+    units = list(units)
+    known = {**store.documents(u for u in units if u not in docs), **docs}
+    out: dict[str, str] = {}
+    for u in units:
+        d = known.get(u) or {}
+        path, kind = d.get("path") or "", d.get("kind")
+        if not path or not (kind == "doc" or (kind in ("code_path", "folder") and (illustrates(path) or is_asset(path)))):
+            continue
+        name = path.rstrip("/").rsplit("/", 1)[-1].split(".", 1)[0].casefold()
+        if len(name) < 4 or "/" not in path.rstrip("/"):
+            continue
+        prefix = repository_prefix(u, path)
+        code = {r["id"] for r in documents_store.code_paths_with_stem(store, d.get("source") or "", name)
+                if r["id"].startswith(prefix) and r["id"] != u and (r["path"] or "").rsplit("/", 1)[-1].split(".", 1)[0].casefold() == name
+                and not illustrates(r["path"] or "") and not is_asset(r["path"] or "") and not is_test_path(r["path"] or "")}
+        if len(code) == 1:
+            out[u] = code.pop()
+    return out
+
+
+def is_test_path(path: str) -> bool:
+    """A file under a test folder ('tests/test_x.py', 'pkg/tests/x.py')."""
+    return any(TEST_FOLDER.match(p) for p in path.split("/")[:-1])
 
 
 def module_votes(store: Store, parts: list[str], doc_weight: dict[str, float], docs: dict[str, dict[str, Any]],

@@ -143,7 +143,9 @@ def test_a_question_naming_a_file_of_one_project_is_not_pulled_to_another_projec
     scores = {"catenc:commit:1": 1.0, "featlib:Feat/MeanEncoder": 0.985, "featlib:commit:2": 0.96, "catenc:enc/target_encoder.py": 0.9}
     names = [e.name for e in rank_experts(s, scores, now=when(2025), topic="smoothing in the target encoder")]
     assert names[0] == "Nadia" and names.index("Viktor") > names.index("Nadia")
-    assert rank_experts(s, scores, now=when(2025), topic="smoothing in the mean encoder")[0].name == "Viktor"  # names no file: as before
+    # asked about the mean encoder, whose own file matches too, it is the other project's
+    scores = {**scores, "featlib:encoding/mean_encoding.py": 0.99}
+    assert rank_experts(s, scores, now=when(2025), topic="smoothing in the mean encoder")[0].name == "Viktor"
     s.close()
 
 
@@ -228,3 +230,37 @@ def test_prose_at_the_repository_root_speaks_for_the_whole_not_for_a_part(tmp_pa
     names = [e.name for e in rank_experts(s, scores, now=when(2025), topic="text visualizers such as the frequency distribution")]
     assert names[0] == "Bruno"
     s.close()
+
+
+def test_another_teams_wiki_does_not_choose_the_project_of_a_part_question(tmp_path):
+    # 'viz' keeps a wiki with two pages on its palettes and has a style folder; 'trees' keeps none, and only
+    # its commits and file say "configurable colors" for its tree plots: the part is trees/colors.py
+    s = make_store(tmp_path, [_part("trees", "README.md", "readme", [("Oskar", 200), ("Vera", 20)]),
+                              _part("trees", "trees/colors.py", "code_path", [("Vera", 6), ("Oskar", 2)]),
+                              _part("trees", "commit:1", "commit", [("Vera", 1)], title="configurable colors", paths=["trees/colors.py"]),
+                              _part("trees", "commit:2", "commit", [("Vera", 1)], title="more colors", paths=["trees/colors.py"]),
+                              _part("viz", "README.md", "readme", [("Lucia", 500)]),
+                              _part("viz", "viz/style/", "folder", [("Lucia", 16), ("Bruno", 3)]),
+                              _part("viz", "commit:3", "commit", [("Lucia", 1)], title="palette names", paths=["viz/style/palettes.py"]),
+                              _part("viz", "viz/style/palettes.py", "code_path", [("Lucia", 12), ("Bruno", 3)]),
+                              _page("viz", "Viz/palettes", "Palettes", "Lucia"),
+                              _page("viz", "Viz/colors", "Colors", "Bruno")])
+    scores = {"trees:commit:1": 1.0, "viz:Viz/palettes": 0.99, "viz:Viz/colors": 0.985, "viz:commit:3": 0.96,
+              "trees:commit:2": 0.955, "viz:viz/style/": 0.95, "trees:trees/colors.py": 0.93}
+    names = [e.name for e in rank_experts(s, scores, now=when(2025), topic="configurable color palettes of the tree plots")]
+    assert names[0] == "Vera"
+    # asked about the whole (the README matches), the pages still tell which project: viz
+    scores = {"viz:Viz/palettes": 1.0, "viz:README.md": 0.99, "trees:commit:1": 0.99, "viz:Viz/colors": 0.985}
+    assert rank_experts(s, scores, now=when(2025), topic="color palettes")[0].name == "Lucia"
+    s.close()
+
+
+def test_a_docs_folder_is_prose_about_code_only_in_a_repository_whose_match_reaches_code():
+    from index.expertise.experts import prose, reaches_code
+
+    page = {"kind": "doc", "path": "docs/bulletin.md"}
+    assert prose(page, of_code=True) and not prose(page, of_code=False)  # a repository of documents: they are the project
+    assert prose({"kind": "wiki_page", "path": "Team/Guide"}, of_code=False)
+    assert reaches_code({"kind": "commit", "metadata": '{"paths": ["docs/a.md", "pkg/a.py"]}'})
+    assert not reaches_code({"kind": "commit", "metadata": '{"paths": ["docs/a.md", "examples/b.png"]}'})
+    assert reaches_code({"kind": "code_path", "path": "pkg/a.py"}) and not reaches_code({"kind": "code_path", "path": "examples/a.py"})

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 
 from connectors.base import Contributor, Document
-from index.expertise.modules import drill_down, locus, module_votes, names_project
+from index.expertise.modules import drill_down, illustrated_code, locus, module_votes, names_project
 from index.people.resolve import resolve
 from index.storage.sqlite.store import Store
 
@@ -257,3 +257,20 @@ def test_repository_prefix(doc_id, path, prefix):
     from index.expertise.modules import repository_prefix
 
     assert repository_prefix(doc_id, path) == prefix
+
+
+def test_a_doc_page_or_example_named_after_a_code_file_stands_for_that_file(tmp_path):
+    # the reference page and the example notebook match best; their writers never built the module
+    s = make_store(tmp_path, [doc("opt/domain_reduction.py", people=[("Wen", 5), ("Jana", 3), ("Lin", 1)]),
+                              doc("docsrc/reference/domain_reduction.rst", "doc", people=[("Lin", 1)]),
+                              doc("examples/domain_reduction.ipynb", people=[("Yusuf", 2), ("Lin", 1)]),
+                              doc("tests/test_domain_reduction.py", people=[("Jana", 4)]),
+                              doc("docsrc/reference/other.rst", "doc", people=[("Lin", 3)])])
+    weights = {"r:docsrc/reference/domain_reduction.rst": 1.0, "r:examples/domain_reduction.ipynb": 0.8, "r:opt/domain_reduction.py": 0.1,
+               "r:docsrc/reference/other.rst": 0.05}
+    votes = module_votes(s, list(weights), weights, s.documents(weights), lambda ts: 1.0)
+    ranked = sorted(votes, key=lambda p: -votes[p][0])
+    assert ranked[0] == "p:wen@x.example" and votes[ranked[0]][1] == "r:opt/domain_reduction.py"
+    assert illustrated_code(s, weights, s.documents(weights)) == {
+        "r:docsrc/reference/domain_reduction.rst": "r:opt/domain_reduction.py", "r:examples/domain_reduction.ipynb": "r:opt/domain_reduction.py"}
+    s.close()
