@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -46,13 +47,24 @@ def run_one(org: Path, backend: str, work: Path, port: int, wiki: bool, checkout
     if backend:
         env["GUILDBOT_BACKEND"] = backend
     t = time.perf_counter()
+    cpu = _children_cpu()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    cpu = _children_cpu() - cpu
     if done.returncode != 0 or not out.exists():
         raise SystemExit(f"the evaluation with backend {backend} failed (exit {done.returncode}):\n"
                          f"{done.stderr[-2000:]}")
     figures = json.loads(out.read_text())
     figures["total_s"] = time.perf_counter() - t
+    figures["cpu_s"] = cpu
     return figures
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user + sys) of this process's finished children and theirs: the evaluation run,
+    its crawl and questions (the wiki's PHP server is detached and not counted). On a shared
+    machine CPU time varies far less than wall time, so the baseline comparison reads both."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def figure(result: dict, group: str, name: str) -> float | None:
@@ -95,9 +107,14 @@ def render(rounds: list[dict[str, dict]], org: str, wiki: bool, load: float) -> 
         ratio = median([r[base]["crawl_s"] / r[first_backend]["crawl_s"] for r in rounds])
         rows += ["", f"The first crawl with `{first_backend}` is **{ratio:.2f}x** faster than with the earlier code "
                  f"(`{base}`, its own default backend), median of the rounds."]
+        if all("cpu_s" in r[base] and "cpu_s" in r[first_backend] for r in rounds):
+            cpu = median([r[first_backend]["cpu_s"] / r[base]["cpu_s"] for r in rounds])
+            rows += ["", f"CPU time of the whole evaluation run (restore, crawl, questions), `{first_backend}` over "
+                     f"`{base}`: **{cpu:.2f}x**, median of the rounds (less swayed by a shared machine than wall time)."]
     rows += ["", f"Rounds ({len(rounds)}, backends in turn within each):"]
     for i, r in enumerate(rounds, 1):
-        crawls = ", ".join(f"{b} {r[b]['crawl_s']:.0f} s" for b in backends)
+        crawls = ", ".join(f"{b} {r[b]['crawl_s']:.0f} s" + (f" ({r[b]['cpu_s']:.0f} s CPU)" if "cpu_s" in r[b] else "")
+                           for b in backends)
         ratios = "; ".join(f"{b} {speedups[b][i - 1]:.2f}x" for b in speedups)
         rows.append(f"- round {i}: {crawls}" + (f" ({ratios})" if ratios else ""))
     return "\n".join([
