@@ -111,6 +111,7 @@ def is_part(doc: dict[str, Any]) -> bool:
 
 PAGE_WHOLE = 0.1  # a wiki page speaks for the whole project this much against the README: a page about
 # one part ("the GLMM encoder") is no sign of a question about the whole
+PART_QUESTION = 0.5  # a question is about a part when its parts outweigh its whole (grain above one half)
 WHOLE_WEIGHT = 4.0  # the README speaks for the whole project: a weak README match still says "the project"
 
 
@@ -219,7 +220,9 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
     mass = full = project_mass(1.0)
     if mass:
         mass = project_mass(1.0 - _question_grain(mass, per_project, doc_weight, docs))
-    project_votes: dict[str, float] = defaultdict(float)
+    project_votes: dict[str, float] = defaultdict(float)  # by commits to the whole project
+    part_votes: dict[str, float] = defaultdict(float)  # by commits to the matching parts
+    overall = 0.0
     project_proof: dict[str, list] = {}
     module_proof: dict[str, list] = {}
     if mass and topic and NAMED_OTHERS < 1:  # a question naming a project is about that project
@@ -259,11 +262,11 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
             if grain > 0:
                 votes = module_votes(store, parts, doc_weight, docs, lambda ts: recency(ts, now))
                 for pid, (vote, best_doc, count, first, last, size) in votes.items():
-                    project_votes[pid] += weight * grain * vote
+                    part_votes[pid] += weight * grain * vote
                     if weight * grain * vote > module_proof.get(pid, [0])[0]:
                         module_proof[pid] = [weight * grain * vote, best_doc, count, first, last, size]
         project_weight = project_weight + (1 - project_weight) * overall  # for a part, page editors only break ties
-    score = _mix(doc_votes, project_votes, project_weight)
+    score = _mix(doc_votes, project_votes, part_votes, project_weight, overall)
     if not score:
         return []
     people = people_store.people_by_id(store, score)
@@ -289,11 +292,30 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
     return out
 
 
-def _mix(doc_votes: dict[str, float], project_votes: dict[str, float], project_weight: float) -> dict[str, float]:
-    """Each kind of vote scaled to a maximum of 1, then mixed."""
-    top_doc = max(doc_votes.values(), default=0) or 1.0
-    top_project = max(project_votes.values(), default=0) or 1.0
-    return {pid: (1 - project_weight) * doc_votes.get(pid, 0) / top_doc + project_weight * project_votes.get(pid, 0) / top_project
+def _mix(doc_votes: dict[str, float], project_votes: dict[str, float], part_votes: dict[str, float],
+         project_weight: float, grain: float) -> dict[str, float]:
+    """Each kind of vote scaled to a maximum of 1, then mixed. For a question about a part (`grain`, the
+    question's concentration on parts, above PART_QUESTION) the votes of the part's own history lead and
+    the rest (repository activity, page editors) only breaks ties: it reorders people whose part votes
+    lie within 1 - grain of each other, so the more concentrated the match, the narrower the tie."""
+    if grain <= PART_QUESTION or not any(part_votes.values()):
+        whole = {pid: project_votes.get(pid, 0.0) + part_votes.get(pid, 0.0) for pid in set(project_votes) | set(part_votes)}
+        return _blend(doc_votes, whole, project_weight)
+    rest, part = _blend(doc_votes, project_votes, project_weight), _scaled(part_votes)
+    top_rest = max(rest.values(), default=0) or 1.0
+    band = 1 - grain
+    return {pid: (part.get(pid, 0.0) + band * rest.get(pid, 0.0) / top_rest) / (1 + band) for pid in set(rest) | set(part)}
+
+
+def _scaled(votes: dict[str, float]) -> dict[str, float]:
+    top = max(votes.values(), default=0) or 1.0
+    return {pid: v / top for pid, v in votes.items()}
+
+
+def _blend(doc_votes: dict[str, float], project_votes: dict[str, float], project_weight: float) -> dict[str, float]:
+    """Document and project votes, each scaled to a maximum of 1, mixed by `project_weight`."""
+    docs, projects = _scaled(doc_votes), _scaled(project_votes)
+    return {pid: (1 - project_weight) * docs.get(pid, 0) + project_weight * projects.get(pid, 0)
             for pid in set(doc_votes) | set(project_votes)}
 
 

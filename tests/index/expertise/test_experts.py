@@ -264,3 +264,34 @@ def test_a_docs_folder_is_prose_about_code_only_in_a_repository_whose_match_reac
     assert reaches_code({"kind": "commit", "metadata": '{"paths": ["docs/a.md", "pkg/a.py"]}'})
     assert not reaches_code({"kind": "commit", "metadata": '{"paths": ["docs/a.md", "examples/b.png"]}'})
     assert reaches_code({"kind": "code_path", "path": "pkg/a.py"}) and not reaches_code({"kind": "code_path", "path": "examples/a.py"})
+
+
+def test_for_a_part_repository_activity_only_reorders_people_whose_part_votes_nearly_tie(tmp_path):
+    # Wen made most of the commits to the bounds module; Lin, who leads the project and wrote its page, made a few fewer
+    s = make_store(tmp_path, [_part("opt", "README.md", "readme", [("Lin", 400), ("Wen", 6)]),
+                              _part("opt", "opt/bounds.py", "code_path", [("Wen", 6), ("Lin", 5)]),
+                              _part("opt", "commit:1", "commit", [("Wen", 1)], paths=["opt/bounds.py"]),
+                              _part("opt", "commit:2", "commit", [("Lin", 1)], paths=["opt/bounds.py"]),
+                              _part("opt", "opt/core.py", "code_path", [("Lin", 300)]),
+                              _page("opt", "Opt/Bounds", "Shrinking the bounds", "Lin")])
+    scores = {"opt:opt/bounds.py": 1.0, "opt:commit:1": 0.995, "opt:commit:2": 0.99, "opt:Opt/Bounds": 0.99,
+              "opt:README.md": 0.8}
+    names = [e.name for e in rank_experts(s, scores, now=when(2025), topic="the domain reduction that shrinks the bounds")]
+    assert names[:2] == ["Wen", "Lin"]
+    # asked about the project as a whole, its activity answers
+    whole = {"opt:README.md": 1.0, "opt:Opt/Bounds": 0.9, "opt:opt/bounds.py": 0.8}
+    assert rank_experts(s, whole, now=when(2025), topic="the optimization project")[0].name == "Lin"
+    s.close()
+
+
+def test_the_rest_breaks_ties_within_a_band_as_narrow_as_the_question_is_concentrated_on_parts():
+    from index.expertise.experts import _mix
+
+    part = {"wen": 1.0, "lin": 0.9}
+    rest = {"wen": 0.1, "lin": 1.0}
+    # concentrated on parts (grain .95): a part vote ahead by a tenth is no tie
+    score = _mix({}, rest, part, 1.0, 0.95)
+    assert score["wen"] > score["lin"]
+    # less concentrated (grain .7): within the band of .3, activity decides
+    score = _mix({}, rest, part, 1.0, 0.7)
+    assert score["lin"] > score["wen"]
