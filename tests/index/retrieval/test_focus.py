@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.base import Checkpoint, Document
-from index.embedding.embedder import Embedder
-from index.ingest.pipeline import crawl_source
+from connectors.base import Document
 from index.retrieval import search as search_module
 from index.retrieval.search import Searcher, namesakes_follow, page_name, with_focus
-from index.storage.factory import open_store, open_vectors
+from support.indexes import searcher_over
 
 # A handbook: one section per subject, each long enough to be its own passage.
 SECTIONS = {
@@ -42,22 +40,15 @@ FOCUSED = ("Canary releases let us ship a new version of a service to a small sl
 @pytest.fixture(scope="module")
 def index(tmp_path_factory):
     root = tmp_path_factory.mktemp("focus")
-    store, embedder = open_store(root), Embedder()
-    vectors = open_vectors(store, root, embedder.dim)
     docs = [
         Document(id="s:handbook", source="s", team="Platform", kind="doc", title="Platform handbook", text=HANDBOOK),
         Document(id="s:canary", source="s", team="Platform", kind="doc", title="Release safety", text=FOCUSED),
         Document(id="s:backups", source="s", team="Platform", kind="doc", title="Backups",
                  text="Databases are backed up nightly and restores are tested every quarter."),
     ]
-
-    def items(state):
-        yield from docs
-        yield Checkpoint({}, full_sweep=True)
-
-    crawl_source(store, vectors, embedder, "s", "files", "Platform", items)
-    yield Searcher(store, vectors, embedder)
-    store.close()
+    searcher = searcher_over(root, docs, "s", "Platform")
+    yield searcher
+    searcher.store.close()
 
 
 def test_the_page_about_the_question_outranks_the_handbook_with_a_passage_about_it(index):
@@ -127,8 +118,6 @@ def test_a_passage_that_is_only_the_documents_name_is_name_only():
 
 
 def test_a_notebook_known_by_its_name_yields_to_the_page_about_it(tmp_path):
-    store, embedder = open_store(tmp_path), Embedder()
-    vectors = open_vectors(store, tmp_path, embedder.dim)
     docs = [
         # what a crawl keeps of a notebook whose content is not text: its path and the path's words
         Document(id="r:nb", source="r", team="T", kind="doc", title="seasonality_modes.ipynb",
@@ -140,20 +129,14 @@ def test_a_notebook_known_by_its_name_yields_to_the_page_about_it(tmp_path):
         Document(id="r:other", source="r", team="T", kind="doc", title="Holidays", path="docs/holidays.md",
                  text="Holidays and special events are given as a table of dates with a window around each."),
     ]
-
-    def items(state):
-        yield from docs
-        yield Checkpoint({}, full_sweep=True)
-
-    crawl_source(store, vectors, embedder, "r", "files", "T", items)
-    searcher = Searcher(store, vectors, embedder)
+    searcher = searcher_over(tmp_path, docs, "r", "T")
     try:
         query = "seasonality modes"
         fused, _ = searcher.ranked(query, weights=search_module.SEARCH_WEIGHTS, rrf_k=search_module.SEARCH_RRF_K)
         assert max(fused, key=fused.get) == "r:nb"  # its name holds both words
         assert [h.doc_id for h in searcher.search(query, limit=3, floor=False)][:2] == ["r:page", "r:nb"]
     finally:
-        store.close()
+        searcher.store.close()
 
 
 def test_namesakes_in_another_source_do_not_follow():

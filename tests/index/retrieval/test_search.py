@@ -2,12 +2,9 @@
 import pytest
 
 from connectors.base import Document
-from index.embedding.embedder import Embedder
-from index.ingest.pipeline import crawl_source
-from index.retrieval.search import Searcher, fts_query, query_terms, rrf
-from index.storage.factory import open_store, open_vectors
+from index.retrieval.search import fts_query, query_terms, rrf
+from support.indexes import searcher_over
 from support.postgres import BACKENDS, backend_url
-from connectors.base import Checkpoint
 
 HOSTILE = ['"', '""', "'", "NEAR(a b)", "a NEAR b", "*", "recommender*", "-drift", "title:drift", "a:b:c", "((",
            "drift)", "AND", "OR OR", "NOT", "^", "{x}", "col:*", "\\", "%", "drop table documents;--", "\u0000x",
@@ -35,8 +32,6 @@ def test_rrf_rewards_agreement():
 @pytest.fixture(scope="module", params=BACKENDS)
 def small_index(request, tmp_path_factory):
     root = tmp_path_factory.mktemp("search")
-    store, embedder = open_store(root, backend_url(request, request.param)), Embedder()
-    vectors = open_vectors(store, root, embedder.dim)
     docs = [
         Document(id="s:1", source="s", team="Feed", kind="doc", title="Drift monitoring",
                  text="How we watch feature distributions in production."),
@@ -45,14 +40,9 @@ def small_index(request, tmp_path_factory):
         Document(id="s:3", source="s", team="Feed", kind="doc", title="Recommender",
                  text="Collaborative filtering with matrix factorization for the home feed."),
     ]
-
-    def items(state):
-        yield from docs
-        yield Checkpoint({}, full_sweep=True)
-
-    crawl_source(store, vectors, embedder, "s", "files", "Feed", items)
-    yield Searcher(store, vectors, embedder)
-    store.close()
+    searcher = searcher_over(root, docs, "s", "Feed", backend_url(request, request.param))
+    yield searcher
+    searcher.store.close()
 
 
 @pytest.mark.parametrize("query", HOSTILE)

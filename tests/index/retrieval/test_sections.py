@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.base import Checkpoint, Document
-from index.embedding.embedder import Embedder
-from index.ingest.pipeline import crawl_source
-from index.retrieval.search import Searcher, anchor
-from index.storage.factory import open_store, open_vectors
+from connectors.base import Document
+from index.retrieval.search import anchor
+from support.indexes import searcher_over
 
 FILLER = " ".join(f"Sentence {i} is about the deployment pipeline and its stages." for i in range(60))
 TEXT = "\n\n".join(["How the service is deployed.", "Build stage", FILLER, "Retry policy",
@@ -21,22 +19,15 @@ OUTLINE = [[2, "Build stage"], [2, "Retry policy"]]
 @pytest.fixture(scope="module")
 def searcher(tmp_path_factory):
     root = tmp_path_factory.mktemp("sections")
-    store, embedder = open_store(root), Embedder()
-    vectors = open_vectors(store, root, embedder.dim)
     docs = [Document(id="w:1", source="w", team="Ops", kind="wiki_page", title="Ops/Deploy guide", text=TEXT,
                      url="http://wiki.example/index.php/Ops/Deploy_guide", path="Ops/Deploy guide",
                      metadata={"outline": OUTLINE}),
             Document(id="r:1", source="r", team="Ops", kind="doc", title="Release notes of the uploader",
                      text="The uploader writes artifacts to the bucket. " * 5, url="http://git.example/r/uploader.md",
                      path="docs/uploader.md")]
-
-    def items(state):
-        yield from docs
-        yield Checkpoint({}, full_sweep=True)
-
-    crawl_source(store, vectors, embedder, "s", "files", "Ops", items)
-    yield Searcher(store, vectors, embedder)
-    store.close()
+    searcher = searcher_over(root, docs, "s", "Ops")
+    yield searcher
+    searcher.store.close()
 
 
 def test_the_hit_names_and_links_its_best_section(searcher):
