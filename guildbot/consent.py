@@ -22,6 +22,14 @@ from index.expertise.experts import Evidence, Expert
 HIDE_SIMILAR = 0.75   # a question this near a hidden topic is about it
 WORD = re.compile(r"[a-z0-9][a-z0-9+#.-]*")
 LOAD_SOURCE = "guildbot:load"  # Evidence.source of the load note (surfaces may show it apart)
+MAX_PAUSE_DAYS = 365
+
+
+def checked_pause(days: int) -> int:
+    """`days` when it is a pause guildbot keeps (1 to MAX_PAUSE_DAYS); ValueError naming the fix otherwise."""
+    if not 1 <= days <= MAX_PAUSE_DAYS:
+        raise ValueError(f"a pause of {days} days: pause for 1 to {MAX_PAUSE_DAYS} days")
+    return days
 
 
 def _stem(word: str) -> str:

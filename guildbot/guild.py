@@ -303,9 +303,8 @@ class Guild:
             row = consent_store.set_opted_out(store, person_id, opted_out)
             sync_store.set_optout(store, consent_store.person_keys(store, [person_id])[person_id], opted_out)
         if pause_days is not None:
-            if not 1 <= pause_days <= 365:
-                raise ValueError(f"a pause of {pause_days} days: pause for 1 to 365 days")
-            row = consent_store.set_paused_until(store, person_id, datetime.now(timezone.utc) + timedelta(days=pause_days))
+            days = load.checked_pause(pause_days)
+            row = consent_store.set_paused_until(store, person_id, datetime.now(timezone.utc) + timedelta(days=days))
         if resume:
             row = consent_store.set_paused_until(store, person_id, None)
         if hide:

@@ -20,6 +20,7 @@ from typing import Any, Callable
 from index.expertise.profiles import Profile
 
 from guildbot import blockkit as kit
+from guildbot.consent import checked_pause
 from guildbot.guild import Guild
 from guildbot.slack.commands import COMMANDS, Ask, Command
 from guildbot.slack.users import SlackIds
@@ -41,10 +42,7 @@ def pause_days(text: str) -> int:
     m = PAUSE.match(text.strip().casefold())
     if not m:
         raise ValueError(f"cannot read the pause {text!r}: write a number of days or weeks, e.g. `pause 2w`")
-    n = int(m.group(1)) * (7 if (m.group(2) or "d").startswith("w") else 1)
-    if not 1 <= n <= 365:
-        raise ValueError(f"a pause of {n} days: pause for 1 to 365 days")
-    return n
+    return checked_pause(int(m.group(1)) * (7 if (m.group(2) or "d").startswith("w") else 1))
 
 
 def profile_blocks(me: Profile, consent: dict[str, Any], suggested: int, budget: int) -> list[dict[str, Any]]:
