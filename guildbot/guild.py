@@ -244,13 +244,16 @@ class Guild:
         asker = asker or (viewer.who if viewer else None)
         viewer = self._scope(viewer)
         fused, _ = self.searcher.ranked(topic, viewer=viewer)
+        ranked = sorted(fused, key=lambda d: -fused[d])
+        if not self.searcher.clears_floor(topic, ranked):
+            fused = {}  # nothing matched well: no people are guessed from weak matches either
         pool = rank_experts(self.store, fused, limit=limit + EXPERT_POOL, team=team, viewer=viewer, topic=topic)
         experts = self._consented(pool, topic)[:limit]
         for e in experts if viewer is not None else []:
             e.emails, e.aliases = trim_identity_lists(self.store, e.person_id, e.emails, e.aliases, viewer)
         if surface in SUGGESTING_SURFACES and experts and question.strip():
             self._note_suggested(experts[:1], surface, asker, question)
-        self._log_question(question, surface, asker, "experts", sorted(fused, key=lambda d: -fused[d]), topic, len(experts))
+        self._log_question(question, surface, asker, "experts", ranked, topic, len(experts))
         return experts
 
     # -- consent and load (guildbot/consent.py; index/storage/consent.py, asks.py) ------------------------------

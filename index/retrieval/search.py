@@ -169,6 +169,15 @@ class Searcher:
         best = {**lex_best, **sem_best}
         return fused, best
 
+    def clears_floor(self, query: str, doc_ids: list[str], vector: np.ndarray | None = None) -> bool:
+        """Whether the question's best documents, `doc_ids` best first, answer it well enough to show
+        (index/retrieval/floor.py): search and the experts (guildbot/guild.py) judge by this one rule."""
+        if not doc_ids or not query.strip():
+            return True
+        if vector is None:
+            vector = self.embedder.encode_query([query])[0]
+        return _clears_floor(self.store, query_terms(query), doc_ids, vector)
+
     def search(self, query: str, limit: int = 10, team: str | None = None, source: str | None = None,
                kinds: set[str] | None = None, candidates: int | None = None, viewer: Viewer | None = None,
                floor: bool = True) -> list[Hit]:
@@ -201,12 +210,8 @@ class Searcher:
             if len(pool) >= 2 * limit + 10:
                 break
         chunks = passages  # each candidate's best passage
-        if floor and pool and vector is not None:
-            strength = answer_strength(self.store, vector, [doc_id for doc_id, _, _ in pool])
-            if strength is not None and strength < STRONG:
-                top = documents_store.chunk_texts_of(self.store, [doc_id for doc_id, _, _ in pool[:STRENGTH_DOCS]])
-                if below_floor(strength, known_share(self.store, terms), holds_every_word(top, terms)):
-                    return []
+        if floor and pool and not self.clears_floor(query, [doc_id for doc_id, _, _ in pool], vector):
+            return []
         outlines = {doc_id: outline for doc_id, d, _ in pool if (outline := _outline(d.get("metadata")))}
         texts = documents_store.texts_of(self.store, outlines) if outlines else {}
         hits = []
@@ -220,6 +225,14 @@ class Searcher:
         vectors = {h.doc_id: np.frombuffer(blobs[best[h.doc_id]], dtype="float32") for h in hits if best[h.doc_id] in blobs}
         fingerprints = {d: t["fingerprint"] for d, t in traits.items() if t["fingerprint"]}
         return collapse_copies(hits, vectors, fingerprints=fingerprints)[:limit]
+
+
+def _clears_floor(store: Store, terms: list[str], doc_ids: list[str], vector: np.ndarray | None) -> bool:
+    strength = answer_strength(store, vector, doc_ids)
+    if strength is None or strength >= STRONG:
+        return True
+    top = documents_store.chunk_texts_of(store, doc_ids[:STRENGTH_DOCS])
+    return not below_floor(strength, known_share(store, terms), holds_every_word(top, terms))
 
 
 def with_focus(store: Store, fused: dict[str, float], query_vector: np.ndarray, k: int = SEARCH_RRF_K,

@@ -43,3 +43,12 @@ def test_a_passage_holding_every_word_is_never_below_the_floor():
     assert holds_every_word(["Two designs were compared"], ["design"])  # a longer form counts
     assert not holds_every_word(["Design notes"], ["design", "offsite"])
     assert not below_floor(0.05, known=1.0, every_word=True) and below_floor(0.05, known=1.0)
+
+
+def test_nobody_is_guessed_for_a_question_nothing_answers(demo_guild):
+    from index.expertise.experts import rank_experts
+
+    assert demo_guild.experts(OFF_TOPIC, limit=5, surface=None) == []
+    assert demo_guild.experts("who has built a recommender", limit=5, surface=None)
+    fused, _ = demo_guild.searcher.ranked(OFF_TOPIC)
+    assert rank_experts(demo_guild.store, fused, limit=5)  # the weak matches would name people: the floor hides them
