@@ -117,8 +117,13 @@ class Guild:
         return open_vectors(self.store, self.config.data_dir, self.embedder.dim, options)
 
     @cached_property
+    def question_vectors(self) -> QueryVectors:
+        """Questions' embeddings, cached: search, experts, consent and the query log embed a question once."""
+        return QueryVectors(self.embedder)
+
+    @cached_property
     def searcher(self) -> Searcher:
-        return Searcher(self.store, self.vectors, QueryVectors(self.embedder))  # a query is embedded once
+        return Searcher(self.store, self.vectors, self.question_vectors)
 
     @cached_property
     def seen_events(self) -> SeenEvents:
@@ -267,8 +272,8 @@ class Guild:
                 continue
             if row and row["hidden_topics"]:
                 if vector is None:
-                    vector = self.embedder.encode_query([topic])[0]
-                if load.hides(row["hidden_topics"], topic, vector, self.embedder.encode_query):
+                    vector = self.question_vectors.encode_query([topic])[0]
+                if load.hides(row["hidden_topics"], topic, vector, self.question_vectors.encode_query):
                     continue
             kept.append(e)
         budget = self.config.weekly_budget
@@ -454,7 +459,7 @@ class Guild:
         if not surface or not question.strip():
             return
         try:
-            vector = self.embedder.encode_query([topic or question])[0]
+            vector = self.question_vectors.encode_query([topic or question])[0]
             querylog.record(self.store, question, surface, kind, querylog.strength(self.store, vector, doc_ids),
                             len(doc_ids) if results is None else results, asker=asker,
                             retention_days=self.config.query_log.retention_days)

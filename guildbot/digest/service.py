@@ -546,7 +546,7 @@ class DigestService:
 
         def who_knows(question: str) -> list[dict[str, Any]]:
             """People whose own documents come near the question; nobody rather than noise."""
-            vector = answers.embedder.encode_query([topic_of(question)])[0]
+            vector = answers.question_vectors.encode_query([topic_of(question)])[0]
             near = [e for e in answers.experts(question, limit=5, viewer=viewer, surface=None)
                     if querylog.might_know(querylog.strength(store, vector, [v.doc_id for v in e.evidence if v.doc_id]))]
             return [{"name": e.name, "team": e.team, "slack_id": e.slack_id} for e in near[:3]]
