@@ -174,9 +174,12 @@ class Searcher:
         (index/retrieval/floor.py): search and the experts (guildbot/guild.py) judge by this one rule."""
         if not doc_ids or not query.strip():
             return True
-        if vector is None:
-            vector = self.embedder.encode_query([query])[0]
-        return _clears_floor(self.store, query_terms(query), doc_ids, vector)
+        strength = answer_strength(self.store, self.embedder.encode_query([query])[0] if vector is None else vector, doc_ids)
+        if strength is None or strength >= STRONG:
+            return True
+        terms = query_terms(query)
+        top = documents_store.chunk_texts_of(self.store, doc_ids[:STRENGTH_DOCS])
+        return not below_floor(strength, known_share(self.store, terms), holds_every_word(top, terms))
 
     def search(self, query: str, limit: int = 10, team: str | None = None, source: str | None = None,
                kinds: set[str] | None = None, candidates: int | None = None, viewer: Viewer | None = None,
@@ -192,12 +195,9 @@ class Searcher:
         traits = documents_store.traits_of(self.store, docs)
         terms = query_terms(query)
         pool = []
-        priors = document_priors(query, docs, traits)
         passages = self.store.chunk_rows(best[d] for d in docs if d in best)
-        for doc_id, d in docs.items():  # a passage that is the document's name alone
-            row = passages.get(best.get(doc_id, -1))
-            if row and d["kind"] not in KIND_PRIOR and name_only(row["text"], d):
-                priors[doc_id] *= NAME_ONLY_PRIOR
+        priors = document_priors(query, docs, traits,
+                                 {d: passages[best[d]]["text"] for d in docs if best.get(d) in passages})
         prior = {d: priors[d] * fused[d] for d in fused if d in docs}
         prior = namesakes_follow(prior, docs)
         for doc_id, score in sorted(prior.items(), key=lambda kv: -kv[1]):
@@ -209,14 +209,13 @@ class Searcher:
             pool.append((doc_id, d, score))
             if len(pool) >= 2 * limit + 10:
                 break
-        chunks = passages  # each candidate's best passage
         if floor and pool and not self.clears_floor(query, [doc_id for doc_id, _, _ in pool], vector):
             return []
         outlines = {doc_id: outline for doc_id, d, _ in pool if (outline := _outline(d.get("metadata")))}
         texts = documents_store.texts_of(self.store, outlines) if outlines else {}
         hits = []
         for doc_id, d, score in pool:
-            text = chunks.get(best[doc_id], {}).get("text", "")
+            text = passages.get(best[doc_id], {}).get("text", "")
             path = passage_section(d["title"] or "", texts.get(doc_id, ""), outlines.get(doc_id), text, terms)
             hits.append(Hit(doc_id, d["title"], d["url"], d["source"], d["team"], d["path"], d["kind"],
                             make_snippet(text, terms), round(score, 5), d["updated_at"], section=CRUMB.join(path),
@@ -225,14 +224,6 @@ class Searcher:
         vectors = {h.doc_id: np.frombuffer(blobs[best[h.doc_id]], dtype="float32") for h in hits if best[h.doc_id] in blobs}
         fingerprints = {d: t["fingerprint"] for d, t in traits.items() if t["fingerprint"]}
         return collapse_copies(hits, vectors, fingerprints=fingerprints)[:limit]
-
-
-def _clears_floor(store: Store, terms: list[str], doc_ids: list[str], vector: np.ndarray | None) -> bool:
-    strength = answer_strength(store, vector, doc_ids)
-    if strength is None or strength >= STRONG:
-        return True
-    top = documents_store.chunk_texts_of(store, doc_ids[:STRENGTH_DOCS])
-    return not below_floor(strength, known_share(store, terms), holds_every_word(top, terms))
 
 
 def with_focus(store: Store, fused: dict[str, float], query_vector: np.ndarray, k: int = SEARCH_RRF_K,
@@ -317,15 +308,18 @@ def section_url(url: str, kind: str, path: list[str]) -> str:
     return f"{url}#{fragment}" if fragment else url
 
 
-def document_priors(query: str, docs: dict[str, dict[str, Any]], traits: dict[str, Any]) -> dict[str, float]:
-    """A multiplier per document: its kind (a file known by name only), its genre unless the question
-    asks for that genre, and its language against the question's."""
+def document_priors(query: str, docs: dict[str, dict[str, Any]], traits: dict[str, Any],
+                    passages: dict[str, str] | None = None) -> dict[str, float]:
+    """A multiplier per document: its kind (a file known by name only, or any document whose best passage,
+    in `passages`, is its name alone), its genre unless the question asks for that genre, and its
+    language against the question's."""
+    passages = passages or {}
     asked = {g for g, pattern in GENRE_ASKED.items() if pattern.search(query)}
     want = question_language(query, [t.get("lang") for t in traits.values()])
     out = {}
     for doc_id, d in docs.items():
         t = traits.get(doc_id) or {}
-        p = KIND_PRIOR.get(d["kind"], 1.0)
+        p = KIND_PRIOR.get(d["kind"], NAME_ONLY_PRIOR if name_only(passages.get(doc_id, ""), d) else 1.0)
         g = t.get("genre") or ""
         if g and g not in asked:
             p *= GENRE_PRIOR.get(g, 1.0)
