@@ -458,6 +458,8 @@ def backfill_traits(store: Store, batch: int = COMMIT_DOCS) -> int:
     """Judge the traits (index/ingest/traits.py) of stored documents that lack them (crawled before
     traits existed, or before a language detector was installed), in short transactions; no
     fetching, no embedding. Returns how many."""
+    if not documents_store.without_traits(store, 1, languages=True):
+        return 0  # nothing to judge: an unchanged re-crawl never loads the language detector (most of a second)
     done = 0
     languages = detector_available()
     while True:
