@@ -17,5 +17,9 @@ def demo_week(demo_guild, demo_dir):
     sys.path.insert(0, str(demo_dir))
     import make_demo
     demo_guild.store.conn.execute("DELETE FROM query_log")
+    week = last_week(tz=demo_guild.config.digest.tz)
+    # a `guildbot serve` test on the shared org catches up the digest its schedule last missed: between Monday
+    # 00:00 and the 09:00 run that is the week before this one, and its overlaps would count as announced already
+    demo_guild.store.conn.execute("DELETE FROM digest_overlaps WHERE week < ?", [week])
     make_demo.seed_questions(demo_dir / "guild.toml")
-    return last_week(tz=demo_guild.config.digest.tz)
+    return week
