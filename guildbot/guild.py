@@ -33,7 +33,7 @@ from index.catalog.browse import project_documents
 from index.catalog.build import DeclaredProject, Project, build_catalog, doc_projects, get_project, list_projects
 from index.embedding.docvectors import doc_centroids
 from index.embedding.embedder import Embedder, cache_dir_for
-from index.expertise.experts import Expert, rank_experts, topic_of
+from index.expertise.experts import Expert, beyond_the_name, rank_experts, topic_of
 from index.retrieval.facets import SearchPage, page_of
 from index.retrieval.feedback import POOL, record_feedback, rerank
 from index.catalog.overlaps import Overlap, rank_overlaps
@@ -252,6 +252,8 @@ class Guild:
         ranked = sorted(fused, key=lambda d: -fused[d])
         if not self.searcher.clears_floor(topic, ranked):
             fused = {}  # nothing matched well: no people are guessed from weak matches either
+        if fused:
+            fused = beyond_the_name(self.store, topic, fused, lambda rest: self.searcher.ranked(rest, viewer=viewer)[0])
         pool = rank_experts(self.store, fused, limit=limit + EXPERT_POOL, team=team, viewer=viewer, topic=topic)
         experts = self._consented(pool, topic)[:limit]
         for e in experts if viewer is not None else []:

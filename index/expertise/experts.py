@@ -12,10 +12,12 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
+
+from connectors.common.stopwords import QUESTION_STOPWORDS
 
 from index.catalog.build import doc_projects, project_intro, project_members
-from index.expertise.modules import UNIT_WEIGHT, commit_paths, illustrates, module_votes, path_weight, names_part, names_project, named_by_initials
+from index.expertise.modules import UNIT_WEIGHT, commit_paths, illustrates, module_votes, path_weight, names_part, names_project, named_by_initials, without_name
 from index.storage import people as people_store
 from index.storage.sqlite.store import UNIT_KINDS, Store
 from index.people.visibility import Viewer, only_visible
@@ -159,6 +161,83 @@ def _question_grain(mass: dict[str, float], per_project: dict[str, list[str]], d
     return sum(_project_grain(per_project[k], doc_weight, docs) * mass[k] for k in chosen) / sum(mass[k] for k in chosen)
 
 
+@dataclass
+class Match:
+    """The best documents of a question, weighed for voting, with the projects they belong to."""
+    doc_weight: dict[str, float]  # doc id -> (score / best score) ** SCORE_POWER
+    docs: dict[str, dict[str, Any]]
+    units: set[str]  # commits and folders: module evidence only
+    project_of: dict[str, str]  # the catalog's definition of a project
+    per_project: dict[str, list[str]]
+    of_code: set[str]  # projects whose matching parts reach their code (not only docs, examples, images)
+
+    @classmethod
+    def of(cls, store: Store, doc_scores: dict[str, float], voting_docs: int = VOTING_DOCS) -> "Match | None":
+        top = sorted(doc_scores.items(), key=lambda kv: -kv[1])[:voting_docs]
+        if not top:
+            return None
+        best = top[0][1]
+        doc_weight = {d: (s / best) ** SCORE_POWER for d, s in top}
+        docs = store.documents(d for d, _ in top)
+        project_of = doc_projects(store, docs)
+        per_project: dict[str, list[str]] = defaultdict(list)
+        for d in doc_weight:
+            if d in docs and d in project_of:
+                per_project[project_of[d]].append(d)
+        of_code = {project_of[d] for d in doc_weight if d in docs and d in project_of and reaches_code(docs[d])}
+        return cls(doc_weight, docs, {d for d, r in docs.items() if r["kind"] in UNIT_KINDS}, project_of, dict(per_project), of_code)
+
+    def mass(self, page: float) -> dict[str, float]:
+        """How much each project matches: its PROJECT_DOCS best documents, so a big project does not win by size
+        alone. A matching commit counts as the one event it is (UNIT_WEIGHT), so a project whose own history says
+        the question's words is not outweighed by another's prose; a folder (the package root holds everything)
+        counts for no project; a wiki page or a docs page of a repository whose code matches counts `page`: it
+        tells which project a question is about as far as the question is about a whole (every project has its
+        repository's parts to match a part question with, not every team keeps a wiki)."""
+        def kind(d: str) -> float:
+            if self.docs[d]["kind"] == "commit":
+                return UNIT_WEIGHT["commit"]
+            if d in self.units:
+                return 0.0
+            return page if prose(self.docs[d], self.project_of[d] in self.of_code) else 1.0
+        out = {scope: sum(sorted((self.doc_weight[d] * kind(d) for d in ds), reverse=True)[:PROJECT_DOCS])
+               for scope, ds in self.per_project.items()}
+        return {scope: m for scope, m in out.items() if m > 0}
+
+    def grain(self) -> float:
+        """How much the question is about a part rather than a whole (_question_grain); 0 when nothing matches."""
+        mass = self.mass(1.0)
+        return _question_grain(mass, self.per_project, self.doc_weight, self.docs) if mass else 0.0
+
+
+def beyond_the_name(store: Store, topic: str, doc_scores: dict[str, float],
+                    search: Callable[[str], dict[str, float]]) -> dict[str, float]:
+    """The documents that answer what a question asks of the project it names: for 'support for constraints in
+    Bayesian optimization', those matching 'support for constraints', asked again with `search`. The name
+    picks the project (rank_experts keeps to the projects a topic names) but, searched with the rest, it
+    matches the project's README and reads as a question about the whole; the other words find the part.
+    Unchanged (`doc_scores`) when no project among the best matches is named, when nothing but the name is
+    asked ('who knows LightFM?'), when the rest's best match is not the named project's, or when the rest
+    is about a whole rather than a part."""
+    first = Match.of(store, doc_scores)
+    names = {scope: project_intro(store, scope)["name"] for scope in (first.per_project if first else ())}
+    named = {scope for scope, name in names.items() if names_project(topic, name)}
+    if not named:
+        return doc_scores
+    rest = topic
+    for scope in named:
+        rest = without_name(rest, names[scope])
+    if not any(w not in QUESTION_STOPWORDS and len(w) > 2 for w in rest.split()):
+        return doc_scores
+    again = search(rest)
+    match = Match.of(store, again)
+    if match is None or match.project_of.get(max(again, key=again.__getitem__)) not in named:
+        return doc_scores  # in 'Bayesian optimization of hyperparameters' the name is the technique asked about: the rest leads elsewhere
+    # the rest says which part of the project is asked about; a rest about the whole ('collaborative filtering on
+    # implicit feedback' without 'implicit') asks what the question as written asks
+    return again if match.grain() > PART_QUESTION else doc_scores
+
+
 def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, team: str | None = None,
                  voting_docs: int = VOTING_DOCS, now: datetime | None = None,
                  project_weight: float = PROJECT_WEIGHT, viewer: Viewer | None = None, topic: str = "") -> list[Expert]:
@@ -179,14 +258,11 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
     doc_scores = {**doc_scores, **initialled}  # a part the question names by its initials matches as well as its repository's best hit
     doc_scores = only_visible(store, doc_scores, viewer)
     now = now or datetime.now(timezone.utc)
-    top = sorted(doc_scores.items(), key=lambda kv: -kv[1])[:voting_docs]
-    if not top:
+    match = Match.of(store, doc_scores, voting_docs)
+    if match is None:
         return []
-    best = top[0][1]
-    doc_weight = {d: (s / best) ** SCORE_POWER for d, s in top}
-    rows = people_store.person_contributions(store, [d for d, _ in top])
-    docs = store.documents(d for d, _ in top)
-    units = {d for d, r in docs.items() if r["kind"] in UNIT_KINDS}  # commits and folders: module evidence only
+    doc_weight, docs, units, project_of, per_project = match.doc_weight, match.docs, match.units, match.project_of, match.per_project
+    rows = people_store.person_contributions(store, list(doc_weight))
     totals: dict[str, float] = defaultdict(float)
     for r in rows:
         totals[r["doc_id"]] += r["count"] or 0
@@ -202,24 +278,9 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
         p[0] += vote
         p[2] += r["count"] or 0
 
-    per_project: dict[str, list[str]] = defaultdict(list)
-    project_of = doc_projects(store, docs)  # the catalog's definition of a project
-    for d in doc_weight:
-        if d in docs and d in project_of:
-            per_project[project_of[d]].append(d)
-    # only a project's best few documents count, so a big project does not win by size alone
-    # a matching commit counts as the one event it is (UNIT_WEIGHT), so a project whose own history says the question's
-    # words is not outweighed by another's prose; a folder (the package root holds everything) counts for no project
-    def project_mass(page: float) -> dict[str, float]:
-        kind = lambda d: UNIT_WEIGHT["commit"] if docs[d]["kind"] == "commit" else 0.0 if d in units else page if prose(docs[d], project_of[d] in of_code) else 1.0  # noqa: E731
-        out = {scope: sum(sorted((doc_weight[d] * kind(d) for d in ds), reverse=True)[:PROJECT_DOCS]) for scope, ds in per_project.items()}
-        return {scope: m for scope, m in out.items() if m > 0}
-    # a wiki page tells which project a question is about as far as the question is about a whole: every project has
-    # its repository's parts to match a part question with, not every team keeps a wiki
-    of_code = {project_of[d] for d in doc_weight if d in docs and d in project_of and reaches_code(docs[d])}
-    mass = full = project_mass(1.0)
+    mass = full = match.mass(1.0)
     if mass:
-        mass = project_mass(1.0 - _question_grain(mass, per_project, doc_weight, docs))
+        mass = match.mass(1.0 - _question_grain(mass, per_project, doc_weight, docs))
     project_votes: dict[str, float] = defaultdict(float)  # by commits to the whole project
     part_votes: dict[str, float] = defaultdict(float)  # by commits to the matching parts
     overall = 0.0
@@ -262,9 +323,10 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
             if grain > 0:
                 votes = module_votes(store, parts, doc_weight, docs, lambda ts: recency(ts, now))
                 for pid, (vote, best_doc, count, first, last, size) in votes.items():
-                    part_votes[pid] += weight * grain * vote
-                    if weight * grain * vote > module_proof.get(pid, [0])[0]:
-                        module_proof[pid] = [weight * grain * vote, best_doc, count, first, last, size]
+                    vote *= weight * grain
+                    part_votes[pid] += vote
+                    if vote > module_proof.get(pid, [0])[0]:
+                        module_proof[pid] = [vote, best_doc, count, first, last, size]
         project_weight = project_weight + (1 - project_weight) * overall  # for a part, page editors only break ties
     score = _mix(doc_votes, project_votes, part_votes, project_weight, overall)
     if not score:

@@ -289,14 +289,28 @@ def folder_tests(store: Store, source: str, folder: str) -> list[str]:
     return out
 
 
-def names_project(topic: str, name: str) -> bool:
-    """Does the question name the project ('... in tslearn', 'the category encoders package')?
-    Its name, letters and digits only, is one word of the question or several written together."""
+def name_span(topic: str, name: str) -> tuple[int, int] | None:
+    """Where the question names the project ('... in tslearn', 'the category encoders package'), as a range of
+    its words (re.findall(r"[a-z0-9]+")): its name, letters and digits only, is one word or several written together."""
     key = re.sub(r"[^a-z0-9]", "", name.casefold())
     words = re.findall(r"[a-z0-9]+", topic.casefold())
     if len(key) < 4:
-        return False
-    return any("".join(words[i:j]) == key for i in range(len(words)) for j in range(i + 1, min(len(words), i + 4) + 1))
+        return None
+    return next(((i, j) for i in range(len(words)) for j in range(i + 1, min(len(words), i + 4) + 1)
+                 if "".join(words[i:j]) == key), None)
+
+
+def names_project(topic: str, name: str) -> bool:
+    """Does the question name the project (name_span)?"""
+    return name_span(topic, name) is not None
+
+
+def without_name(topic: str, name: str) -> str:
+    """The question without the project's name: 'support for constraints in' for 'support for constraints in Bayesian
+    optimization' and the project 'BayesianOptimization'."""
+    span = name_span(topic, name)
+    words = re.findall(r"[a-z0-9]+", topic.casefold())
+    return " ".join(words[:span[0]] + words[span[1]:]) if span else topic
 
 
 def _singular(word: str) -> str:

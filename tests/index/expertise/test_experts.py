@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 import pytest
 
 from connectors.base import Contributor, Document
-from index.expertise.experts import rank_experts, topic_of
+from index.expertise.experts import beyond_the_name, rank_experts, topic_of
 from index.people.resolve import resolve
 from index.storage.sqlite.store import Store
 from test_modules import make_store
@@ -295,3 +295,32 @@ def test_the_rest_breaks_ties_within_a_band_as_narrow_as_the_question_is_concent
     # less concentrated (grain .7): within the band of .3, activity decides
     score = _mix({}, rest, part, 1.0, 0.7)
     assert score["lin"] > score["wen"]
+
+
+def test_a_question_naming_a_project_is_answered_by_what_it_asks_of_the_project(tmp_path):
+    # 'optim' is named; with its name the question matches its README (the whole: Goran built most of it),
+    # without it ('support for constraints') the constraint module, which Wen built
+    s = make_store(tmp_path, [_part("optim", "README.md", "readme", [("Goran", 120), ("Wen", 60)]),
+                              _part("optim", "optim/constraint.py", "code_path", [("Wen", 9), ("Goran", 1)]),
+                              _part("optim", "commit:1", "commit", [("Wen", 1)], title="support constraints", paths=["optim/constraint.py"]),
+                              _part("optim", "commit:2", "commit", [("Wen", 1)], title="constraint tests", paths=["optim/constraint.py"]),
+                              _part("tuner", "README.md", "readme", [("Yara", 400)]),
+                              _part("tuner", "tuner/space.py", "code_path", [("Yara", 30)])])
+    topic = "support for constraints in optim"
+    named = {"optim:README.md": 1.0, "optim:commit:1": 0.9}
+    rest = {"optim:commit:1": 1.0, "optim:commit:2": 0.99, "optim:optim/constraint.py": 0.98, "tuner:README.md": 0.5}
+    asked = []
+    again = beyond_the_name(s, topic, named, lambda text: asked.append(text) or rest)
+    assert asked == ["support for constraints in"] and again == rest
+    assert rank_experts(s, named, now=when(2025), topic=topic)[0].name == "Goran"
+    assert rank_experts(s, again, now=when(2025), topic=topic)[0].name == "Wen"
+    # nothing asked beyond the name, or a rest that leads to another project or matches a whole: the question as written
+    assert beyond_the_name(s, "optim", named, lambda text: rest) is named
+    elsewhere = {"tuner:tuner/space.py": 1.0, "optim:commit:1": 0.5}
+    assert beyond_the_name(s, topic, named, lambda text: elsewhere) is named
+    whole = {"optim:README.md": 1.0, "optim:commit:1": 0.7}
+    assert beyond_the_name(s, topic, named, lambda text: whole) is named
+    # a question that names no project is not asked again
+    assert beyond_the_name(s, "support for constraints", rest, lambda text: asked.append(text) or named) is rest
+    assert len(asked) == 1
+    s.close()

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 
 from connectors.base import Contributor, Document
-from index.expertise.modules import drill_down, illustrated_code, locus, module_votes, names_project
+from index.expertise.modules import drill_down, illustrated_code, locus, module_votes, names_project, without_name
 from index.people.resolve import resolve
 from index.storage.sqlite.store import Store
 
@@ -95,6 +95,14 @@ def test_a_folder_question_names_the_folder_builders(store):
                                                 ("tslearnish models", "tslearn", False)])
 def test_names_project(topic, name, named):
     assert names_project(topic, name) is named
+
+
+@pytest.mark.parametrize("topic, name, rest", [("support for constraints in bayesian optimization", "BayesianOptimization",
+                                                 "support for constraints in"),
+                                                ("the shapelet model in tslearn", "tslearn", "the shapelet model in"),
+                                                ("the shapelet model", "tslearn", "the shapelet model")])
+def test_without_name_keeps_what_is_asked_of_the_project(topic, name, rest):
+    assert without_name(topic, name) == rest
 
 
 def test_stem_drops_extensions_and_test_marks():
