@@ -29,13 +29,14 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from connectors.base import Checkpoint, Contributor, Deleted, Document, Field, Item, SourceContext, SourceError, is_bot, make_id
 from connectors.common.housekeeping import is_housekeeping
 from connectors.common.identifiers import identifier_words, vocabulary
-from connectors.common.history import (Commit, ancestors, renamed, clean_subject, common_folder, docstring, folder_readme, folder_subjects,
+from connectors.common.history import (Commit, Renames, ancestors, renamed, clean_subject, common_folder, docstring, folder_readme, folder_subjects,
                       folder_text, folders_of, message_body, MAX_COMMIT_PATHS, FOLDER_README_CHARS)
 from connectors.common.projectfiles import MAX_PROJECT_FILE_BYTES, project_files, project_metadata
 from connectors.common.text import PROSE_SUFFIXES, decode, is_binary, path_words, prose_to_text
 
-STATE_VERSION = 4  # 2: commits and folders are documents too; 3: glued words in paths cut, identifiers in commits split;
-# 4: housekeeping files dropped (the full re-read deletes their documents)
+STATE_VERSION = 5  # 2: commits and folders are documents too; 3: glued words in paths cut, identifiers in commits split;
+# 4: housekeeping files dropped (the full re-read deletes their documents); 5: a commit's paths named as they are
+# today (a moved file's earlier commits point at it), a co-author repeating an address counted once
 MAX_PROSE_BYTES = 5_000_000
 INCREMENTAL_PATH_LIMIT = 400  # beyond this many changed paths one full log pass is cheaper
 CO_AUTHOR = re.compile(r"^\s*(.*?)\s*<([^>]*)>\s*$")
@@ -63,6 +64,7 @@ class _History:
     per_folder: dict[str, dict[tuple[str, str], _Stat]] = field(default_factory=lambda: defaultdict(dict))
     repo: dict[tuple[str, str], _Stat] = field(default_factory=dict)
     commits: list[Commit] = field(default_factory=list)
+    moved: dict[str, set[str]] = field(default_factory=dict)  # sha -> the files it moved, by their names today
 
 
 def http_auth_config(url: str, user: str, password: str) -> tuple[str, str]:
@@ -261,19 +263,24 @@ class GitConnector:
             if housekeeping and not changes:
                 continue  # a commit that only did housekeeping ('Update .mailmap', 'Bump version') counts nowhere
             raw.append((sha, len(parents.split()) > 1, (name, email), co, int(at or 0), subject, body, changes, moves))
-        mapped = self._mailmap(co_contacts) if co_contacts else {}
         history = _History()
-        for sha, merge, author, co, when, subject, body, changes, moves in reversed(raw):  # oldest first
-            for before, after in moves:  # the moved file's people come along
-                for key, stat in history.per_path.pop(before, {}).items():
-                    into = history.per_path[after].setdefault(key, _Stat(*key))
-                    into.commits, into.lines = into.commits + stat.commits, into.lines + stat.lines
-                    into.first = min(x for x in (into.first, stat.first) if x) if (into.first or stat.first) else 0
-                    into.last = max(into.last, stat.last)
-            people = []
+        names = Renames()  # a moved file keeps its history: every commit's paths by their names today
+        for i, (sha, merge, author, co, when, subject, body, changes, moves) in enumerate(raw):  # newest first
+            raw[i] = (sha, merge, author, co, when, subject, body, [(names.today(p), n) for p, n in changes], moves)
+            if moves:
+                history.moved[sha] = {names.today(after) for _, after in moves}
+            for before, after in moves:
+                names.moved(before, after)
+        mapped = self._mailmap(co_contacts) if co_contacts else {}
+        for sha, merge, author, co, when, subject, body, changes, _ in reversed(raw):  # oldest first
+            people: list[tuple[str, str]] = []
             for name, email in [author] + [mapped.get(c, c) for c in co]:
                 key = (name.strip(), email.strip().lower())
-                if key not in people and not is_bot(name, email) and (key[0] or key[1]):
+                # one commit counts once per person: a co-author trailer repeating the author's (or another
+                # trailer's) address under another name ('rania', 'Rania Xu') is the same person
+                if key in people or (key[1] and any(key[1] == e for _, e in people)):
+                    continue
+                if not is_bot(name, email) and (key[0] or key[1]):
                     people.append(key)
             history.commits.append(Commit(sha, merge, people, when, subject, body, changes))
             total = sum(n for _, n in changes)
@@ -436,7 +443,9 @@ class GitConnector:
                     if f not in units:
                         yield Deleted(make_id(self.ctx.name, f))
                 if self.history:
-                    yield from self._commits(c for c in history.commits if c.sha in new)
+                    # the new commits, and the earlier ones that changed a file a new commit moved: their paths are renamed
+                    moved = set().union(*(history.moved.get(sha, set()) for sha in new))
+                    yield from self._commits(c for c in history.commits if c.sha in new or moved.intersection(p for p, _ in c.changes))
                 yield Checkpoint({"v": STATE_VERSION, "commit": head, "history": self.history})
                 return
         # first crawl, rewritten history (force-push) or a very large change: read everything

@@ -78,6 +78,22 @@ def renamed(field: str) -> tuple[str | None, str]:
     return None, field
 
 
+class Renames:
+    """The names paths have today, for a log read newest first: name a commit's paths (`today`), then record its
+    moves (`moved`), so that each commit's paths go through the moves made after it ('a.py' changed, then
+    moved to 'b.py', then to 'c.py': the change was to 'c.py'). A path later freed and used again by a new
+    file is that file's only for the commits after the move."""
+
+    def __init__(self) -> None:
+        self._later: dict[str, str] = {}
+
+    def today(self, path: str) -> str:
+        return self._later.get(path, path)
+
+    def moved(self, before: str, after: str) -> None:
+        self._later[before] = self.today(after)
+
+
 def ancestors(path: str) -> list[str]:
     """'a/b/c.py' -> ['a/', 'a/b/'] (folders with a trailing slash, the root excluded)."""
     parts = path.split("/")[:-1]

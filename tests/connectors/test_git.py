@@ -1,4 +1,6 @@
 """The git connector through the real pipeline: incremental crawls, force-push, mailmap, co-authors, bots."""
+import json
+
 import pytest
 
 from conftest import write_config
@@ -20,7 +22,10 @@ def people_of(guild, path):
         """SELECT p.name, c.count FROM contributions c JOIN identities i ON i.id = c.identity_id
            JOIN people p ON p.id = i.person_id JOIN documents d ON d.id = c.doc_id WHERE d.path = ? AND d.kind != 'commit'""",
         [path])
-    return {r["name"]: r["count"] for r in rows}
+    out: dict[str, int] = {}
+    for r in rows:  # a person's commits, summed over their identities
+        out[r["name"]] = out.get(r["name"], 0) + r["count"]
+    return out
 
 
 @pytest.fixture(params=BACKENDS)
@@ -131,10 +136,13 @@ def test_an_author_named_again_as_a_co_author_counts_once(make_repo, tmp_path):
     """The same address under another spelling in a Co-authored-by trailer is the same person's one commit."""
     repo = make_repo("twice")
     repo.commit(*BOB, {"src/x.py": "x = 1\n"}, co_authors=[("bob", BOB[1].upper()), ("Ada Lovelace", ADA[1])])
+    # two trailers for one co-author, a handle and a full name at one address: one commit of hers
+    repo.commit(*BOB, {"src/y.py": "y = 1\n"}, co_authors=[("ada", ADA[1]), ("Ada Lovelace", ADA[1])])
     guild = Guild.from_config(write_config(tmp_path, [dict(kind="git", name="twice", team="Risk", url=str(repo.path))]))
     try:
         guild.crawl()
         assert people_of(guild, "src/x.py") == {"Bob Stone": 1, "Ada Lovelace": 1}
+        assert people_of(guild, "src/y.py") == {"Bob Stone": 1, "Ada Lovelace": 1}
     finally:
         guild.close()
 
@@ -347,6 +355,16 @@ def test_a_moved_file_keeps_its_people(make_repo, tmp_path):
     guild = Guild.from_config(write_config(tmp_path, [dict(kind="git", name="shapes", team="T", url=str(repo.path))]))
     guild.crawl()
     assert people_of(guild, "src/shapelets/model.py") == {"Ada Lovelace": 3, "Bob Stone": 2}
+    # her commits, made before the move, changed the file that is src/shapelets/model.py today
+    paths = [json.loads(r["metadata"])["paths"] for r in guild.store.query(
+        "SELECT metadata FROM documents WHERE kind = 'commit' ORDER BY updated_at")]
+    assert paths[1:] == [["src/shapelets/model.py"]] * 4 and "src/shapelets/model.py" in paths[0]
+    # a move made later, by an incremental crawl, renames the earlier commits' paths as well
+    repo.commit(*BOB, {"src/shapelets/model.py": None, "src/shapelets/learned.py": body + "changed\n"})
+    guild.crawl()
+    paths = [json.loads(r["metadata"])["paths"] for r in guild.store.query(
+        "SELECT metadata FROM documents WHERE kind = 'commit' ORDER BY updated_at")]
+    assert paths[1:] == [["src/shapelets/learned.py"]] * 5
     guild.close()
 
 

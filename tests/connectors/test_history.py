@@ -49,3 +49,13 @@ def test_a_folder_is_described_by_the_commits_that_changed_mostly_it():
                                            ("plain/file.py", (None, "plain/file.py"))])
 def test_renamed_reads_git_numstat_moves(field, parsed):
     assert renamed(field) == parsed
+
+
+def test_renames_name_each_commits_paths_as_they_are_today():
+    from connectors.common.history import Renames
+    names = Renames()  # read newest first: a.py moved to b.py, then b.py to c.py, then a new a.py was written
+    assert names.today("a.py") == "a.py"  # the new a.py's own commit
+    names.moved("b.py", "c.py")
+    assert names.today("b.py") == "c.py"
+    names.moved("a.py", "b.py")
+    assert names.today("a.py") == "c.py" and names.today("x.py") == "x.py"  # the first a.py is c.py today
