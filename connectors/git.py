@@ -264,15 +264,24 @@ class GitConnector:
                 continue  # a commit that only did housekeeping ('Update .mailmap', 'Bump version') counts nowhere
             raw.append((sha, len(parents.split()) > 1, (name, email), co, int(at or 0), subject, body, changes, moves))
         history = _History()
-        names = Renames()  # a moved file keeps its history: every commit's paths by their names today
-        for i, (sha, merge, author, co, when, subject, body, changes, moves) in enumerate(raw):  # newest first
-            raw[i] = (sha, merge, author, co, when, subject, body, [(names.today(p), n) for p, n in changes], moves)
+        # a commit document names the files it changed as they are today, so a question matched through a commit
+        # made before a move finds the file; the statistics stay by path at the time (a folder's history is the
+        # commits made to it, as `git log -- folder` tells), except that a moved file keeps its own people
+        names, today = Renames(), {}
+        for sha, _, _, _, _, _, _, changes, moves in raw:  # newest first
+            today[sha] = [(names.today(p), n) for p, n in changes]
             if moves:
                 history.moved[sha] = {names.today(after) for _, after in moves}
             for before, after in moves:
                 names.moved(before, after)
         mapped = self._mailmap(co_contacts) if co_contacts else {}
-        for sha, merge, author, co, when, subject, body, changes, _ in reversed(raw):  # oldest first
+        for sha, merge, author, co, when, subject, body, changes, moves in reversed(raw):  # oldest first
+            for before, after in moves:  # the moved file's people come along
+                for key, stat in history.per_path.pop(before, {}).items():
+                    into = history.per_path[after].setdefault(key, _Stat(*key))
+                    into.commits, into.lines = into.commits + stat.commits, into.lines + stat.lines
+                    into.first = min(x for x in (into.first, stat.first) if x) if (into.first or stat.first) else 0
+                    into.last = max(into.last, stat.last)
             people: list[tuple[str, str]] = []
             for name, email in [author] + [mapped.get(c, c) for c in co]:
                 key = (name.strip(), email.strip().lower())
@@ -282,7 +291,7 @@ class GitConnector:
                     continue
                 if not is_bot(name, email) and (key[0] or key[1]):
                     people.append(key)
-            history.commits.append(Commit(sha, merge, people, when, subject, body, changes))
+            history.commits.append(Commit(sha, merge, people, when, subject, body, today[sha]))
             total = sum(n for _, n in changes)
             for key in people:
                 history.repo.setdefault(key, _Stat(*key)).add(when, total)
@@ -349,7 +358,10 @@ class GitConnector:
         contributors = self._contributors(stats, "author" if fmt else "committer")
         if is_readme:
             contributors = self._contributors(repo_stats, "committer")
-            title = title or self.ctx.name
+            # a README is its repository's page: titled by the repository's name, not by its first heading ('News',
+            # 'Install', 'Disclaimer') nor by a tagline, whose words would make it the best title match for every
+            # question about the project's domain (its headings stay in its text)
+            title = self.ctx.name
         last = max((s.last for s in stats.values()), default=0)
         return Document(id=make_id(self.ctx.name, path), source=self.ctx.name, team=self.ctx.team, kind=kind,
                         title=title or name, text=text, url=self._url(path, head), path=path,

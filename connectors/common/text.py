@@ -107,12 +107,24 @@ def markdown_outline(md: str) -> list[list[Any]]:
     return out
 
 
+_TAG = re.compile(r"<[^<>]*>")
+
+
 def markdown_title(md: str) -> str:
-    for line in md.splitlines():
+    """The first level 1 or 2 heading, outside code blocks ('# install it' in a shell block is a comment)."""
+    for line in _FENCE.sub("", md).splitlines():
         m = re.match(r"\s{0,3}#{1,2}\s+(.+?)\s*#*\s*$", line)
         if m:
-            return re.sub(r"[*_`\[\]]", "", m.group(1)).strip()
+            return _clean_heading(m.group(1))
     return ""
+
+
+def _clean_heading(text: str) -> str:
+    """A heading's words: 'Installation<a id="installation"></a>' -> 'Installation', emphasis and links' brackets dropped."""
+    return " ".join(re.sub(r"[*_`\[\]]", "", _TAG.sub(" ", text)).split())
+
+
+_FENCE = re.compile(r"^\s{0,3}(```|~~~).*?^\s{0,3}\1[^\n]*$", re.MULTILINE | re.DOTALL)
 
 
 _RST_SETTINGS = {"report_level": 5, "halt_level": 5, "warning_stream": False, "file_insertion_enabled": False,

@@ -1,7 +1,9 @@
 """Markup to text."""
 import json
 
-from connectors.common.text import html_to_text, markdown_to_text, notebook_to_text, path_words, prose_to_text, rst_to_text
+import pytest
+
+from connectors.common.text import html_to_text, markdown_title, markdown_to_text, notebook_to_text, path_words, prose_to_text, rst_to_text
 
 
 def test_html_drops_navigation_scripts_and_styles():
@@ -97,3 +99,12 @@ def test_outlines_of_markdown_and_restructuredtext_name_headings_as_the_text_rea
     assert title == "Guide" and meta["outline"] == [[1, "Install"], [2, "Linux"]]
     assert all(h in text.splitlines() for _, h in meta["outline"])
     assert "outline" not in prose_to_text("markdown", "No headings here.")[2]
+
+
+@pytest.mark.parametrize("md, title", [
+    ("## Installation<a id=\"installation\"></a>\n\npip install acme\n", "Installation"),
+    ("```bash\n# install the CPU package\npip install acme\n```\n\n## Usage\n", "Usage"),
+    ("# **Acme** [docs]\n", "Acme docs"),
+])
+def test_a_markdown_title_is_a_heading_outside_code_in_words(md, title):
+    assert markdown_title(md) == title
