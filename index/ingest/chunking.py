@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any, Sequence
 
+from connectors.common.identifiers import identifier_words
 from connectors.common.text import drop_repeats
 
 MAX_TOKENS = 200
@@ -48,6 +49,16 @@ def chunk_text(title: str, text: str, tokenizer, max_tokens: int = MAX_TOKENS, o
             break
         start = max(end - overlap, start + 1)
     return chunks
+
+
+def embedding_input(chunk: str) -> str:
+    """What the embedding model reads for a chunk: the chunk, and the words inside its identifiers
+    ('AlternatingLeastSquares', 'BayesSearchCV': 'alternating least squares', 'bayes search cv'). The
+    model cuts a glued identifier into word pieces that mean little, so an API page made of class names
+    would match no question in words; full-text search already reads the words (index/storage). The
+    stored chunk, shown in snippets, stays as written; past the model's window the words change nothing."""
+    words = identifier_words(chunk)
+    return f"{chunk}\n{' '.join(words)}" if words else chunk
 
 
 # -- sections ----------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ import numpy as np
 from connectors.base import Checkpoint, Deleted, Document, Item, SourceError, Unchanged
 from connectors.common.redact import redact
 
-from index.ingest.chunking import chunk_text
+from index.ingest.chunking import chunk_text, embedding_input
 from index.ingest.traits import Traits, detector_available, traits as judge
 from index.embedding.embedder import Embedder, Pending
 from index.storage import documents as documents_store
@@ -194,7 +194,7 @@ class _Window:
         """Start encoding the waiting documents that are still current (outside any transaction)."""
         todo = [op for op in self.waiting if self.ops.get(op.doc.id) is op and op.vectors is None]
         self.waiting, self.waiting_chunks = [], 0
-        texts = [c for op in todo for c in op.chunks]
+        texts = [embedding_input(c) for op in todo for c in op.chunks]
         if texts:
             self.encoding.append((todo, self.embedder.submit(texts)))
 
@@ -426,7 +426,7 @@ def refresh_stale(store: Store, vectors: VectorIndex, embedder: Embedder,
     for i in range(0, len(stale), COMMIT_DOCS):
         part = stale[i:i + COMMIT_DOCS]
         chunks = [chunk_text(heading(doc), doc.text, embedder.tokenizer) for doc, _ in part]
-        vecs = embedder.encode([c for cs in chunks for c in cs])
+        vecs = embedder.encode([embedding_input(c) for cs in chunks for c in cs])
         if progress:
             progress("chunks", len(vecs))
         add_ids: list[int] = []

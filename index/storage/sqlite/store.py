@@ -84,7 +84,8 @@ def now_iso() -> str:
     return iso(datetime.now(timezone.utc))
 
 
-INDEX_VERSION = 2  # bump when chunking or text cleaning changes: every document is embedded again
+INDEX_VERSION = 3  # bump when chunking, text cleaning or what the model reads changes: every document is embedded again
+# (3: identifiers' words are read with each chunk, index/ingest/chunking.embedding_input)
 _IDENTIFIER = re.compile(r"\b\w*(?:[a-z][A-Z]|[A-Za-z]_[A-Za-z])\w*\b")
 
 

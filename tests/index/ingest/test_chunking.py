@@ -58,3 +58,30 @@ def test_a_passage_is_placed_in_its_section_by_the_outline(tokenizer):
     assert where.get("Use apt") == ["Install", "On Linux"] or any(v == ["Install", "On Linux"] for v in where.values())
     assert passage_section("Guide", text, None, chunks[0]) == []
     assert passage_section("Guide", text, [["x", None], "bad"], chunks[-1]) == []
+
+
+def test_the_model_reads_the_words_inside_identifiers():
+    from index.ingest.chunking import embedding_input
+    assert embedding_input("Api\n.. autoclass:: implicit.als.AlternatingLeastSquares") == \
+        "Api\n.. autoclass:: implicit.als.AlternatingLeastSquares\nalternating least squares"
+    assert embedding_input("Plain words only.") == "Plain words only."
+
+
+def test_a_page_made_of_a_class_name_is_found_by_meaning_in_words(tmp_path):
+    """An API page that only names its class answers a question in words through the semantic retriever too."""
+    from connectors.base import Document
+    from support.indexes import searcher_over
+    pages = [Document("api", "s", "T", "doc", "models/als", ".. autoclass:: implicit.cpu.als.AlternatingLeastSquares\n"
+                      "   :members:\n   :show-inheritance:", path="api/models/als.rst")]
+    pages += [Document(f"d{i}", "s", "T", "doc", t, x, path=f"docs/d{i}.md") for i, (t, x) in enumerate([
+        ("Install", "pip install the package with conda or from source."),
+        ("Evaluation", "Precision at k and ranking metrics for recommendations."),
+        ("Nearest neighbours", "Approximate nearest neighbour search with annoy and faiss."),
+        ("Datasets", "Movielens and lastfm datasets are downloaded on first use.")])]
+    searcher = searcher_over(tmp_path, pages)
+    try:
+        vector = searcher.embedder.encode_query(["alternating least squares"])[0]
+        ranked = [searcher.store.chunk_rows([c])[c]["doc_id"] for c, _ in searcher.vectors.search(vector, 5)]
+        assert ranked[0] == "api"
+    finally:
+        searcher.store.close()
