@@ -358,10 +358,7 @@ class GitConnector:
         contributors = self._contributors(stats, "author" if fmt else "committer")
         if is_readme:
             contributors = self._contributors(repo_stats, "committer")
-            # a README is its repository's page: titled by the repository's name, not by its first heading ('News',
-            # 'Install', 'Disclaimer') nor by a tagline, whose words would make it the best title match for every
-            # question about the project's domain (its headings stay in its text)
-            title = self.ctx.name
+            title = title or self.ctx.name
         last = max((s.last for s in stats.values()), default=0)
         return Document(id=make_id(self.ctx.name, path), source=self.ctx.name, team=self.ctx.team, kind=kind,
                         title=title or name, text=text, url=self._url(path, head), path=path,

@@ -5,8 +5,9 @@ stands for itself, a commit half for its author and half for the files it change
 much of that file's history matches: CHANGELOG.md, changed by every release, says little), and a
 matching folder passes weight on to the matching units inside it. Half the vote goes by each
 person's share of those units' commits (shrunk: one commit is weak evidence); half by their
-commits to the module's core (its heaviest units, with the tests named after them), as the main
-builder of a module is the one with most commits to its paths.
+commits to the module's core (its heaviest units, with the tests named after them; shrunk alike, so
+a core of one page with one commit does not hand its author half a vote that a module with twenty
+commits must share), as the main builder of a module is the one with most commits to its paths.
 """
 from __future__ import annotations
 
@@ -224,7 +225,7 @@ def module_votes(store: Store, parts: list[str], doc_weight: dict[str, float], d
         size = sum(pooled.values())
         for pid in set(out) | set(pooled):
             row = out.setdefault(pid, [0.0, next(iter(core)), 0, None, None, -1.0])
-            row[0] = (1 - CORE_BLEND) * row[0] + CORE_BLEND * (pooled.get(pid, 0.0) / size if size else 0.0)
+            row[0] = (1 - CORE_BLEND) * row[0] + CORE_BLEND * (pooled.get(pid, 0.0) / (size + SHRINK) if size else 0.0)
     size_of = {u: sum(c for _, c, _, _ in per.values()) for u, per in shares.items()}
     return {pid: row[:5] + [size_of.get(row[1], 0)] for pid, row in out.items()}
 

@@ -52,8 +52,6 @@ def test_first_crawl_indexes_prose_and_paths(repo_and_guild):
     docs = {r["path"]: r for r in guild.store.query("SELECT path, kind, title, text FROM documents WHERE kind NOT IN ('commit')")}
     assert docs["docs/"]["kind"] == "folder" and "intro" in docs["docs/"]["text"]
     assert docs["README.md"]["kind"] == "readme"
-    # the README is the repository's page, by its name; its own heading stays in its text
-    assert docs["README.md"]["title"] == "ranker" and "Ranker" in docs["README.md"]["text"]
     assert docs["docs/intro.md"]["kind"] == "doc" and "Collaborative filtering" in docs["docs/intro.md"]["text"]
     assert docs["src/model.py"]["kind"] == "code_path" and "model" in docs["src/model.py"]["text"]
     assert "x = 1" not in docs["src/model.py"]["text"]
