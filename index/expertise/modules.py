@@ -5,9 +5,8 @@ stands for itself, a commit half for its author and half for the files it change
 much of that file's history matches: CHANGELOG.md, changed by every release, says little), and a
 matching folder passes weight on to the matching units inside it. Half the vote goes by each
 person's share of those units' commits (shrunk: one commit is weak evidence); half by their
-commits to the module's core (its heaviest units, with the tests named after them; shrunk alike, so
-a core of one page with one commit does not hand its author half a vote that a module with twenty
-commits must share), as the main builder of a module is the one with most commits to its paths.
+commits to the module's core (its heaviest units, with the tests named after them), as the main
+builder of a module is the one with most commits to its paths.
 """
 from __future__ import annotations
 
@@ -169,7 +168,9 @@ def module_weights(store: Store, parts: list[str], doc_weight: dict[str, float],
 def illustrated_code(store: Store, units: Iterable[str], docs: dict[str, dict[str, Any]]) -> dict[str, str]:
     """unit -> the code file it illustrates: a doc page, example, notebook or image named exactly after one
     code file of its repository ('docsrc/reference/domain_reduction.rst', 'examples/domain_reduction.ipynb'
-    for 'bayes_opt/domain_reduction.py') stands for that file, as the module is its code, not its illustrations."""
+    for 'bayes_opt/domain_reduction.py'), or in a folder so named ('docsrc/reference/acquisition/
+    ExpectedImprovement.rst' for 'bayes_opt/acquisition.py'), stands for that file, as the module is its
+    code, not its illustrations."""
     units = list(units)
     known = {**store.documents(u for u in units if u not in docs), **docs}
     out: dict[str, str] = {}
@@ -178,15 +179,23 @@ def illustrated_code(store: Store, units: Iterable[str], docs: dict[str, dict[st
         path, kind = d.get("path") or "", d.get("kind")
         if not path or not (kind == "doc" or (kind in ("code_path", "folder") and (illustrates(path) or is_asset(path)))):
             continue
-        name = path.rstrip("/").rsplit("/", 1)[-1].split(".", 1)[0].casefold()
-        if len(name) < 4 or "/" not in path.rstrip("/"):
+        if "/" not in path.rstrip("/"):
             continue
         prefix = repository_prefix(u, path)
-        code = {r["id"] for r in documents_store.code_paths_with_stem(store, d.get("source") or "", name)
-                if r["id"].startswith(prefix) and r["id"] != u and (r["path"] or "").rsplit("/", 1)[-1].split(".", 1)[0].casefold() == name
-                and not illustrates(r["path"] or "") and not is_asset(r["path"] or "") and not is_test_path(r["path"] or "")}
-        if len(code) == 1:
-            out[u] = code.pop()
+        folders = path.rstrip("/").split("/")[:-1]
+        # its own name, else its folder's: API pages sit by module ('reference/acquisition/ExpectedImprovement.rst'
+        # documents a class of 'acquisition.py'); a folder of illustrations ('docs', 'examples') names no module
+        names = [path.rstrip("/").rsplit("/", 1)[-1].split(".", 1)[0].casefold()]
+        names += [folders[-1].casefold()] if folders and not ILLUSTRATION_FOLDER.match(folders[-1]) else []
+        for name in names:
+            if len(name) < 4:
+                continue
+            code = {r["id"] for r in documents_store.code_paths_with_stem(store, d.get("source") or "", name)
+                    if r["id"].startswith(prefix) and r["id"] != u and (r["path"] or "").rsplit("/", 1)[-1].split(".", 1)[0].casefold() == name
+                    and not illustrates(r["path"] or "") and not is_asset(r["path"] or "") and not is_test_path(r["path"] or "")}
+            if len(code) == 1:
+                out[u] = code.pop()
+                break
     return out
 
 
@@ -225,7 +234,7 @@ def module_votes(store: Store, parts: list[str], doc_weight: dict[str, float], d
         size = sum(pooled.values())
         for pid in set(out) | set(pooled):
             row = out.setdefault(pid, [0.0, next(iter(core)), 0, None, None, -1.0])
-            row[0] = (1 - CORE_BLEND) * row[0] + CORE_BLEND * (pooled.get(pid, 0.0) / (size + SHRINK) if size else 0.0)
+            row[0] = (1 - CORE_BLEND) * row[0] + CORE_BLEND * (pooled.get(pid, 0.0) / size if size else 0.0)
     size_of = {u: sum(c for _, c, _, _ in per.values()) for u, per in shares.items()}
     return {pid: row[:5] + [size_of.get(row[1], 0)] for pid, row in out.items()}
 

@@ -326,14 +326,14 @@ def test_a_question_naming_a_project_is_answered_by_what_it_asks_of_the_project(
     s.close()
 
 
-def test_a_module_known_by_one_commit_is_weak_evidence_against_a_well_built_one(tmp_path):
-    # two projects have the part asked about: 'optim' only an API page with one commit, 'tuner' the module itself
-    s = make_store(tmp_path, [_part("optim", "README.md", "readme", [("Ada", 40)]),
-                              _part("optim", "docs/api/Bound.rst", "doc", [("Ada", 1)]),
-                              _part("tuner", "README.md", "readme", [("Olga", 200), ("Yara", 400)]),
-                              _part("tuner", "tuner/acquisition.py", "code_path", [("Olga", 9), ("Yara", 3), ("Carmen", 3)]),
-                              _part("tuner", "commit:1", "commit", [("Olga", 1)], paths=["tuner/acquisition.py"])])
-    scores = {"optim:docs/api/Bound.rst": 1.0, "tuner:tuner/acquisition.py": 0.99, "tuner:commit:1": 0.98}
-    names = [e.name for e in rank_experts(s, scores, now=when(2025), topic="acquisition functions like confidence bounds")]
-    assert names[0] == "Olga"
+
+def test_an_api_page_in_a_folder_named_after_a_module_stands_for_the_module(tmp_path):
+    # a reference laid out by module: the page on one class of optim/acquisition.py, written in one commit by Ada
+    s = make_store(tmp_path, [_part("optim", "README.md", "readme", [("Ada", 40), ("Wen", 30)]),
+                              _part("optim", "docs/reference/acquisition/UpperBound.rst", "doc", [("Ada", 1)]),
+                              _part("optim", "optim/acquisition.py", "code_path", [("Wen", 9), ("Ada", 1)]),
+                              _part("optim", "optim/space.py", "code_path", [("Ada", 30)])])
+    scores = {"optim:docs/reference/acquisition/UpperBound.rst": 1.0, "optim:optim/space.py": 0.5}
+    experts = rank_experts(s, scores, now=when(2025), topic="upper confidence bound acquisition")
+    assert experts[0].name == "Wen" and "optim/acquisition.py" in experts[0].evidence[0].what
     s.close()
