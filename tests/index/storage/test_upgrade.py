@@ -83,10 +83,20 @@ def _chunks(config: Path) -> list[tuple]:
         db.close()
 
 
-def test_a_data_dir_of_the_previous_layout_answers_and_recrawls_incrementally(old_data_dir, capsys):
+def test_a_data_dir_of_the_previous_layout_answers_and_recrawls_incrementally(old_data_dir, capsys, monkeypatch):
     config = old_data_dir
     chunks = _chunks(config)
     assert chunks
+    # the layout alone is upgraded here: a release that also changes what is embedded (INDEX_VERSION) or what
+    # a git source reads (STATE_VERSION) re-embeds or re-reads once, as tests/connectors/test_git.py shows
+    import connectors.git
+    import index.storage.sqlite.store as store_module
+    db = sqlite3.connect(str(config.parent / "data" / "guild.db"))
+    index_version = db.execute("SELECT value FROM meta WHERE key = 'index_version'").fetchone()[0]
+    state_version = json.loads(db.execute("SELECT cursor FROM sources WHERE name = 'drift'").fetchone()[0])["v"]
+    db.close()
+    monkeypatch.setattr(store_module, "INDEX_VERSION", int(index_version))
+    monkeypatch.setattr(connectors.git, "STATE_VERSION", state_version)
 
     assert cli.main(["--config", str(config), "search", "population stability index", "--json"]) == 0
     hits = json.loads(capsys.readouterr().out)
