@@ -169,8 +169,9 @@ def illustrated_code(store: Store, units: Iterable[str], docs: dict[str, dict[st
     """unit -> the code file it illustrates: a doc page, example, notebook or image named exactly after one
     code file of its repository ('docsrc/reference/domain_reduction.rst', 'examples/domain_reduction.ipynb'
     for 'bayes_opt/domain_reduction.py'), or in a folder so named ('docsrc/reference/acquisition/
-    ExpectedImprovement.rst' for 'bayes_opt/acquisition.py'), stands for that file, as the module is its
-    code, not its illustrations."""
+    ExpectedImprovement.rst' for 'bayes_opt/acquisition.py'), or else named like exactly one code file but
+    for its last word ('examples/mixture_cure_model.py' for 'fitters/mixture_cure_fitter.py'), stands for
+    that file, as the module is its code, not its illustrations."""
     units = list(units)
     known = {**store.documents(u for u in units if u not in docs), **docs}
     out: dict[str, str] = {}
@@ -187,11 +188,14 @@ def illustrated_code(store: Store, units: Iterable[str], docs: dict[str, dict[st
         # documents a class of 'acquisition.py'); a folder of illustrations ('docs', 'examples') names no module
         names = [path.rstrip("/").rsplit("/", 1)[-1].split(".", 1)[0].casefold()]
         names += [folders[-1].casefold()] if folders and not ILLUSTRATION_FOLDER.match(folders[-1]) else []
-        for name in names:
+        stem_words = names[0].split("_")
+        kin = "_".join(stem_words[:-1]) if len(stem_words) >= 3 else ""  # 'mixture_cure_model' ~ 'mixture_cure_fitter'
+        for name in names + ([kin] if kin else []):
             if len(name) < 4:
                 continue
+            same = (lambda n: n == name) if name != kin else (lambda n: n.startswith(kin + "_") and n.count("_") == kin.count("_") + 1)
             code = {r["id"] for r in documents_store.code_paths_with_stem(store, d.get("source") or "", name)
-                    if r["id"].startswith(prefix) and r["id"] != u and (r["path"] or "").rsplit("/", 1)[-1].split(".", 1)[0].casefold() == name
+                    if r["id"].startswith(prefix) and r["id"] != u and same((r["path"] or "").rsplit("/", 1)[-1].split(".", 1)[0].casefold())
                     and not illustrates(r["path"] or "") and not is_asset(r["path"] or "") and not is_test_path(r["path"] or "")}
             if len(code) == 1:
                 out[u] = code.pop()

@@ -282,3 +282,15 @@ def test_a_doc_page_or_example_named_after_a_code_file_stands_for_that_file(tmp_
     assert illustrated_code(s, weights, s.documents(weights)) == {
         "r:docsrc/reference/domain_reduction.rst": "r:opt/domain_reduction.py", "r:examples/domain_reduction.ipynb": "r:opt/domain_reduction.py"}
     s.close()
+
+
+def test_an_example_named_like_a_code_file_but_its_last_word_stands_for_it_when_only_one_is(tmp_path):
+    s = make_store(tmp_path, [doc("pkg/fitters/mixture_cure_fitter.py", people=[("Oskar", 13)]),
+                              doc("pkg/fitters/mixture_model.py", people=[("Ilya", 4)]),
+                              doc("examples/mixture_cure_model.py", people=[("Ilya", 3)]),
+                              doc("examples/kaplan_meier_plot.py", people=[("Ilya", 2)]),  # two kin below: neither
+                              doc("pkg/kaplan_meier_fitter.py", people=[("Cam", 9)]),
+                              doc("pkg/kaplan_meier_utils.py", people=[("Cam", 2)])])
+    units = ["r:examples/mixture_cure_model.py", "r:examples/kaplan_meier_plot.py"]
+    assert illustrated_code(s, units, s.documents(units)) == {"r:examples/mixture_cure_model.py": "r:pkg/fitters/mixture_cure_fitter.py"}
+    s.close()
