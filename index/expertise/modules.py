@@ -182,25 +182,32 @@ def illustrated_code(store: Store, units: Iterable[str], docs: dict[str, dict[st
             continue
         if "/" not in path.rstrip("/"):
             continue
-        prefix = repository_prefix(u, path)
-        folders = path.rstrip("/").split("/")[:-1]
-        # its own name, else its folder's: API pages sit by module ('reference/acquisition/ExpectedImprovement.rst'
-        # documents a class of 'acquisition.py'); a folder of illustrations ('docs', 'examples') names no module
-        names = [path.rstrip("/").rsplit("/", 1)[-1].split(".", 1)[0].casefold()]
-        names += [folders[-1].casefold()] if folders and not ILLUSTRATION_FOLDER.match(folders[-1]) else []
-        stem_words = names[0].split("_")
-        kin = "_".join(stem_words[:-1]) if len(stem_words) >= 3 else ""  # 'mixture_cure_model' ~ 'mixture_cure_fitter'
-        for name in names + ([kin] if kin else []):
-            if len(name) < 4:
-                continue
-            same = (lambda n: n == name) if name != kin else (lambda n: n.startswith(kin + "_") and n.count("_") == kin.count("_") + 1)
-            code = {r["id"] for r in documents_store.code_paths_with_stem(store, d.get("source") or "", name)
-                    if r["id"].startswith(prefix) and r["id"] != u and same((r["path"] or "").rsplit("/", 1)[-1].split(".", 1)[0].casefold())
-                    and not illustrates(r["path"] or "") and not is_asset(r["path"] or "") and not is_test_path(r["path"] or "")}
-            if len(code) == 1:
-                out[u] = code.pop()
+        own = path.rstrip("/").rsplit("/", 1)[-1].split(".", 1)[0].casefold()
+        folder = path.rstrip("/").split("/")[-2]
+        # (the name looked for, whether a code file's name is it): its own name; else its folder's, as API pages sit
+        # by module ('reference/acquisition/ExpectedImprovement.rst' documents a class of 'acquisition.py'), unless
+        # the folder is one of illustrations ('docs', 'examples'); else its kin, all its words but the last
+        tries: list[tuple[str, Callable[[str], bool]]] = [(own, own.__eq__)]
+        if not ILLUSTRATION_FOLDER.match(folder):
+            tries.append((folder.casefold(), folder.casefold().__eq__))
+        if own.count("_") >= 2:
+            kin = own.rsplit("_", 1)[0]
+            tries.append((kin, lambda n, kin=kin: n.startswith(kin + "_") and n.count("_") == kin.count("_") + 1))
+        for name, same in tries:
+            code = _one_code_file(store, d.get("source") or "", repository_prefix(u, path), u, name, same) if len(name) >= 4 else None
+            if code:
+                out[u] = code
                 break
     return out
+
+
+def _one_code_file(store: Store, source: str, prefix: str, unit: str, name: str, same: Callable[[str], bool]) -> str | None:
+    """The one code file of the repository (`prefix`) whose name (no folder, no extension) is `same`, looked up by
+    `name`; None when there is none or several. Illustrations, assets and tests are not code files here."""
+    code = {r["id"] for r in documents_store.code_paths_with_stem(store, source, name)
+            if r["id"].startswith(prefix) and r["id"] != unit and same((r["path"] or "").rsplit("/", 1)[-1].split(".", 1)[0].casefold())
+            and not illustrates(r["path"] or "") and not is_asset(r["path"] or "") and not is_test_path(r["path"] or "")}
+    return code.pop() if len(code) == 1 else None
 
 
 def is_test_path(path: str) -> bool:
