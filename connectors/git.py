@@ -454,7 +454,7 @@ class GitConnector:
                 if self.history:
                     # the new commits, and the earlier ones that changed a file a new commit moved: their paths are renamed
                     moved = set().union(*(history.moved.get(sha, set()) for sha in new))
-                    yield from self._commits(c for c in history.commits if c.sha in new or moved.intersection(p for p, _ in c.changes))
+                    yield from self._commits(c for c in history.commits if c.sha in new or (moved and moved.intersection(p for p, _ in c.changes)))
                 yield Checkpoint({"v": STATE_VERSION, "commit": head, "history": self.history})
                 return
         # first crawl, rewritten history (force-push) or a very large change: read everything

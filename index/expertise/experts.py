@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from connectors.common.stopwords import QUESTION_STOPWORDS
 
@@ -210,6 +210,12 @@ class Match:
         return _question_grain(mass, self.per_project, self.doc_weight, self.docs) if mass else 0.0
 
 
+def named_projects(store: Store, topic: str, scopes: Iterable[str]) -> dict[str, str]:
+    """The projects among `scopes` the question names ('... in tslearn'), with their names."""
+    names = {scope: project_intro(store, scope)["name"] for scope in scopes}
+    return {scope: name for scope, name in names.items() if names_project(topic, name)}
+
+
 def beyond_the_name(store: Store, topic: str, doc_scores: dict[str, float],
                     search: Callable[[str], dict[str, float]]) -> dict[str, float]:
     """The documents that answer what a question asks of the project it names: for 'support for constraints in
@@ -219,14 +225,13 @@ def beyond_the_name(store: Store, topic: str, doc_scores: dict[str, float],
     Unchanged (`doc_scores`) when no project among the best matches is named, when nothing but the name is
     asked ('who knows LightFM?'), when the rest's best match is not the named project's, or when the rest
     is about a whole rather than a part."""
-    first = Match.of(store, doc_scores)
-    names = {scope: project_intro(store, scope)["name"] for scope in (first.per_project if first else ())}
-    named = {scope for scope, name in names.items() if names_project(topic, name)}
+    top = sorted(doc_scores, key=lambda d: -doc_scores[d])[:VOTING_DOCS]
+    named = named_projects(store, topic, set(doc_projects(store, store.documents(top)).values()))
     if not named:
         return doc_scores
     rest = topic
-    for scope in named:
-        rest = without_name(rest, names[scope])
+    for name in named.values():
+        rest = without_name(rest, name)
     if not any(w not in QUESTION_STOPWORDS and len(w) > 2 for w in rest.split()):
         return doc_scores
     again = search(rest)
@@ -287,7 +292,7 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
     project_proof: dict[str, list] = {}
     module_proof: dict[str, list] = {}
     if mass and topic and NAMED_OTHERS < 1:  # a question naming a project is about that project
-        named = {scope for scope in mass if names_project(topic, project_intro(store, scope)["name"])}
+        named = set(named_projects(store, topic, mass))
         # ... or one of its files or folders by name ('the target encoder': target_encoder.py), if that part is
         # among the question's best-matching files and folders ('feature selection' names many a file in passing)
         files = {d: doc_weight[d] for d in doc_weight if d in docs and docs[d]["kind"] in ("code_path", "folder")}

@@ -178,10 +178,8 @@ def illustrated_code(store: Store, units: Iterable[str], docs: dict[str, dict[st
     for u in units:
         d = known.get(u) or {}
         path, kind = d.get("path") or "", d.get("kind")
-        if not path or not (kind == "doc" or (kind in ("code_path", "folder") and (illustrates(path) or is_asset(path)))):
-            continue
-        if "/" not in path.rstrip("/"):
-            continue
+        if "/" not in path.rstrip("/") or not (kind == "doc" or (kind in ("code_path", "folder") and (illustrates(path) or is_asset(path)))):
+            continue  # an illustration, in a folder
         own = path.rstrip("/").rsplit("/", 1)[-1].split(".", 1)[0].casefold()
         folder = path.rstrip("/").split("/")[-2]
         # (the name looked for, whether a code file's name is it): its own name; else its folder's, as API pages sit
