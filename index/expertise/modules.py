@@ -217,8 +217,10 @@ def module_votes(store: Store, parts: list[str], doc_weight: dict[str, float], d
                  fresh: Callable[[str | None], float]) -> dict[str, list]:
     """person -> [vote, best unit, their commits there, first, last, all commits there]: the votes sum to at most 1."""
     weights, shares = module_weights(store, parts, doc_weight, docs, fresh)
-    total = sum(weights.values())
     known = docs if all(u in docs for u in weights) else {**store.documents(u for u in weights if u not in docs), **docs}
+    core = core_units(weights, known) if weights else []
+    weights = fold_commits(weights, core, known)
+    total = sum(weights.values())
     out: dict[str, list] = {}
     for u, w in weights.items():
         for pid, (share, count, first, last) in shares[u].items():
@@ -229,7 +231,6 @@ def module_votes(store: Store, parts: list[str], doc_weight: dict[str, float], d
             rank = (known.get(u, {}).get("kind") != "commit", vote)
             if rank > (known.get(row[1], {}).get("kind") != "commit", row[5]):
                 row[1:6] = [u, count, first, last, vote]
-    core = core_units(weights, known) if weights else []
     if core:  # the core's builders by their commits to it, as the module's main builder is named
         top = max(weights[u] for u in core)
         weight = {u: weights[u] / top for u in core}  # a unit's commits count as much as it weighs against the heaviest
@@ -246,6 +247,24 @@ def module_votes(store: Store, parts: list[str], doc_weight: dict[str, float], d
             row[0] = (1 - CORE_BLEND) * row[0] + CORE_BLEND * (pooled.get(pid, 0.0) / size if size else 0.0)
     size_of = {u: sum(c for _, c, _, _ in per.values()) for u, per in shares.items()}
     return {pid: row[:5] + [size_of.get(row[1], 0)] for pid, row in out.items()}
+
+
+def fold_commits(weights: dict[str, float], core: list[str], docs: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """A matching commit that changed the module's core is evidence of where the module is, not a part of it:
+    its weight joins the core units it changed, whose people are counted by all their commits there."""
+    out = dict(weights)
+    for c, w in weights.items():
+        doc = docs.get(c) or {}
+        if doc.get("kind") != "commit":
+            continue
+        prefix = repository_prefix(c)
+        paths = [prefix + p for p in commit_paths(doc)]
+        touched = [u for u in core if any(p == u or (u.endswith("/") and p.startswith(u)) for p in paths)]
+        if touched:
+            del out[c]
+            for u in touched:
+                out[u] += w / len(touched)
+    return out
 
 
 def core_units(weights: dict[str, float], docs: dict[str, dict[str, Any]], cut: float = CORE_CUT) -> list[str]:

@@ -75,6 +75,23 @@ def test_a_question_matching_only_commits_whose_files_are_gone_still_votes(tmp_p
         s.close()
 
 
+def test_commits_that_locate_the_module_do_not_outvote_its_builder(tmp_path):
+    """Several commits name the class their file defines ('Fix cloning of GridSearcher'), all by one person; the
+    file's main builder wrote commits that never say its name. The commits say where the module is; who built it
+    is told by all the commits to it, so the builder leads."""
+    commits = [doc(f"commit:{i}", "commit", people=[("Bruno", 1)], meta={"paths": ["pkg/searcher.py"]}) for i in range(5)]
+    docs_ = [doc("pkg/searcher.py", people=[("Tomas", 32), ("Bruno", 26), ("Yara", 11)]), *commits]
+    s = make_store(tmp_path, docs_)
+    try:
+        ids = [f"r:commit:{i}" for i in range(5)]
+        votes = module_votes(s, ids, {d: 1.0 for d in ids}, rows(s, ids), lambda ts: 1.0)
+        ranked = sorted(votes, key=lambda p: -votes[p][0])
+        assert ranked[:2] == ["p:tomas@x.example", "p:bruno@x.example"]
+        assert votes["p:bruno@x.example"][1] == "r:pkg/searcher.py"  # his evidence: the file, not one of his commits
+    finally:
+        s.close()
+
+
 def test_a_folder_passes_its_weight_to_the_matching_units_inside_it():
     weights = {"r:split/": 1.0, "r:split/expanding.py": 1.0, "r:other.py": 0.5}
     out = drill_down(weights, ["r:split/"])  # as much as the matching inside weighs against the folder
