@@ -255,7 +255,8 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
     matching parts (files, folders, commits) locate (index/expertise/modules.py) as far as the question
     matches parts, by commits to the whole project as far as it matches the whole (README, wiki
     pages). The same grain moves the mix: as far as the question is about parts, the document votes
-    (the editors of matching pages, the committers of a matching README) only break ties. A `topic`
+    (the editors of matching pages, the committers of a matching README) only break ties, and a question
+    about a part is asked of the projects whose parts match (pages weigh nothing in their mass). A `topic`
     naming a project keeps the others to NAMED_OTHERS of their mass. Only documents `viewer` may see
     vote (a project is one source).
     """
@@ -285,7 +286,10 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
 
     mass = full = match.mass(1.0)
     if mass:
-        mass = match.mass(1.0 - _question_grain(mass, per_project, doc_weight, docs))
+        grain = _question_grain(mass, per_project, doc_weight, docs)
+        # a question about a part is asked of the projects whose parts match (pages weigh nothing then); below
+        # PART_QUESTION the pages tell which project as far as the question is about a whole
+        mass = (match.mass(0.0) if grain > PART_QUESTION else {}) or match.mass(1.0 - grain)
     project_votes: dict[str, float] = defaultdict(float)  # by commits to the whole project
     part_votes: dict[str, float] = defaultdict(float)  # by commits to the matching parts
     overall = 0.0

@@ -255,6 +255,26 @@ def test_another_teams_wiki_does_not_choose_the_project_of_a_part_question(tmp_p
     s.close()
 
 
+def test_a_part_question_is_asked_of_the_project_whose_parts_match_however_much_another_writes_about_it(tmp_path):
+    # 'viz' has two well-matching pages on its palettes, but its own commits and folder match weakly; 'trees' has
+    # the commit that says it best. The question is about a part (its parts outweigh its whole), so the parts that
+    # match say which project it is asked of: however many pages another team writes, they are prose about the topic
+    s = make_store(tmp_path, [_part("trees", "README.md", "readme", [("Oskar", 200), ("Vera", 20)]),
+                              _part("trees", "trees/colors.py", "code_path", [("Oskar", 6), ("Vera", 6), ("Emil", 4)]),
+                              _part("trees", "commit:1", "commit", [("Greta", 1)], title="configurable colors", paths=["trees/colors.py"]),
+                              _part("viz", "README.md", "readme", [("Lucia", 500)]),
+                              _part("viz", "viz/style/", "folder", [("Lucia", 16), ("Bruno", 3)]),
+                              _part("viz", "commit:3", "commit", [("Ines", 1)], title="palettes as colormaps", paths=["viz/style/palettes.py"]),
+                              _part("viz", "viz/style/palettes.py", "code_path", [("Lucia", 9), ("Ines", 1)]),
+                              _page("viz", "Viz/examples/palettes", "Palettes example", "Lucia"),
+                              _page("viz", "Viz/api/palettes", "Palettes", "Lucia")])
+    scores = {"trees:commit:1": 1.0, "viz:Viz/examples/palettes": 0.969, "viz:Viz/api/palettes": 0.953,
+              "viz:commit:3": 0.884, "viz:viz/style/": 0.866}
+    names = [e.name for e in rank_experts(s, scores, now=when(2025), topic="made the color palettes of the tree plots configurable")]
+    assert names[0] in ("Oskar", "Vera")
+    s.close()
+
+
 def test_a_docs_folder_is_prose_about_code_only_in_a_repository_whose_match_reaches_code():
     from index.expertise.experts import prose, reaches_code
 
