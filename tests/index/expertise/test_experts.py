@@ -275,6 +275,18 @@ def test_a_part_question_is_asked_of_the_project_whose_parts_match_however_much_
     s.close()
 
 
+def test_a_part_question_matched_only_by_folders_and_pages_still_chooses_its_project(tmp_path):
+    # folders carry no project mass (a package root holds everything), so with pages weighing nothing no project
+    # would be left: the pages, discounted as before, say which project, and the folder's builders answer
+    s = make_store(tmp_path, [_part("viz", "README.md", "readme", [("Lucia", 500), ("Bruno", 40)]),
+                              _part("viz", "viz/text/", "folder", [("Bruno", 22), ("Lucia", 4)]),
+                              _page("viz", "Viz/text", "Text visualizers", "Lucia")])
+    names = [e.name for e in rank_experts(s, {"viz:viz/text/": 1.0, "viz:Viz/text": 0.9}, now=when(2025),
+                                          topic="the text visualizers")]
+    assert names[0] == "Bruno"
+    s.close()
+
+
 def test_a_docs_folder_is_prose_about_code_only_in_a_repository_whose_match_reaches_code():
     from index.expertise.experts import prose, reaches_code
 
