@@ -108,6 +108,7 @@ def markdown_outline(md: str) -> list[list[Any]]:
 
 
 _TAG = re.compile(r"<[^<>]*>")
+_FENCE = re.compile(r"^\s{0,3}(```|~~~).*?^\s{0,3}\1[^\n]*$", re.MULTILINE | re.DOTALL)
 
 
 def markdown_title(md: str) -> str:
@@ -122,9 +123,6 @@ def markdown_title(md: str) -> str:
 def _clean_heading(text: str) -> str:
     """A heading's words: 'Installation<a id="installation"></a>' -> 'Installation', emphasis and links' brackets dropped."""
     return " ".join(re.sub(r"[*_`\[\]]", "", _TAG.sub(" ", text)).split())
-
-
-_FENCE = re.compile(r"^\s{0,3}(```|~~~).*?^\s{0,3}\1[^\n]*$", re.MULTILINE | re.DOTALL)
 
 
 _RST_SETTINGS = {"report_level": 5, "halt_level": 5, "warning_stream": False, "file_insertion_enabled": False,

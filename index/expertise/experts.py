@@ -286,10 +286,10 @@ def rank_experts(store: Store, doc_scores: dict[str, float], limit: int = 10, te
 
     mass = full = match.mass(1.0)
     if mass:
-        grain = _question_grain(mass, per_project, doc_weight, docs)
+        asked_of_part = _question_grain(mass, per_project, doc_weight, docs)
         # a question about a part is asked of the projects whose parts match (pages weigh nothing then); below
         # PART_QUESTION the pages tell which project as far as the question is about a whole
-        mass = (match.mass(0.0) if grain > PART_QUESTION else {}) or match.mass(1.0 - grain)
+        mass = (match.mass(0.0) if asked_of_part > PART_QUESTION else {}) or match.mass(1.0 - asked_of_part)
     project_votes: dict[str, float] = defaultdict(float)  # by commits to the whole project
     part_votes: dict[str, float] = defaultdict(float)  # by commits to the matching parts
     overall = 0.0

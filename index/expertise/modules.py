@@ -180,7 +180,7 @@ def illustrated_code(store: Store, units: Iterable[str], docs: dict[str, dict[st
         path, kind = d.get("path") or "", d.get("kind")
         if "/" not in path.rstrip("/") or not (kind == "doc" or (kind in ("code_path", "folder") and (illustrates(path) or is_asset(path)))):
             continue  # an illustration, in a folder
-        own = path.rstrip("/").rsplit("/", 1)[-1].split(".", 1)[0].casefold()
+        own = base_name(path)
         folder = path.rstrip("/").split("/")[-2]
         # (the name looked for, whether a code file's name is it): its own name; else its folder's, as API pages sit
         # by module ('reference/acquisition/ExpectedImprovement.rst' documents a class of 'acquisition.py'), unless
@@ -203,7 +203,7 @@ def _one_code_file(store: Store, source: str, prefix: str, unit: str, name: str,
     """The one code file of the repository (`prefix`) whose name (no folder, no extension) is `same`, looked up by
     `name`; None when there is none or several. Illustrations, assets and tests are not code files here."""
     code = {r["id"] for r in documents_store.code_paths_with_stem(store, source, name)
-            if r["id"].startswith(prefix) and r["id"] != unit and same((r["path"] or "").rsplit("/", 1)[-1].split(".", 1)[0].casefold())
+            if r["id"].startswith(prefix) and r["id"] != unit and same(base_name(r["path"] or ""))
             and not illustrates(r["path"] or "") and not is_asset(r["path"] or "") and not is_test_path(r["path"] or "")}
     return code.pop() if len(code) == 1 else None
 
@@ -279,12 +279,16 @@ def core_units(weights: dict[str, float], docs: dict[str, dict[str, Any]], cut: 
     return [u for u in core if not any(u != f and u.startswith(f) for f in folders)]
 
 
+def base_name(path: str) -> str:
+    """'docs/reference/Acquisition.rst' -> 'acquisition', 'pkg/grf/' -> 'grf': a file's or folder's own name,
+    lower-cased, without its extensions."""
+    return path.rstrip("/").rsplit("/", 1)[-1].split(".", 1)[0].casefold()
+
+
 def stem(path: str) -> str:
     """'pkg/tests/test_target_encoder.py' -> 'target_encoder': a file's name without its extension
     and without the test marks ('test_', '_test', '_tests', '.test', '.spec')."""
-    name = path.rsplit("/", 1)[-1].split(".", 1)[0].casefold()
-    name = re.sub(r"^tests?_|_tests?$|\.(?:test|spec)$", "", name)
-    return name
+    return re.sub(r"^tests?_|_tests?$|\.(?:test|spec)$", "", base_name(path))
 
 
 def companions(store: Store, core: list[str], docs: dict[str, dict[str, Any]]) -> dict[str, str]:
@@ -319,7 +323,7 @@ def folder_tests(store: Store, source: str, folder: str) -> list[str]:
     out = []
     for r in documents_store.code_paths_containing(store, source, name):
         p = r["path"] or ""
-        base = p.rsplit("/", 1)[-1].split(".", 1)[0].casefold()
+        base = base_name(p)
         s = stem(p)
         beside = p.startswith(parent) or is_test_folder(p.split("/", 1)[0] + "/")
         if beside and not p.startswith(folder) and base != s and (s == name or s.startswith(name + "_")):
@@ -405,7 +409,7 @@ def parts_named_by_initials(store: Store, topic: str) -> list[str]:
     patterns = [p for short in named for p in (f"%/{short}/", f"{short}/", f"%/{short}.%", f"{short}.%")]
     rows = documents_store.parts_with_paths_like(store, patterns)  # one scan
     for short, words in named.items():
-        hits = [r for r in rows if (r["path"] or "").rstrip("/").rsplit("/", 1)[-1].split(".", 1)[0].casefold() == short]
+        hits = [r for r in rows if base_name(r["path"] or "") == short]
         phrase = "%" + "_".join(w.rstrip("s") if len(w) > 3 else w for w in words) + "%"
         for source in sorted({r["source"] for r in hits}):
             if documents_store.source_mentions(store, source, phrase):
