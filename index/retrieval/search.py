@@ -199,7 +199,14 @@ class Searcher:
         priors = document_priors(query, docs, traits,
                                  {d: passages[best[d]]["text"] for d in docs if best.get(d) in passages})
         prior = {d: priors[d] * fused[d] for d in fused if d in docs}
+        pulled = self._namesakes_elsewhere(prior, docs, viewer)
+        if pulled:
+            docs |= pulled
+            prior |= dict.fromkeys(pulled, 0.0)
+            best |= documents_store.first_chunks(self.store, pulled)
+            passages |= self.store.chunk_rows(best[d] for d in pulled if d in best)
         prior = namesakes_follow(prior, docs)
+        prior = {d: s for d, s in prior.items() if s > 0 or d not in pulled}
         for doc_id, score in sorted(prior.items(), key=lambda kv: -kv[1]):
             d = docs.get(doc_id)
             if not d or (team and d["team"].casefold() != team.casefold()) or (source and d["source"] != source):
@@ -224,6 +231,27 @@ class Searcher:
         vectors = {h.doc_id: np.frombuffer(blobs[best[h.doc_id]], dtype="float32") for h in hits if best[h.doc_id] in blobs}
         fingerprints = {d: t["fingerprint"] for d, t in traits.items() if t["fingerprint"]}
         return collapse_copies(hits, vectors, fingerprints=fingerprints)[:limit]
+
+
+    def _namesakes_elsewhere(self, scores: dict[str, float], docs: dict[str, dict[str, Any]],
+                             viewer: Viewer | None) -> dict[str, dict[str, Any]]:
+        """The documents named like one of the best few, in its source, that neither retriever found: a
+        reference page made of one directive (`.. autoclass:: X`) shares no word and little sense with a
+        question about X, yet belongs beside the guide page of the same name (namesakes_follow)."""
+        found: dict[str, dict[str, Any]] = {}
+        for lead in sorted(scores, key=lambda d: -scores[d])[:SIBLING_LEADS]:
+            d = docs.get(lead)
+            name = page_name(d) if d else ""
+            if not name:
+                continue
+            rows = documents_store.documents_named(self.store, d["source"], name, SIBLING_COMMON + 1)
+            same = {r["id"]: dict(r) for r in rows if page_name(r) == name}
+            if len(same) <= SIBLING_COMMON:
+                found |= {i: r for i, r in same.items() if i not in docs}
+        if found and viewer is not None:
+            keep = visible_doc_ids(self.store, found, viewer)
+            found = {i: r for i, r in found.items() if i in keep}
+        return found
 
 
 def with_focus(store: Store, fused: dict[str, float], query_vector: np.ndarray, k: int = SEARCH_RRF_K,

@@ -28,6 +28,18 @@ class PartRow(TypedDict):
     path: str | None
 
 
+class DocumentRow(TypedDict):
+    id: str
+    source: str
+    team: str | None
+    kind: str | None
+    title: str | None
+    url: str | None
+    path: str | None
+    updated_at: str | None
+    metadata: str | None
+
+
 class StoredDocument(TypedDict):
     id: str
     source: str
@@ -84,6 +96,25 @@ def source_mentions(store: Store, source: str, pattern: str) -> bool:
     """Whether a document of the source has a lower-cased title, path or text matching the LIKE `pattern`."""
     return bool(store.query("""SELECT 1 FROM documents WHERE source = ? AND (lower(title) LIKE ? OR lower(path) LIKE ?
                                OR lower(text) LIKE ?) LIMIT 1""", [source, pattern, pattern, pattern]))
+
+
+def documents_named(store: Store, source: str, name: str, limit: int) -> list[DocumentRow]:
+    """Up to `limit` documents of a source (history units aside) whose path's last part, without case,
+    spaces, hyphens or underscores, starts with `name` (the caller compares whole names)."""
+    bare = "replace(replace(replace(lower(path), '_', ''), '-', ''), ' ', '')"
+    return cast(list[DocumentRow], store.query(
+        f"""SELECT id, source, team, kind, title, url, path, updated_at, metadata FROM documents
+            WHERE source = ? AND {not_unit()} AND ({bare} LIKE ? OR {bare} LIKE ?) LIMIT ?""",
+        [source, f"{name}%", f"%/{name}%", limit]))
+
+
+def first_chunks(store: Store, doc_ids: Iterable[str]) -> dict[str, int]:
+    """Each document's first chunk id (documents without chunks left out)."""
+    out: dict[str, int] = {}
+    for part, qs in in_batches(list(dict.fromkeys(doc_ids))):
+        for r in store.query(f"SELECT doc_id, id FROM chunks WHERE doc_id IN ({qs}) AND seq = 0", part):
+            out[r["doc_id"]] = r["id"]
+    return out
 
 
 # -- chunks ----------------------------------------------------------------------------------------

@@ -144,3 +144,36 @@ def test_namesakes_in_another_source_do_not_follow():
             "repo": _doc("docs/ensembles.rst", source="lib-repo")}
     scores = {"guide": 0.040, "other": 0.039, "repo": 0.020}
     assert namesakes_follow(scores, docs) == scores
+
+
+def test_a_reference_stub_found_by_neither_retriever_follows_its_guide_page(tmp_path):
+    docs = [
+        Document(id="w:guide", source="w", team="T", kind="wiki_page", title="Lib/user_guide/PeriodicTransformer",
+                 path="Lib/user_guide/PeriodicTransformer",
+                 text="Hours of the day and days of the week wrap around: the last hour is next to the first. "
+                      "Encoding each such variable with its sine and cosine keeps midnight beside eleven at night."),
+        # an autodoc page: one directive, no word of the question
+        Document(id="w:stub", source="w", team="T", kind="wiki_page", title="Lib/api_doc/PeriodicTransformer",
+                 path="Lib/api_doc/PeriodicTransformer", text="PeriodicTransformer\n\n.. autoclass:: lib.PeriodicTransformer"),
+        # the same name in another source is a coincidence, not the same subject
+        Document(id="r:stub", source="r", team="T", kind="doc", title="PeriodicTransformer",
+                 path="docs/periodic_transformer.rst", text=".. autoclass:: other.PeriodicTransformer"),
+        Document(id="w:other", source="w", team="T", kind="wiki_page", title="Lib/user_guide/Imputation",
+                 path="Lib/user_guide/Imputation",
+                 text="Missing values are replaced by the median of the column, or by a constant you choose."),
+    ] + [Document(id=f"w:p{k}", source="w", team="T", kind="wiki_page", title=f"Lib/user_guide/Topic{k}",
+                  path=f"Lib/user_guide/Topic{k}", text=f"Report {k} plots the hour of day, its sine and its cosine.")
+         for k in range(4)]
+    searcher = searcher_over(tmp_path, docs, "w", "T")
+    try:
+        query = "encode hour of day with sine and cosine"
+        few = 4  # chunks each retriever hands on: in a big index the stub is far below them
+        fused, _ = searcher.ranked(query, few, weights=search_module.SEARCH_WEIGHTS, rrf_k=search_module.SEARCH_RRF_K)
+        assert "w:stub" not in fused and "r:stub" not in fused  # neither retriever finds them
+        hits = searcher.search(query, limit=5, candidates=few, floor=False)
+        assert [h.doc_id for h in hits][:2] == ["w:guide", "w:stub"]
+        assert searcher.store.documents(["r:stub"])["r:stub"]["source"] == "r"
+        assert "r:stub" not in [h.doc_id for h in hits]
+        assert "autoclass" in hits[1].snippet  # shown with its own passage
+    finally:
+        searcher.store.close()
