@@ -12,6 +12,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from connectors.common.identifiers import pieces
 from connectors.common.stopwords import QUESTION_STOPWORDS
 from index.embedding.docvectors import doc_centroids
 from index.embedding.embedder import Embedder
@@ -61,6 +62,9 @@ FOCUS_WEIGHT = 1.0  # that ranking's weight in the fusion, beside lexical (1.25)
 SIBLING_LEADS = 3  # the best documents whose namesakes follow them
 SIBLING_SHARE = 0.99  # a namesake's score: this share of its lead's
 SIBLING_COMMON = 4  # a name this many candidates share is no subject (index, readme, intro)
+STUB_CHARS = 400  # a reference stub is at most this long
+STUB_ROWS = 2000  # short documents looked at per question
+STUB_NAMESAKES = 2  # a word in more stubs' names than this ('features', 'encoder') does not tie one to a question
 
 
 @dataclass
@@ -200,12 +204,15 @@ class Searcher:
                                  {d: passages[best[d]]["text"] for d in docs if best.get(d) in passages})
         prior = {d: priors[d] * fused[d] for d in fused if d in docs}
         pulled = self._namesakes_elsewhere(prior, docs, viewer)
+        stubs = self._stubs_beside(prior, docs, terms, viewer)
+        pulled |= {d: r for d, r in stubs.items() if d not in docs}
         if pulled:
             docs |= pulled
             prior |= dict.fromkeys(pulled, 0.0)
             best |= documents_store.first_chunks(self.store, pulled)
             passages |= self.store.chunk_rows(best[d] for d in pulled if d in best)
         prior = namesakes_follow(prior, docs)
+        prior = stubs_follow(prior, stubs)
         prior = {d: s for d, s in prior.items() if s > 0 or d not in pulled}
         for doc_id, score in sorted(prior.items(), key=lambda kv: -kv[1]):
             d = docs.get(doc_id)
@@ -252,6 +259,78 @@ class Searcher:
             keep = visible_doc_ids(self.store, found, viewer)
             found = {i: r for i, r in found.items() if i in keep}
         return found
+
+    def _stubs_beside(self, scores: dict[str, float], docs: dict[str, dict[str, Any]], terms: list[str],
+                      viewer: Viewer | None) -> dict[str, dict[str, Any]]:
+        """Reference stubs (a page that is one API name, its text generated at build time) of the
+        identifiers one of the best few pages discusses and the question names a word of, each with
+        "lead" set to that page: the stub of `KaplanMeierFitter` belongs beside the guide that uses it
+        when the question is about Kaplan-Meier, and shares too few words with it to be found."""
+        leads = [d for d in sorted(scores, key=lambda d: -scores[d])[:SIBLING_LEADS] if d in docs]
+        if not leads or not terms:
+            return {}
+        rows = documents_store.short_documents(self.store, {docs[d]["source"] for d in leads}, STUB_CHARS, STUB_ROWS)
+        subjects = {r["id"]: (dict(r), subject) for r in rows
+                    if (subject := stub_subject(r["text"] or "")) and not named_like_its_project(subject, r)}
+        if not subjects:
+            return {}
+        asked = set(terms) | {t[:-1] for t in terms if t.endswith("s")}
+        named: dict[str, int] = {}  # how many stubs' names hold each word: a word many share names no subject
+        for _, subject in subjects.values():
+            for w in set(pieces(subject)):
+                named[w] = named.get(w, 0) + 1
+        texts = documents_store.texts_of(self.store, leads)
+        found: dict[str, dict[str, Any]] = {}
+        for lead in leads:
+            said = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", texts.get(lead, "")))
+            for i, (row, subject) in subjects.items():
+                if i == lead or i in found or row["source"] != docs[lead]["source"] or subject not in said:
+                    continue
+                if any(named[w] <= STUB_NAMESAKES for w in asked & set(pieces(subject))):
+                    found[i] = row | {"lead": lead}
+        if found and viewer is not None:
+            keep = visible_doc_ids(self.store, found, viewer)
+            found = {i: r for i, r in found.items() if i in keep}
+        return found
+
+
+def stub_subject(text: str) -> str | None:
+    """The API name a reference stub documents ('KaplanMeierFitter' of '.. autoclass::
+    lifelines.KaplanMeierFitter'), or None when the text says anything besides names and directives."""
+    names: list[str] = []
+    for line in text.splitlines():
+        line = line.strip().strip("`*#:").strip()
+        if not line or re.fullmatch(r"([=\-~^\"'+*#])\1*", line):
+            continue
+        m = re.fullmatch(r"(?:\.\. )?(?:auto\w+|currentmodule|module|class|function)::\s*(\S+)", line) \
+            or re.fullmatch(r"(?::::\s*)?([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+)", line)
+        if m:
+            names.append(m.group(1).split(".")[-1])
+            continue
+        if re.fullmatch(r":\w+:.*", line) or re.fullmatch(r"[A-Za-z_][\w\-]*", line):
+            continue  # an option (:members:), or the page's own one-word title
+        return None
+    return names[-1] if names and re.fullmatch(r"[A-Za-z_]\w*", names[-1]) else None
+
+
+def named_like_its_project(subject: str, d: dict[str, Any]) -> bool:
+    """Whether an API name is its project's own (`BERTopic` in bertopic): the entry point every page
+    uses, no subject of one (a folder above the page, or the source, is named so)."""
+    def bare(text: str) -> str:
+        return re.sub(r"[\W_]+", "", text.casefold())
+
+    folders = [bare(p) for p in re.split(r"[/\\]", d.get("path") or d.get("title") or "")[:-1]]
+    return bare(subject) in {bare(d.get("source") or ""), *folders}
+
+
+def stubs_follow(scores: dict[str, float], stubs: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Each stub of `stubs` just below its lead (namesakes_follow's share)."""
+    out = dict(scores)
+    for d, row in stubs.items():
+        lead = row.get("lead")
+        if lead in out:
+            out[d] = max(out.get(d, 0.0), out[lead] * SIBLING_SHARE)
+    return out
 
 
 def with_focus(store: Store, fused: dict[str, float], query_vector: np.ndarray, k: int = SEARCH_RRF_K,

@@ -108,6 +108,22 @@ def documents_named(store: Store, source: str, name: str, limit: int) -> list[Do
         [source, f"{name}%", f"%/{name}%", limit]))
 
 
+class ShortDocumentRow(DocumentRow):
+    text: str | None
+
+
+def short_documents(store: Store, sources: Collection[str], max_chars: int, limit: int) -> list[ShortDocumentRow]:
+    """Up to `limit` documents of `sources` (history units and files known by name aside) whose text
+    is at most `max_chars` long."""
+    if not sources:
+        return []
+    where, params = source_clause(sources, "source")
+    return cast(list[ShortDocumentRow], store.query(
+        f"""SELECT id, source, team, kind, title, url, path, updated_at, metadata, text FROM documents
+            WHERE {not_unit()} AND kind != 'code_path' AND length(text) <= ?{where} LIMIT ?""",
+        [max_chars, *params, limit]))
+
+
 def first_chunks(store: Store, doc_ids: Iterable[str]) -> dict[str, int]:
     """Each document's first chunk id (documents without chunks left out)."""
     out: dict[str, int] = {}

@@ -177,3 +177,51 @@ def test_a_reference_stub_found_by_neither_retriever_follows_its_guide_page(tmp_
         assert "autoclass" in hits[1].snippet  # shown with its own passage
     finally:
         searcher.store.close()
+
+
+def test_what_a_reference_stub_documents():
+    subject = search_module.stub_subject
+    assert subject("GammaFitter\n===========\n\n.. autoclass:: lib.fitters.gamma.GammaFitter\n   :members:") == "GammaFitter"
+    assert subject("`OnlineVectorizer`\n\nlib.vectorizers.OnlineVectorizer") == "OnlineVectorizer"
+    assert subject("::: lib.plots.ResidualsPlot") == "ResidualsPlot"
+    assert subject("GammaFitter\n\nFits a gamma distribution to durations.") is None  # prose: a page, not a stub
+    assert subject("../README.md") is None and subject("") is None
+
+
+def test_the_stub_of_a_name_the_leading_page_uses_and_the_question_asks_about_follows_it(tmp_path):
+    guide = ("Survival curves are estimated with the Nelson estimator: fit a NelsonCurveFitter to the durations "
+             "and the observed events, then plot its cumulative hazard. A WeibullShapeFitter gives a smooth "
+             "parametric curve instead. Every fitter of lib accepts censored observations. Lib itself is "
+             "imported once. Hazard tables are printed by HazardTableText, HazardTableHtml or HazardTableLatex.")
+    docs = [
+        Document(id="w:guide", source="w", team="T", kind="wiki_page", title="Lib/Survival curves",
+                 path="Lib/Survival curves", text=guide),
+        Document(id="w:nelson", source="w", team="T", kind="wiki_page", title="Lib/api/univariate/NelsonCurveFitter",
+                 path="Lib/api/univariate/NelsonCurveFitter",
+                 text="NelsonCurveFitter\n=================\n\n.. autoclass:: lib.fitters.NelsonCurveFitter\n   :members:"),
+        # named in the guide, but the question names no word of it
+        Document(id="w:weibull", source="w", team="T", kind="wiki_page", title="Lib/api/univariate/WeibullShapeFitter",
+                 path="Lib/api/univariate/WeibullShapeFitter",
+                 text=".. autoclass:: lib.fitters.WeibullShapeFitter"),
+        # the project's own entry point: every page uses it
+        Document(id="w:lib", source="w", team="T", kind="wiki_page", title="Lib/api/Lib", path="Lib/api/Lib",
+                 text="`Lib`\n\nlib.Lib"),
+    ] + [  # a word many stubs' names share ties none of them to the question
+        Document(id=f"w:table{form}", source="w", team="T", kind="wiki_page", title=f"Lib/api/HazardTable{form}",
+                 path=f"Lib/api/HazardTable{form}", text=f".. autoclass:: lib.tables.HazardTable{form}")
+        for form in ("Text", "Html", "Latex")
+    ] + [Document(id=f"w:p{k}", source="w", team="T", kind="wiki_page", title=f"Lib/Topic{k}", path=f"Lib/Topic{k}",
+                  text=f"Lib estimates cumulative hazard curves for cohort {k} of the durations study.")
+         for k in range(4)]
+    searcher = searcher_over(tmp_path, docs, "w", "T")
+    try:
+        query = "Nelson estimate of cumulative hazard with lib"
+        few = 4
+        fused, _ = searcher.ranked(query, few, weights=search_module.SEARCH_WEIGHTS, rrf_k=search_module.SEARCH_RRF_K)
+        assert sorted(fused, key=lambda d: -fused[d]).index("w:nelson") > 2  # the retrievers rank it low
+        hits = [h.doc_id for h in searcher.search(query, limit=6, candidates=few, floor=False)]
+        assert hits[:2] == ["w:guide", "w:nelson"]
+        assert "w:weibull" not in hits and "w:lib" not in hits
+        assert not any(h.startswith("w:table") for h in hits)
+    finally:
+        searcher.store.close()
