@@ -14,7 +14,7 @@ import numpy as np
 
 from connectors.common.identifiers import pieces
 from connectors.common.stopwords import QUESTION_STOPWORDS
-from index.embedding.docvectors import doc_centroids
+from index.embedding.docvectors import doc_means
 from index.embedding.embedder import Embedder
 from index.ingest.chunking import CRUMB, passage_section
 from index.ingest.traits import language, near_duplicates
@@ -51,14 +51,17 @@ GENRE_ASKED = {
 GENRE_ASKED["release_notes"] = GENRE_ASKED["changelog"]
 OTHER_LANGUAGE_PRIOR = 0.5  # a page in another language than the question's
 # A page about the question, not a page with a passage about it: the candidates are ranked a third time by
-# the question's cosine with each one's direction (the mean of its passages; index/embedding/docvectors.py),
-# so a long overview page that touches the question in one section yields to the page the question is the
+# how much each is about the question (`focus`: its direction, the mean of its passages, and its passages'
+# mean cosine; index/embedding/docvectors.py), so a long overview page that touches the question in one section yields to the page the question is the
 # subject of (tuned on tailspin and woodgrove, held on northwind: documents nDCG .741/.861 -> .819/.859,
 # northwind .751 -> .774; weights .6 to 1.5 give the same figures; with the namesakes below
 # northwind/tailspin/woodgrove .780/.825/.864; with name-only documents and namesakes kept to their source
 # .803/.834/.864).
-FOCUS_DOCS = 100  # the best fused candidates ranked by their direction
+FOCUS_DOCS = 100  # the best fused candidates ranked by `focus`
 FOCUS_WEIGHT = 1.0  # that ranking's weight in the fusion, beside lexical (1.25) and semantic (1.0)
+# the passages' mean cosine's share in `focus` (tuned on northwind and tailspin, held on woodgrove: documents
+# nDCG .844/.843/.900 -> .856/.851/.900; shares .5 to .75 give .85-.86 on both, the mean alone Tailspin .832)
+FOCUS_PASSAGES = 0.5
 SIBLING_LEADS = 3  # the best documents whose namesakes follow them
 SIBLING_SHARE = 0.99  # a namesake's score: this share of its lead's
 SIBLING_COMMON = 4  # a name this many candidates share is no subject (index, readme, intro)
@@ -335,17 +338,29 @@ def stubs_follow(scores: dict[str, float], stubs: dict[str, dict[str, Any]]) -> 
 
 def with_focus(store: Store, fused: dict[str, float], query_vector: np.ndarray, k: int = SEARCH_RRF_K,
                top: int | None = None, weight: float | None = None) -> dict[str, float]:
-    """`fused` with a third reciprocal rank added: the best `top` candidates ordered by the cosine between
-    the question and each document's direction (its passages' mean), which favours the page whose
-    subject the question is over a long page with one passage about it."""
+    """`fused` with a third reciprocal rank added: the best `top` candidates ordered by how much each
+    is about the question as a whole (`focus`), which favours the page whose subject the question is
+    over a long page with one passage about it."""
     leaders = sorted(fused, key=lambda d: -fused[d])[:top or FOCUS_DOCS]
-    directions = doc_centroids(store, leaders)
-    if not directions:
+    means = doc_means(store, leaders)
+    if not means:
         return fused
     q = np.asarray(query_vector, dtype="float32")
-    cosine = {d: float(v @ q) for d, v in directions.items()}
-    focus = rrf([sorted(cosine, key=lambda d: -cosine[d])], k=k, weights=[weight or FOCUS_WEIGHT])
-    return {d: score + focus.get(d, 0.0) for d, score in fused.items()}
+    about = {d: focus(m, q) for d, m in means.items()}
+    ranked = rrf([sorted(about, key=lambda d: -about[d])], k=k, weights=[weight or FOCUS_WEIGHT])
+    return {d: score + ranked.get(d, 0.0) for d, score in fused.items()}
+
+
+def focus(mean: np.ndarray, q: np.ndarray) -> float:
+    """How much a document is about the question: the question's cosine with the document's direction
+    (its passages' normalised mean), and with its passages on average, FOCUS_PASSAGES of the latter. The
+    direction alone flatters a project's README, whose mean points at the project as a whole and so at
+    any question about it; the passages' average falls with every topic a page spans."""
+    norm = float(np.linalg.norm(mean))
+    if norm == 0:
+        return 0.0
+    cosine = float(mean @ q)
+    return (1 - FOCUS_PASSAGES) * cosine / norm + FOCUS_PASSAGES * cosine
 
 
 def name_only(passage: str, d: dict[str, Any]) -> bool:

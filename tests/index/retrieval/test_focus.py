@@ -225,3 +225,21 @@ def test_the_stub_of_a_name_the_leading_page_uses_and_the_question_asks_about_fo
         assert not any(h.startswith("w:table") for h in hits)
     finally:
         searcher.store.close()
+
+
+def test_a_page_whose_every_passage_is_about_the_question_is_more_about_it_than_a_readme():
+    import numpy as np
+
+    def unit(*xs: float) -> np.ndarray:
+        v = np.asarray(xs, dtype="float32")
+        return v / np.linalg.norm(v)
+
+    q = unit(1, 0, 0, 0, 0)
+    # a README: one passage on the question, four on the project's other topics, all near the project's sense
+    readme = np.mean([unit(1, 0.2, 0, 0, 0)] + [unit(0.5, 0, 1, 0, 0), unit(0.5, 0, -1, 0, 0),
+                                                 unit(0.5, 0, 0, 1, 0), unit(0.5, 0, 0, -1, 0)], axis=0)
+    page = np.mean([unit(1, 0.6, 0, 0, 0.2), unit(1, 0.6, 0, 0, -0.2)], axis=0)  # every passage on it
+    direction = {name: float(m @ q) / float(np.linalg.norm(m)) for name, m in (("readme", readme), ("page", page))}
+    assert direction["readme"] > direction["page"]  # the README's mean points at the question better
+    assert search_module.focus(page, q) > search_module.focus(readme, q)
+    assert search_module.focus(np.zeros(5, dtype="float32"), q) == 0.0
