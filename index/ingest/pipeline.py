@@ -29,7 +29,7 @@ from connectors.base import Checkpoint, Deleted, Document, Item, SourceError, Un
 from connectors.common.redact import redact
 
 from index.ingest.chunking import chunk_text, embedding_input
-from index.ingest.traits import Traits, detector_available, traits as judge
+from index.ingest.traits import GENRE_VERSION, Traits, detector_available, genre, traits as judge
 from index.embedding.embedder import Embedder, Pending
 from index.storage import documents as documents_store
 from index.storage.sqlite import store as store_module
@@ -413,6 +413,7 @@ def refresh_stale(store: Store, vectors: VectorIndex, embedder: Embedder,
     Documents are read only when the stored index version or model identity differs from this one.
     Embedding runs outside transactions; every COMMIT_DOCS documents are written in a short one."""
     backfill_traits(store)
+    rejudge_genres(store)
     model_changed = store.get_meta("embedding_model") not in (None, embedder.name)
     if not model_changed and store.get_meta("index_version") == str(store_module.INDEX_VERSION):
         return 0
@@ -452,6 +453,26 @@ def refresh_stale(store: Store, vectors: VectorIndex, embedder: Embedder,
         store.set_meta("embedding_model", embedder.name)
         store.set_meta("index_version", str(store_module.INDEX_VERSION))
     return len(stale)
+
+
+def rejudge_genres(store: Store, batch: int = COMMIT_DOCS) -> int:
+    """Judge the genre of every stored document again when the genre rules changed since it was judged
+    (traits.GENRE_VERSION): a new genre reaches documents crawled before it, with no fetching and no
+    embedding. Returns how many changed."""
+    if store.get_meta("genre_version") == str(GENRE_VERSION):
+        return 0
+    changed, after = 0, ""
+    while rows := documents_store.judged_after(store, after, batch):
+        with store.transaction():
+            for r in rows:
+                g = genre(r["title"] or "", r["path"] or "", r["text"] or "")
+                if g != (r["genre"] or ""):
+                    documents_store.set_genre(store, r["id"], g)
+                    changed += 1
+        after = rows[-1]["id"]
+    with store.transaction():
+        store.set_meta("genre_version", str(GENRE_VERSION))
+    return changed
 
 
 def backfill_traits(store: Store, batch: int = COMMIT_DOCS) -> int:

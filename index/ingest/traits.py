@@ -1,6 +1,7 @@
 """What a document is, judged once at crawl time from its text, path and title: a MinHash
 fingerprint of its word shingles (near-duplicates share most of it), its kind of writing (`genre`: a
-changelog, release notes, a TODO list, a licence, a generated API index; "" for ordinary prose) and
+changelog, release notes, a TODO list, a licence, a generated API index, a bibliography; "" for ordinary
+prose) and
 its language.
 
 Search reads these stored traits (index/retrieval/search.py): one result per near-duplicate group,
@@ -81,18 +82,23 @@ def near_duplicates(a: str | None, b: str | None, same_source: bool = False) -> 
 
 
 # -- genres ------------------------------------------------------------------------------------------------
-GENRES = ("changelog", "release_notes", "todo", "licence", "api_index")
+GENRES = ("changelog", "release_notes", "todo", "licence", "api_index", "bibliography")
+GENRE_VERSION = 2  # raised whenever the rules below change: stored documents are judged again (no crawl)
 _NAME_GENRE = (  # the file or page name (its last path part, without suffix), as words
     (re.compile(r"^(change ?log|changes|history|news|changelog ?\w*)$"), "changelog"),
     (re.compile(r"^(release ?notes?|whats ?new|what s new|v ?\d+(?: \d+)*|\d{1,2}(?: \d+){1,2})$"), "release_notes"),
     (re.compile(r"^(todo|to do|backlog)$"), "todo"),
     (re.compile(r"^(licen[cs]e|copying|notice|copyright)( \w+)?$"), "licence"),
+    (re.compile(r"^(references|bibliography|citations?|citing( \w+)?|how to cite( \w+)?|pubs|publications|papers)$"),
+     "bibliography"),
 )
 _FOLDER_GENRE = (  # a folder on the path
     (re.compile(r"^(whats ?new|what s new|release ?notes?|releases|changelog|changes|news)$"), "release_notes"),
 )
 _VERSION_HEADING = re.compile(r"^[ \t]*(?:#+[ \t]*|\[)?(?:(?:v|version|release)[ \t]*\d+\.\d+|\d+\.\d+\.\d+)\b.{0,60}$",
                               re.IGNORECASE | re.MULTILINE)
+_CITATION = re.compile(r"\b(?:19|20)\d{2}[a-z]?\b.*\b(?:et al|journal|proceedings|conference|arxiv|doi|press|"
+                       r"vol|pp)\b|\bet al\.?,? \(?(?:19|20)\d{2}", re.IGNORECASE)
 _API_LINE = re.compile(r"^\s*(?:[-*]\s*)?(?:\.\. \w+::\s*)?:?\s*~?[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+(?:\(\))?\s*$"
                        r"|^\s*(?:\.\. )?(?:autosummary|automodule|autoclass|autofunction|currentmodule)::.*$"
                        r"|^\s*:(?:toctree|template|members|nosignatures|recursive)\w*:.*$")
@@ -105,9 +111,11 @@ def _name_words(part: str) -> str:
 
 def genre(title: str, path: str, text: str) -> str:
     """The kind of writing, recognised by name and by shape ("" for ordinary prose):
-    - by name: CHANGELOG, HISTORY, NEWS, release notes, what's new, TODO, LICENSE (file or page name);
+    - by name: CHANGELOG, HISTORY, NEWS, release notes, what's new, TODO, LICENSE, references and
+      citing pages (file or page name);
     - by shape: many version headings ("1.2.0 (2024-01-01)") make a changelog; a page whose lines
-      are mostly dotted API names and autodoc directives is a generated API index."""
+      are mostly dotted API names and autodoc directives is a generated API index; one whose lines are
+      mostly citations (a year beside "et al.", a journal, proceedings, arXiv) is a bibliography."""
     parts = [p for p in re.split(r"[/\\]", path or title or "") if p.strip()]
     name = _name_words(parts[-1]) if parts else ""
     for pattern, kind in _NAME_GENRE:
@@ -125,6 +133,9 @@ def genre(title: str, path: str, text: str) -> str:
         api = sum(1 for ln in lines if _API_LINE.match(ln))
         if api >= 8 and api * 2 >= len(lines):
             return "api_index"
+        citations = sum(1 for ln in lines if _CITATION.search(ln))
+        if citations >= 8 and citations * 2 >= len(lines):
+            return "bibliography"
     return ""
 
 

@@ -40,13 +40,16 @@ PRESENTATION = {"wiki_page": 0, "web_page": 0}  # the published page represents 
 STOPWORDS = QUESTION_STOPWORDS
 # Writing that mentions every topic in passing (index/ingest/traits.py genres) yields to pages about the
 # question, unless the question asks for that kind of writing.
-GENRE_PRIOR = {"changelog": 0.5, "release_notes": 0.5, "todo": 0.5, "licence": 0.3, "api_index": 0.7}
+GENRE_PRIOR = {"changelog": 0.5, "release_notes": 0.5, "todo": 0.5, "licence": 0.3, "api_index": 0.7,
+               "bibliography": 0.5}
 GENRE_ASKED = {
     "changelog": re.compile(r"\b(change ?logs?|changes|changed|what'?s new|new in|releases?d?|release notes|versions?|"
                             r"upgrad\w*|migrat\w*|breaking|history|v?\d+\.\d+(\.\d+)?)\b", re.IGNORECASE),
     "todo": re.compile(r"\b(todo|to do|backlog|planned|plans?|roadmap|open tasks?)\b", re.IGNORECASE),
     "licence": re.compile(r"\b(licen[cs]es?|licensed|licensing|copyright|notice)\b", re.IGNORECASE),
     "api_index": re.compile(r"\b(api|reference|list of|all (classes|functions|modules))\b", re.IGNORECASE),
+    "bibliography": re.compile(r"\b(cite|citing|citations?|papers?|publications?|references|bibliography|bibtex)\b",
+                               re.IGNORECASE),
 }
 GENRE_ASKED["release_notes"] = GENRE_ASKED["changelog"]
 OTHER_LANGUAGE_PRIOR = 0.5  # a page in another language than the question's

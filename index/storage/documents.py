@@ -193,6 +193,26 @@ def without_traits(store: Store, limit: int = BATCH, languages: bool = False) ->
         f"SELECT id, kind, title, path, text FROM documents WHERE {unjudged} AND {not_unit()} LIMIT {int(limit)}"))
 
 
+class GenreRow(TypedDict):
+    id: str
+    title: str | None
+    path: str | None
+    text: str | None
+    genre: str | None
+
+
+def judged_after(store: Store, after: str, limit: int) -> list[GenreRow]:
+    """Up to `limit` documents (history units aside) whose traits were judged, with ids after `after`,
+    in id order: a pass over every document that holds a short read at a time."""
+    return cast(list[GenreRow], store.query(
+        f"""SELECT id, title, path, text, genre FROM documents WHERE id > ? AND fingerprint IS NOT NULL
+            AND {not_unit()} ORDER BY id LIMIT {int(limit)}""", [after]))
+
+
+def set_genre(store: Store, doc_id: str, genre: str) -> None:
+    store.conn.execute("UPDATE documents SET genre = ? WHERE id = ?", (genre, doc_id))
+
+
 def texts_of(store: Store, doc_ids: Iterable[str]) -> dict[str, str]:
     """The stored text of the documents."""
     ids = list(dict.fromkeys(doc_ids))

@@ -276,3 +276,23 @@ def test_read_ahead_raises_the_connector_exception_in_the_consumer():
     assert next(stream).id == "s:1"
     with pytest.raises(SourceError, match="boom"):
         next(stream)
+
+
+def test_a_new_genre_rule_reaches_documents_crawled_before_it_without_a_crawl(index):
+    from index.ingest.traits import GENRE_VERSION
+    from index.storage import documents as documents_store
+
+    store, vectors, crawl = index
+    cited = Document(id="s:refs", source="s", team="T", kind="doc", title="References", path="docs/references.rst",
+                     text="Smith, J. et al. (2019). Drift in deployed models. Journal of Monitoring.")
+    crawl(cited, doc(1), Checkpoint({}, full_sweep=True))
+    assert documents_store.traits_of(store, ["s:refs"])["s:refs"]["genre"] == "bibliography"
+    with store.transaction():  # as a crawl made before the rule left it
+        documents_store.set_genre(store, "s:refs", "")
+        store.set_meta("genre_version", str(GENRE_VERSION - 1))
+    assert pipeline.rejudge_genres(store, batch=1) == 1  # one document at a time: the pass pages through all
+    assert documents_store.traits_of(store, ["s:refs", "s:1"])["s:refs"]["genre"] == "bibliography"
+    assert documents_store.traits_of(store, ["s:1"])["s:1"]["genre"] == ""
+    assert store.get_meta("genre_version") == str(GENRE_VERSION)
+    assert pipeline.rejudge_genres(store) == 0  # judged once per rule change
+    consistent(store, vectors)

@@ -56,6 +56,9 @@ def test_fingerprints_are_stable_across_calls():
     ("Team/Lib/developer guide/release", "Team/Lib/developer guide/release", ""),  # how to release: a guide
     ("Team/Lib/governance/minutes/2019-05-15", "Team/Lib/governance/minutes/2019-05-15", ""),  # a date, not a version
     ("Quickstart", "docs/quickstart.md", ""),
+    ("Team/Lib/references", "Team/Lib/references", "bibliography"),
+    ("Citing lib", "docs/citing_lib.rst", "bibliography"),
+    ("Team/Lib/api reference/forecasting", "Team/Lib/api reference/forecasting", ""),  # the API, not papers
 ])
 def test_genre_by_name(title, path, expected):
     assert genre(title, path, "Some prose about the library and how to use it.") == expected
@@ -70,6 +73,11 @@ def test_genre_by_shape():
     assert genre("Models", "docs/api/models.rst", api) == "api_index"
     stub = "Estimator\n\n.. autoclass:: lib.models.Estimator\n:members:"  # one class's page is not an index
     assert genre("Estimator", "docs/api/estimator.rst", stub) == ""
+    papers = "Papers\n\n" + "\n".join(f"Author{n}, A. et al. ({2010 + n}). Detecting change number {n}. Journal of "
+                                      f"Things, 4(2), pp. 1-9." for n in range(9))
+    assert genre("Background", "docs/background.md", papers) == "bibliography"
+    told = "\n".join(f"In {2010 + n} the team moved the fitter to a new home and wrote about it." for n in range(9))
+    assert genre("Story", "docs/story.md", told) == ""  # years alone make no citation
     table = "\n".join(f"0.{n}5 0.{n}1 0.{n}3" for n in range(9))  # numbers are not version headings
     assert genre("Bins", "docs/bins.md", "Equal width bins\n" + table) == ""
 

@@ -243,3 +243,16 @@ def test_a_page_whose_every_passage_is_about_the_question_is_more_about_it_than_
     assert direction["readme"] > direction["page"]  # the README's mean points at the question better
     assert search_module.focus(page, q) > search_module.focus(readme, q)
     assert search_module.focus(np.zeros(5, dtype="float32"), q) == 0.0
+
+
+def test_writing_that_touches_every_topic_yields_unless_the_question_asks_for_it():
+    docs = {d: {"kind": "wiki_page", "path": f"Lib/{d}", "title": f"Lib/{d}"} for d in ("guide", "references", "changes")}
+    traits = {"guide": {"genre": ""}, "references": {"genre": "bibliography"}, "changes": {"genre": "changelog"}}
+    about = search_module.document_priors("detecting drift in deployed models", docs, traits)
+    assert about["guide"] == 1.0
+    assert about["references"] == search_module.GENRE_PRIOR["bibliography"] < 1.0
+    assert about["changes"] == search_module.GENRE_PRIOR["changelog"] < 1.0
+    papers = search_module.document_priors("which papers should I cite for drift detection", docs, traits)
+    assert papers["references"] == 1.0 and papers["changes"] < 1.0
+    release = search_module.document_priors("what changed in 2.0", docs, traits)
+    assert release["changes"] == 1.0 and release["references"] < 1.0
