@@ -257,10 +257,14 @@ class Searcher:
             name = page_name(d) if d else ""
             if not name:
                 continue
-            rows = documents_store.documents_named(self.store, d["source"], name, SIBLING_COMMON + 1)
-            same = {r["id"]: dict(r) for r in rows if page_name(r) == name}
-            if len(same) <= SIBLING_COMMON:
-                found |= {i: r for i, r in same.items() if i not in docs}
+            rows = documents_store.documents_named(self.store, name, SIBLING_COMMON + 1, d["source"])
+            new = {r["id"]: dict(r) for r in rows if page_name(r) == name and r["id"] not in docs}
+            if not new:
+                continue
+            # a name many documents share, in any source (readme, index), is no subject
+            everywhere = documents_store.documents_named(self.store, name, SIBLING_COMMON + 1)
+            if sum(page_name(r) == name for r in everywhere) <= SIBLING_COMMON:
+                found |= new
         if found and viewer is not None:
             keep = visible_doc_ids(self.store, found, viewer)
             found = {i: r for i, r in found.items() if i in keep}

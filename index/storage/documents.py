@@ -98,14 +98,16 @@ def source_mentions(store: Store, source: str, pattern: str) -> bool:
                                OR lower(text) LIKE ?) LIMIT 1""", [source, pattern, pattern, pattern]))
 
 
-def documents_named(store: Store, source: str, name: str, limit: int) -> list[DocumentRow]:
-    """Up to `limit` documents of a source (history units aside) whose path's last part, without case,
-    spaces, hyphens or underscores, starts with `name` (the caller compares whole names)."""
+def documents_named(store: Store, name: str, limit: int, source: str | None = None) -> list[DocumentRow]:
+    """Up to `limit` documents, of `source` or of any (history units aside), whose path's last part is
+    `name` once case, spaces, hyphens and underscores are gone, with or without an extension."""
     bare = "replace(replace(replace(lower(path), '_', ''), '-', ''), ' ', '')"
+    patterns = [name, f"{name}.%", f"%/{name}", f"%/{name}.%"]
+    where, params = source_clause(None if source is None else [source], "source")
     return cast(list[DocumentRow], store.query(
         f"""SELECT id, source, team, kind, title, url, path, updated_at, metadata FROM documents
-            WHERE source = ? AND {not_unit()} AND ({bare} LIKE ? OR {bare} LIKE ?) LIMIT ?""",
-        [source, f"{name}%", f"%/{name}%", limit]))
+            WHERE {not_unit()} AND ({' OR '.join([f'{bare} LIKE ?'] * len(patterns))}){where} LIMIT ?""",
+        [*patterns, *params, limit]))
 
 
 class ShortDocumentRow(DocumentRow):

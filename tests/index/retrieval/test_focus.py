@@ -256,3 +256,23 @@ def test_writing_that_touches_every_topic_yields_unless_the_question_asks_for_it
     assert papers["references"] == 1.0 and papers["changes"] < 1.0
     release = search_module.document_priors("what changed in 2.0", docs, traits)
     assert release["changes"] == 1.0 and release["references"] < 1.0
+
+
+def test_a_name_many_documents_share_pulls_no_namesake_from_the_store(tmp_path):
+    docs = [
+        Document(id="w:guide", source="w", team="T", kind="wiki_page", title="Lib/guide/Overview",
+                 path="Lib/guide/Overview",
+                 text="Hours of the day wrap around: encode each with its sine and its cosine so midnight meets eleven."),
+        Document(id="w:api", source="w", team="T", kind="wiki_page", title="Lib/api/Overview", path="Lib/api/Overview",
+                 text=".. automodule:: lib.api"),
+    ] + [Document(id=f"o{k}:overview", source=f"o{k}", team="T", kind="doc", title="Overview",  # other projects
+                  path="docs/overview.md", text=f".. automodule:: other{k}") for k in range(4)
+    ] + [Document(id=f"w:p{k}", source="w", team="T", kind="wiki_page", title=f"Lib/Topic{k}", path=f"Lib/Topic{k}",
+                  text=f"Report {k} plots the hour of day, its sine and its cosine.") for k in range(4)]
+    searcher = searcher_over(tmp_path, docs, "w", "T")
+    try:
+        hits = [h.doc_id for h in searcher.search("encode hour of day with sine and cosine", limit=6, candidates=4,
+                                                   floor=False)]
+        assert hits[0] == "w:guide" and "w:api" not in hits  # six pages are called Overview: no subject
+    finally:
+        searcher.store.close()
