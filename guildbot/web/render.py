@@ -72,6 +72,12 @@ def day(ts: str | None) -> str:
         return str(ts)[:10]
 
 
+def score(value: float) -> str:
+    """A score in [0, 1] as two decimals, and "< 0.01" for one that would read "0.00" yet is not nothing
+    (the people after the first few are scored against the best one)."""
+    return f"{value:.2f}" if value >= 0.005 or value <= 0 else "< 0.01"
+
+
 def path_part(value: Any) -> str:
     """A value quoted as one URL path segment (ids hold ':' and '@', maybe '/')."""
     return quote(str(value), safe=":@")
@@ -99,7 +105,7 @@ def url_with(request: Request, path: str | None = None, **changes: Any) -> str:
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("guildbot", "templates"), autoescape=select_autoescape(default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(highlight=highlight, day=day, pp=path_part, slack_user_url=slack_user_url)
+    env.filters.update(highlight=highlight, day=day, pp=path_part, slack_user_url=slack_user_url, score=score)
     return env
 
 

@@ -112,7 +112,7 @@ def test_search_page_shows_documents_people_facets_and_highlights(http, demo_gui
     teams = {demo_guild.person(pid).team for pid in people_ids & set(authors)}
     assert teams >= {"Home Feed", "Marketplace"}
     for p in people[:3]:
-        assert re.search(r"score \d\.\d\d", p["text"]) and p["evidence"]
+        assert re.search(r"score (\d\.\d\d|< 0\.01)", p["text"]) and p["evidence"]
         assert page(http, p["href"]).h1.get_text(strip=True) == p["name"]
 
     team_options = {o["value"]: o.get_text(strip=True) for o in soup.select("select#f-team option") if o["value"]}
@@ -352,3 +352,9 @@ def test_syncs_page_says_why_for_every_strong_overlap(http, demo_dir, demo_guild
     for o, row in zip(strong, rows):  # the same overlaps, outcomes and reasons as the CLI's
         assert o["a"] in row and o["b"] in row and o["reason"] in row, (o, row)
         assert o["status"].replace("_", " ") in row
+
+
+def test_a_tail_score_reads_as_small_not_as_zero():
+    from guildbot.web.render import score
+
+    assert [score(1.0), score(0.151), score(0.005), score(0.003), score(0.0)] == ["1.00", "0.15", "0.01", "< 0.01", "0.00"]
