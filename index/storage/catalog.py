@@ -10,20 +10,12 @@ from typing import Iterable, Mapping, Sequence, TypedDict, cast
 
 from index.storage.scope import source_clause
 from index.storage.clauses import BATCH, in_batches, marks
+from index.storage.documents import DocumentRow
 from index.storage.sqlite.store import Store, not_unit
 
 
-class CatalogDocumentRow(TypedDict):
+class CatalogDocumentRow(DocumentRow):
     """A document as grouping reads it; `metadata` is the stored JSON text."""
-    id: str
-    source: str
-    team: str | None
-    kind: str | None
-    title: str | None
-    url: str | None
-    path: str | None
-    updated_at: str | None
-    metadata: str | None
     content_hash: str | None
 
 

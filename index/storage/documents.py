@@ -28,7 +28,7 @@ class PartRow(TypedDict):
     path: str | None
 
 
-class DocumentRow(TypedDict):
+class DocumentFields(TypedDict):
     id: str
     source: str
     team: str | None
@@ -36,18 +36,15 @@ class DocumentRow(TypedDict):
     title: str | None
     url: str | None
     path: str | None
+
+
+class DocumentRow(DocumentFields):
+    """A document as search shows it (`Store.documents`); `metadata` is the stored JSON text."""
     updated_at: str | None
     metadata: str | None
 
 
-class StoredDocument(TypedDict):
-    id: str
-    source: str
-    team: str | None
-    kind: str | None
-    title: str | None
-    url: str | None
-    path: str | None
+class StoredDocument(DocumentFields):
     text: str | None
     content_hash: str | None
 
