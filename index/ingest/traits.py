@@ -1,7 +1,7 @@
 """What a document is, judged once at crawl time from its text, path and title: a MinHash
 fingerprint of its word shingles (near-duplicates share most of it), its kind of writing (`genre`: a
-changelog, release notes, a TODO list, a licence, a generated API index, a bibliography; "" for ordinary
-prose) and
+changelog, release notes, a TODO list, a licence, a generated API index, a bibliography, a table of
+contents; "" for ordinary prose) and
 its language.
 
 Search reads these stored traits (index/retrieval/search.py): one result per near-duplicate group,
@@ -82,8 +82,8 @@ def near_duplicates(a: str | None, b: str | None, same_source: bool = False) -> 
 
 
 # -- genres ------------------------------------------------------------------------------------------------
-GENRES = ("changelog", "release_notes", "todo", "licence", "api_index", "bibliography")
-GENRE_VERSION = 2  # raised whenever the rules below change: stored documents are judged again (no crawl)
+GENRES = ("changelog", "release_notes", "todo", "licence", "api_index", "bibliography", "contents")
+GENRE_VERSION = 3  # raised whenever the rules below change: stored documents are judged again (no crawl)
 _NAME_GENRE = (  # the file or page name (its last path part, without suffix), as words
     (re.compile(r"^(change ?log|changes|history|news|changelog ?\w*)$"), "changelog"),
     (re.compile(r"^(release ?notes?|whats ?new|what s new|v ?\d+(?: \d+)*|\d{1,2}(?: \d+){1,2})$"), "release_notes"),
@@ -91,6 +91,7 @@ _NAME_GENRE = (  # the file or page name (its last path part, without suffix), a
     (re.compile(r"^(licen[cs]e|copying|notice|copyright)( \w+)?$"), "licence"),
     (re.compile(r"^(references|bibliography|citations?|citing( \w+)?|how to cite( \w+)?|pubs|publications|papers)$"),
      "bibliography"),
+    (re.compile(r"^(index|contents|toc|table of contents)$"), "contents"),  # a folder's table of contents
 )
 _FOLDER_GENRE = (  # a folder on the path
     (re.compile(r"^(whats ?new|what s new|release ?notes?|releases|changelog|changes|news)$"), "release_notes"),
@@ -112,7 +113,7 @@ def _name_words(part: str) -> str:
 def genre(title: str, path: str, text: str) -> str:
     """The kind of writing, recognised by name and by shape ("" for ordinary prose):
     - by name: CHANGELOG, HISTORY, NEWS, release notes, what's new, TODO, LICENSE, references and
-      citing pages (file or page name);
+      citing pages, a folder's index or contents page (file or page name);
     - by shape: many version headings ("1.2.0 (2024-01-01)") make a changelog; a page whose lines
       are mostly dotted API names and autodoc directives is a generated API index; one whose lines are
       mostly citations (a year beside "et al.", a journal, proceedings, arXiv) is a bibliography."""

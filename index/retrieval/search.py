@@ -41,7 +41,7 @@ STOPWORDS = QUESTION_STOPWORDS
 # Writing that mentions every topic in passing (index/ingest/traits.py genres) yields to pages about the
 # question, unless the question asks for that kind of writing.
 GENRE_PRIOR = {"changelog": 0.5, "release_notes": 0.5, "todo": 0.5, "licence": 0.3, "api_index": 0.7,
-               "bibliography": 0.5}
+               "bibliography": 0.5, "contents": 0.85}
 GENRE_ASKED = {
     "changelog": re.compile(r"\b(change ?logs?|changes|changed|what'?s new|new in|releases?d?|release notes|versions?|"
                             r"upgrad\w*|migrat\w*|breaking|history|v?\d+\.\d+(\.\d+)?)\b", re.IGNORECASE),
@@ -50,6 +50,8 @@ GENRE_ASKED = {
     "api_index": re.compile(r"\b(api|reference|list of|all (classes|functions|modules))\b", re.IGNORECASE),
     "bibliography": re.compile(r"\b(cite|citing|citations?|papers?|publications?|references|bibliography|bibtex)\b",
                                re.IGNORECASE),
+    # an index page introduces its folder and lists its pages: the pages come first, the index still follows
+    "contents": re.compile(r"\b(overview|contents|index of|toc|all (pages|topics|guides|docs))\b", re.IGNORECASE),
 }
 GENRE_ASKED["release_notes"] = GENRE_ASKED["changelog"]
 OTHER_LANGUAGE_PRIOR = 0.5  # a page in another language than the question's

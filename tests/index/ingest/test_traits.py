@@ -59,6 +59,9 @@ def test_fingerprints_are_stable_across_calls():
     ("Team/Lib/references", "Team/Lib/references", "bibliography"),
     ("Citing lib", "docs/citing_lib.rst", "bibliography"),
     ("Team/Lib/api reference/forecasting", "Team/Lib/api reference/forecasting", ""),  # the API, not papers
+    ("Team/Lib/user guide/index", "Team/Lib/user guide/index", "contents"),
+    ("Lib documentation", "docs/index.rst", "contents"),
+    ("index.js", "web/src/index.js", ""),  # code, not a table of contents
 ])
 def test_genre_by_name(title, path, expected):
     assert genre(title, path, "Some prose about the library and how to use it.") == expected

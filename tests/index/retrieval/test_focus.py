@@ -256,6 +256,9 @@ def test_writing_that_touches_every_topic_yields_unless_the_question_asks_for_it
     assert papers["references"] == 1.0 and papers["changes"] < 1.0
     release = search_module.document_priors("what changed in 2.0", docs, traits)
     assert release["changes"] == 1.0 and release["references"] < 1.0
+    docs["index"], traits["index"] = {"kind": "wiki_page", "path": "Lib/index", "title": "Lib/index"}, {"genre": "contents"}
+    assert search_module.document_priors("detecting drift", docs, traits)["index"] < 1.0  # its pages come first
+    assert search_module.document_priors("an overview of drift detection", docs, traits)["index"] == 1.0
 
 
 def test_a_name_many_documents_share_pulls_no_namesake_from_the_store(tmp_path):
