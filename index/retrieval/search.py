@@ -322,7 +322,10 @@ def stub_subject(text: str) -> str | None:
         if re.fullmatch(r":\w+:.*", line) or re.fullmatch(r"[A-Za-z_][\w\-]*", line):
             continue  # an option (:members:), or the page's own one-word title
         return None
-    return names[-1] if names and re.fullmatch(r"[A-Za-z_]\w*", names[-1]) else None
+    subject = names[-1] if names else ""
+    # a class (`KaplanMeierFitter`) or a function (`plot_convergence`); a module named by a plain word
+    # (`lib.plots`) is a word any page says
+    return subject if re.fullmatch(r"[A-Z]\w*|[a-z]\w*_\w*|[a-z]\w*[A-Z]\w*", subject) else None
 
 
 def named_like_its_project(subject: str, d: dict[str, Any]) -> bool:

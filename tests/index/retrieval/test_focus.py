@@ -184,6 +184,8 @@ def test_what_a_reference_stub_documents():
     assert subject("GammaFitter\n===========\n\n.. autoclass:: lib.fitters.gamma.GammaFitter\n   :members:") == "GammaFitter"
     assert subject("`OnlineVectorizer`\n\nlib.vectorizers.OnlineVectorizer") == "OnlineVectorizer"
     assert subject("::: lib.plots.ResidualsPlot") == "ResidualsPlot"
+    assert subject("::: lib.plots.plot_residuals") == "plot_residuals"
+    assert subject("::: lib.plots") is None  # a module named by a plain word: any page says "plots"
     assert subject("GammaFitter\n\nFits a gamma distribution to durations.") is None  # prose: a page, not a stub
     assert subject("../README.md") is None and subject("") is None
 
