@@ -57,9 +57,9 @@ GENRE_ASKED["release_notes"] = GENRE_ASKED["changelog"]
 OTHER_LANGUAGE_PRIOR = 0.5  # a page in another language than the question's
 # A page about the question, not a page with a passage about it: the candidates are ranked a third time by
 # how much each is about the question (`focus`: its direction, the mean of its passages, and its passages'
-# mean cosine; index/embedding/docvectors.py), so a long overview page that touches the question in one section yields to the page the question is the
-# subject of (tuned on tailspin and woodgrove, held on northwind: documents nDCG .741/.861 -> .819/.859,
-# northwind .751 -> .774; weights .6 to 1.5 give the same figures; with the namesakes below
+# mean cosine; index/embedding/docvectors.py), so a long overview page that touches the question in one
+# section yields to the page the question is the subject of (tuned on tailspin and woodgrove, held on
+# northwind: documents nDCG .741/.861 -> .819/.859, northwind .751 -> .774; weights .6 to 1.5 give the same figures; with the namesakes below
 # northwind/tailspin/woodgrove .780/.825/.864; with name-only documents and namesakes kept to their source
 # .803/.834/.864).
 FOCUS_DOCS = 100  # the best fused candidates ranked by `focus`
@@ -211,17 +211,7 @@ class Searcher:
         priors = document_priors(query, docs, traits,
                                  {d: passages[best[d]]["text"] for d in docs if best.get(d) in passages})
         prior = {d: priors[d] * fused[d] for d in fused if d in docs}
-        pulled = self._namesakes_elsewhere(prior, docs, viewer)
-        stubs = self._stubs_beside(prior, docs, terms, viewer)
-        pulled |= {d: r for d, r in stubs.items() if d not in docs}
-        if pulled:
-            docs |= pulled
-            prior |= dict.fromkeys(pulled, 0.0)
-            best |= documents_store.first_chunks(self.store, pulled)
-            passages |= self.store.chunk_rows(best[d] for d in pulled if d in best)
-        prior = namesakes_follow(prior, docs)
-        prior = stubs_follow(prior, stubs)
-        prior = {d: s for d, s in prior.items() if s > 0 or d not in pulled}
+        prior = self._companions_follow(prior, docs, best, passages, terms, viewer)
         for doc_id, score in sorted(prior.items(), key=lambda kv: -kv[1]):
             d = docs.get(doc_id)
             if not d or (team and d["team"].casefold() != team.casefold()) or (source and d["source"] != source):
@@ -247,6 +237,29 @@ class Searcher:
         fingerprints = {d: t["fingerprint"] for d, t in traits.items() if t["fingerprint"]}
         return collapse_copies(hits, vectors, fingerprints=fingerprints)[:limit]
 
+    def _companions_follow(self, scores: dict[str, float], docs: dict[str, dict[str, Any]], best: dict[str, int],
+                           passages: dict[int, dict[str, Any]], terms: list[str],
+                           viewer: Viewer | None) -> dict[str, float]:
+        """`scores` with the best few documents' namesakes and reference stubs just below them
+        (namesakes_follow, stubs_follow). Those neither retriever found are read from the store and
+        added to `docs`, `best` and `passages`."""
+        pulled = self._namesakes_elsewhere(scores, docs, viewer)
+        stubs = self._stubs_beside(scores, docs, terms, viewer)
+        pulled |= {d: r for d, r in stubs.items() if d not in docs}
+        scores = dict(scores)
+        if pulled:
+            docs |= pulled
+            scores |= dict.fromkeys(pulled, 0.0)
+            best |= documents_store.first_chunks(self.store, pulled)
+            passages |= self.store.chunk_rows(best[d] for d in pulled if d in best)
+        scores = stubs_follow(namesakes_follow(scores, docs), stubs)
+        return {d: s for d, s in scores.items() if s > 0 or d not in pulled}
+
+    def _visible(self, found: dict[str, dict[str, Any]], viewer: Viewer | None) -> dict[str, dict[str, Any]]:
+        if not found or viewer is None:
+            return found
+        keep = visible_doc_ids(self.store, found, viewer)
+        return {i: r for i, r in found.items() if i in keep}
 
     def _namesakes_elsewhere(self, scores: dict[str, float], docs: dict[str, dict[str, Any]],
                              viewer: Viewer | None) -> dict[str, dict[str, Any]]:
@@ -267,10 +280,7 @@ class Searcher:
             everywhere = documents_store.documents_named(self.store, name, SIBLING_COMMON + 1)
             if sum(page_name(r) == name for r in everywhere) <= SIBLING_COMMON:
                 found |= new
-        if found and viewer is not None:
-            keep = visible_doc_ids(self.store, found, viewer)
-            found = {i: r for i, r in found.items() if i in keep}
-        return found
+        return self._visible(found, viewer)
 
     def _stubs_beside(self, scores: dict[str, float], docs: dict[str, dict[str, Any]], terms: list[str],
                       viewer: Viewer | None) -> dict[str, dict[str, Any]]:
@@ -300,10 +310,7 @@ class Searcher:
                     continue
                 if any(named[w] <= STUB_NAMESAKES for w in asked & set(pieces(subject))):
                     found[i] = row | {"lead": lead}
-        if found and viewer is not None:
-            keep = visible_doc_ids(self.store, found, viewer)
-            found = {i: r for i, r in found.items() if i in keep}
-        return found
+        return self._visible(found, viewer)
 
 
 def stub_subject(text: str) -> str | None:
