@@ -18,6 +18,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from index.storage.sqlite.store import UNIT_KINDS
+
 SHINGLE = 3  # words per shingle
 MIN_SHINGLES = 12  # fewer: the fingerprint stands for the exact words (only the same words match)
 PERMUTATIONS = 64  # MinHash functions: the share of equal minima estimates the shingles' Jaccard within ~.05
@@ -191,4 +193,5 @@ def traits(title: str, path: str, text: str, kind: str = "") -> Traits:
         lang: str | None = ""
     else:
         lang = language(text) if detector_available() else None  # None: judged when a detector is installed
-    return Traits(fingerprint(text or title), genre(title, path, text), lang)
+    # history units (commits, folders) are named by the paths they changed, and search never ranks them
+    return Traits(fingerprint(text or title), "" if kind in UNIT_KINDS else genre(title, path, text), lang)

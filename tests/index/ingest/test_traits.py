@@ -67,6 +67,13 @@ def test_genre_by_name(title, path, expected):
     assert genre(title, path, "Some prose about the library and how to use it.") == expected
 
 
+def test_history_units_have_no_genre():
+    # a commit or folder is named by the path it changed ("publications/"), not by what kind of writing it is
+    assert genre("adding bibs", "publications/", "adding bibs") == "bibliography"
+    assert traits.traits("adding bibs", "publications/", "adding bibs", "commit").genre == ""
+    assert traits.traits("publications/", "publications/", "publications/", "folder").genre == ""
+
+
 def test_genre_by_shape():
     changes = "\n".join(f"Version 1.{n}.0 (2024-0{n % 9 + 1}-01)\n- fixed a bug in the fitter\n- faster plots"
                         for n in range(8))
