@@ -243,8 +243,9 @@ class Searcher:
         """`scores` with the best few documents' namesakes and reference stubs just below them
         (namesakes_follow, stubs_follow). Those neither retriever found are read from the store and
         added to `docs`, `best` and `passages`."""
-        pulled = self._namesakes_elsewhere(scores, docs, viewer)
-        stubs = self._stubs_beside(scores, docs, terms, viewer)
+        leads = [d for d in sorted(scores, key=lambda d: -scores[d])[:SIBLING_LEADS] if d in docs]
+        pulled = self._namesakes_elsewhere(leads, docs, viewer)
+        stubs = self._stubs_beside(leads, docs, terms, viewer)
         pulled |= {d: r for d, r in stubs.items() if d not in docs}
         scores = dict(scores)
         if pulled:
@@ -261,15 +262,15 @@ class Searcher:
         keep = visible_doc_ids(self.store, found, viewer)
         return {i: r for i, r in found.items() if i in keep}
 
-    def _namesakes_elsewhere(self, scores: dict[str, float], docs: dict[str, dict[str, Any]],
+    def _namesakes_elsewhere(self, leads: list[str], docs: dict[str, dict[str, Any]],
                              viewer: Viewer | None) -> dict[str, dict[str, Any]]:
-        """The documents named like one of the best few, in its source, that neither retriever found: a
+        """The documents named like one of the `leads`, in its source, that neither retriever found: a
         reference page made of one directive (`.. autoclass:: X`) shares no word and little sense with a
         question about X, yet belongs beside the guide page of the same name (namesakes_follow)."""
         found: dict[str, dict[str, Any]] = {}
-        for lead in sorted(scores, key=lambda d: -scores[d])[:SIBLING_LEADS]:
-            d = docs.get(lead)
-            name = page_name(d) if d else ""
+        for lead in leads:
+            d = docs[lead]
+            name = page_name(d)
             if not name:
                 continue
             rows = documents_store.documents_named(self.store, name, SIBLING_COMMON + 1, d["source"])
@@ -282,13 +283,12 @@ class Searcher:
                 found |= new
         return self._visible(found, viewer)
 
-    def _stubs_beside(self, scores: dict[str, float], docs: dict[str, dict[str, Any]], terms: list[str],
+    def _stubs_beside(self, leads: list[str], docs: dict[str, dict[str, Any]], terms: list[str],
                       viewer: Viewer | None) -> dict[str, dict[str, Any]]:
         """Reference stubs (a page that is one API name, its text generated at build time) of the
-        identifiers one of the best few pages discusses and the question names a word of, each with
+        identifiers one of the `leads` discusses and the question names a word of, each with
         "lead" set to that page: the stub of `KaplanMeierFitter` belongs beside the guide that uses it
         when the question is about Kaplan-Meier, and shares too few words with it to be found."""
-        leads = [d for d in sorted(scores, key=lambda d: -scores[d])[:SIBLING_LEADS] if d in docs]
         if not leads or not terms:
             return {}
         rows = documents_store.short_documents(self.store, {docs[d]["source"] for d in leads}, STUB_CHARS, STUB_ROWS)
@@ -338,11 +338,8 @@ def stub_subject(text: str) -> str | None:
 def named_like_its_project(subject: str, d: dict[str, Any]) -> bool:
     """Whether an API name is its project's own (`BERTopic` in bertopic): the entry point every page
     uses, no subject of one (a folder above the page, or the source, is named so)."""
-    def bare(text: str) -> str:
-        return re.sub(r"[\W_]+", "", text.casefold())
-
-    folders = [bare(p) for p in re.split(r"[/\\]", d.get("path") or d.get("title") or "")[:-1]]
-    return bare(subject) in {bare(d.get("source") or ""), *folders}
+    folders = [bare_name(p) for p in re.split(r"[/\\]", d.get("path") or d.get("title") or "")[:-1]]
+    return bare_name(subject) in {bare_name(d.get("source") or ""), *folders}
 
 
 def stubs_follow(scores: dict[str, float], stubs: dict[str, dict[str, Any]]) -> dict[str, float]:
@@ -395,8 +392,12 @@ def page_name(d: dict[str, Any]) -> str:
     """A document's own name, the last part of its path (or title) without extension, case or
     punctuation: a user-guide page and the reference page of one subject share it."""
     name = re.split(r"[/\\]", (d.get("path") or d.get("title") or "").rstrip("/"))[-1]
-    name = re.sub(r"\.(rst|md|markdown|txt|ipynb|html?|adoc|wiki)$", "", name, flags=re.IGNORECASE)
-    return re.sub(r"[\W_]+", "", name.casefold())
+    return bare_name(re.sub(r"\.(rst|md|markdown|txt|ipynb|html?|adoc|wiki)$", "", name, flags=re.IGNORECASE))
+
+
+def bare_name(text: str) -> str:
+    """'Drop_High PSI-Features' -> 'drophighpsifeatures': a name without case, spaces or punctuation."""
+    return re.sub(r"[\W_]+", "", text.casefold())
 
 
 def namesakes_follow(scores: dict[str, float], docs: dict[str, dict[str, Any]],
